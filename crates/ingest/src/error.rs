@@ -1,0 +1,74 @@
+//! Errors of reading sources: each names the file and, where it has one, the position.
+
+use std::path::PathBuf;
+
+/// Why sources could not be read. Bad *values* are not errors (they become nulls and
+/// [`crate::FieldProblem`]s); these are files that cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The source folder does not exist or is not a folder.
+    #[error("source folder {path} does not exist or is not a folder")]
+    MissingFolder {
+        /// The folder given.
+        path: PathBuf,
+    },
+    /// The source folder holds no file of a table.
+    #[error("no {table} files in {path} (expected {table}*.json, .ndjson, .jsonl, .csv or .parquet)")]
+    NoFiles {
+        /// The table without files.
+        table: &'static str,
+        /// The folder searched.
+        path: PathBuf,
+    },
+    /// An operating-system error on a file or folder.
+    #[error("cannot read {path}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON file that is not valid JSON (syntax error or truncated).
+    #[error("{path}:{line}:{column}: invalid JSON in record {record}: {message}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based record number where the error is.
+        record: u64,
+        /// 1-based line.
+        line: u64,
+        /// 1-based column.
+        column: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A CSV file that cannot be parsed (no header, ragged row, bad quoting).
+    #[error("{path}:{line}: invalid CSV in record {record}: {message}")]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// 1-based data record number (0 for the header).
+        record: u64,
+        /// 1-based line.
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A file named `.parquet` that is not a readable Parquet file.
+    #[error("{path}: not a readable Parquet file: {message}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What the Parquet reader said.
+        message: String,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}

@@ -1,0 +1,34 @@
+//! `ccc-ingest` reads the two source tables of ccc — `customer_courier_chat_messages`
+//! and `orders` — from a folder of JSON-array, NDJSON, CSV and Parquet files into Arrow
+//! columns of a fixed schema, and generates realistic sources for demos and tests.
+//!
+//! - [`schema`]: table and column names, Arrow types.
+//! - [`discover`]: which files belong to which table, in which format.
+//! - [`read_sources`]: all files in parallel into [`Sources`]; values that do not fit
+//!   their field become null and are recorded as [`FieldProblem`]s, never lost.
+//! - [`generate`]: the deterministic data generator behind `ccc generate`.
+//!
+//! ```no_run
+//! let files = ccc_ingest::discover(std::path::Path::new("data/source"))?;
+//! let sources = ccc_ingest::read_sources(files, &Default::default(), &|_| {})?;
+//! println!("{} messages", sources.messages.row_count());
+//! # Ok::<(), ccc_ingest::IngestError>(())
+//! ```
+#![deny(missing_docs)]
+
+pub mod discover;
+mod error;
+pub mod generate;
+pub mod parquet_io;
+mod problems;
+mod read;
+pub mod schema;
+mod sources;
+pub mod timestamp;
+
+pub use discover::{discover, Format, SourceFile};
+pub use error::IngestError;
+pub use problems::{FieldProblem, ProblemKind};
+pub use read::{read_file, read_sources, ReadOptions};
+pub use schema::{FieldType, Table};
+pub use sources::{Batch, Sources, TableData};

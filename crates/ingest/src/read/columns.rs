@@ -1,0 +1,234 @@
+//! Column builders shared by the text readers: each raw value (JSON text or a CSV field)
+//! is parsed into its field's type, or becomes null with a [`ProblemKind`].
+
+use arrow2::array::{
+    Array, BooleanArray, MutableArray, MutableBooleanArray, MutablePrimitiveArray, MutableUtf8Array,
+};
+use arrow2::chunk::Chunk;
+
+use crate::problems::ProblemKind;
+use crate::schema::{FieldType, Table};
+use crate::timestamp::parse_rfc3339_micros;
+
+/// A growing column of one field type.
+pub(crate) enum ColumnBuilder {
+    Utf8(MutableUtf8Array<i32>),
+    Int64(MutablePrimitiveArray<i64>),
+    Boolean(MutableBooleanArray),
+    Timestamp(MutablePrimitiveArray<i64>),
+}
+
+impl ColumnBuilder {
+    fn new(ty: FieldType, capacity: usize) -> Self {
+        match ty {
+            FieldType::Utf8 => ColumnBuilder::Utf8(MutableUtf8Array::with_capacities(capacity, capacity * 12)),
+            FieldType::Int64 => ColumnBuilder::Int64(MutablePrimitiveArray::with_capacity(capacity)),
+            FieldType::Boolean => ColumnBuilder::Boolean(MutableBooleanArray::with_capacity(capacity)),
+            FieldType::Timestamp => ColumnBuilder::Timestamp(MutablePrimitiveArray::with_capacity(capacity)),
+        }
+    }
+
+    fn field_type(&self) -> FieldType {
+        match self {
+            ColumnBuilder::Utf8(_) => FieldType::Utf8,
+            ColumnBuilder::Int64(_) => FieldType::Int64,
+            ColumnBuilder::Boolean(_) => FieldType::Boolean,
+            ColumnBuilder::Timestamp(_) => FieldType::Timestamp,
+        }
+    }
+
+    pub(crate) fn push_null(&mut self) {
+        match self {
+            ColumnBuilder::Utf8(b) => b.push_null(),
+            ColumnBuilder::Int64(b) | ColumnBuilder::Timestamp(b) => b.push_null(),
+            ColumnBuilder::Boolean(b) => b.push_null(),
+        }
+    }
+
+    fn wrong_type(&mut self) -> Result<(), ProblemKind> {
+        let expected = self.field_type();
+        self.push_null();
+        Err(ProblemKind::WrongType { expected })
+    }
+
+    /// Pushes a value given as text (a CSV field, or a JSON string's content).
+    /// `from_json_string` is true when the text was a JSON string: then it is not an
+    /// integer or a boolean even if it reads like one (a string where an integer belongs).
+    pub(crate) fn push_text(&mut self, text: &str, from_json_string: bool) -> Result<(), ProblemKind> {
+        match self {
+            ColumnBuilder::Utf8(b) => {
+                b.push(Some(text));
+                Ok(())
+            }
+            ColumnBuilder::Int64(b) => {
+                if from_json_string {
+                    return self.wrong_type();
+                }
+                match parse_integer(text) {
+                    Ok(v) => {
+                        b.push(Some(v));
+                        Ok(())
+                    }
+                    Err(kind) => {
+                        b.push_null();
+                        Err(kind)
+                    }
+                }
+            }
+            ColumnBuilder::Boolean(b) => {
+                let value = if from_json_string {
+                    None
+                } else if text.eq_ignore_ascii_case("true") {
+                    Some(true)
+                } else if text.eq_ignore_ascii_case("false") {
+                    Some(false)
+                } else {
+                    None
+                };
+                match value {
+                    Some(v) => {
+                        b.push(Some(v));
+                        Ok(())
+                    }
+                    None => self.wrong_type(),
+                }
+            }
+            ColumnBuilder::Timestamp(b) => match parse_rfc3339_micros(text) {
+                Some(v) => {
+                    b.push(Some(v));
+                    Ok(())
+                }
+                None => self.wrong_type(),
+            },
+        }
+    }
+
+    /// Pushes a raw JSON value (its exact text, as `serde_json::value::RawValue` gives it).
+    pub(crate) fn push_json(&mut self, raw: &str) -> Result<(), ProblemKind> {
+        let first = raw.as_bytes().first().copied().unwrap_or(b'n');
+        match first {
+            b'n' => {
+                self.push_null();
+                Ok(())
+            }
+            b'"' => {
+                let inner = &raw[1..raw.len() - 1];
+                if inner.contains('\\') {
+                    let owned: String = serde_json::from_str(raw).map_err(|_| ProblemKind::WrongType {
+                        expected: self.field_type(),
+                    })?;
+                    self.push_text(&owned, true)
+                } else {
+                    self.push_text(inner, true)
+                }
+            }
+            b't' | b'f' => match self {
+                ColumnBuilder::Boolean(b) => {
+                    b.push(Some(first == b't'));
+                    Ok(())
+                }
+                _ => self.wrong_type(),
+            },
+            b'-' | b'0'..=b'9' => match self {
+                ColumnBuilder::Int64(_) => self.push_text(raw, false),
+                _ => self.wrong_type(),
+            },
+            _ => self.wrong_type(),
+        }
+    }
+
+    fn finish(self) -> Box<dyn Array> {
+        match self {
+            ColumnBuilder::Utf8(mut b) => b.as_box(),
+            ColumnBuilder::Int64(mut b) => b.as_box(),
+            ColumnBuilder::Boolean(b) => {
+                let array: BooleanArray = b.into();
+                array.boxed()
+            }
+            ColumnBuilder::Timestamp(b) => b.to(FieldType::Timestamp.data_type()).as_box(),
+        }
+    }
+}
+
+/// Parses a decimal integer; digits that overflow i64 are [`ProblemKind::OutOfRange`],
+/// anything else that is not an integer (`1.5`, `1e3`, `abc`) is a wrong type.
+fn parse_integer(text: &str) -> Result<i64, ProblemKind> {
+    match text.parse::<i64>() {
+        Ok(v) => Ok(v),
+        Err(_) => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                Err(ProblemKind::OutOfRange)
+            } else {
+                Err(ProblemKind::WrongType { expected: FieldType::Int64 })
+            }
+        }
+    }
+}
+
+/// One builder per column of a table.
+pub(crate) struct TableBuilder {
+    pub(crate) columns: Vec<ColumnBuilder>,
+}
+
+impl TableBuilder {
+    pub(crate) fn new(table: Table, capacity: usize) -> Self {
+        Self { columns: table.columns().iter().map(|(_, ty)| ColumnBuilder::new(*ty, capacity)).collect() }
+    }
+
+    pub(crate) fn finish(self) -> Chunk<Box<dyn Array>> {
+        Chunk::new(self.columns.into_iter().map(ColumnBuilder::finish).collect())
+    }
+
+    /// A builder of one column alone (used to parse text found in typed files).
+    pub(crate) fn single(ty: FieldType, capacity: usize) -> ColumnBuilder {
+        ColumnBuilder::new(ty, capacity)
+    }
+}
+
+impl ColumnBuilder {
+    /// Finishes a builder made by [`TableBuilder::single`].
+    pub(crate) fn finish_one(self) -> Box<dyn Array> {
+        self.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow2::array::PrimitiveArray;
+
+    fn int_column(values: &[&str]) -> (Vec<Option<i64>>, Vec<Result<(), ProblemKind>>) {
+        let mut b = ColumnBuilder::new(FieldType::Int64, 4);
+        let results = values.iter().map(|v| b.push_json(v)).collect();
+        let array = b.finish();
+        let array = array.as_any().downcast_ref::<PrimitiveArray<i64>>().unwrap();
+        (array.iter().map(|v| v.copied()).collect(), results)
+    }
+
+    #[test]
+    fn json_integers_strings_and_overflow() {
+        let (values, results) = int_column(&["42", "\"42\"", "1.5", "99999999999999999999", "null", "-7"]);
+        assert_eq!(values, vec![Some(42), None, None, None, None, Some(-7)]);
+        let wrong = Err(ProblemKind::WrongType { expected: FieldType::Int64 });
+        assert_eq!(results, vec![Ok(()), wrong, wrong, Err(ProblemKind::OutOfRange), Ok(()), Ok(())]);
+    }
+
+    #[test]
+    fn csv_booleans_are_case_insensitive_and_strict() {
+        let mut b = ColumnBuilder::new(FieldType::Boolean, 3);
+        assert!(b.push_text("TRUE", false).is_ok());
+        assert!(b.push_text("false", false).is_ok());
+        assert!(b.push_text("yes", false).is_err());
+        assert!(b.push_json("\"true\"").is_err(), "a JSON string is not a boolean");
+    }
+
+    #[test]
+    fn escaped_json_strings_are_unescaped() {
+        let mut b = ColumnBuilder::new(FieldType::Utf8, 1);
+        b.push_json(r#""Courier\u0020iOS""#).unwrap();
+        let array = b.finish();
+        let array = array.as_any().downcast_ref::<arrow2::array::Utf8Array<i32>>().unwrap();
+        assert_eq!(array.value(0), "Courier iOS");
+    }
+}

@@ -1,0 +1,124 @@
+//! Helpers shared by the text readers: mapping files, splitting them into chunks that
+//! parse in parallel, and turning chunk-relative record and line numbers into absolute ones.
+
+use std::fs::File;
+use std::path::Path;
+
+use crate::error::IngestError;
+use crate::problems::FieldProblem;
+use crate::sources::Batch;
+
+/// A read-only view of a whole file.
+pub(crate) enum FileBytes {
+    Mapped(memmap2::Mmap),
+    Empty,
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            FileBytes::Mapped(m) => m,
+            FileBytes::Empty => &[],
+        }
+    }
+}
+
+/// Maps a file into memory, so that chunks are parsed in place without copying the text.
+#[allow(unsafe_code)]
+pub(crate) fn map_file(path: &Path) -> Result<FileBytes, IngestError> {
+    let io_err = |source| IngestError::Io { path: path.to_path_buf(), source };
+    let file = File::open(path).map_err(io_err)?;
+    if file.metadata().map_err(io_err)?.len() == 0 {
+        return Ok(FileBytes::Empty);
+    }
+    // SAFETY: the map is read-only and lives only for this read. Sources are inputs that
+    // must not change while ccc reads them (documented in docs/semantics.md); a file
+    // truncated underneath us is the one risk memory maps carry, and it is the same risk
+    // every mmap-based reader (DuckDB, ripgrep) accepts.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io_err)?;
+    Ok(FileBytes::Mapped(map))
+}
+
+/// Counts `\n` bytes.
+pub(crate) fn count_newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
+    let offset = offset.min(bytes.len());
+    let before = &bytes[..offset];
+    let line = count_newlines(before) + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    (line, (offset - line_start) as u64 + 1)
+}
+
+/// Splits `[start, end)` at newlines into pieces of about `target` bytes.
+pub(crate) fn split_at_newlines(bytes: &[u8], start: usize, end: usize, target: usize) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    let mut from = start;
+    while from < end {
+        let want = from.saturating_add(target);
+        let to = if want >= end {
+            end
+        } else {
+            memchr::memchr(b'\n', &bytes[want..end]).map_or(end, |p| want + p + 1)
+        };
+        ranges.push((from, to));
+        from = to;
+    }
+    ranges
+}
+
+/// What parsing one chunk produced, with record and line numbers relative to the chunk.
+pub(crate) struct ChunkOutput {
+    pub(crate) chunk: arrow2::chunk::Chunk<Box<dyn arrow2::array::Array>>,
+    /// 0-based line offset (from the chunk start) of each record.
+    pub(crate) record_lines: Vec<u64>,
+    /// Problems with `record` = 0-based row in the chunk and `line` = chunk-relative line.
+    pub(crate) problems: Vec<FieldProblem>,
+    /// Newlines in the whole chunk.
+    pub(crate) newlines: u64,
+}
+
+/// Turns chunk outputs into batches with absolute record and line numbers.
+/// `lines_before_first` is the number of newlines in the file before the first chunk.
+pub(crate) fn assemble(
+    file: u32,
+    outputs: Vec<ChunkOutput>,
+    lines_before_first: u64,
+) -> (Vec<Batch>, Vec<FieldProblem>) {
+    let mut batches = Vec::with_capacity(outputs.len());
+    let mut problems = Vec::new();
+    let mut records_before = 0u64;
+    let mut lines_before = lines_before_first;
+    for out in outputs {
+        let rows = out.record_lines.len() as u64;
+        for mut p in out.problems {
+            p.line = p.line.map(|l| l + lines_before + 1);
+            p.record += records_before + 1;
+            problems.push(p);
+        }
+        if rows > 0 {
+            let lines = out.record_lines.iter().map(|l| l + lines_before + 1).collect();
+            batches.push(Batch { file, first_record: records_before + 1, lines: Some(lines), chunk: out.chunk });
+        }
+        records_before += rows;
+        lines_before += out.newlines;
+    }
+    (batches, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_cover_everything_and_end_on_newlines() {
+        let text = b"aa\nbbbb\ncc\nd";
+        let parts = split_at_newlines(text, 0, text.len(), 2);
+        assert_eq!(parts, vec![(0, 3), (3, 8), (8, 11), (11, 12)]);
+        assert_eq!(line_column(text, 9), (3, 2));
+    }
+}

@@ -1,0 +1,78 @@
+//! What a read produces: per table, Arrow chunks tagged with the file and record
+//! numbers they came from, plus the value problems found on the way.
+
+use arrow2::array::Array;
+use arrow2::chunk::Chunk;
+
+use crate::discover::SourceFile;
+use crate::problems::FieldProblem;
+use crate::schema::Table;
+
+/// A run of consecutive records of one file, as columns of the table's schema.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Index of the file in [`Sources::files`].
+    pub file: u32,
+    /// Record number (1-based) of the batch's first row; row `i` is record `first_record + i`.
+    pub first_record: u64,
+    /// For text formats, the 1-based line where each record starts.
+    pub lines: Option<Vec<u64>>,
+    /// The columns, in [`Table::schema`] order.
+    pub chunk: Chunk<Box<dyn Array>>,
+}
+
+impl Batch {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.chunk.len()
+    }
+
+    /// True when the batch has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.chunk.is_empty()
+    }
+
+    /// The line where row `row` starts, if the format has lines.
+    pub fn line(&self, row: usize) -> Option<u64> {
+        self.lines.as_ref().map(|lines| lines[row])
+    }
+}
+
+/// Everything read for one table.
+#[derive(Debug, Clone)]
+pub struct TableData {
+    /// The table.
+    pub table: Table,
+    /// Batches in file order, then record order.
+    pub batches: Vec<Batch>,
+    /// Values that did not fit their field, in file then record order.
+    pub problems: Vec<FieldProblem>,
+}
+
+impl TableData {
+    /// Total number of records read.
+    pub fn row_count(&self) -> usize {
+        self.batches.iter().map(Batch::len).sum()
+    }
+}
+
+/// Both source tables and the files they came from.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// Every file read, both tables; batches and problems refer to these by index.
+    pub files: Vec<SourceFile>,
+    /// `customer_courier_chat_messages`.
+    pub messages: TableData,
+    /// `orders`.
+    pub orders: TableData,
+}
+
+impl Sources {
+    /// The data of one table.
+    pub fn table(&self, table: Table) -> &TableData {
+        match table {
+            Table::ChatMessages => &self.messages,
+            Table::Orders => &self.orders,
+        }
+    }
+}

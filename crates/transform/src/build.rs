@@ -1,0 +1,385 @@
+//! Building the conversations table from the sources: orders deduplicated, messages
+//! classified (usable, unusable, orphan), then a hash-partitioned parallel group-by whose
+//! per-order state is [`ConversationState`]. The result does not depend on file order,
+//! record order, batching or thread count: every merge is commutative and associative,
+//! and rows are sorted at the end.
+
+use arrow2::array::{BooleanArray, PrimitiveArray, Utf8Array};
+use ccc_ingest::schema as src;
+use ccc_ingest::{Batch, ProblemKind, Sources, Table};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::dictionary::{self, Dictionary};
+use crate::key::{MessageKey, Role};
+use crate::quarantine::{Quarantine, QuarantinedRow, Reasons};
+use crate::state::{Conversation, ConversationState};
+
+/// Partitions of the group-by; a power of two, more than the cores so work balances.
+const PARTITION_BITS: u32 = 6;
+const PARTITIONS: usize = 1 << PARTITION_BITS;
+
+/// Which partition an order id belongs to (Fibonacci hashing: cheap and well spread).
+#[inline]
+fn partition_of(order_id: i64) -> usize {
+    ((order_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - PARTITION_BITS)) as usize
+}
+
+/// One finished row of the output table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputRow {
+    /// The aggregated conversation.
+    pub conversation: Conversation,
+    /// `city_code`, as a code of [`ConversationTable::cities`].
+    pub city: u32,
+}
+
+/// The output table, rows sorted by (conversation date, order id).
+#[derive(Debug, Clone, Default)]
+pub struct ConversationTable {
+    /// The rows.
+    pub rows: Vec<OutputRow>,
+    /// City codes of the rows.
+    pub cities: Dictionary,
+    /// Stage codes of the rows.
+    pub stages: Dictionary,
+}
+
+/// Counts that reconcile: messages read = aggregated + quarantined + orphaned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TransformCounts {
+    /// Message records read.
+    pub messages_read: u64,
+    /// Messages that went into a conversation.
+    pub messages_aggregated: u64,
+    /// Unusable messages (quarantined with their reason).
+    pub messages_quarantined: u64,
+    /// Usable messages whose order is unknown (also in the quarantine).
+    pub messages_orphaned: u64,
+    /// Distinct order ids among orphan messages.
+    pub orphan_orders: u64,
+    /// Order records read.
+    pub orders_read: u64,
+    /// Distinct usable orders.
+    pub orders_distinct: u64,
+    /// Order records that repeat an order already seen (same id).
+    pub orders_duplicate_rows: u64,
+    /// Order ids with more than one `cityCode` (the smallest is used).
+    pub orders_conflicting: u64,
+    /// Unusable order records (quarantined).
+    pub orders_quarantined: u64,
+    /// Rows of the output table.
+    pub conversations: u64,
+}
+
+/// Everything the transform produces.
+#[derive(Debug, Clone, Default)]
+pub struct TransformOutput {
+    /// The output table.
+    pub table: ConversationTable,
+    /// Rows kept out of the table, with reasons.
+    pub quarantine: Quarantine,
+    /// Counts for the run report.
+    pub counts: TransformCounts,
+    /// A few order ids with conflicting cities, for the report.
+    pub conflicting_order_ids: Vec<i64>,
+}
+
+/// A usable message, reduced to what the group-by needs.
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    order_id: i64,
+    key: MessageKey,
+}
+
+fn column<'a, T: 'static>(batch: &'a Batch, table: Table, name: &str) -> &'a T {
+    let index = table.column_index(name).expect("column of the table schema");
+    batch.chunk.arrays()[index].as_any().downcast_ref::<T>().expect("ingest produces the schema's types")
+}
+
+/// Builds the conversations table from the sources.
+pub fn build_conversations(sources: &Sources) -> TransformOutput {
+    let problems = ProblemIndex::new(sources);
+    let orders = build_order_book(sources, &problems);
+
+    let messages = &sources.messages.batches;
+    let stage_arrays: Vec<&Utf8Array<i32>> =
+        messages.iter().map(|b| column::<Utf8Array<i32>>(b, Table::ChatMessages, src::ORDER_STAGE)).collect();
+    let (stages, stage_codes) = dictionary::encode(&stage_arrays);
+
+    // Phase A: classify every message and scatter usable ones into partitions.
+    let scattered: Vec<(Vec<Vec<Row>>, Vec<QuarantinedRow>)> = messages
+        .par_iter()
+        .zip(stage_codes.par_iter())
+        .enumerate()
+        .map(|(batch_index, (batch, stage_codes))| scatter_messages(batch_index as u32, batch, stage_codes, &problems))
+        .collect();
+    let mut unusable: Vec<QuarantinedRow> = Vec::new();
+    let mut by_partition: Vec<Vec<&[Row]>> = vec![Vec::with_capacity(messages.len()); PARTITIONS];
+    for (parts, bad) in &scattered {
+        for (p, rows) in parts.iter().enumerate() {
+            by_partition[p].push(rows);
+        }
+        unusable.extend(bad.iter().cloned());
+    }
+
+    // Phase B: group each partition, then join it with the orders of the same partition.
+    let grouped: Vec<(Vec<(Conversation, u32)>, Vec<(i64, i64)>)> = by_partition
+        .par_iter()
+        .zip(orders.partitions.par_iter())
+        .map(|(slices, order_map)| {
+            let mut states: FxHashMap<i64, ConversationState> = FxHashMap::default();
+            for rows in slices {
+                for row in rows.iter() {
+                    states
+                        .entry(row.order_id)
+                        .and_modify(|s| s.update(row.key))
+                        .or_insert_with(|| ConversationState::new(row.key));
+                }
+            }
+            let mut found = Vec::with_capacity(states.len());
+            let mut orphans = Vec::new();
+            for (order_id, state) in states {
+                match order_map.get(&order_id) {
+                    Some(&city) => found.push((state.finish(order_id), city)),
+                    None => orphans.push((order_id, state.courier_messages + state.customer_messages)),
+                }
+            }
+            (found, orphans)
+        })
+        .collect();
+    drop(scattered);
+
+    let mut rows: Vec<OutputRow> = Vec::new();
+    let mut orphan_ids: FxHashSet<i64> = FxHashSet::default();
+    let mut orphaned_messages = 0u64;
+    for (found, orphans) in grouped {
+        rows.extend(found.into_iter().map(|(conversation, city)| OutputRow { conversation, city }));
+        for (order_id, count) in orphans {
+            orphan_ids.insert(order_id);
+            orphaned_messages += count as u64;
+        }
+    }
+    rows.par_sort_unstable_by_key(|r| (day_of(r.conversation.conversation_started_at), r.conversation.order_id));
+
+    // Orphans are rare: find their records for the quarantine in a second, cheap pass.
+    let mut orphan_rows: Vec<QuarantinedRow> = if orphan_ids.is_empty() {
+        Vec::new()
+    } else {
+        messages
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(batch_index, batch)| find_orphans(batch_index as u32, batch, &orphan_ids, &unusable))
+            .collect()
+    };
+    orphan_rows.sort_by_key(|r| (r.batch, r.row));
+    debug_assert_eq!(orphan_rows.len() as u64, orphaned_messages);
+
+    let messages_read = sources.messages.row_count() as u64;
+    let counts = TransformCounts {
+        messages_read,
+        messages_aggregated: rows
+            .iter()
+            .map(|r| (r.conversation.num_messages_courier + r.conversation.num_messages_customer) as u64)
+            .sum(),
+        messages_quarantined: unusable.len() as u64,
+        messages_orphaned: orphaned_messages,
+        orphan_orders: orphan_ids.len() as u64,
+        orders_read: sources.orders.row_count() as u64,
+        orders_distinct: orders.distinct,
+        orders_duplicate_rows: orders.duplicate_rows,
+        orders_conflicting: orders.conflicting.len() as u64,
+        orders_quarantined: orders.unusable.len() as u64,
+        conversations: rows.len() as u64,
+    };
+    let mut conflicting_order_ids = orders.conflicting;
+    conflicting_order_ids.sort_unstable();
+    TransformOutput {
+        table: ConversationTable { rows, cities: orders.cities, stages },
+        quarantine: Quarantine { messages: unusable, orphans: orphan_rows, orders: orders.unusable },
+        counts,
+        conflicting_order_ids,
+    }
+}
+
+/// Days since the epoch of a UTC microsecond timestamp (the partition of a row).
+pub fn day_of(micros: i64) -> i64 {
+    micros.div_euclid(86_400 * 1_000_000)
+}
+
+fn scatter_messages(
+    batch_index: u32,
+    batch: &Batch,
+    stage_codes: &[u32],
+    problems: &ProblemIndex,
+) -> (Vec<Vec<Row>>, Vec<QuarantinedRow>) {
+    let t = Table::ChatMessages;
+    let sender = column::<Utf8Array<i32>>(batch, t, src::SENDER_APP_TYPE);
+    let order_id = column::<PrimitiveArray<i64>>(batch, t, src::ORDER_ID);
+    let time = column::<PrimitiveArray<i64>>(batch, t, src::MESSAGE_SENT_TIME);
+    let started = column::<BooleanArray>(batch, t, src::CHAT_STARTED_BY_MESSAGE);
+    let from_id = column::<PrimitiveArray<i64>>(batch, t, src::FROM_ID);
+    let mut parts: Vec<Vec<Row>> = (0..PARTITIONS).map(|_| Vec::with_capacity(batch.len() / PARTITIONS + 8)).collect();
+    let mut bad = Vec::new();
+    for i in 0..batch.len() {
+        let role = sender.get(i).and_then(Role::of_sender_app_type);
+        let (Some(oid), Some(ts), Some(role)) = (order_id.get(i), time.get(i), role) else {
+            let record = batch.first_record + i as u64;
+            let mut reasons = Reasons::default();
+            if order_id.get(i).is_none() {
+                reasons.add(src::ORDER_ID, problems.kind(batch.file, record, src::ORDER_ID));
+            }
+            if time.get(i).is_none() {
+                reasons.add(src::MESSAGE_SENT_TIME, problems.kind(batch.file, record, src::MESSAGE_SENT_TIME));
+            }
+            if role.is_none() {
+                match sender.get(i) {
+                    Some(_) => reasons.add_no_role(),
+                    None => reasons.add(src::SENDER_APP_TYPE, problems.kind(batch.file, record, src::SENDER_APP_TYPE)),
+                }
+            }
+            if problems.not_a_record(batch.file, record) {
+                reasons.add_not_a_record();
+            }
+            bad.push(QuarantinedRow { batch: batch_index, row: i as u32, reason: reasons.render() });
+            continue;
+        };
+        let key = MessageKey {
+            time: ts,
+            not_started: started.get(i) != Some(true),
+            role,
+            from_id: from_id.get(i),
+            stage: stage_codes[i],
+        };
+        parts[partition_of(oid)].push(Row { order_id: oid, key });
+    }
+    (parts, bad)
+}
+
+fn find_orphans(
+    batch_index: u32,
+    batch: &Batch,
+    orphan_ids: &FxHashSet<i64>,
+    unusable: &[QuarantinedRow],
+) -> Vec<QuarantinedRow> {
+    let order_id = column::<PrimitiveArray<i64>>(batch, Table::ChatMessages, src::ORDER_ID);
+    let unusable_here: FxHashSet<u32> =
+        unusable.iter().filter(|r| r.batch == batch_index).map(|r| r.row).collect();
+    (0..batch.len())
+        .filter(|&i| !unusable_here.contains(&(i as u32)))
+        .filter(|&i| order_id.get(i).is_some_and(|id| orphan_ids.contains(&id)))
+        .map(|i| QuarantinedRow {
+            batch: batch_index,
+            row: i as u32,
+            reason: "orphan: no order with this orderId".to_string(),
+        })
+        .collect()
+}
+
+/// Orders deduplicated per id, partitioned like the messages.
+struct OrderBook {
+    partitions: Vec<FxHashMap<i64, u32>>,
+    cities: Dictionary,
+    distinct: u64,
+    duplicate_rows: u64,
+    conflicting: Vec<i64>,
+    unusable: Vec<QuarantinedRow>,
+}
+
+fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
+    let t = Table::Orders;
+    let batches = &sources.orders.batches;
+    let city_arrays: Vec<&Utf8Array<i32>> =
+        batches.iter().map(|b| column::<Utf8Array<i32>>(b, t, src::CITY_CODE)).collect();
+    let (cities, city_codes) = dictionary::encode(&city_arrays);
+    let scattered: Vec<(Vec<Vec<(i64, u32)>>, Vec<QuarantinedRow>)> = batches
+        .par_iter()
+        .zip(city_codes.par_iter())
+        .enumerate()
+        .map(|(batch_index, (batch, codes))| {
+            let order_id = column::<PrimitiveArray<i64>>(batch, t, src::ORDER_ID);
+            let mut parts: Vec<Vec<(i64, u32)>> = vec![Vec::new(); PARTITIONS];
+            let mut bad = Vec::new();
+            for (i, &city) in codes.iter().enumerate() {
+                match order_id.get(i) {
+                    Some(id) if city != 0 => parts[partition_of(id)].push((id, city)),
+                    id => {
+                        let record = batch.first_record + i as u64;
+                        let mut reasons = Reasons::default();
+                        if id.is_none() {
+                            reasons.add(src::ORDER_ID, problems.kind(batch.file, record, src::ORDER_ID));
+                        }
+                        if city == 0 {
+                            reasons.add(src::CITY_CODE, problems.kind(batch.file, record, src::CITY_CODE));
+                        }
+                        bad.push(QuarantinedRow { batch: batch_index as u32, row: i as u32, reason: reasons.render() });
+                    }
+                }
+            }
+            (parts, bad)
+        })
+        .collect();
+    let partitions: Vec<(FxHashMap<i64, u32>, u64, Vec<i64>)> = (0..PARTITIONS)
+        .into_par_iter()
+        .map(|p| {
+            let mut map: FxHashMap<i64, u32> = FxHashMap::default();
+            let mut duplicates = 0u64;
+            let mut conflicting = FxHashSet::default();
+            for (parts, _) in &scattered {
+                for &(id, city) in &parts[p] {
+                    match map.get_mut(&id) {
+                        None => {
+                            map.insert(id, city);
+                        }
+                        Some(existing) => {
+                            duplicates += 1;
+                            if *existing != city {
+                                conflicting.insert(id);
+                                *existing = (*existing).min(city);
+                            }
+                        }
+                    }
+                }
+            }
+            (map, duplicates, conflicting.into_iter().collect())
+        })
+        .collect();
+    let mut book = OrderBook {
+        partitions: Vec::with_capacity(PARTITIONS),
+        cities,
+        distinct: 0,
+        duplicate_rows: 0,
+        conflicting: Vec::new(),
+        unusable: scattered.iter().flat_map(|(_, bad)| bad.iter().cloned()).collect(),
+    };
+    for (map, duplicates, conflicting) in partitions {
+        book.distinct += map.len() as u64;
+        book.duplicate_rows += duplicates;
+        book.conflicting.extend(conflicting);
+        book.partitions.push(map);
+    }
+    book
+}
+
+/// Field problems by (file, record), to say *why* a value is null in a reason.
+struct ProblemIndex {
+    by_record: FxHashMap<(u32, u64), Vec<(&'static str, ProblemKind)>>,
+}
+
+impl ProblemIndex {
+    fn new(sources: &Sources) -> Self {
+        let mut by_record: FxHashMap<(u32, u64), Vec<(&'static str, ProblemKind)>> = FxHashMap::default();
+        for p in sources.messages.problems.iter().chain(&sources.orders.problems) {
+            by_record.entry((p.file, p.record)).or_default().push((p.column, p.kind));
+        }
+        Self { by_record }
+    }
+
+    fn kind(&self, file: u32, record: u64, column: &str) -> Option<ProblemKind> {
+        self.by_record.get(&(file, record))?.iter().find(|(c, _)| *c == column).map(|(_, k)| *k)
+    }
+
+    fn not_a_record(&self, file: u32, record: u64) -> bool {
+        self.by_record.get(&(file, record)).is_some_and(|v| v.iter().any(|(_, k)| *k == ProblemKind::NotARecord))
+    }
+}

@@ -1,0 +1,89 @@
+//! The total order over an order's messages, which makes "first" and "last" exact:
+//! by `messageSentTime`, then `chatStartedByMessage = true` first, then role `courier`
+//! before `customer`, then `fromId` (null first), then `orderStage` (null first).
+
+/// The sender's role, from the first word of `senderAppType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    /// `Courier iOS`, `Courier Android`, …
+    Courier,
+    /// `Customer iOS`, `Customer Android`, …
+    Customer,
+}
+
+impl Role {
+    /// The role of a `senderAppType`: its first word, case-insensitive; `None` when the
+    /// first word is neither `courier` nor `customer`.
+    pub fn of_sender_app_type(text: &str) -> Option<Role> {
+        let word = text.split_whitespace().next()?;
+        if word.eq_ignore_ascii_case("courier") {
+            Some(Role::Courier)
+        } else if word.eq_ignore_ascii_case("customer") {
+            Some(Role::Customer)
+        } else {
+            None
+        }
+    }
+
+    /// `courier` or `customer`, as written in `first_message_by`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Courier => "courier",
+            Role::Customer => "customer",
+        }
+    }
+
+    /// The other role.
+    pub fn other(self) -> Role {
+        match self {
+            Role::Courier => Role::Customer,
+            Role::Customer => Role::Courier,
+        }
+    }
+}
+
+/// A message's position in the total order. Field order is comparison order, so the
+/// derived `Ord` is the spec's order. `stage` is a code whose order is the order of the
+/// stage strings (see [`crate::dictionary`]); 0 is null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MessageKey {
+    /// `messageSentTime`, UTC microseconds.
+    pub time: i64,
+    /// `false` when `chatStartedByMessage` is true, so that it sorts first (null counts as false).
+    pub not_started: bool,
+    /// The sender's role.
+    pub role: Role,
+    /// `fromId`; `None` (null) sorts first.
+    pub from_id: Option<i64>,
+    /// `orderStage` code; 0 (null) sorts first.
+    pub stage: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(time: i64, started: bool, role: Role, from_id: Option<i64>, stage: u32) -> MessageKey {
+        MessageKey { time, not_started: !started, role, from_id, stage }
+    }
+
+    #[test]
+    fn ties_break_by_started_then_role_then_from_then_stage() {
+        let base = key(10, false, Role::Customer, Some(5), 2);
+        assert!(key(9, false, Role::Customer, Some(9), 9) < base, "time first");
+        assert!(key(10, true, Role::Customer, Some(9), 9) < base, "started message first");
+        assert!(key(10, false, Role::Courier, Some(9), 9) < base, "courier before customer");
+        assert!(key(10, false, Role::Customer, None, 9) < base, "null fromId first");
+        assert!(key(10, false, Role::Customer, Some(5), 1) < base, "smaller stage first");
+    }
+
+    #[test]
+    fn role_is_first_word_case_insensitive() {
+        assert_eq!(Role::of_sender_app_type("Courier iOS"), Some(Role::Courier));
+        assert_eq!(Role::of_sender_app_type("  CUSTOMER android"), Some(Role::Customer));
+        assert_eq!(Role::of_sender_app_type("customer"), Some(Role::Customer));
+        assert_eq!(Role::of_sender_app_type("Couriers iOS"), None);
+        assert_eq!(Role::of_sender_app_type("Robot Web"), None);
+        assert_eq!(Role::of_sender_app_type(""), None);
+    }
+}

@@ -1,0 +1,38 @@
+//! `ccc-transform` builds `customer_courier_conversations` from the sources read by
+//! `ccc-ingest`, with the exact semantics of `docs/semantics.md`, and publishes it.
+//!
+//! - [`key`]: the total order over an order's messages ([`MessageKey`], [`Role`]).
+//! - [`state`]: mergeable per-order state ([`ConversationState`]: `update`/`merge`/`finish`).
+//! - [`build_conversations`]: orders deduplicated, messages classified, hash-partitioned
+//!   parallel group-by; returns the table, the [`Quarantine`] and reconciled counts.
+//! - [`to_partitions`]: the table as one Arrow chunk per `conversation_date`.
+//! - [`publish`]: Parquet + CSV + quarantine + run report, swapped into place atomically.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let files = ccc_ingest::discover(std::path::Path::new("data/source"))?;
+//! let sources = ccc_ingest::read_sources(files, &Default::default(), &|_| {})?;
+//! let output = ccc_transform::build_conversations(&sources);
+//! let staging = ccc_transform::publish::Staging::create(std::path::Path::new("data/processed"))?;
+//! staging.write_table(&ccc_transform::to_partitions(&output.table), Default::default())?;
+//! staging.commit()?;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+
+mod build;
+pub mod dictionary;
+mod error;
+pub mod key;
+pub mod publish;
+mod quarantine;
+pub mod schema;
+pub mod state;
+mod table;
+
+pub use build::{build_conversations, day_of, ConversationTable, OutputRow, TransformCounts, TransformOutput};
+pub use error::PublishError;
+pub use key::{MessageKey, Role};
+pub use quarantine::{Quarantine, QuarantinedRow};
+pub use state::{Conversation, ConversationState};
+pub use table::{date_string, to_chunk, to_partitions, Partition};

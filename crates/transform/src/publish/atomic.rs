@@ -1,0 +1,184 @@
+//! The staging folder and the swap. Staging lives beside the output
+//! (`.<name>.ccc-staging-<pid>`) so the final rename never crosses file systems.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{quarantine_csv, writers, Formats, OUTPUT_ENTRIES};
+use crate::error::{io_err, PublishError};
+use crate::quarantine::Quarantine;
+use crate::schema::TABLE_NAME;
+use crate::table::Partition;
+use ccc_ingest::Sources;
+
+/// Test hooks for crash tests: `CCC_TEST_ABORT_AT=<point>` aborts the process there (no
+/// cleanup, like a kill), `CCC_TEST_PAUSE_AT=<point>` prints `paused at <point>` on
+/// stderr and sleeps so that a test can send a real signal. Points: `publish-mid-write`,
+/// `publish-before-swap`, `publish-after-swap`.
+pub fn test_hook(point: &str) {
+    if std::env::var_os("CCC_TEST_ABORT_AT").is_some_and(|p| p == point) {
+        std::process::abort();
+    }
+    if std::env::var_os("CCC_TEST_PAUSE_AT").is_some_and(|p| p == point) {
+        eprintln!("paused at {point}");
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+}
+
+/// A new output being written. Dropping it without [`Staging::commit`] removes it.
+#[derive(Debug)]
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    committed: bool,
+}
+
+fn sibling(out: &Path, tag: &str) -> PathBuf {
+    let name = out.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    out.with_file_name(format!(".{name}.ccc-{tag}"))
+}
+
+impl Staging {
+    /// Checks that `out` is ours to replace, removes staging folders left by killed
+    /// runs, and creates a fresh staging folder.
+    pub fn create(out: &Path) -> Result<Staging, PublishError> {
+        let out = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir().map_err(io_err(out))?.join(out) };
+        if out.exists() {
+            check_replaceable(&out)?;
+        }
+        let parent = out.parent().unwrap_or(Path::new("/")).to_path_buf();
+        fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+        let stale_prefix = sibling(&out, "");
+        let stale_prefix = stale_prefix.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for entry in fs::read_dir(&parent).map_err(io_err(&parent))?.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&stale_prefix) {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+        let dir = sibling(&out, &format!("staging-{}", std::process::id()));
+        fs::create_dir(&dir).map_err(io_err(&dir))?;
+        Ok(Staging { out, dir, committed: false })
+    }
+
+    /// The staging folder (for tests and messages).
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes the table's partitions in the chosen formats, in parallel.
+    pub fn write_table(&self, partitions: &[Partition], formats: Formats) -> Result<(), PublishError> {
+        let mut jobs: Vec<(&Partition, bool)> = Vec::new();
+        for p in partitions {
+            if formats.parquet {
+                jobs.push((p, true));
+            }
+            if formats.csv {
+                jobs.push((p, false));
+            }
+        }
+        for (enabled, kind) in [(formats.parquet, "parquet"), (formats.csv, "csv")] {
+            if enabled {
+                let dir = self.dir.join(kind).join(TABLE_NAME);
+                fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            }
+        }
+        jobs.par_iter().enumerate().try_for_each(|(i, (partition, parquet))| {
+            let kind = if *parquet { "parquet" } else { "csv" };
+            let dir = self.dir.join(kind).join(TABLE_NAME).join(format!("conversation_date={}", partition.date));
+            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            if *parquet {
+                writers::write_parquet_part(&dir.join("part-0.parquet"), &partition.chunk)?;
+            } else {
+                writers::write_csv_part(&dir.join("part-0.csv"), &partition.chunk)?;
+            }
+            if i == 0 {
+                test_hook("publish-mid-write");
+            }
+            Ok(())
+        })
+    }
+
+    /// Writes `quarantine/<table>.csv` for both source tables.
+    pub fn write_quarantine(&self, quarantine: &Quarantine, sources: &Sources) -> Result<(), PublishError> {
+        let dir = self.dir.join("quarantine");
+        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        quarantine_csv::write_quarantine(&dir, quarantine, sources)
+    }
+
+    /// Writes `_run.json`.
+    pub fn write_report(&self, report: &serde_json::Value) -> Result<(), PublishError> {
+        let path = self.dir.join("_run.json");
+        let mut text = serde_json::to_string_pretty(report).expect("a JSON value serializes");
+        text.push('\n');
+        fs::write(&path, text).map_err(io_err(&path))
+    }
+
+    /// Replaces the output with the staging folder in one step and removes the old one.
+    pub fn commit(mut self) -> Result<PathBuf, PublishError> {
+        sync_dir(&self.dir);
+        test_hook("publish-before-swap");
+        if self.out.exists() {
+            check_replaceable(&self.out)?;
+            swap(&self.dir, &self.out)?;
+            // The staging path now holds the previous output.
+            test_hook("publish-after-swap");
+            let _ = fs::remove_dir_all(&self.dir);
+        } else {
+            fs::rename(&self.dir, &self.out).map_err(io_err(&self.out))?;
+        }
+        if let Some(parent) = self.out.parent() {
+            sync_dir(parent);
+        }
+        self.committed = true;
+        Ok(self.out.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Refuses to replace a folder holding anything ccc does not write.
+fn check_replaceable(out: &Path) -> Result<(), PublishError> {
+    if !out.is_dir() {
+        return Err(PublishError::NotAnOutputFolder { path: out.to_path_buf(), entry: "(not a folder)".into() });
+    }
+    let mut names: Vec<String> =
+        fs::read_dir(out).map_err(io_err(out))?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    match names.into_iter().find(|n| !OUTPUT_ENTRIES.contains(&n.as_str())) {
+        Some(entry) => Err(PublishError::NotAnOutputFolder { path: out.to_path_buf(), entry }),
+        None => Ok(()),
+    }
+}
+
+/// Exchanges two folders atomically where the OS can (Linux `renameat2`), otherwise
+/// moves the old one aside and the new one in (two renames, a tiny window).
+fn swap(new: &Path, out: &Path) -> Result<(), PublishError> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{renameat_with, RenameFlags, CWD};
+        match renameat_with(CWD, new, CWD, out, RenameFlags::EXCHANGE) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(PublishError::Io { path: out.to_path_buf(), source: e.into() }),
+        }
+    }
+    let aside = sibling(out, &format!("old-{}", std::process::id()));
+    fs::rename(out, &aside).map_err(io_err(out))?;
+    fs::rename(new, out).map_err(io_err(out))?;
+    fs::rename(&aside, new).map_err(io_err(new))?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}

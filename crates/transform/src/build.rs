@@ -85,6 +85,13 @@ pub struct TransformOutput {
     pub conflicting_order_ids: Vec<i64>,
 }
 
+/// One partition after the group-by: finished rows with their city code, and orphan
+/// order ids with their message counts.
+type GroupedPartition = (Vec<(Conversation, u32)>, Vec<(i64, i64)>);
+
+/// One batch of orders scattered into partitions of (order id, city code), plus its unusable rows.
+type ScatteredOrders = (Vec<Vec<(i64, u32)>>, Vec<QuarantinedRow>);
+
 /// A usable message, reduced to what the group-by needs.
 #[derive(Debug, Clone, Copy)]
 struct Row {
@@ -93,8 +100,13 @@ struct Row {
 }
 
 fn column<'a, T: 'static>(batch: &'a Batch, table: Table, name: &str) -> &'a T {
-    let index = table.column_index(name).expect("column of the table schema");
-    batch.chunk.arrays()[index].as_any().downcast_ref::<T>().expect("ingest produces the schema's types")
+    let index = table
+        .column_index(name)
+        .expect("column of the table schema");
+    batch.chunk.arrays()[index]
+        .as_any()
+        .downcast_ref::<T>()
+        .expect("ingest produces the schema's types")
 }
 
 /// Builds the conversations table from the sources.
@@ -103,8 +115,10 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
     let orders = build_order_book(sources, &problems);
 
     let messages = &sources.messages.batches;
-    let stage_arrays: Vec<&Utf8Array<i32>> =
-        messages.iter().map(|b| column::<Utf8Array<i32>>(b, Table::ChatMessages, src::ORDER_STAGE)).collect();
+    let stage_arrays: Vec<&Utf8Array<i32>> = messages
+        .iter()
+        .map(|b| column::<Utf8Array<i32>>(b, Table::ChatMessages, src::ORDER_STAGE))
+        .collect();
     let (stages, stage_codes) = dictionary::encode(&stage_arrays);
 
     // Phase A: classify every message and scatter usable ones into partitions.
@@ -112,10 +126,12 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         .par_iter()
         .zip(stage_codes.par_iter())
         .enumerate()
-        .map(|(batch_index, (batch, stage_codes))| scatter_messages(batch_index as u32, batch, stage_codes, &problems))
+        .map(|(batch_index, (batch, stage_codes))| {
+            scatter_messages(batch_index as u32, batch, stage_codes, &problems)
+        })
         .collect();
     let mut unusable: Vec<QuarantinedRow> = Vec::new();
-    let mut by_partition: Vec<Vec<&[Row]>> = vec![Vec::with_capacity(messages.len()); PARTITIONS];
+    let mut by_partition: Vec<Vec<&[Row]>> = (0..PARTITIONS).map(|_| Vec::with_capacity(messages.len())).collect();
     for (parts, bad) in &scattered {
         for (p, rows) in parts.iter().enumerate() {
             by_partition[p].push(rows);
@@ -124,7 +140,7 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
     }
 
     // Phase B: group each partition, then join it with the orders of the same partition.
-    let grouped: Vec<(Vec<(Conversation, u32)>, Vec<(i64, i64)>)> = by_partition
+    let grouped: Vec<GroupedPartition> = by_partition
         .par_iter()
         .zip(orders.partitions.par_iter())
         .map(|(slices, order_map)| {
@@ -142,7 +158,9 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
             for (order_id, state) in states {
                 match order_map.get(&order_id) {
                     Some(&city) => found.push((state.finish(order_id), city)),
-                    None => orphans.push((order_id, state.courier_messages + state.customer_messages)),
+                    None => {
+                        orphans.push((order_id, state.courier_messages + state.customer_messages))
+                    }
                 }
             }
             (found, orphans)
@@ -154,13 +172,22 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
     let mut orphan_ids: FxHashSet<i64> = FxHashSet::default();
     let mut orphaned_messages = 0u64;
     for (found, orphans) in grouped {
-        rows.extend(found.into_iter().map(|(conversation, city)| OutputRow { conversation, city }));
+        rows.extend(
+            found
+                .into_iter()
+                .map(|(conversation, city)| OutputRow { conversation, city }),
+        );
         for (order_id, count) in orphans {
             orphan_ids.insert(order_id);
             orphaned_messages += count as u64;
         }
     }
-    rows.par_sort_unstable_by_key(|r| (day_of(r.conversation.conversation_started_at), r.conversation.order_id));
+    rows.par_sort_unstable_by_key(|r| {
+        (
+            day_of(r.conversation.conversation_started_at),
+            r.conversation.order_id,
+        )
+    });
 
     // Orphans are rare: find their records for the quarantine in a second, cheap pass.
     let mut orphan_rows: Vec<QuarantinedRow> = if orphan_ids.is_empty() {
@@ -169,7 +196,9 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         messages
             .par_iter()
             .enumerate()
-            .flat_map_iter(|(batch_index, batch)| find_orphans(batch_index as u32, batch, &orphan_ids, &unusable))
+            .flat_map_iter(|(batch_index, batch)| {
+                find_orphans(batch_index as u32, batch, &orphan_ids, &unusable)
+            })
             .collect()
     };
     orphan_rows.sort_by_key(|r| (r.batch, r.row));
@@ -180,7 +209,9 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         messages_read,
         messages_aggregated: rows
             .iter()
-            .map(|r| (r.conversation.num_messages_courier + r.conversation.num_messages_customer) as u64)
+            .map(|r| {
+                (r.conversation.num_messages_courier + r.conversation.num_messages_customer) as u64
+            })
             .sum(),
         messages_quarantined: unusable.len() as u64,
         messages_orphaned: orphaned_messages,
@@ -195,8 +226,16 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
     let mut conflicting_order_ids = orders.conflicting;
     conflicting_order_ids.sort_unstable();
     TransformOutput {
-        table: ConversationTable { rows, cities: orders.cities, stages },
-        quarantine: Quarantine { messages: unusable, orphans: orphan_rows, orders: orders.unusable },
+        table: ConversationTable {
+            rows,
+            cities: orders.cities,
+            stages,
+        },
+        quarantine: Quarantine {
+            messages: unusable,
+            orphans: orphan_rows,
+            orders: orders.unusable,
+        },
         counts,
         conflicting_order_ids,
     }
@@ -219,29 +258,44 @@ fn scatter_messages(
     let time = column::<PrimitiveArray<i64>>(batch, t, src::MESSAGE_SENT_TIME);
     let started = column::<BooleanArray>(batch, t, src::CHAT_STARTED_BY_MESSAGE);
     let from_id = column::<PrimitiveArray<i64>>(batch, t, src::FROM_ID);
-    let mut parts: Vec<Vec<Row>> = (0..PARTITIONS).map(|_| Vec::with_capacity(batch.len() / PARTITIONS + 8)).collect();
+    let mut parts: Vec<Vec<Row>> = (0..PARTITIONS)
+        .map(|_| Vec::with_capacity(batch.len() / PARTITIONS + 8))
+        .collect();
     let mut bad = Vec::new();
-    for i in 0..batch.len() {
+    for (i, &stage) in stage_codes.iter().enumerate() {
         let role = sender.get(i).and_then(Role::of_sender_app_type);
         let (Some(oid), Some(ts), Some(role)) = (order_id.get(i), time.get(i), role) else {
             let record = batch.first_record + i as u64;
             let mut reasons = Reasons::default();
             if order_id.get(i).is_none() {
-                reasons.add(src::ORDER_ID, problems.kind(batch.file, record, src::ORDER_ID));
+                reasons.add(
+                    src::ORDER_ID,
+                    problems.kind(batch.file, record, src::ORDER_ID),
+                );
             }
             if time.get(i).is_none() {
-                reasons.add(src::MESSAGE_SENT_TIME, problems.kind(batch.file, record, src::MESSAGE_SENT_TIME));
+                reasons.add(
+                    src::MESSAGE_SENT_TIME,
+                    problems.kind(batch.file, record, src::MESSAGE_SENT_TIME),
+                );
             }
             if role.is_none() {
                 match sender.get(i) {
                     Some(_) => reasons.add_no_role(),
-                    None => reasons.add(src::SENDER_APP_TYPE, problems.kind(batch.file, record, src::SENDER_APP_TYPE)),
+                    None => reasons.add(
+                        src::SENDER_APP_TYPE,
+                        problems.kind(batch.file, record, src::SENDER_APP_TYPE),
+                    ),
                 }
             }
             if problems.not_a_record(batch.file, record) {
                 reasons.add_not_a_record();
             }
-            bad.push(QuarantinedRow { batch: batch_index, row: i as u32, reason: reasons.render() });
+            bad.push(QuarantinedRow {
+                batch: batch_index,
+                row: i as u32,
+                reason: reasons.render(),
+            });
             continue;
         };
         let key = MessageKey {
@@ -249,7 +303,7 @@ fn scatter_messages(
             not_started: started.get(i) != Some(true),
             role,
             from_id: from_id.get(i),
-            stage: stage_codes[i],
+            stage,
         };
         parts[partition_of(oid)].push(Row { order_id: oid, key });
     }
@@ -263,8 +317,11 @@ fn find_orphans(
     unusable: &[QuarantinedRow],
 ) -> Vec<QuarantinedRow> {
     let order_id = column::<PrimitiveArray<i64>>(batch, Table::ChatMessages, src::ORDER_ID);
-    let unusable_here: FxHashSet<u32> =
-        unusable.iter().filter(|r| r.batch == batch_index).map(|r| r.row).collect();
+    let unusable_here: FxHashSet<u32> = unusable
+        .iter()
+        .filter(|r| r.batch == batch_index)
+        .map(|r| r.row)
+        .collect();
     (0..batch.len())
         .filter(|&i| !unusable_here.contains(&(i as u32)))
         .filter(|&i| order_id.get(i).is_some_and(|id| orphan_ids.contains(&id)))
@@ -289,10 +346,12 @@ struct OrderBook {
 fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
     let t = Table::Orders;
     let batches = &sources.orders.batches;
-    let city_arrays: Vec<&Utf8Array<i32>> =
-        batches.iter().map(|b| column::<Utf8Array<i32>>(b, t, src::CITY_CODE)).collect();
+    let city_arrays: Vec<&Utf8Array<i32>> = batches
+        .iter()
+        .map(|b| column::<Utf8Array<i32>>(b, t, src::CITY_CODE))
+        .collect();
     let (cities, city_codes) = dictionary::encode(&city_arrays);
-    let scattered: Vec<(Vec<Vec<(i64, u32)>>, Vec<QuarantinedRow>)> = batches
+    let scattered: Vec<ScatteredOrders> = batches
         .par_iter()
         .zip(city_codes.par_iter())
         .enumerate()
@@ -307,12 +366,22 @@ fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
                         let record = batch.first_record + i as u64;
                         let mut reasons = Reasons::default();
                         if id.is_none() {
-                            reasons.add(src::ORDER_ID, problems.kind(batch.file, record, src::ORDER_ID));
+                            reasons.add(
+                                src::ORDER_ID,
+                                problems.kind(batch.file, record, src::ORDER_ID),
+                            );
                         }
                         if city == 0 {
-                            reasons.add(src::CITY_CODE, problems.kind(batch.file, record, src::CITY_CODE));
+                            reasons.add(
+                                src::CITY_CODE,
+                                problems.kind(batch.file, record, src::CITY_CODE),
+                            );
                         }
-                        bad.push(QuarantinedRow { batch: batch_index as u32, row: i as u32, reason: reasons.render() });
+                        bad.push(QuarantinedRow {
+                            batch: batch_index as u32,
+                            row: i as u32,
+                            reason: reasons.render(),
+                        });
                     }
                 }
             }
@@ -350,7 +419,10 @@ fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
         distinct: 0,
         duplicate_rows: 0,
         conflicting: Vec::new(),
-        unusable: scattered.iter().flat_map(|(_, bad)| bad.iter().cloned()).collect(),
+        unusable: scattered
+            .iter()
+            .flat_map(|(_, bad)| bad.iter().cloned())
+            .collect(),
     };
     for (map, duplicates, conflicting) in partitions {
         book.distinct += map.len() as u64;
@@ -368,18 +440,33 @@ struct ProblemIndex {
 
 impl ProblemIndex {
     fn new(sources: &Sources) -> Self {
-        let mut by_record: FxHashMap<(u32, u64), Vec<(&'static str, ProblemKind)>> = FxHashMap::default();
-        for p in sources.messages.problems.iter().chain(&sources.orders.problems) {
-            by_record.entry((p.file, p.record)).or_default().push((p.column, p.kind));
+        let mut by_record: FxHashMap<(u32, u64), Vec<(&'static str, ProblemKind)>> =
+            FxHashMap::default();
+        for p in sources
+            .messages
+            .problems
+            .iter()
+            .chain(&sources.orders.problems)
+        {
+            by_record
+                .entry((p.file, p.record))
+                .or_default()
+                .push((p.column, p.kind));
         }
         Self { by_record }
     }
 
     fn kind(&self, file: u32, record: u64, column: &str) -> Option<ProblemKind> {
-        self.by_record.get(&(file, record))?.iter().find(|(c, _)| *c == column).map(|(_, k)| *k)
+        self.by_record
+            .get(&(file, record))?
+            .iter()
+            .find(|(c, _)| *c == column)
+            .map(|(_, k)| *k)
     }
 
     fn not_a_record(&self, file: u32, record: u64) -> bool {
-        self.by_record.get(&(file, record)).is_some_and(|v| v.iter().any(|(_, k)| *k == ProblemKind::NotARecord))
+        self.by_record
+            .get(&(file, record))
+            .is_some_and(|v| v.iter().any(|(_, k)| *k == ProblemKind::NotARecord))
     }
 }

@@ -22,12 +22,16 @@ impl Dictionary {
 
     /// The string of a code; `None` for 0 (null).
     pub fn value(&self, code: u32) -> Option<&str> {
-        code.checked_sub(1).map(|i| self.values[i as usize].as_str())
+        code.checked_sub(1)
+            .map(|i| self.values[i as usize].as_str())
     }
 
     /// The code of a string, if it is in the dictionary.
     pub fn code(&self, value: &str) -> Option<u32> {
-        self.values.binary_search_by(|v| v.as_str().cmp(value)).ok().map(|i| i as u32 + 1)
+        self.values
+            .binary_search_by(|v| v.as_str().cmp(value))
+            .ok()
+            .map(|i| i as u32 + 1)
     }
 
     /// Number of distinct non-null values.
@@ -61,13 +65,21 @@ pub fn encode(arrays: &[&Utf8Array<i32>]) -> (Dictionary, Vec<Vec<u32>>) {
             (values, codes)
         })
         .collect();
-    let dictionary =
-        Dictionary::from_values(local.iter().flat_map(|(values, _)| values.iter().map(|s| s.to_string())).collect());
+    let dictionary = Dictionary::from_values(
+        local
+            .iter()
+            .flat_map(|(values, _)| values.iter().map(|s| s.to_string()))
+            .collect(),
+    );
     let codes = local
         .into_par_iter()
         .map(|(values, mut codes)| {
             let remap: Vec<u32> = std::iter::once(0)
-                .chain(values.iter().map(|s| dictionary.code(s).expect("every local value is in the dictionary")))
+                .chain(values.iter().map(|s| {
+                    dictionary
+                        .code(s)
+                        .expect("every local value is in the dictionary")
+                }))
                 .collect();
             codes.iter_mut().for_each(|c| *c = remap[*c as usize]);
             codes

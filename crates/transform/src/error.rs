@@ -19,7 +19,9 @@ pub enum PublishError {
     Parquet(#[from] ccc_ingest::IngestError),
     /// The output folder holds something that is not a ccc output; replacing it could
     /// destroy the user's files.
-    #[error("{path} exists and is not a ccc output folder (it holds {entry:?}); refusing to replace it")]
+    #[error(
+        "{path} exists and is not a ccc output folder (it holds {entry:?}); refusing to replace it"
+    )]
     NotAnOutputFolder {
         /// The output folder.
         path: PathBuf,
@@ -29,5 +31,8 @@ pub enum PublishError {
 }
 
 pub(crate) fn io_err(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
-    move |source| PublishError::Io { path: path.to_path_buf(), source }
+    move |source| PublishError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }

@@ -64,23 +64,47 @@ mod tests {
     use super::*;
 
     fn key(time: i64, started: bool, role: Role, from_id: Option<i64>, stage: u32) -> MessageKey {
-        MessageKey { time, not_started: !started, role, from_id, stage }
+        MessageKey {
+            time,
+            not_started: !started,
+            role,
+            from_id,
+            stage,
+        }
     }
 
     #[test]
     fn ties_break_by_started_then_role_then_from_then_stage() {
         let base = key(10, false, Role::Customer, Some(5), 2);
-        assert!(key(9, false, Role::Customer, Some(9), 9) < base, "time first");
-        assert!(key(10, true, Role::Customer, Some(9), 9) < base, "started message first");
-        assert!(key(10, false, Role::Courier, Some(9), 9) < base, "courier before customer");
-        assert!(key(10, false, Role::Customer, None, 9) < base, "null fromId first");
-        assert!(key(10, false, Role::Customer, Some(5), 1) < base, "smaller stage first");
+        assert!(
+            key(9, false, Role::Customer, Some(9), 9) < base,
+            "time first"
+        );
+        assert!(
+            key(10, true, Role::Customer, Some(9), 9) < base,
+            "started message first"
+        );
+        assert!(
+            key(10, false, Role::Courier, Some(9), 9) < base,
+            "courier before customer"
+        );
+        assert!(
+            key(10, false, Role::Customer, None, 9) < base,
+            "null fromId first"
+        );
+        assert!(
+            key(10, false, Role::Customer, Some(5), 1) < base,
+            "smaller stage first"
+        );
     }
 
     #[test]
     fn role_is_first_word_case_insensitive() {
         assert_eq!(Role::of_sender_app_type("Courier iOS"), Some(Role::Courier));
-        assert_eq!(Role::of_sender_app_type("  CUSTOMER android"), Some(Role::Customer));
+        assert_eq!(
+            Role::of_sender_app_type("  CUSTOMER android"),
+            Some(Role::Customer)
+        );
         assert_eq!(Role::of_sender_app_type("customer"), Some(Role::Customer));
         assert_eq!(Role::of_sender_app_type("Couriers iOS"), None);
         assert_eq!(Role::of_sender_app_type("Robot Web"), None);

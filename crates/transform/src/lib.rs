@@ -30,7 +30,9 @@ pub mod schema;
 pub mod state;
 mod table;
 
-pub use build::{build_conversations, day_of, ConversationTable, OutputRow, TransformCounts, TransformOutput};
+pub use build::{
+    build_conversations, day_of, ConversationTable, OutputRow, TransformCounts, TransformOutput,
+};
 pub use error::PublishError;
 pub use key::{MessageKey, Role};
 pub use quarantine::{Quarantine, QuarantinedRow};

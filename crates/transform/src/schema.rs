@@ -70,7 +70,11 @@ pub fn output_schema() -> Schema {
 mod tests {
     #[test]
     fn schema_lists_columns_in_order() {
-        let names: Vec<_> = super::output_schema().fields.iter().map(|f| f.name.clone()).collect();
+        let names: Vec<_> = super::output_schema()
+            .fields
+            .iter()
+            .map(|f| f.name.clone())
+            .collect();
         assert_eq!(names, super::COLUMNS);
     }
 }

@@ -63,7 +63,14 @@ impl ConversationState {
             Role::Courier => (Some(key.time), None, 1, 0),
             Role::Customer => (None, Some(key.time), 0, 1),
         };
-        Self { first: key, last: key, first_courier, first_customer, courier_messages, customer_messages }
+        Self {
+            first: key,
+            last: key,
+            first_courier,
+            first_customer,
+            courier_messages,
+            customer_messages,
+        }
     }
 
     /// Folds one more message in.
@@ -82,7 +89,8 @@ impl ConversationState {
             }
             Role::Customer => {
                 self.customer_messages += 1;
-                self.first_customer = Some(self.first_customer.map_or(key.time, |t| t.min(key.time)));
+                self.first_customer =
+                    Some(self.first_customer.map_or(key.time, |t| t.min(key.time)));
             }
         }
     }
@@ -128,7 +136,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn key(time: i64, role: Role, stage: u32) -> MessageKey {
-        MessageKey { time, not_started: true, role, from_id: Some(1), stage }
+        MessageKey {
+            time,
+            not_started: true,
+            role,
+            from_id: Some(1),
+            stage,
+        }
     }
 
     #[test]
@@ -147,15 +161,24 @@ mod tests {
     }
 
     fn arb_key() -> impl Strategy<Value = MessageKey> {
-        (0i64..20, any::<bool>(), any::<bool>(), proptest::option::of(0i64..3), 0u32..4).prop_map(
-            |(time, started, courier, from_id, stage)| MessageKey {
+        (
+            0i64..20,
+            any::<bool>(),
+            any::<bool>(),
+            proptest::option::of(0i64..3),
+            0u32..4,
+        )
+            .prop_map(|(time, started, courier, from_id, stage)| MessageKey {
                 time,
                 not_started: !started,
-                role: if courier { Role::Courier } else { Role::Customer },
+                role: if courier {
+                    Role::Courier
+                } else {
+                    Role::Customer
+                },
                 from_id,
                 stage,
-            },
-        )
+            })
     }
 
     proptest! {

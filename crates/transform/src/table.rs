@@ -19,7 +19,9 @@ pub struct Partition {
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 pub fn date_string(day: i64) -> String {
-    let date = chrono::DateTime::from_timestamp(day * 86_400, 0).expect("day within chrono's range").date_naive();
+    let date = chrono::DateTime::from_timestamp(day * 86_400, 0)
+        .expect("day within chrono's range")
+        .date_naive();
     date.format("%Y-%m-%d").to_string()
 }
 
@@ -30,8 +32,13 @@ pub fn to_partitions(table: &ConversationTable) -> Vec<Partition> {
     let mut start = 0;
     while start < rows.len() {
         let day = day_of(rows[start].conversation.conversation_started_at);
-        let end = start + rows[start..].partition_point(|r| day_of(r.conversation.conversation_started_at) == day);
-        partitions.push(Partition { date: date_string(day), chunk: to_chunk(table, &rows[start..end]) });
+        let end = start
+            + rows[start..]
+                .partition_point(|r| day_of(r.conversation.conversation_started_at) == day);
+        partitions.push(Partition {
+            date: date_string(day),
+            chunk: to_chunk(table, &rows[start..end]),
+        });
         start = end;
     }
     partitions

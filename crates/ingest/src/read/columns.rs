@@ -21,10 +21,18 @@ pub(crate) enum ColumnBuilder {
 impl ColumnBuilder {
     fn new(ty: FieldType, capacity: usize) -> Self {
         match ty {
-            FieldType::Utf8 => ColumnBuilder::Utf8(MutableUtf8Array::with_capacities(capacity, capacity * 12)),
-            FieldType::Int64 => ColumnBuilder::Int64(MutablePrimitiveArray::with_capacity(capacity)),
-            FieldType::Boolean => ColumnBuilder::Boolean(MutableBooleanArray::with_capacity(capacity)),
-            FieldType::Timestamp => ColumnBuilder::Timestamp(MutablePrimitiveArray::with_capacity(capacity)),
+            FieldType::Utf8 => {
+                ColumnBuilder::Utf8(MutableUtf8Array::with_capacities(capacity, capacity * 12))
+            }
+            FieldType::Int64 => {
+                ColumnBuilder::Int64(MutablePrimitiveArray::with_capacity(capacity))
+            }
+            FieldType::Boolean => {
+                ColumnBuilder::Boolean(MutableBooleanArray::with_capacity(capacity))
+            }
+            FieldType::Timestamp => {
+                ColumnBuilder::Timestamp(MutablePrimitiveArray::with_capacity(capacity))
+            }
         }
     }
 
@@ -54,7 +62,11 @@ impl ColumnBuilder {
     /// Pushes a value given as text (a CSV field, or a JSON string's content).
     /// `from_json_string` is true when the text was a JSON string: then it is not an
     /// integer or a boolean even if it reads like one (a string where an integer belongs).
-    pub(crate) fn push_text(&mut self, text: &str, from_json_string: bool) -> Result<(), ProblemKind> {
+    pub(crate) fn push_text(
+        &mut self,
+        text: &str,
+        from_json_string: bool,
+    ) -> Result<(), ProblemKind> {
         match self {
             ColumnBuilder::Utf8(b) => {
                 b.push(Some(text));
@@ -114,9 +126,10 @@ impl ColumnBuilder {
             b'"' => {
                 let inner = &raw[1..raw.len() - 1];
                 if inner.contains('\\') {
-                    let owned: String = serde_json::from_str(raw).map_err(|_| ProblemKind::WrongType {
-                        expected: self.field_type(),
-                    })?;
+                    let owned: String =
+                        serde_json::from_str(raw).map_err(|_| ProblemKind::WrongType {
+                            expected: self.field_type(),
+                        })?;
                     self.push_text(&owned, true)
                 } else {
                     self.push_text(inner, true)
@@ -160,7 +173,9 @@ fn parse_integer(text: &str) -> Result<i64, ProblemKind> {
             if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
                 Err(ProblemKind::OutOfRange)
             } else {
-                Err(ProblemKind::WrongType { expected: FieldType::Int64 })
+                Err(ProblemKind::WrongType {
+                    expected: FieldType::Int64,
+                })
             }
         }
     }
@@ -173,11 +188,22 @@ pub(crate) struct TableBuilder {
 
 impl TableBuilder {
     pub(crate) fn new(table: Table, capacity: usize) -> Self {
-        Self { columns: table.columns().iter().map(|(_, ty)| ColumnBuilder::new(*ty, capacity)).collect() }
+        Self {
+            columns: table
+                .columns()
+                .iter()
+                .map(|(_, ty)| ColumnBuilder::new(*ty, capacity))
+                .collect(),
+        }
     }
 
     pub(crate) fn finish(self) -> Chunk<Box<dyn Array>> {
-        Chunk::new(self.columns.into_iter().map(ColumnBuilder::finish).collect())
+        Chunk::new(
+            self.columns
+                .into_iter()
+                .map(ColumnBuilder::finish)
+                .collect(),
+        )
     }
 
     /// A builder of one column alone (used to parse text found in typed files).
@@ -202,16 +228,32 @@ mod tests {
         let mut b = ColumnBuilder::new(FieldType::Int64, 4);
         let results = values.iter().map(|v| b.push_json(v)).collect();
         let array = b.finish();
-        let array = array.as_any().downcast_ref::<PrimitiveArray<i64>>().unwrap();
+        let array = array
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .unwrap();
         (array.iter().map(|v| v.copied()).collect(), results)
     }
 
     #[test]
     fn json_integers_strings_and_overflow() {
-        let (values, results) = int_column(&["42", "\"42\"", "1.5", "99999999999999999999", "null", "-7"]);
+        let (values, results) =
+            int_column(&["42", "\"42\"", "1.5", "99999999999999999999", "null", "-7"]);
         assert_eq!(values, vec![Some(42), None, None, None, None, Some(-7)]);
-        let wrong = Err(ProblemKind::WrongType { expected: FieldType::Int64 });
-        assert_eq!(results, vec![Ok(()), wrong, wrong, Err(ProblemKind::OutOfRange), Ok(()), Ok(())]);
+        let wrong = Err(ProblemKind::WrongType {
+            expected: FieldType::Int64,
+        });
+        assert_eq!(
+            results,
+            vec![
+                Ok(()),
+                wrong,
+                wrong,
+                Err(ProblemKind::OutOfRange),
+                Ok(()),
+                Ok(())
+            ]
+        );
     }
 
     #[test]
@@ -220,7 +262,10 @@ mod tests {
         assert!(b.push_text("TRUE", false).is_ok());
         assert!(b.push_text("false", false).is_ok());
         assert!(b.push_text("yes", false).is_err());
-        assert!(b.push_json("\"true\"").is_err(), "a JSON string is not a boolean");
+        assert!(
+            b.push_json("\"true\"").is_err(),
+            "a JSON string is not a boolean"
+        );
     }
 
     #[test]
@@ -228,7 +273,10 @@ mod tests {
         let mut b = ColumnBuilder::new(FieldType::Utf8, 1);
         b.push_json(r#""Courier\u0020iOS""#).unwrap();
         let array = b.finish();
-        let array = array.as_any().downcast_ref::<arrow2::array::Utf8Array<i32>>().unwrap();
+        let array = array
+            .as_any()
+            .downcast_ref::<arrow2::array::Utf8Array<i32>>()
+            .unwrap();
         assert_eq!(array.value(0), "Courier iOS");
     }
 }

@@ -10,7 +10,6 @@ use crate::discover::SourceFile;
 use crate::error::IngestError;
 use crate::problems::FieldProblem;
 use crate::schema::Table;
-use crate::sources::Batch;
 
 /// Where each CSV column goes: `Some(i)` is the table's column `i`.
 struct HeaderMap {
@@ -29,25 +28,42 @@ pub(crate) fn read_csv(
     file: &SourceFile,
     table: Table,
     chunk_bytes: usize,
-) -> Result<(Vec<Batch>, Vec<FieldProblem>), IngestError> {
+) -> Result<super::FileContents, IngestError> {
     let bytes = map_file(&file.path)?;
     let bytes: &[u8] = &bytes;
-    let csv_error = |record, line, message: String| IngestError::Csv { path: file.path.clone(), record, line, message };
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let csv_error = |record, line, message: String| IngestError::Csv {
+        path: file.path.clone(),
+        record,
+        line,
+        message,
+    };
+    let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let header_end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p + 1);
-    let mut header_reader = csv::ReaderBuilder::new().has_headers(false).from_reader(&bytes[start..header_end]);
+    let mut header_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[start..header_end]);
     let mut header = csv::StringRecord::new();
     match header_reader.read_record(&mut header) {
         Ok(true) => {}
         Ok(false) => return Err(csv_error(0, 1, "empty file, expected a header row".into())),
         Err(e) => return Err(csv_error(0, 1, format!("unreadable header: {e}"))),
     }
-    let targets: Vec<Option<usize>> = header.iter().map(|name| table.column_index(name.trim())).collect();
+    let targets: Vec<Option<usize>> = header
+        .iter()
+        .map(|name| table.column_index(name.trim()))
+        .collect();
     if targets.iter().all(Option::is_none) {
         return Err(csv_error(
             0,
             1,
-            format!("the header names none of the columns of {table} (found: {})", header.iter().collect::<Vec<_>>().join(",")),
+            format!(
+                "the header names none of the columns of {table} (found: {})",
+                header.iter().collect::<Vec<_>>().join(",")
+            ),
         ));
     }
     let map = HeaderMap { targets };
@@ -56,8 +72,10 @@ pub(crate) fn read_csv(
     } else {
         vec![(header_end, bytes.len())]
     };
-    let outputs: Vec<Result<ChunkOutput, ChunkError>> =
-        ranges.par_iter().map(|&(s, e)| parse_chunk(file_index, table, &map, &bytes[s..e])).collect();
+    let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
+        .par_iter()
+        .map(|&(s, e)| parse_chunk(file_index, table, &map, &bytes[s..e]))
+        .collect();
     let lines_before_first = count_newlines(&bytes[..header_end]);
     let mut ok = Vec::with_capacity(outputs.len());
     let (mut records_before, mut lines_before) = (0u64, lines_before_first);
@@ -69,17 +87,29 @@ pub(crate) fn read_csv(
                 ok.push(out);
             }
             Err(e) => {
-                return Err(csv_error(records_before + e.record_in_chunk + 1, lines_before + e.line_in_chunk + 1, e.message))
+                return Err(csv_error(
+                    records_before + e.record_in_chunk + 1,
+                    lines_before + e.line_in_chunk + 1,
+                    e.message,
+                ))
             }
         }
     }
     Ok(assemble(file_index, ok, lines_before_first))
 }
 
-fn parse_chunk(file_index: u32, table: Table, map: &HeaderMap, text: &[u8]) -> Result<ChunkOutput, ChunkError> {
+fn parse_chunk(
+    file_index: u32,
+    table: Table,
+    map: &HeaderMap,
+    text: &[u8],
+) -> Result<ChunkOutput, ChunkError> {
     let columns = table.columns();
     let mut builder = TableBuilder::new(table, (text.len() / 120).max(16));
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text);
     let mut record = csv::StringRecord::new();
     let mut record_lines = Vec::new();
     let mut problems = Vec::new();
@@ -95,7 +125,11 @@ fn parse_chunk(file_index: u32, table: Table, map: &HeaderMap, text: &[u8]) -> R
                     csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
                     _ => e.to_string(),
                 };
-                return Err(ChunkError { record_in_chunk: row, line_in_chunk: line, message });
+                return Err(ChunkError {
+                    record_in_chunk: row,
+                    line_in_chunk: line,
+                    message,
+                });
             }
         }
         let line = record.position().map_or(0, |p| p.line().saturating_sub(1));
@@ -103,7 +137,11 @@ fn parse_chunk(file_index: u32, table: Table, map: &HeaderMap, text: &[u8]) -> R
             return Err(ChunkError {
                 record_in_chunk: row,
                 line_in_chunk: line,
-                message: format!("record has {} fields, the header has {}", record.len(), map.targets.len()),
+                message: format!(
+                    "record has {} fields, the header has {}",
+                    record.len(),
+                    map.targets.len()
+                ),
             });
         }
         record_lines.push(line);
@@ -134,5 +172,10 @@ fn parse_chunk(file_index: u32, table: Table, map: &HeaderMap, text: &[u8]) -> R
             }
         }
     }
-    Ok(ChunkOutput { chunk: builder.finish(), record_lines, problems, newlines: count_newlines(text) })
+    Ok(ChunkOutput {
+        chunk: builder.finish(),
+        record_lines,
+        problems,
+        newlines: count_newlines(text),
+    })
 }

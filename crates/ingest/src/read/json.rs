@@ -11,12 +11,13 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::columns::TableBuilder;
-use super::text::{assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput};
+use super::text::{
+    assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput,
+};
 use crate::discover::{Format, SourceFile};
 use crate::error::IngestError;
 use crate::problems::{FieldProblem, ProblemKind};
 use crate::schema::Table;
-use crate::sources::Batch;
 
 /// The most columns a source table has.
 const MAX_COLUMNS: usize = 9;
@@ -66,7 +67,11 @@ struct RecordVisitor<C>(PhantomData<C>);
 
 impl<'de, C: TableColumns> RecordVisitor<C> {
     fn other() -> Record<'de, C> {
-        Record { values: [None; MAX_COLUMNS], not_an_object: true, _table: PhantomData }
+        Record {
+            values: [None; MAX_COLUMNS],
+            not_an_object: true,
+            _table: PhantomData,
+        }
     }
 }
 
@@ -85,7 +90,11 @@ impl<'de, C: TableColumns> Visitor<'de> for RecordVisitor<C> {
                 }
             }
         }
-        Ok(Record { values, not_an_object: false, _table: PhantomData })
+        Ok(Record {
+            values,
+            not_an_object: false,
+            _table: PhantomData,
+        })
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -140,7 +149,7 @@ pub(crate) fn read_json(
     file: &SourceFile,
     table: Table,
     chunk_bytes: usize,
-) -> Result<(Vec<Batch>, Vec<FieldProblem>), IngestError> {
+) -> Result<super::FileContents, IngestError> {
     match table {
         Table::ChatMessages => read_typed::<MessageColumns>(file_index, file, chunk_bytes),
         Table::Orders => read_typed::<OrderColumns>(file_index, file, chunk_bytes),
@@ -151,18 +160,37 @@ fn read_typed<C: TableColumns>(
     file_index: u32,
     file: &SourceFile,
     chunk_bytes: usize,
-) -> Result<(Vec<Batch>, Vec<FieldProblem>), IngestError> {
+) -> Result<super::FileContents, IngestError> {
     let bytes = map_file(&file.path)?;
     let bytes: &[u8] = &bytes;
     let json_error = |offset: usize, record: u64, message: String| {
         let (line, column) = line_column(bytes, offset);
-        IngestError::Json { path: file.path.clone(), record, line, column, message }
+        IngestError::Json {
+            path: file.path.clone(),
+            record,
+            line,
+            column,
+            message,
+        }
     };
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-    let first = bytes[start..].iter().position(|b| !b.is_ascii_whitespace()).map(|p| p + start);
+    let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let first = bytes[start..]
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|p| p + start);
     let ranges = match (file.format, first) {
         (Format::Ndjson, None) => return Ok((Vec::new(), Vec::new())),
-        (_, None) => return Err(json_error(bytes.len(), 0, "empty file, expected a JSON array of records".into())),
+        (_, None) => {
+            return Err(json_error(
+                bytes.len(),
+                0,
+                "empty file, expected a JSON array of records".into(),
+            ))
+        }
         (Format::Ndjson, Some(_)) => split_at_newlines(bytes, start, bytes.len(), chunk_bytes),
         (_, Some(p)) => {
             let layout = match bytes[p] {
@@ -172,16 +200,24 @@ fn read_typed<C: TableColumns>(
                     return Err(json_error(
                         p,
                         0,
-                        format!("expected '[' or '{{' at the start of a JSON file, found {:?}", other as char),
+                        format!(
+                            "expected '[' or '{{' at the start of a JSON file, found {:?}",
+                            other as char
+                        ),
                     ))
                 }
             };
-            scan_structure(bytes, p, layout, chunk_bytes).map_err(|(offset, records, msg)| json_error(offset, records, msg))?
+            scan_structure(bytes, p, layout, chunk_bytes)
+                .map_err(|(offset, records, msg)| json_error(offset, records, msg))?
         }
     };
-    let lines_before_first = ranges.first().map_or(0, |&(s, _)| count_newlines(&bytes[..s]));
-    let outputs: Vec<Result<ChunkOutput, ChunkError>> =
-        ranges.par_iter().map(|&(s, e)| parse_chunk::<C>(file_index, bytes, s, e)).collect();
+    let lines_before_first = ranges
+        .first()
+        .map_or(0, |&(s, _)| count_newlines(&bytes[..s]));
+    let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
+        .par_iter()
+        .map(|&(s, e)| parse_chunk::<C>(file_index, bytes, s, e))
+        .collect();
     let mut ok = Vec::with_capacity(outputs.len());
     let (mut records_before, mut lines_before) = (0u64, lines_before_first);
     for (out, &(s, _)) in outputs.into_iter().zip(&ranges) {
@@ -221,7 +257,11 @@ fn scan_structure(
     let mut records: u64 = 0;
     let mut i = open;
     let mut ranges = Vec::new();
-    let mut chunk_start = if layout == Layout::Array { open + 1 } else { open };
+    let mut chunk_start = if layout == Layout::Array {
+        open + 1
+    } else {
+        open
+    };
     let mut body_end = bytes.len();
     let mut closed_at = None;
     while i < bytes.len() {
@@ -231,7 +271,13 @@ fn scan_structure(
                 let mut j = i + 1;
                 loop {
                     match memchr::memchr2(b'"', b'\\', &bytes[j..]) {
-                        None => return Err((bytes.len(), records, "unexpected end of file inside a string".into())),
+                        None => {
+                            return Err((
+                                bytes.len(),
+                                records,
+                                "unexpected end of file inside a string".into(),
+                            ))
+                        }
                         Some(p) if bytes[j + p] == b'\\' => j += p + 2,
                         Some(p) => {
                             j += p;
@@ -267,12 +313,27 @@ fn scan_structure(
         i += 1;
     }
     if depth > 0 && closed_at.is_none() {
-        let what = if layout == Layout::Array { "the JSON array is not closed" } else { "a JSON object is not closed" };
-        return Err((bytes.len(), records, format!("unexpected end of file: {what} (truncated file?)")));
+        let what = if layout == Layout::Array {
+            "the JSON array is not closed"
+        } else {
+            "a JSON object is not closed"
+        };
+        return Err((
+            bytes.len(),
+            records,
+            format!("unexpected end of file: {what} (truncated file?)"),
+        ));
     }
     if let Some(close) = closed_at {
-        if let Some(p) = bytes[close + 1..].iter().position(|b| !b.is_ascii_whitespace()) {
-            return Err((close + 1 + p, records, "unexpected text after the end of the JSON array".into()));
+        if let Some(p) = bytes[close + 1..]
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+        {
+            return Err((
+                close + 1 + p,
+                records,
+                "unexpected text after the end of the JSON array".into(),
+            ));
         }
     }
     if chunk_start < body_end {
@@ -308,13 +369,21 @@ fn parse_chunk<C: TableColumns>(
         }
         let row = record_lines.len() as u64;
         let column_at_start = (pos - line_start) as u64 + 1;
-        let mut stream = serde_json::Deserializer::from_slice(&bytes[pos..end]).into_iter::<Record<'_, C>>();
+        let mut stream =
+            serde_json::Deserializer::from_slice(&bytes[pos..end]).into_iter::<Record<'_, C>>();
         let record = match stream.next() {
             Some(Ok(record)) => record,
             Some(Err(e)) => {
                 let message = e.to_string();
-                let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m).to_string();
-                let column = if e.line() <= 1 { column_at_start + e.column() as u64 - 1 } else { e.column() as u64 };
+                let message = message
+                    .rsplit_once(" at line ")
+                    .map_or(message.as_str(), |(m, _)| m)
+                    .to_string();
+                let column = if e.line() <= 1 {
+                    column_at_start + e.column() as u64 - 1
+                } else {
+                    e.column() as u64
+                };
                 return Err(ChunkError {
                     record_in_chunk: row,
                     line_in_chunk: newlines + e.line().saturating_sub(1) as u64,
@@ -361,7 +430,12 @@ fn parse_chunk<C: TableColumns>(
         }
         pos += consumed;
     }
-    Ok(ChunkOutput { chunk: builder.finish(), record_lines, problems, newlines })
+    Ok(ChunkOutput {
+        chunk: builder.finish(),
+        record_lines,
+        problems,
+        newlines,
+    })
 }
 
 /// The raw text of a value for reports: a string's content without quotes, or the JSON.

@@ -15,6 +15,9 @@ use crate::problems::FieldProblem;
 use crate::schema::Table;
 use crate::sources::{Batch, Sources, TableData};
 
+/// What reading one file gives: its batches and the values that did not fit.
+pub type FileContents = (Vec<Batch>, Vec<FieldProblem>);
+
 /// How to read.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
@@ -24,7 +27,9 @@ pub struct ReadOptions {
 
 impl Default for ReadOptions {
     fn default() -> Self {
-        Self { chunk_bytes: 4 << 20 }
+        Self {
+            chunk_bytes: 4 << 20,
+        }
     }
 }
 
@@ -37,7 +42,7 @@ pub fn read_sources(
     options: &ReadOptions,
     on_file_read: &(dyn Fn(&SourceFile) + Sync),
 ) -> Result<Sources, IngestError> {
-    let per_file: Vec<Result<(Vec<Batch>, Vec<FieldProblem>), IngestError>> = files
+    let per_file: Vec<Result<FileContents, IngestError>> = files
         .par_iter()
         .enumerate()
         .map(|(i, file)| {
@@ -46,15 +51,31 @@ pub fn read_sources(
             out
         })
         .collect();
-    let mut messages = TableData { table: Table::ChatMessages, batches: Vec::new(), problems: Vec::new() };
-    let mut orders = TableData { table: Table::Orders, batches: Vec::new(), problems: Vec::new() };
+    let mut messages = TableData {
+        table: Table::ChatMessages,
+        batches: Vec::new(),
+        problems: Vec::new(),
+    };
+    let mut orders = TableData {
+        table: Table::Orders,
+        batches: Vec::new(),
+        problems: Vec::new(),
+    };
     for (file, result) in files.iter().zip(per_file) {
         let (batches, problems) = result?;
-        let data = if file.table == Table::ChatMessages { &mut messages } else { &mut orders };
+        let data = if file.table == Table::ChatMessages {
+            &mut messages
+        } else {
+            &mut orders
+        };
         data.batches.extend(batches);
         data.problems.extend(problems);
     }
-    Ok(Sources { files, messages, orders })
+    Ok(Sources {
+        files,
+        messages,
+        orders,
+    })
 }
 
 /// Reads one file of its table.
@@ -62,7 +83,7 @@ pub fn read_file(
     index: u32,
     file: &SourceFile,
     options: &ReadOptions,
-) -> Result<(Vec<Batch>, Vec<FieldProblem>), IngestError> {
+) -> Result<FileContents, IngestError> {
     let chunk = options.chunk_bytes.max(1);
     match file.format {
         Format::Json | Format::Ndjson => json::read_json(index, file, file.table, chunk),

@@ -24,15 +24,25 @@ pub(crate) fn read_parquet(
     file_index: u32,
     file: &SourceFile,
     table: Table,
-) -> Result<(Vec<Batch>, Vec<FieldProblem>), IngestError> {
-    let parquet_err = |e: arrow2::error::Error| IngestError::Parquet { path: file.path.clone(), message: e.to_string() };
-    let open = || File::open(&file.path).map_err(|source| IngestError::Io { path: file.path.clone(), source });
+) -> Result<super::FileContents, IngestError> {
+    let parquet_err = |e: arrow2::error::Error| IngestError::Parquet {
+        path: file.path.clone(),
+        message: e.to_string(),
+    };
+    let open = || {
+        File::open(&file.path).map_err(|source| IngestError::Io {
+            path: file.path.clone(),
+            source,
+        })
+    };
     let metadata = pq::read_metadata(&mut open()?).map_err(parquet_err)?;
     let file_schema = pq::infer_schema(&metadata).map_err(parquet_err)?;
     let columns = table.columns();
     // For each table column, the file's field with that name, if any.
-    let wanted: Vec<Option<arrow2::datatypes::Field>> =
-        columns.iter().map(|(name, _)| file_schema.fields.iter().find(|f| f.name == *name).cloned()).collect();
+    let wanted: Vec<Option<arrow2::datatypes::Field>> = columns
+        .iter()
+        .map(|(name, _)| file_schema.fields.iter().find(|f| f.name == *name).cloned())
+        .collect();
     if wanted.iter().all(Option::is_none) {
         return Err(IngestError::Parquet {
             path: file.path.clone(),
@@ -52,7 +62,8 @@ pub(crate) fn read_parquet(
         .map(|(rg, &first_record)| {
             let rows = rg.num_rows();
             let present: Vec<arrow2::datatypes::Field> = wanted.iter().flatten().cloned().collect();
-            let readers = pq::read_columns_many(&mut open()?, rg, present, None, None, None).map_err(parquet_err)?;
+            let readers = pq::read_columns_many(&mut open()?, rg, present, None, None, None)
+                .map_err(parquet_err)?;
             let decoded: Vec<Box<dyn Array>> = readers
                 .into_par_iter()
                 .map(|iter| {
@@ -73,7 +84,9 @@ pub(crate) fn read_parquet(
                 let (name, ty) = columns[i];
                 let array = match field {
                     Some(_) => {
-                        let source = decoded.next().expect("one decoded array per present column");
+                        let source = decoded
+                            .next()
+                            .expect("one decoded array per present column");
                         let (array, bad) = coerce(source.as_ref(), ty).map_err(parquet_err)?;
                         problems.extend(bad.into_iter().map(|(row, raw, kind)| FieldProblem {
                             file: file_index,
@@ -89,7 +102,12 @@ pub(crate) fn read_parquet(
                 };
                 arrays.push(array);
             }
-            let batch = Batch { file: file_index, first_record, lines: None, chunk: Chunk::new(arrays) };
+            let batch = Batch {
+                file: file_index,
+                first_record,
+                lines: None,
+                chunk: Chunk::new(arrays),
+            };
             Ok((batch, problems))
         })
         .collect();
@@ -127,7 +145,10 @@ fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<d
             cast(source, &DataType::Int64, CastOptions::default())?
         }
         (FieldType::Int64, DataType::UInt64) => {
-            let values = source.as_any().downcast_ref::<PrimitiveArray<u64>>().expect("u64 array");
+            let values = source
+                .as_any()
+                .downcast_ref::<PrimitiveArray<u64>>()
+                .expect("u64 array");
             let out: MutablePrimitiveArray<i64> = values
                 .iter()
                 .enumerate()
@@ -144,7 +165,10 @@ fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<d
             PrimitiveArray::from(out).boxed()
         }
         (FieldType::Timestamp, DataType::Timestamp(unit, _)) => {
-            let values = source.as_any().downcast_ref::<PrimitiveArray<i64>>().expect("timestamp array");
+            let values = source
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+                .expect("timestamp array");
             let to_micros = |v: i64| match unit {
                 TimeUnit::Second => v.checked_mul(1_000_000),
                 TimeUnit::Millisecond => v.checked_mul(1_000),
@@ -168,7 +192,10 @@ fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<d
         }
         (_, DataType::Utf8) => {
             // Text in a typed column is parsed the way a CSV field is.
-            let values = source.as_any().downcast_ref::<Utf8Array<i32>>().expect("utf8 array");
+            let values = source
+                .as_any()
+                .downcast_ref::<Utf8Array<i32>>()
+                .expect("utf8 array");
             let mut builder = TableBuilder::single(target, values.len());
             for (row, v) in values.iter().enumerate() {
                 match v {
@@ -182,11 +209,18 @@ fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<d
             }
             builder.finish_one()
         }
-        (FieldType::Boolean, _) | (FieldType::Utf8, _) | (FieldType::Int64, _) | (FieldType::Timestamp, _) => {
+        (FieldType::Boolean, _)
+        | (FieldType::Utf8, _)
+        | (FieldType::Int64, _)
+        | (FieldType::Timestamp, _) => {
             // Any other physical type cannot hold this field: every value is a wrong type.
             for row in 0..source.len() {
                 if source.is_valid(row) {
-                    bad.push((row, format!("<{source_type:?} value>"), ProblemKind::WrongType { expected: target }));
+                    bad.push((
+                        row,
+                        format!("<{source_type:?} value>"),
+                        ProblemKind::WrongType { expected: target },
+                    ));
                 }
             }
             arrow2::array::new_null_array(wanted, source.len())

@@ -27,7 +27,10 @@ impl std::ops::Deref for FileBytes {
 /// Maps a file into memory, so that chunks are parsed in place without copying the text.
 #[allow(unsafe_code)]
 pub(crate) fn map_file(path: &Path) -> Result<FileBytes, IngestError> {
-    let io_err = |source| IngestError::Io { path: path.to_path_buf(), source };
+    let io_err = |source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = File::open(path).map_err(io_err)?;
     if file.metadata().map_err(io_err)?.len() == 0 {
         return Ok(FileBytes::Empty);
@@ -55,7 +58,12 @@ pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
 }
 
 /// Splits `[start, end)` at newlines into pieces of about `target` bytes.
-pub(crate) fn split_at_newlines(bytes: &[u8], start: usize, end: usize, target: usize) -> Vec<(usize, usize)> {
+pub(crate) fn split_at_newlines(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    target: usize,
+) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
     let mut from = start;
     while from < end {
@@ -101,8 +109,17 @@ pub(crate) fn assemble(
             problems.push(p);
         }
         if rows > 0 {
-            let lines = out.record_lines.iter().map(|l| l + lines_before + 1).collect();
-            batches.push(Batch { file, first_record: records_before + 1, lines: Some(lines), chunk: out.chunk });
+            let lines = out
+                .record_lines
+                .iter()
+                .map(|l| l + lines_before + 1)
+                .collect();
+            batches.push(Batch {
+                file,
+                first_record: records_before + 1,
+                lines: Some(lines),
+                chunk: out.chunk,
+            });
         }
         records_before += rows;
         lines_before += out.newlines;

@@ -36,7 +36,9 @@ pub struct Staging {
 }
 
 fn sibling(out: &Path, tag: &str) -> PathBuf {
-    let name = out.file_name().map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let name = out
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
     out.with_file_name(format!(".{name}.ccc-{tag}"))
 }
 
@@ -44,22 +46,37 @@ impl Staging {
     /// Checks that `out` is ours to replace, removes staging folders left by killed
     /// runs, and creates a fresh staging folder.
     pub fn create(out: &Path) -> Result<Staging, PublishError> {
-        let out = if out.is_absolute() { out.to_path_buf() } else { std::env::current_dir().map_err(io_err(out))?.join(out) };
+        let out = if out.is_absolute() {
+            out.to_path_buf()
+        } else {
+            std::env::current_dir().map_err(io_err(out))?.join(out)
+        };
         if out.exists() {
             check_replaceable(&out)?;
         }
         let parent = out.parent().unwrap_or(Path::new("/")).to_path_buf();
         fs::create_dir_all(&parent).map_err(io_err(&parent))?;
         let stale_prefix = sibling(&out, "");
-        let stale_prefix = stale_prefix.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let stale_prefix = stale_prefix
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         for entry in fs::read_dir(&parent).map_err(io_err(&parent))?.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&stale_prefix) {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&stale_prefix)
+            {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
         let dir = sibling(&out, &format!("staging-{}", std::process::id()));
         fs::create_dir(&dir).map_err(io_err(&dir))?;
-        Ok(Staging { out, dir, committed: false })
+        Ok(Staging {
+            out,
+            dir,
+            committed: false,
+        })
     }
 
     /// The staging folder (for tests and messages).
@@ -68,7 +85,11 @@ impl Staging {
     }
 
     /// Writes the table's partitions in the chosen formats, in parallel.
-    pub fn write_table(&self, partitions: &[Partition], formats: Formats) -> Result<(), PublishError> {
+    pub fn write_table(
+        &self,
+        partitions: &[Partition],
+        formats: Formats,
+    ) -> Result<(), PublishError> {
         let mut jobs: Vec<(&Partition, bool)> = Vec::new();
         for p in partitions {
             if formats.parquet {
@@ -84,24 +105,34 @@ impl Staging {
                 fs::create_dir_all(&dir).map_err(io_err(&dir))?;
             }
         }
-        jobs.par_iter().enumerate().try_for_each(|(i, (partition, parquet))| {
-            let kind = if *parquet { "parquet" } else { "csv" };
-            let dir = self.dir.join(kind).join(TABLE_NAME).join(format!("conversation_date={}", partition.date));
-            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-            if *parquet {
-                writers::write_parquet_part(&dir.join("part-0.parquet"), &partition.chunk)?;
-            } else {
-                writers::write_csv_part(&dir.join("part-0.csv"), &partition.chunk)?;
-            }
-            if i == 0 {
-                test_hook("publish-mid-write");
-            }
-            Ok(())
-        })
+        jobs.par_iter()
+            .enumerate()
+            .try_for_each(|(i, (partition, parquet))| {
+                let kind = if *parquet { "parquet" } else { "csv" };
+                let dir = self
+                    .dir
+                    .join(kind)
+                    .join(TABLE_NAME)
+                    .join(format!("conversation_date={}", partition.date));
+                fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+                if *parquet {
+                    writers::write_parquet_part(&dir.join("part-0.parquet"), &partition.chunk)?;
+                } else {
+                    writers::write_csv_part(&dir.join("part-0.csv"), &partition.chunk)?;
+                }
+                if i == 0 {
+                    test_hook("publish-mid-write");
+                }
+                Ok(())
+            })
     }
 
     /// Writes `quarantine/<table>.csv` for both source tables.
-    pub fn write_quarantine(&self, quarantine: &Quarantine, sources: &Sources) -> Result<(), PublishError> {
+    pub fn write_quarantine(
+        &self,
+        quarantine: &Quarantine,
+        sources: &Sources,
+    ) -> Result<(), PublishError> {
         let dir = self.dir.join("quarantine");
         fs::create_dir_all(&dir).map_err(io_err(&dir))?;
         quarantine_csv::write_quarantine(&dir, quarantine, sources)
@@ -147,13 +178,25 @@ impl Drop for Staging {
 /// Refuses to replace a folder holding anything ccc does not write.
 fn check_replaceable(out: &Path) -> Result<(), PublishError> {
     if !out.is_dir() {
-        return Err(PublishError::NotAnOutputFolder { path: out.to_path_buf(), entry: "(not a folder)".into() });
+        return Err(PublishError::NotAnOutputFolder {
+            path: out.to_path_buf(),
+            entry: "(not a folder)".into(),
+        });
     }
-    let mut names: Vec<String> =
-        fs::read_dir(out).map_err(io_err(out))?.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = fs::read_dir(out)
+        .map_err(io_err(out))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
-    match names.into_iter().find(|n| !OUTPUT_ENTRIES.contains(&n.as_str())) {
-        Some(entry) => Err(PublishError::NotAnOutputFolder { path: out.to_path_buf(), entry }),
+    match names
+        .into_iter()
+        .find(|n| !OUTPUT_ENTRIES.contains(&n.as_str()))
+    {
+        Some(entry) => Err(PublishError::NotAnOutputFolder {
+            path: out.to_path_buf(),
+            entry,
+        }),
         None => Ok(()),
     }
 }
@@ -167,7 +210,12 @@ fn swap(new: &Path, out: &Path) -> Result<(), PublishError> {
         match renameat_with(CWD, new, CWD, out, RenameFlags::EXCHANGE) {
             Ok(()) => return Ok(()),
             Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
-            Err(e) => return Err(PublishError::Io { path: out.to_path_buf(), source: e.into() }),
+            Err(e) => {
+                return Err(PublishError::Io {
+                    path: out.to_path_buf(),
+                    source: e.into(),
+                })
+            }
         }
     }
     let aside = sibling(out, &format!("old-{}", std::process::id()));

@@ -20,7 +20,10 @@ pub struct Formats {
 
 impl Default for Formats {
     fn default() -> Self {
-        Self { parquet: true, csv: true }
+        Self {
+            parquet: true,
+            csv: true,
+        }
     }
 }
 

@@ -16,12 +16,21 @@ use crate::schema::{output_schema, COLUMNS};
 /// readers can parallelise over a big day.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
-pub(crate) fn write_parquet_part(path: &Path, chunk: &Chunk<Box<dyn Array>>) -> Result<(), PublishError> {
+pub(crate) fn write_parquet_part(
+    path: &Path,
+    chunk: &Chunk<Box<dyn Array>>,
+) -> Result<(), PublishError> {
     let mut groups = Vec::new();
     let mut offset = 0;
     while offset < chunk.len() {
         let len = ROW_GROUP_ROWS.min(chunk.len() - offset);
-        groups.push(Chunk::new(chunk.arrays().iter().map(|a| a.sliced(offset, len)).collect()));
+        groups.push(Chunk::new(
+            chunk
+                .arrays()
+                .iter()
+                .map(|a| a.sliced(offset, len))
+                .collect(),
+        ));
         offset += len;
     }
     ccc_ingest::parquet_io::write_parquet(path, &output_schema(), groups)?;
@@ -35,7 +44,10 @@ enum CsvColumn<'a> {
     Text(&'a Utf8Array<i32>),
 }
 
-pub(crate) fn write_csv_part(path: &Path, chunk: &Chunk<Box<dyn Array>>) -> Result<(), PublishError> {
+pub(crate) fn write_csv_part(
+    path: &Path,
+    chunk: &Chunk<Box<dyn Array>>,
+) -> Result<(), PublishError> {
     let schema = output_schema();
     let columns: Vec<CsvColumn> = chunk
         .arrays()
@@ -53,7 +65,10 @@ pub(crate) fn write_csv_part(path: &Path, chunk: &Chunk<Box<dyn Array>>) -> Resu
         .collect();
     let file = File::create(path).map_err(io_err(path))?;
     let mut writer = csv::WriterBuilder::new().from_writer(BufWriter::with_capacity(1 << 20, file));
-    let csv_err = |e: csv::Error| PublishError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) };
+    let csv_err = |e: csv::Error| PublishError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    };
     writer.write_record(COLUMNS).map_err(csv_err)?;
     let mut field = String::with_capacity(32);
     for row in 0..chunk.len() {
@@ -80,8 +95,14 @@ pub(crate) fn write_csv_part(path: &Path, chunk: &Chunk<Box<dyn Array>>) -> Resu
         }
         writer.write_record(None::<&[u8]>).map_err(csv_err)?;
     }
-    let inner = writer.into_inner().map_err(|e| PublishError::Io { path: path.to_path_buf(), source: e.into_error() })?;
-    let file = inner.into_inner().map_err(|e| PublishError::Io { path: path.to_path_buf(), source: e.into_error() })?;
+    let inner = writer.into_inner().map_err(|e| PublishError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    let file = inner.into_inner().map_err(|e| PublishError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
     file.sync_all().map_err(io_err(path))?;
     Ok(())
 }

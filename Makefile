@@ -1,0 +1,55 @@
+# ccc — the seed's Makefile targets, adapted. `make help` lists them.
+# Everything builds itself: cargo fetches crates, Python venvs are made on first use.
+
+CARGO   ?= cargo
+CCC     := target/release/ccc
+SOURCE  ?= data/source
+OUT     ?= data/processed
+ORDERS  ?= 500
+SEED    ?= 42
+
+.DEFAULT_GOAL := help
+.PHONY: help build run validate test test-rust test-interop lint bench clean_data prepare generate_data sample
+
+help: ## List the targets
+	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## Build the release binary (target/release/ccc)
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first"; exit 2; }
+	$(CARGO) build --release --locked -p ccc-cli
+
+run: build ## Build and run the whole job on $(SOURCE) into $(OUT)
+	$(CCC) run --source $(SOURCE) --out $(OUT)
+
+test: lint test-rust test-interop ## Run the whole test suite (what CI runs)
+
+test-rust: ## Unit, end-to-end and property tests of the Rust workspace
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --locked --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace --locked --no-fail-fast; \
+	fi
+	$(CARGO) test --workspace --locked --doc
+
+test-interop: ## DuckDB, Polars, pandas and pyarrow read the Parquet output as-is
+	$(CARGO) build --locked -p ccc-cli
+	@test -x tests/interop/.venv/bin/python || python3 -m venv tests/interop/.venv
+	tests/interop/.venv/bin/pip install -q -r tests/interop/requirements.txt
+	CCC_BIN=target/debug/ccc tests/interop/.venv/bin/python -m pytest -q tests/interop
+
+lint: ## rustfmt and clippy, warnings are errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+clean_data: ## Remove generated and processed data (keeps the committed sample)
+	rm -rf $(OUT) data/generated data/state bench/data
+
+prepare: ## Create the data folders
+	mkdir -p $(SOURCE) $(OUT) data/generated
+
+generate_data: build prepare ## Generate sources into data/generated (ORDERS=, SEED=, FORMAT=json)
+	$(CCC) generate --orders $(ORDERS) --seed $(SEED) --format $(or $(FORMAT),json) --out data/generated
+
+sample: build ## Regenerate the committed sample in data/source (500 orders, JSON arrays, seed 42)
+	rm -f data/source/customer_courier_chat_messages* data/source/orders* data/source/_generated.json
+	$(CCC) generate --orders 500 --seed 42 --format json --out data/source

@@ -1,0 +1,142 @@
+//! What the user typed, validated only. Commands resolve it into settings before work.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// customer_courier_conversations, checked: chat events and orders in, one row per
+/// order's conversation out, with data-quality suites on both sides of the transform.
+///
+/// Exit codes: 0 ok (warnings allowed), 1 a check of severity error failed,
+/// 2 bad usage or bad suite/config, 3 input or output could not be read or written.
+#[derive(Debug, Parser)]
+#[command(name = "ccc", version, propagate_version = true)]
+pub struct Cli {
+    /// Worker threads (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole job: read sources, check them, build the table, check it, publish.
+    Run(RunArgs),
+    /// Generate realistic source files, deterministic by --seed.
+    Generate(GenerateArgs),
+}
+
+/// How data-quality suites act on a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChecksMode {
+    /// A failed check of severity error stops the run before anything is published.
+    Enforce,
+    /// Report failures and go on, quarantining unusable rows.
+    Warn,
+    /// Do not run the suites.
+    Off,
+}
+
+/// Arguments of `ccc run`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  ccc run --source data/source --out data/processed --format parquet,csv\n\n\
+Writes OUT/parquet/customer_courier_conversations/conversation_date=YYYY-MM-DD/part-0.parquet,\n\
+the same under OUT/csv/, OUT/quarantine/<table>.csv and the run report OUT/_run.json.\n\
+The previous output is replaced in one step once the new one is complete."
+)]
+pub struct RunArgs {
+    /// Folder with customer_courier_chat_messages* and orders* files (.json, .ndjson, .jsonl, .csv, .parquet).
+    #[arg(long, default_value = "data/source", value_name = "DIR")]
+    pub source: PathBuf,
+    /// Output folder (replaced atomically).
+    #[arg(long, default_value = "data/processed", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Output formats of the table, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "parquet,csv",
+        value_name = "FORMATS"
+    )]
+    pub format: Vec<OutputFormat>,
+    /// Data-quality checks: enforce, warn or off.
+    #[arg(long, value_enum, default_value = "enforce")]
+    pub checks: ChecksMode,
+    /// Folder with the suites source.yaml and output.yaml.
+    #[arg(long, default_value = "expectations", value_name = "DIR")]
+    pub expectations: PathBuf,
+    /// No progress display and no summary table (the run report is still written).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Target bytes of text parsed by one task (tuning and tests; results never depend on it).
+    #[arg(long, hide = true, default_value_t = 4 << 20)]
+    pub chunk_bytes: usize,
+}
+
+/// A format of the output table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Hive-partitioned Parquet.
+    Parquet,
+    /// Hive-partitioned CSV.
+    Csv,
+}
+
+/// A source format for the generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceFormat {
+    /// Pretty-printed JSON arrays, as the seed wrote them.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+    /// CSV with a header row.
+    Csv,
+    /// Parquet.
+    Parquet,
+}
+
+/// Arguments of `ccc generate`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  ccc generate --orders 500 --out data/source\n  \
+ccc generate --orders 1000000 --format parquet --files 8 --out /tmp/big\n  \
+ccc generate --orders 2000 --dirty 0.05 --late 0.1 --files 4 --out /tmp/messy"
+)]
+pub struct GenerateArgs {
+    /// Number of orders (each has 1–12 messages).
+    #[arg(long, default_value_t = 500)]
+    pub orders: u64,
+    /// Random seed: the same seed and options give the same files, byte for byte.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// File format.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: SourceFormat,
+    /// Files per table.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub files: u32,
+    /// Fraction of records made bad, each breaking one check (null, empty, wrong type, unknown value, bad timestamp).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
+    pub dirty: f64,
+    /// Fraction of messages delivered late (in a later file, with older times), and of orders arriving after their messages.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
+    pub late: f64,
+    /// Output folder.
+    #[arg(long, default_value = "data/generated", value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not a fraction between 0 and 1"))
+    }
+}

@@ -1,0 +1,68 @@
+//! Exit codes, the same for every command, and the errors that lead to them.
+
+use miette::Diagnostic;
+
+/// What the process tells its caller (an orchestrator acts on these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: all good (warnings allowed).
+    Success = 0,
+    /// 1: a check of severity error failed.
+    ChecksFailed = 1,
+    /// 2: bad usage, or a bad suite or configuration.
+    Usage = 2,
+    /// 3: input or output could not be read or written.
+    Io = 3,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status as u8)
+    }
+}
+
+/// Everything a command can fail with, rendered by miette in `main`.
+#[derive(Debug, thiserror::Error, Diagnostic)]
+pub enum CliError {
+    /// Sources could not be read.
+    #[error("cannot read the sources")]
+    #[diagnostic(
+        code(ccc::input),
+        help("fix or remove the file named above; nothing was published")
+    )]
+    Ingest(#[source] ccc_ingest::IngestError),
+    /// The output could not be written; the previous output is untouched.
+    #[error("cannot publish the output")]
+    #[diagnostic(code(ccc::output), help("the previous output, if any, is untouched"))]
+    Publish(#[source] ccc_transform::PublishError),
+    /// Arguments that parse but make no sense together.
+    #[error("{0}")]
+    #[diagnostic(code(ccc::usage))]
+    Usage(String),
+}
+
+impl CliError {
+    /// The exit code of this error.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            CliError::Ingest(_) => ExitStatus::Io,
+            CliError::Publish(ccc_transform::PublishError::NotAnOutputFolder { .. }) => {
+                ExitStatus::Usage
+            }
+            CliError::Publish(_) => ExitStatus::Io,
+            CliError::Usage(_) => ExitStatus::Usage,
+        }
+    }
+}
+
+impl From<ccc_ingest::IngestError> for CliError {
+    fn from(e: ccc_ingest::IngestError) -> Self {
+        CliError::Ingest(e)
+    }
+}
+
+impl From<ccc_transform::PublishError> for CliError {
+    fn from(e: ccc_transform::PublishError) -> Self {
+        CliError::Publish(e)
+    }
+}

@@ -1,0 +1,39 @@
+//! `ccc`: customer_courier_conversations, checked. `main` only parses arguments, runs the
+//! command and turns its outcome into an exit code; see `commands/` for the work.
+
+mod args;
+mod commands;
+mod exit;
+mod progress;
+mod report;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    // Error lines name files and positions: never wrap them, so they stay greppable in CI logs.
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are not errors; everything else clap rejects is bad usage.
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    exit::ExitStatus::Success
+                }
+                _ => exit::ExitStatus::Usage,
+            }
+            .into();
+        }
+    };
+    match commands::run(cli) {
+        Ok(status) => status.into(),
+        Err(error) => {
+            let status = error.exit_status();
+            eprintln!("{:?}", miette::Report::new(error));
+            status.into()
+        }
+    }
+}

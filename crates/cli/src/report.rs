@@ -1,0 +1,178 @@
+//! The run report: what went in, where it went, how long it took. Written as
+//! `OUT/_run.json` and shown as a table for people at the end of a run.
+
+use std::collections::BTreeMap;
+
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use serde::Serialize;
+
+/// Counts of one source table.
+#[derive(Debug, Serialize)]
+pub struct MessageCounts {
+    /// Records read.
+    pub read: u64,
+    /// Records that went into a conversation.
+    pub aggregated: u64,
+    /// Unusable records (quarantined).
+    pub quarantined: u64,
+    /// Usable records whose order is unknown (quarantined as orphans).
+    pub orphaned: u64,
+    /// Distinct order ids among orphans.
+    pub orphan_orders: u64,
+    /// Quarantined (unusable) records by reason.
+    pub quarantined_by_reason: BTreeMap<String, u64>,
+    /// Values that did not fit their field (the record may still be usable).
+    pub field_problems: u64,
+}
+
+/// Counts of the orders table.
+#[derive(Debug, Serialize)]
+pub struct OrderCounts {
+    /// Records read.
+    pub read: u64,
+    /// Distinct usable orders.
+    pub distinct: u64,
+    /// Records repeating an order id already seen.
+    pub duplicate_rows: u64,
+    /// Order ids with more than one cityCode (the smallest is used).
+    pub conflicting: u64,
+    /// A few of those ids.
+    pub conflicting_examples: Vec<i64>,
+    /// Unusable records (quarantined).
+    pub quarantined: u64,
+    /// Quarantined records by reason.
+    pub quarantined_by_reason: BTreeMap<String, u64>,
+    /// Values that did not fit their field.
+    pub field_problems: u64,
+}
+
+/// One source file.
+#[derive(Debug, Serialize)]
+pub struct FileEntry {
+    /// File name.
+    pub name: String,
+    /// Table.
+    pub table: String,
+    /// Format.
+    pub format: ccc_ingest::Format,
+    /// Size in bytes.
+    pub bytes: u64,
+}
+
+/// One written partition.
+#[derive(Debug, Serialize)]
+pub struct PartitionEntry {
+    /// `conversation_date`.
+    pub date: String,
+    /// Rows.
+    pub rows: u64,
+}
+
+/// Milliseconds per stage.
+#[derive(Debug, Default, Serialize)]
+pub struct Timings {
+    /// Finding files.
+    pub discover_ms: u64,
+    /// Reading and parsing.
+    pub read_ms: u64,
+    /// Source suite.
+    pub source_checks_ms: u64,
+    /// Building the table.
+    pub transform_ms: u64,
+    /// Output suite.
+    pub output_checks_ms: u64,
+    /// Writing and swapping in.
+    pub publish_ms: u64,
+    /// Everything.
+    pub total_ms: u64,
+}
+
+/// The whole report.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    /// `ccc` version.
+    pub ccc_version: &'static str,
+    /// Source folder.
+    pub source: String,
+    /// Output folder.
+    pub out: String,
+    /// Worker threads.
+    pub threads: usize,
+    /// enforce, warn or off.
+    pub checks: &'static str,
+    /// Files read.
+    pub files: Vec<FileEntry>,
+    /// Messages.
+    pub messages: MessageCounts,
+    /// Orders.
+    pub orders: OrderCounts,
+    /// Rows of the output table.
+    pub conversations: u64,
+    /// Rows per partition.
+    pub partitions: Vec<PartitionEntry>,
+    /// messages read = aggregated + quarantined + orphaned.
+    pub reconciled: bool,
+    /// Stage timings.
+    pub timings: Timings,
+}
+
+impl RunReport {
+    /// The report as a table for people.
+    pub fn to_table(&self) -> Table {
+        let mut table = Table::new();
+        table
+            .load_preset(UTF8_FULL_CONDENSED)
+            .set_header(vec!["run", "count"]);
+        let m = &self.messages;
+        let o = &self.orders;
+        let rows: Vec<(String, String)> = vec![
+            ("files read".into(), self.files.len().to_string()),
+            ("messages read".into(), m.read.to_string()),
+            ("  aggregated".into(), m.aggregated.to_string()),
+            ("  quarantined (unusable)".into(), m.quarantined.to_string()),
+            (
+                "  orphaned (no order)".into(),
+                format!("{} ({} orders)", m.orphaned, m.orphan_orders),
+            ),
+            (
+                "  values that did not fit".into(),
+                m.field_problems.to_string(),
+            ),
+            ("orders read".into(), o.read.to_string()),
+            ("  distinct orders".into(), o.distinct.to_string()),
+            ("  duplicate rows".into(), o.duplicate_rows.to_string()),
+            ("  conflicting cityCode".into(), o.conflicting.to_string()),
+            ("  quarantined".into(), o.quarantined.to_string()),
+            (
+                "conversations written".into(),
+                self.conversations.to_string(),
+            ),
+            ("date partitions".into(), self.partitions.len().to_string()),
+            (
+                "reconciled".into(),
+                if self.reconciled {
+                    "yes".into()
+                } else {
+                    "NO".into()
+                },
+            ),
+            (
+                "time".into(),
+                format!(
+                    "{} ms (read {} · transform {} · publish {})",
+                    self.timings.total_ms,
+                    self.timings.read_ms,
+                    self.timings.transform_ms,
+                    self.timings.publish_ms
+                ),
+            ),
+        ];
+        for (label, value) in rows {
+            table.add_row(vec![
+                Cell::new(label),
+                Cell::new(value).set_alignment(CellAlignment::Right),
+            ]);
+        }
+        table
+    }
+}

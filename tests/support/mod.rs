@@ -1,0 +1,118 @@
+//! Helpers shared by the end-to-end tests: running the real `ccc` binary in a temp
+//! folder and reading what it wrote.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub fn ccc() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ccc"))
+}
+
+/// Runs `ccc` with arguments and returns its output.
+pub fn run_ccc(args: &[&str]) -> Output {
+    ccc().args(args).output().expect("the ccc binary runs")
+}
+
+/// `ccc run --checks off --quiet` from `source` to `out`.
+pub fn run_job(source: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--checks",
+        "off",
+        "--quiet",
+        "--source",
+        path_str(source),
+        "--out",
+        path_str(out),
+    ];
+    args.extend_from_slice(extra);
+    run_ccc(&args)
+}
+
+/// A path as `&str` (temp paths are UTF-8).
+pub fn path_str(p: &Path) -> &str {
+    p.to_str().expect("UTF-8 temp path")
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Every file under `dir`, relative path → bytes, sorted by path.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("readable dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("under dir").to_path_buf();
+                out.push((rel, std::fs::read(&p).expect("readable file")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The output table's files (Parquet and CSV parts), without the run report whose
+/// timings change from run to run.
+pub fn table_snapshot(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    snapshot(out)
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("_run.json"))
+        .collect()
+}
+
+/// All CSV parts as `date,row` lines, sorted by date then file order.
+pub fn table_csv(out: &Path) -> Vec<String> {
+    let root = out.join("csv/customer_courier_conversations");
+    let mut lines = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("csv table dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let date = dir
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_start_matches("conversation_date=")
+            .to_string();
+        let text = std::fs::read_to_string(dir.join("part-0.csv")).expect("csv part");
+        for line in text.lines().skip(1) {
+            lines.push(format!("{date},{line}"));
+        }
+    }
+    lines
+}
+
+/// A tiny valid source folder: two orders, three messages.
+pub fn write_small_sources(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("customer_courier_chat_messages.json"),
+        r#"[
+  {"senderAppType": "Customer iOS", "customerId": 1, "fromId": 1, "toId": 2, "chatStartedByMessage": true,
+   "orderId": 10, "orderStage": "ACCEPTED", "courierId": 2, "messageSentTime": "2024-02-01T10:00:00Z"},
+  {"senderAppType": "Courier Android", "customerId": 1, "fromId": 2, "toId": 1, "chatStartedByMessage": false,
+   "orderId": 10, "orderStage": "PICKED_UP", "courierId": 2, "messageSentTime": "2024-02-01T10:00:30Z"},
+  {"senderAppType": "Courier iOS", "customerId": 3, "fromId": 4, "toId": 3, "chatStartedByMessage": true,
+   "orderId": 11, "orderStage": "ON_ROUTE", "courierId": 4, "messageSentTime": "2024-02-02T09:00:00Z"}
+]
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("orders.json"),
+        r#"[{"orderId": 10, "cityCode": "BCN"}, {"orderId": 11, "cityCode": "MAD"}]"#,
+    )
+    .unwrap();
+}

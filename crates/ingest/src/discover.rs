@@ -78,26 +78,45 @@ pub struct SourceFile {
 /// messages or without orders is a misconfiguration, not an empty result.
 pub fn discover(dir: &Path) -> Result<Vec<SourceFile>, IngestError> {
     if !dir.is_dir() {
-        return Err(IngestError::MissingFolder { path: dir.to_path_buf() });
+        return Err(IngestError::MissingFolder {
+            path: dir.to_path_buf(),
+        });
     }
-    let io_err = |source| IngestError::Io { path: dir.to_path_buf(), source };
+    let io_err = |source| IngestError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(io_err)? {
         let entry = entry.map_err(io_err)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let (Some(table), Some(format)) = (Table::from_file_name(&name), Format::from_file_name(&name)) else {
+        let (Some(table), Some(format)) =
+            (Table::from_file_name(&name), Format::from_file_name(&name))
+        else {
             continue;
         };
-        let meta = entry.metadata().map_err(|source| IngestError::Io { path: entry.path(), source })?;
+        let meta = entry.metadata().map_err(|source| IngestError::Io {
+            path: entry.path(),
+            source,
+        })?;
         if !meta.is_file() {
             continue;
         }
-        files.push(SourceFile { path: entry.path(), name, table, format, size: meta.len() });
+        files.push(SourceFile {
+            path: entry.path(),
+            name,
+            table,
+            format,
+            size: meta.len(),
+        });
     }
     files.sort_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));
     for table in Table::ALL {
         if !files.iter().any(|f| f.table == table) {
-            return Err(IngestError::NoFiles { table: table.name(), path: dir.to_path_buf() });
+            return Err(IngestError::NoFiles {
+                table: table.name(),
+                path: dir.to_path_buf(),
+            });
         }
     }
     Ok(files)
@@ -110,7 +129,13 @@ mod tests {
     #[test]
     fn finds_both_tables_in_any_format_and_ignores_the_rest() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["orders_2.csv", "orders_1.json", "customer_courier_chat_messages.JSONL", "notes.txt", "orders.tmp"] {
+        for name in [
+            "orders_2.csv",
+            "orders_1.json",
+            "customer_courier_chat_messages.JSONL",
+            "notes.txt",
+            "orders.tmp",
+        ] {
             std::fs::write(dir.path().join(name), "").unwrap();
         }
         let files = discover(dir.path()).unwrap();
@@ -130,7 +155,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("orders.csv"), "").unwrap();
         let err = discover(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("no customer_courier_chat_messages files"), "{err}");
+        assert!(
+            err.contains("no customer_courier_chat_messages files"),
+            "{err}"
+        );
         let err = discover(&dir.path().join("nope")).unwrap_err().to_string();
         assert!(err.contains("does not exist"), "{err}");
     }

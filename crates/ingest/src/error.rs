@@ -13,7 +13,9 @@ pub enum IngestError {
         path: PathBuf,
     },
     /// The source folder holds no file of a table.
-    #[error("no {table} files in {path} (expected {table}*.json, .ndjson, .jsonl, .csv or .parquet)")]
+    #[error(
+        "no {table} files in {path} (expected {table}*.json, .ndjson, .jsonl, .csv or .parquet)"
+    )]
     NoFiles {
         /// The table without files.
         table: &'static str,

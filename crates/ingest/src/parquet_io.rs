@@ -17,22 +17,36 @@ use crate::error::IngestError;
 
 /// Writes `chunks` (each becomes one row group) to a new Parquet file at `path`,
 /// Snappy-compressed with statistics, readable by Spark, DuckDB, Polars and pandas.
-pub fn write_parquet(path: &Path, schema: &Schema, chunks: Vec<Chunk<Box<dyn Array>>>) -> Result<(), IngestError> {
-    let err = |message: String| IngestError::Write { path: path.to_path_buf(), message };
+pub fn write_parquet(
+    path: &Path,
+    schema: &Schema,
+    chunks: Vec<Chunk<Box<dyn Array>>>,
+) -> Result<(), IngestError> {
+    let err = |message: String| IngestError::Write {
+        path: path.to_path_buf(),
+        message,
+    };
     let options = WriteOptions {
         write_statistics: true,
         compression: CompressionOptions::Snappy,
         version: Version::V2,
         data_pagesize_limit: None,
     };
-    let encodings: Vec<Vec<Encoding>> =
-        schema.fields.iter().map(|f| transverse(&f.data_type, |_| Encoding::Plain)).collect();
-    let row_groups = RowGroupIterator::try_new(chunks.into_iter().map(Ok), schema, options, encodings)
-        .map_err(|e| err(e.to_string()))?;
+    let encodings: Vec<Vec<Encoding>> = schema
+        .fields
+        .iter()
+        .map(|f| transverse(&f.data_type, |_| Encoding::Plain))
+        .collect();
+    let row_groups =
+        RowGroupIterator::try_new(chunks.into_iter().map(Ok), schema, options, encodings)
+            .map_err(|e| err(e.to_string()))?;
     let file = File::create(path).map_err(|e| err(e.to_string()))?;
-    let mut writer = FileWriter::try_new(BufWriter::new(file), schema.clone(), options).map_err(|e| err(e.to_string()))?;
+    let mut writer = FileWriter::try_new(BufWriter::new(file), schema.clone(), options)
+        .map_err(|e| err(e.to_string()))?;
     for group in row_groups {
-        writer.write(group.map_err(|e| err(e.to_string()))?).map_err(|e| err(e.to_string()))?;
+        writer
+            .write(group.map_err(|e| err(e.to_string()))?)
+            .map_err(|e| err(e.to_string()))?;
     }
     writer.end(None).map_err(|e| err(e.to_string()))?;
     let inner = writer.into_inner();

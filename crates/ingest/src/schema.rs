@@ -85,7 +85,8 @@ const MESSAGE_COLUMNS: &[(&str, FieldType)] = &[
     (MESSAGE_SENT_TIME, FieldType::Timestamp),
 ];
 
-const ORDER_COLUMNS: &[(&str, FieldType)] = &[(ORDER_ID, FieldType::Int64), (CITY_CODE, FieldType::Utf8)];
+const ORDER_COLUMNS: &[(&str, FieldType)] =
+    &[(ORDER_ID, FieldType::Int64), (CITY_CODE, FieldType::Utf8)];
 
 impl Table {
     /// Both tables, in the order they are read and reported.
@@ -124,7 +125,9 @@ impl Table {
 
     /// Finds the table a file belongs to from its name (`orders_0001.csv` → `Orders`).
     pub fn from_file_name(file_name: &str) -> Option<Table> {
-        Table::ALL.into_iter().find(|t| file_name.starts_with(t.name()))
+        Table::ALL
+            .into_iter()
+            .find(|t| file_name.starts_with(t.name()))
     }
 }
 

@@ -24,7 +24,8 @@ pub fn write_rfc3339_micros(out: &mut String, micros: i64) {
     let second_of_day = secs.rem_euclid(86_400) as u32;
     if !(0..=9999).contains(&year) {
         // Outside four-digit years RFC 3339 has no form; fall back to chrono's rendering.
-        let dt = chrono::DateTime::from_timestamp(secs, frac * 1000).expect("i64 microseconds fit chrono");
+        let dt = chrono::DateTime::from_timestamp(secs, frac * 1000)
+            .expect("i64 microseconds fit chrono");
         out.push_str(&dt.format("%Y-%m-%dT%H:%M:%S").to_string());
     } else {
         push_digits(out, 4, year as u32);
@@ -81,9 +82,18 @@ mod tests {
     #[test]
     fn parses_zulu_offset_and_fraction() {
         let base = parse_rfc3339_micros("2024-02-01T10:00:00Z").unwrap();
-        assert_eq!(parse_rfc3339_micros("2024-02-01T11:00:00+01:00"), Some(base));
-        assert_eq!(parse_rfc3339_micros("2024-02-01T10:00:00.25Z"), Some(base + 250_000));
-        assert_eq!(parse_rfc3339_micros("2024-02-01T10:00:00.0000019Z"), Some(base + 1));
+        assert_eq!(
+            parse_rfc3339_micros("2024-02-01T11:00:00+01:00"),
+            Some(base)
+        );
+        assert_eq!(
+            parse_rfc3339_micros("2024-02-01T10:00:00.25Z"),
+            Some(base + 250_000)
+        );
+        assert_eq!(
+            parse_rfc3339_micros("2024-02-01T10:00:00.0000019Z"),
+            Some(base + 1)
+        );
         assert_eq!(parse_rfc3339_micros("2024-02-01 10:00"), None);
         assert_eq!(parse_rfc3339_micros("yesterday"), None);
     }
@@ -92,7 +102,10 @@ mod tests {
     fn formats_fraction_only_when_non_zero() {
         let base = parse_rfc3339_micros("2024-02-01T10:00:00Z").unwrap();
         assert_eq!(format_rfc3339_micros(base), "2024-02-01T10:00:00Z");
-        assert_eq!(format_rfc3339_micros(base + 250_000), "2024-02-01T10:00:00.25Z");
+        assert_eq!(
+            format_rfc3339_micros(base + 250_000),
+            "2024-02-01T10:00:00.25Z"
+        );
         assert_eq!(format_rfc3339_micros(-1), "1969-12-31T23:59:59.999999Z");
     }
 

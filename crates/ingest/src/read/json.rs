@@ -275,7 +275,7 @@ fn scan_structure(
                             return Err((
                                 bytes.len(),
                                 records,
-                                "unexpected end of file inside a string".into(),
+                                "unexpected end of file inside a string (truncated file?)".into(),
                             ))
                         }
                         Some(p) if bytes[j + p] == b'\\' => j += p + 2,

@@ -31,5 +31,12 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus, CliError> {
         summary.files.len(),
         args.out.display()
     );
+    for stale in &summary.stale_files {
+        // `discover` would read these as sources too; say so rather than delete user files.
+        eprintln!(
+            "warning: {} is from an earlier run and was not rewritten; ccc run will read it (remove it if unwanted)",
+            stale.display()
+        );
+    }
     Ok(ExitStatus::Success)
 }

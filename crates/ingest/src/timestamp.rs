@@ -2,9 +2,81 @@
 //! optional fraction, to UTC microseconds (fractions below a microsecond are truncated).
 
 /// Parses RFC 3339 text to microseconds since the epoch, UTC.
+///
+/// The common shape (`YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH:MM)`) is parsed by hand — sources hold
+/// millions of timestamps — and anything else goes to chrono, which decides; a property
+/// test checks that both agree.
 pub fn parse_rfc3339_micros(text: &str) -> Option<i64> {
+    if let Some(micros) = parse_common(text.as_bytes()) {
+        return Some(micros);
+    }
     let parsed = chrono::DateTime::parse_from_rfc3339(text).ok()?;
     Some(parsed.timestamp_micros())
+}
+
+/// The fast path of [`parse_rfc3339_micros`]; `None` means "ask chrono", not "invalid".
+fn parse_common(b: &[u8]) -> Option<i64> {
+    fn digits(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |acc, &c| c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0')))
+    }
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let (hour, minute, second) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || day == 0 || day > month_days[month as usize - 1] {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let mut i = 19;
+    let mut micros = 0u32;
+    if b[i] == b'.' {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 || n > 9 {
+            return None;
+        }
+        let fraction = &b[start..start + n.min(6)];
+        micros = digits(fraction)? * 10u32.pow(6 - fraction.len() as u32);
+    }
+    let offset_seconds: i64 = match &b[i..] {
+        [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let (h, m) = (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let seconds = i64::from(h * 3600 + m * 60);
+            if *sign == b'-' {
+                -seconds
+            } else {
+                seconds
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(i64::from(year), month, day);
+    let seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_seconds;
+    Some(seconds * 1_000_000 + i64::from(micros))
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Formats UTC microseconds as RFC 3339 with `Z`, the fraction only when non-zero
@@ -123,6 +195,43 @@ mod tests {
             want.push('Z');
             proptest::prop_assert_eq!(format_rfc3339_micros(micros), want.clone());
             proptest::prop_assert_eq!(parse_rfc3339_micros(&want), Some(micros));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_parse_agrees_with_chrono(
+            micros in -62_000_000_000_000_000i64..253_000_000_000_000_000i64,
+            offset_minutes in -1439i32..1440,
+            fraction_digits in 0usize..10,
+            zulu in proptest::bool::ANY,
+        ) {
+            let secs = micros.div_euclid(1_000_000);
+            let nanos = (micros.rem_euclid(1_000_000) * 1000) as u32;
+            let offset = chrono::FixedOffset::east_opt(offset_minutes * 60).unwrap();
+            let dt = chrono::DateTime::from_timestamp(secs, nanos).unwrap().with_timezone(&offset);
+            let mut text = dt.format("%Y-%m-%dT%H:%M:%S").to_string();
+            if fraction_digits > 0 {
+                let all = format!("{:09}", nanos);
+                text.push('.');
+                text.push_str(&all[..fraction_digits]);
+            }
+            if zulu && offset_minutes == 0 {
+                text.push('Z');
+            } else {
+                text.push_str(&dt.format("%:z").to_string());
+            }
+            let want = chrono::DateTime::parse_from_rfc3339(&text).ok().map(|d| d.timestamp_micros());
+            proptest::prop_assert_eq!(parse_common(text.as_bytes()).or(want), want, "{}", text);
+            proptest::prop_assert_eq!(parse_rfc3339_micros(&text), want);
+        }
+
+        #[test]
+        fn fast_parse_never_accepts_what_chrono_rejects(text in "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,10})?(Z|[+-][0-9]{2}:[0-9]{2}|z)?") {
+            let want = chrono::DateTime::parse_from_rfc3339(&text).ok().map(|d| d.timestamp_micros());
+            if let Some(fast) = parse_common(text.as_bytes()) {
+                proptest::prop_assert_eq!(Some(fast), want, "{}", text);
+            }
         }
     }
 }

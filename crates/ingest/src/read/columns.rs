@@ -115,39 +115,43 @@ impl ColumnBuilder {
         }
     }
 
-    /// Pushes a raw JSON value (its exact text, as `serde_json::value::RawValue` gives it).
-    pub(crate) fn push_json(&mut self, raw: &str) -> Result<(), ProblemKind> {
-        let first = raw.as_bytes().first().copied().unwrap_or(b'n');
-        match first {
-            b'n' => {
-                self.push_null();
+    /// Pushes a JSON `true`/`false`.
+    pub(crate) fn push_json_bool(&mut self, value: bool) -> Result<(), ProblemKind> {
+        match self {
+            ColumnBuilder::Boolean(b) => {
+                b.push(Some(value));
                 Ok(())
             }
-            b'"' => {
-                let inner = &raw[1..raw.len() - 1];
-                if inner.contains('\\') {
-                    let owned: String =
-                        serde_json::from_str(raw).map_err(|_| ProblemKind::WrongType {
-                            expected: self.field_type(),
-                        })?;
-                    self.push_text(&owned, true)
-                } else {
-                    self.push_text(inner, true)
-                }
-            }
-            b't' | b'f' => match self {
-                ColumnBuilder::Boolean(b) => {
-                    b.push(Some(first == b't'));
-                    Ok(())
-                }
-                _ => self.wrong_type(),
-            },
-            b'-' | b'0'..=b'9' => match self {
-                ColumnBuilder::Int64(_) => self.push_text(raw, false),
-                _ => self.wrong_type(),
-            },
             _ => self.wrong_type(),
         }
+    }
+
+    /// Pushes a JSON integer that fits in i64.
+    pub(crate) fn push_json_i64(&mut self, value: i64) -> Result<(), ProblemKind> {
+        match self {
+            ColumnBuilder::Int64(b) => {
+                b.push(Some(value));
+                Ok(())
+            }
+            _ => self.wrong_type(),
+        }
+    }
+
+    /// Pushes a JSON number that is not an i64: an integer beyond 64 bits is out of range
+    /// for an integer field; anything else (a fraction, an exponent) is a wrong type.
+    pub(crate) fn push_json_out_of_i64(&mut self, integral: bool) -> Result<(), ProblemKind> {
+        match self {
+            ColumnBuilder::Int64(b) if integral => {
+                b.push_null();
+                Err(ProblemKind::OutOfRange)
+            }
+            _ => self.wrong_type(),
+        }
+    }
+
+    /// Pushes null for a value of the wrong JSON type (an object or array).
+    pub(crate) fn push_wrong_type(&mut self) -> Result<(), ProblemKind> {
+        self.wrong_type()
     }
 
     fn finish(self) -> Box<dyn Array> {
@@ -226,7 +230,27 @@ mod tests {
 
     fn int_column(values: &[&str]) -> (Vec<Option<i64>>, Vec<Result<(), ProblemKind>>) {
         let mut b = ColumnBuilder::new(FieldType::Int64, 4);
-        let results = values.iter().map(|v| b.push_json(v)).collect();
+        let results = values
+            .iter()
+            .map(
+                |v| match serde_json::from_str::<serde_json::Value>(v).unwrap() {
+                    serde_json::Value::Null => {
+                        b.push_null();
+                        Ok(())
+                    }
+                    serde_json::Value::String(s) => b.push_text(&s, true),
+                    serde_json::Value::Number(n) => match n.as_i64() {
+                        Some(i) => b.push_json_i64(i),
+                        None => b.push_json_out_of_i64(
+                            n.is_u64()
+                                || n.as_f64()
+                                    .is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18),
+                        ),
+                    },
+                    _ => b.push_wrong_type(),
+                },
+            )
+            .collect();
         let array = b.finish();
         let array = array
             .as_any()
@@ -263,20 +287,8 @@ mod tests {
         assert!(b.push_text("false", false).is_ok());
         assert!(b.push_text("yes", false).is_err());
         assert!(
-            b.push_json("\"true\"").is_err(),
+            b.push_text("true", true).is_err(),
             "a JSON string is not a boolean"
         );
-    }
-
-    #[test]
-    fn escaped_json_strings_are_unescaped() {
-        let mut b = ColumnBuilder::new(FieldType::Utf8, 1);
-        b.push_json(r#""Courier\u0020iOS""#).unwrap();
-        let array = b.finish();
-        let array = array
-            .as_any()
-            .downcast_ref::<arrow2::array::Utf8Array<i32>>()
-            .unwrap();
-        assert_eq!(array.value(0), "Courier iOS");
     }
 }

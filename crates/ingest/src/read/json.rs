@@ -1,128 +1,218 @@
 //! JSON sources: arrays of records (pretty-printed or not), concatenated objects, and
 //! newline-delimited JSON. A cheap structural scan finds record boundaries so chunks of
-//! a large file parse in parallel; each record is read by a visitor that borrows the raw
-//! text of the table's fields and skips the rest, so no `serde_json::Value` is built.
+//! a large file parse in parallel; each record is read by a seeded visitor that parses the
+//! table's fields straight into their column builders and skips the rest, so no
+//! `serde_json::Value` (nor any per-record allocation) is built.
 
 use std::marker::PhantomData;
 
 use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use super::columns::TableBuilder;
+use super::columns::{ColumnBuilder, TableBuilder};
 use super::text::{
     assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput,
 };
 use crate::discover::{Format, SourceFile};
 use crate::error::IngestError;
 use crate::problems::{FieldProblem, ProblemKind};
-use crate::schema::Table;
+use crate::schema::{self, Table};
 
 /// The most columns a source table has.
 const MAX_COLUMNS: usize = 9;
 
-/// Picks the table's column list at compile time, so [`Record`] can implement
-/// `Deserialize` (which takes no runtime arguments) for each table.
+/// A table's column lookup by key, as a `match` (length and byte compares), chosen at
+/// compile time so the per-key cost of a record is a jump, not a scan over names.
 pub(crate) trait TableColumns {
     const TABLE: Table;
+    fn index(key: &str) -> Option<usize>;
 }
 pub(crate) struct MessageColumns;
 impl TableColumns for MessageColumns {
     const TABLE: Table = Table::ChatMessages;
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        match key {
+            schema::SENDER_APP_TYPE => Some(0),
+            schema::CUSTOMER_ID => Some(1),
+            schema::FROM_ID => Some(2),
+            schema::TO_ID => Some(3),
+            schema::CHAT_STARTED_BY_MESSAGE => Some(4),
+            schema::ORDER_ID => Some(5),
+            schema::ORDER_STAGE => Some(6),
+            schema::COURIER_ID => Some(7),
+            schema::MESSAGE_SENT_TIME => Some(8),
+            _ => None,
+        }
+    }
 }
 pub(crate) struct OrderColumns;
 impl TableColumns for OrderColumns {
     const TABLE: Table = Table::Orders;
+    #[inline]
+    fn index(key: &str) -> Option<usize> {
+        match key {
+            schema::ORDER_ID => Some(0),
+            schema::CITY_CODE => Some(1),
+            _ => None,
+        }
+    }
 }
 
-/// One record: the raw JSON text of each known field (last occurrence wins), or a
-/// marker that the record was not an object.
-struct Record<'a, C> {
-    values: [Option<&'a RawValue>; MAX_COLUMNS],
-    not_an_object: bool,
-    _table: PhantomData<C>,
-}
+struct KeySeed<C>(PhantomData<C>);
 
-struct KeySeed(Table);
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
+impl<'de, C: TableColumns> DeserializeSeed<'de> for KeySeed<C> {
     type Value = Option<usize>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for KeySeed {
+impl<C: TableColumns> Visitor<'_> for KeySeed<C> {
     type Value = Option<usize>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a field name")
     }
     fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.0.column_index(key))
+        Ok(C::index(key))
     }
 }
 
-struct RecordVisitor<C>(PhantomData<C>);
+/// A value that did not fit: its column, what was wrong and the text it had.
+type Misfit = (usize, ProblemKind, String);
 
-impl<'de, C: TableColumns> RecordVisitor<C> {
-    fn other() -> Record<'de, C> {
-        Record {
-            values: [None; MAX_COLUMNS],
-            not_an_object: true,
-            _table: PhantomData,
-        }
+/// Reads one field's JSON value straight into its column builder.
+struct FieldSeed<'b>(&'b mut ColumnBuilder);
+
+/// What [`FieldSeed`] gives: `Err` with the problem and the value's text when it did not fit.
+type FieldOutcome = Result<(), (ProblemKind, String)>;
+
+impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
+    type Value = FieldOutcome;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-impl<'de, C: TableColumns> Visitor<'de> for RecordVisitor<C> {
-    type Value = Record<'de, C>;
+impl<'de> Visitor<'de> for FieldSeed<'_> {
+    type Value = FieldOutcome;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        self.0.push_null();
+        Ok(Ok(()))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(self.0.push_json_bool(v).map_err(|k| (k, v.to_string())))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(self.0.push_json_i64(v).map_err(|k| (k, v.to_string())))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        let outcome = match i64::try_from(v) {
+            Ok(v) => self.0.push_json_i64(v),
+            Err(_) => self.0.push_json_out_of_i64(true),
+        };
+        Ok(outcome.map_err(|k| (k, v.to_string())))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        // serde_json gives f64 for fractions, exponents and integers beyond u64.
+        let integral = v.fract() == 0.0 && v.abs() >= 9.2e18;
+        Ok(self
+            .0
+            .push_json_out_of_i64(integral)
+            .map_err(|k| (k, v.to_string())))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.0.push_text(v, true).map_err(|k| (k, v.to_string())))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(self.0.push_wrong_type().map_err(|k| (k, "[…]".to_string())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(self.0.push_wrong_type().map_err(|k| (k, "{…}".to_string())))
+    }
+}
+
+/// Reads one record into the table's builders: known fields parsed into their columns
+/// (the first occurrence of a repeated key wins), unknown ones skipped, missing ones null.
+/// Gives `false` when the record is not an object (all its fields are then null).
+struct RecordSeed<'b, C> {
+    builder: &'b mut TableBuilder,
+    misfits: &'b mut Vec<Misfit>,
+    _table: PhantomData<C>,
+}
+
+impl<C: TableColumns> RecordSeed<'_, C> {
+    fn all_null(self) -> bool {
+        self.builder
+            .columns
+            .iter_mut()
+            .for_each(ColumnBuilder::push_null);
+        false
+    }
+}
+
+impl<'de, C: TableColumns> DeserializeSeed<'de> for RecordSeed<'_, C> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de, C: TableColumns> Visitor<'de> for RecordSeed<'_, C> {
+    type Value = bool;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut values = [None; MAX_COLUMNS];
-        while let Some(key) = map.next_key_seed(KeySeed(C::TABLE))? {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut seen = [false; MAX_COLUMNS];
+        while let Some(key) = map.next_key_seed(KeySeed::<C>(PhantomData))? {
             match key {
-                Some(i) => values[i] = Some(map.next_value::<&'de RawValue>()?),
-                None => {
+                Some(i) if !seen[i] => {
+                    seen[i] = true;
+                    if let Err((kind, raw)) =
+                        map.next_value_seed(FieldSeed(&mut self.builder.columns[i]))?
+                    {
+                        self.misfits.push((i, kind, raw));
+                    }
+                }
+                _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(Record {
-            values,
-            not_an_object: false,
-            _table: PhantomData,
-        })
+        for (column, seen) in self.builder.columns.iter_mut().zip(seen) {
+            if !seen {
+                column.push_null();
+            }
+        }
+        Ok(true)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Self::other())
+        Ok(self.all_null())
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Self::other())
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(self.all_null())
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Self::other())
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(self.all_null())
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Self::other())
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(self.all_null())
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Self::other())
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(self.all_null())
     }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Self::other())
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(self.all_null())
     }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Self::other())
-    }
-}
-
-impl<'de, C: TableColumns> Deserialize<'de> for Record<'de, C> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(RecordVisitor(PhantomData))
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(self.all_null())
     }
 }
 
@@ -182,6 +272,7 @@ fn read_typed<C: TableColumns>(
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .map(|p| p + start);
+    let by_lines = file.format == Format::Ndjson;
     let ranges = match (file.format, first) {
         (Format::Ndjson, None) => return Ok((Vec::new(), Vec::new())),
         (_, None) => {
@@ -216,7 +307,7 @@ fn read_typed<C: TableColumns>(
         .map_or(0, |&(s, _)| count_newlines(&bytes[..s]));
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
-        .map(|&(s, e)| parse_chunk::<C>(file_index, bytes, s, e))
+        .map(|&(s, e)| parse_chunk::<C>(file_index, bytes, s, e, by_lines))
         .collect();
     let mut ok = Vec::with_capacity(outputs.len());
     let (mut records_before, mut lines_before) = (0u64, lines_before_first);
@@ -342,17 +433,59 @@ fn scan_structure(
     Ok(ranges)
 }
 
-/// Parses the records in `bytes[start..end]`, separated by whitespace and commas.
+/// Where the JSON value starting at `pos` ends (exclusive), scanning strings and nesting;
+/// `end` when it does not end before it (the parser then reports the truncation).
+fn value_end(bytes: &[u8], pos: usize, end: usize) -> usize {
+    let mut depth = 0u32;
+    let mut i = pos;
+    while i < end {
+        match bytes[i] {
+            b'"' => {
+                let mut j = i + 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[j..end]) {
+                        None => return end,
+                        Some(p) if bytes[j + p] == b'\\' => j += p + 2,
+                        Some(p) => {
+                            j += p;
+                            break;
+                        }
+                    }
+                }
+                i = j;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if depth <= 1 {
+                    return i + 1;
+                }
+                depth -= 1;
+            }
+            b',' | b' ' | b'\t' | b'\r' | b'\n' if depth == 0 => return i,
+            _ => {}
+        }
+        i += 1;
+    }
+    end
+}
+
+/// Parses the records in `bytes[start..end]`: one per line (`by_lines`, NDJSON), or JSON
+/// values separated by whitespace and commas (the inside of an array, concatenated objects).
 fn parse_chunk<C: TableColumns>(
     file_index: u32,
     bytes: &[u8],
     start: usize,
     end: usize,
+    by_lines: bool,
 ) -> Result<ChunkOutput, ChunkError> {
     let columns = C::TABLE.columns();
     let mut builder = TableBuilder::new(C::TABLE, ((end - start) / 200).max(16));
     let mut record_lines = Vec::new();
     let mut problems = Vec::new();
+    let mut misfits: Vec<Misfit> = Vec::new();
     let mut newlines = 0u64;
     let mut line_start = start;
     let mut pos = start;
@@ -367,13 +500,26 @@ fn parse_chunk<C: TableColumns>(
         if pos >= end {
             break;
         }
+        let record_end = if by_lines {
+            memchr::memchr(b'\n', &bytes[pos..end]).map_or(end, |p| pos + p)
+        } else {
+            value_end(bytes, pos, end)
+        };
         let row = record_lines.len() as u64;
         let column_at_start = (pos - line_start) as u64 + 1;
-        let mut stream =
-            serde_json::Deserializer::from_slice(&bytes[pos..end]).into_iter::<Record<'_, C>>();
-        let record = match stream.next() {
-            Some(Ok(record)) => record,
-            Some(Err(e)) => {
+        let mut de = serde_json::Deserializer::from_slice(&bytes[pos..record_end]);
+        misfits.clear();
+        let seed = RecordSeed::<C> {
+            builder: &mut builder,
+            misfits: &mut misfits,
+            _table: PhantomData,
+        };
+        let parsed = seed
+            .deserialize(&mut de)
+            .and_then(|is_object| de.end().map(|_| is_object));
+        let is_object = match parsed {
+            Ok(is_object) => is_object,
+            Err(e) => {
                 let message = e.to_string();
                 let message = message
                     .rsplit_once(" at line ")
@@ -391,12 +537,10 @@ fn parse_chunk<C: TableColumns>(
                     message,
                 });
             }
-            None => break,
         };
-        let consumed = stream.byte_offset();
         record_lines.push(newlines);
-        if record.not_an_object {
-            let raw = String::from_utf8_lossy(&bytes[pos..pos + consumed.min(200)]).into_owned();
+        if !is_object {
+            let raw = String::from_utf8_lossy(&bytes[pos..record_end.min(pos + 200)]).into_owned();
             problems.push(FieldProblem {
                 file: file_index,
                 record: row,
@@ -406,29 +550,24 @@ fn parse_chunk<C: TableColumns>(
                 kind: ProblemKind::NotARecord,
             });
         }
-        for (i, builder) in builder.columns.iter_mut().enumerate() {
-            match record.values[i] {
-                None => builder.push_null(),
-                Some(raw) => {
-                    if let Err(kind) = builder.push_json(raw.get()) {
-                        problems.push(FieldProblem {
-                            file: file_index,
-                            record: row,
-                            line: Some(newlines),
-                            column: columns[i].0,
-                            raw: display_raw(raw.get()),
-                            kind,
-                        });
-                    }
-                }
+        for (i, kind, raw) in misfits.drain(..) {
+            problems.push(FieldProblem {
+                file: file_index,
+                record: row,
+                line: Some(newlines),
+                column: columns[i].0,
+                raw,
+                kind,
+            });
+        }
+        let record_bytes = &bytes[pos..record_end];
+        if !by_lines {
+            if let Some(last) = memchr::memrchr(b'\n', record_bytes) {
+                newlines += count_newlines(record_bytes);
+                line_start = pos + last + 1;
             }
         }
-        let record_bytes = &bytes[pos..pos + consumed];
-        if let Some(last) = memchr::memrchr(b'\n', record_bytes) {
-            newlines += count_newlines(record_bytes);
-            line_start = pos + last + 1;
-        }
-        pos += consumed;
+        pos = record_end;
     }
     Ok(ChunkOutput {
         chunk: builder.finish(),
@@ -436,13 +575,4 @@ fn parse_chunk<C: TableColumns>(
         problems,
         newlines,
     })
-}
-
-/// The raw text of a value for reports: a string's content without quotes, or the JSON.
-fn display_raw(raw: &str) -> String {
-    if raw.starts_with('"') {
-        serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string())
-    } else {
-        raw.to_string()
-    }
 }

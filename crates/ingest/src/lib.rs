@@ -29,6 +29,6 @@ pub mod timestamp;
 pub use discover::{discover, Format, SourceFile};
 pub use error::IngestError;
 pub use problems::{FieldProblem, ProblemKind};
-pub use read::{read_file, read_sources, FileContents, ReadOptions};
-pub use schema::{FieldType, Table};
+pub use read::{read_file, read_layout_file, read_sources, FileContents, ReadOptions};
+pub use schema::{FieldType, Table, TableLayout};
 pub use sources::{Batch, Sources, TableData};

@@ -64,6 +64,33 @@ pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".to_string()))
 }
 
+/// The name and typed columns of a table a reader fills: a source table's, or another
+/// table's (the output table, read back by `ccc validate --data`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableLayout {
+    /// The table's name, for messages.
+    pub name: &'static str,
+    /// Column names and types, in schema order.
+    pub columns: &'static [(&'static str, FieldType)],
+}
+
+impl TableLayout {
+    /// Position of a column by name.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|(n, _)| *n == name)
+    }
+
+    /// The Arrow schema of the table (every column nullable).
+    pub fn schema(&self) -> Schema {
+        Schema::from(
+            self.columns
+                .iter()
+                .map(|(name, ty)| Field::new(*name, ty.data_type(), true))
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
 /// A source table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
@@ -108,19 +135,22 @@ impl Table {
         }
     }
 
+    /// Name and columns together.
+    pub fn layout(self) -> TableLayout {
+        TableLayout {
+            name: self.name(),
+            columns: self.columns(),
+        }
+    }
+
     /// Position of a column by name.
     pub fn column_index(self, name: &str) -> Option<usize> {
-        self.columns().iter().position(|(n, _)| *n == name)
+        self.layout().column_index(name)
     }
 
     /// The Arrow schema of the table after ingest (every column nullable).
     pub fn schema(self) -> Schema {
-        Schema::from(
-            self.columns()
-                .iter()
-                .map(|(name, ty)| Field::new(*name, ty.data_type(), true))
-                .collect::<Vec<_>>(),
-        )
+        self.layout().schema()
     }
 
     /// Finds the table a file belongs to from its name (`orders_0001.csv` → `Orders`).

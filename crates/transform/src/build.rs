@@ -131,7 +131,9 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         })
         .collect();
     let mut unusable: Vec<QuarantinedRow> = Vec::new();
-    let mut by_partition: Vec<Vec<&[Row]>> = (0..PARTITIONS).map(|_| Vec::with_capacity(messages.len())).collect();
+    let mut by_partition: Vec<Vec<&[Row]>> = (0..PARTITIONS)
+        .map(|_| Vec::with_capacity(messages.len()))
+        .collect();
     for (parts, bad) in &scattered {
         for (p, rows) in parts.iter().enumerate() {
             by_partition[p].push(rows);

@@ -7,7 +7,7 @@ use arrow2::array::{
 use arrow2::chunk::Chunk;
 
 use crate::problems::ProblemKind;
-use crate::schema::{FieldType, Table};
+use crate::schema::FieldType;
 use crate::timestamp::parse_rfc3339_micros;
 
 /// A growing column of one field type.
@@ -191,10 +191,9 @@ pub(crate) struct TableBuilder {
 }
 
 impl TableBuilder {
-    pub(crate) fn new(table: Table, capacity: usize) -> Self {
+    pub(crate) fn new(columns: &[(&'static str, FieldType)], capacity: usize) -> Self {
         Self {
-            columns: table
-                .columns()
+            columns: columns
                 .iter()
                 .map(|(_, ty)| ColumnBuilder::new(*ty, capacity))
                 .collect(),

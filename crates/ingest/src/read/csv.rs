@@ -6,10 +6,9 @@ use rayon::prelude::*;
 
 use super::columns::TableBuilder;
 use super::text::{assemble, count_newlines, map_file, split_at_newlines, ChunkOutput};
-use crate::discover::SourceFile;
 use crate::error::IngestError;
 use crate::problems::FieldProblem;
-use crate::schema::Table;
+use crate::schema::TableLayout;
 
 /// Where each CSV column goes: `Some(i)` is the table's column `i`.
 struct HeaderMap {
@@ -22,17 +21,17 @@ struct ChunkError {
     message: String,
 }
 
-/// Reads one CSV file of `table`.
+/// Reads one CSV file into the columns of `table`.
 pub(crate) fn read_csv(
     file_index: u32,
-    file: &SourceFile,
-    table: Table,
+    path: &std::path::Path,
+    table: TableLayout,
     chunk_bytes: usize,
 ) -> Result<super::FileContents, IngestError> {
-    let bytes = map_file(&file.path)?;
+    let bytes = map_file(path)?;
     let bytes: &[u8] = &bytes;
     let csv_error = |record, line, message: String| IngestError::Csv {
-        path: file.path.clone(),
+        path: path.to_path_buf(),
         record,
         line,
         message,
@@ -61,7 +60,8 @@ pub(crate) fn read_csv(
             0,
             1,
             format!(
-                "the header names none of the columns of {table} (found: {})",
+                "the header names none of the columns of {} (found: {})",
+                table.name,
                 header.iter().collect::<Vec<_>>().join(",")
             ),
         ));
@@ -74,7 +74,7 @@ pub(crate) fn read_csv(
     };
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
-        .map(|&(s, e)| parse_chunk(file_index, table, &map, &bytes[s..e]))
+        .map(|&(s, e)| parse_chunk(file_index, &table, &map, &bytes[s..e]))
         .collect();
     let lines_before_first = count_newlines(&bytes[..header_end]);
     let mut ok = Vec::with_capacity(outputs.len());
@@ -100,12 +100,12 @@ pub(crate) fn read_csv(
 
 fn parse_chunk(
     file_index: u32,
-    table: Table,
+    table: &TableLayout,
     map: &HeaderMap,
     text: &[u8],
 ) -> Result<ChunkOutput, ChunkError> {
-    let columns = table.columns();
-    let mut builder = TableBuilder::new(table, (text.len() / 120).max(16));
+    let columns = table.columns;
+    let mut builder = TableBuilder::new(table.columns, (text.len() / 120).max(16));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)

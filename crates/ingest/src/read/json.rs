@@ -482,7 +482,7 @@ fn parse_chunk<C: TableColumns>(
     by_lines: bool,
 ) -> Result<ChunkOutput, ChunkError> {
     let columns = C::TABLE.columns();
-    let mut builder = TableBuilder::new(C::TABLE, ((end - start) / 200).max(16));
+    let mut builder = TableBuilder::new(C::TABLE.columns(), ((end - start) / 200).max(16));
     let mut record_lines = Vec::new();
     let mut problems = Vec::new();
     let mut misfits: Vec<Misfit> = Vec::new();

@@ -78,6 +78,26 @@ pub fn read_sources(
     })
 }
 
+/// Reads a CSV or Parquet file into the columns of any table layout — how `ccc validate`
+/// reads a published output table back (ours or another engine's). JSON files are
+/// source-only and not accepted here.
+pub fn read_layout_file(
+    index: u32,
+    path: &std::path::Path,
+    format: Format,
+    layout: crate::schema::TableLayout,
+    options: &ReadOptions,
+) -> Result<FileContents, IngestError> {
+    match format {
+        Format::Csv => csv::read_csv(index, path, layout, options.chunk_bytes.max(1)),
+        Format::Parquet => parquet::read_parquet(index, path, layout),
+        Format::Json | Format::Ndjson => Err(IngestError::Parquet {
+            path: path.to_path_buf(),
+            message: "only CSV and Parquet tables can be read back".into(),
+        }),
+    }
+}
+
 /// Reads one file of its table.
 pub fn read_file(
     index: u32,
@@ -87,7 +107,7 @@ pub fn read_file(
     let chunk = options.chunk_bytes.max(1);
     match file.format {
         Format::Json | Format::Ndjson => json::read_json(index, file, file.table, chunk),
-        Format::Csv => csv::read_csv(index, file, file.table, chunk),
-        Format::Parquet => parquet::read_parquet(index, file, file.table),
+        Format::Csv => csv::read_csv(index, &file.path, file.table.layout(), chunk),
+        Format::Parquet => parquet::read_parquet(index, &file.path, file.table.layout()),
     }
 }

@@ -13,31 +13,30 @@ use arrow2::io::parquet::read as pq;
 use rayon::prelude::*;
 
 use super::columns::TableBuilder;
-use crate::discover::SourceFile;
 use crate::error::IngestError;
 use crate::problems::{FieldProblem, ProblemKind};
-use crate::schema::{FieldType, Table};
+use crate::schema::{FieldType, TableLayout};
 use crate::sources::Batch;
 
 /// Reads one Parquet file of `table`.
 pub(crate) fn read_parquet(
     file_index: u32,
-    file: &SourceFile,
-    table: Table,
+    path: &std::path::Path,
+    table: TableLayout,
 ) -> Result<super::FileContents, IngestError> {
     let parquet_err = |e: arrow2::error::Error| IngestError::Parquet {
-        path: file.path.clone(),
+        path: path.to_path_buf(),
         message: e.to_string(),
     };
     let open = || {
-        File::open(&file.path).map_err(|source| IngestError::Io {
-            path: file.path.clone(),
+        File::open(path).map_err(|source| IngestError::Io {
+            path: path.to_path_buf(),
             source,
         })
     };
     let metadata = pq::read_metadata(&mut open()?).map_err(parquet_err)?;
     let file_schema = pq::infer_schema(&metadata).map_err(parquet_err)?;
-    let columns = table.columns();
+    let columns = table.columns;
     // For each table column, the file's field with that name, if any.
     let wanted: Vec<Option<arrow2::datatypes::Field>> = columns
         .iter()
@@ -45,8 +44,8 @@ pub(crate) fn read_parquet(
         .collect();
     if wanted.iter().all(Option::is_none) {
         return Err(IngestError::Parquet {
-            path: file.path.clone(),
-            message: format!("it has none of the columns of {table}"),
+            path: path.to_path_buf(),
+            message: format!("it has none of the columns of {}", table.name),
         });
     }
     let mut first_rows = Vec::with_capacity(metadata.row_groups.len());

@@ -1,0 +1,484 @@
+//! The catalog of expectation types: their names, parameters and parameter types. It
+//! generates the suite JSON Schema shipped in `expectations/schema/suite.schema.json`
+//! (a test keeps the two equal) and feeds "did you mean" suggestions.
+
+#[cfg(test)]
+use serde_json::{json, Map, Value};
+
+/// The type of one expectation parameter, as the schema checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParamType {
+    /// A column name.
+    Column,
+    /// A non-empty list of column names.
+    ColumnList,
+    /// A non-empty string (a table name).
+    Name,
+    /// A non-empty list of non-empty strings.
+    NameList,
+    /// `true` or `false`.
+    Bool,
+    /// An integer ≥ 0.
+    Count,
+    /// A number, or an RFC 3339 timestamp as a string.
+    NumberOrTimestamp,
+    /// A non-empty list of strings, numbers or booleans.
+    ScalarList,
+    /// One of the value type names.
+    TypeName,
+    /// A regular expression.
+    Regex,
+    /// Which rows a column-pair check skips.
+    IgnoreRowIf,
+}
+
+/// One parameter of an expectation.
+#[cfg_attr(not(test), allow(dead_code))] // the schema generator runs in tests
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Param {
+    pub name: &'static str,
+    pub ty: ParamType,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+/// One expectation type.
+#[cfg_attr(not(test), allow(dead_code))] // the schema generator runs in tests
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spec {
+    pub name: &'static str,
+    pub params: &'static [Param],
+    /// Whether `mostly` applies (per-row expectations).
+    pub mostly: bool,
+    /// Whether at least one of `min_value` and `max_value` is required.
+    pub min_or_max: bool,
+    pub doc: &'static str,
+}
+
+const fn req(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        required: true,
+        doc,
+    }
+}
+
+const fn opt(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
+    Param {
+        name,
+        ty,
+        required: false,
+        doc,
+    }
+}
+
+const COLUMN: Param = req("column", ParamType::Column, "the column checked");
+
+#[cfg_attr(not(test), allow(dead_code))]
+/// The value type names of `expect_column_values_to_be_of_type`.
+pub(crate) const TYPE_NAMES: [&str; 5] = ["string", "integer", "numeric", "timestamp", "boolean"];
+
+#[cfg_attr(not(test), allow(dead_code))]
+/// The values of `ignore_row_if`.
+pub(crate) const IGNORE_ROW_IF: [&str; 3] = [
+    "both_values_are_missing",
+    "either_value_is_missing",
+    "neither",
+];
+
+/// Keys every expectation accepts.
+pub(crate) const COMMON_KEYS: [&str; 5] = ["id", "expectation", "rule", "severity", "meta"];
+
+/// Every expectation type, in documentation order.
+pub(crate) const CATALOG: &[Spec] = &[
+    Spec {
+        name: "expect_column_values_to_not_be_null",
+        params: &[COLUMN],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values are not null.",
+    },
+    Spec {
+        name: "expect_column_value_lengths_to_be_between",
+        params: &[
+            COLUMN,
+            opt("min_value", ParamType::Count, "the smallest length allowed, in characters"),
+            opt("max_value", ParamType::Count, "the largest length allowed, in characters"),
+        ],
+        mostly: true,
+        min_or_max: true,
+        doc: "Value lengths (in characters) are within bounds; `min_value: 1` means not empty.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_of_type",
+        params: &[
+            COLUMN,
+            req("type_", ParamType::TypeName, "string, integer, numeric, timestamp or boolean"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values are of a type: the column's own type, or for text values, text that parses as the type.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_in_set",
+        params: &[
+            COLUMN,
+            req("value_set", ParamType::ScalarList, "the values allowed"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values are in a set.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_between",
+        params: &[
+            COLUMN,
+            opt("min_value", ParamType::NumberOrTimestamp, "the lower bound: a number or an RFC 3339 timestamp"),
+            opt("max_value", ParamType::NumberOrTimestamp, "the upper bound: a number or an RFC 3339 timestamp"),
+            opt("strict_min", ParamType::Bool, "exclude the lower bound itself (default false)"),
+            opt("strict_max", ParamType::Bool, "exclude the upper bound itself (default false)"),
+        ],
+        mostly: true,
+        min_or_max: true,
+        doc: "Values are within bounds.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_unique",
+        params: &[COLUMN],
+        mostly: true,
+        min_or_max: false,
+        doc: "No value occurs twice; every row of a repeated value is unexpected.",
+    },
+    Spec {
+        name: "expect_compound_columns_to_be_unique",
+        params: &[req("column_list", ParamType::ColumnList, "the columns whose combined values are unique")],
+        mostly: true,
+        min_or_max: false,
+        doc: "No combination of values occurs twice.",
+    },
+    Spec {
+        name: "expect_column_values_to_match_regex",
+        params: &[
+            COLUMN,
+            req("regex", ParamType::Regex, "a regular expression (Rust `regex` syntax), matched anywhere in the value unless anchored"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values match a regular expression.",
+    },
+    Spec {
+        name: "expect_table_row_count_to_be_between",
+        params: &[
+            opt("min_value", ParamType::Count, "the fewest rows allowed"),
+            opt("max_value", ParamType::Count, "the most rows allowed"),
+        ],
+        mostly: false,
+        min_or_max: true,
+        doc: "The table's row count is within bounds.",
+    },
+    Spec {
+        name: "expect_table_columns_to_match_set",
+        params: &[
+            req("column_set", ParamType::NameList, "the columns expected"),
+            opt("exact_match", ParamType::Bool, "true (default): exactly these columns; false: at least these"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "The table has exactly (or at least) a set of columns.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_in_other_table",
+        params: &[
+            COLUMN,
+            req("other_table", ParamType::Name, "the table whose column holds the allowed values"),
+            req("other_column", ParamType::Column, "the column of `other_table`"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Every value occurs in a column of another table (a foreign key).",
+    },
+    Spec {
+        name: "expect_column_pair_values_a_to_be_greater_than_b",
+        params: &[
+            req("column_A", ParamType::Column, "the column expected to be greater"),
+            req("column_B", ParamType::Column, "the column expected to be smaller"),
+            opt("or_equal", ParamType::Bool, "allow equal values (default false)"),
+            opt("ignore_row_if", ParamType::IgnoreRowIf, "which rows to skip (default either_value_is_missing)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "In every row, A > B (or A >= B with `or_equal`).",
+    },
+    Spec {
+        name: "expect_column_pair_values_to_be_functionally_dependent",
+        params: &[
+            req("column_A", ParamType::Column, "the determining column"),
+            req("column_B", ParamType::Column, "the column determined by column_A"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Each value of A goes with a single value of B; every row of an A value seen with two B values is unexpected.",
+    },
+    Spec {
+        name: "expect_metric_values_to_reconcile",
+        params: &[
+            req("left", ParamType::NameList, "metrics whose sum is the left side"),
+            req("right", ParamType::NameList, "metrics whose sum is the right side"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "Run metrics given by the caller add up: sum(left) = sum(right).",
+    },
+];
+
+/// The spec of an expectation name.
+pub(crate) fn spec(name: &str) -> Option<&'static Spec> {
+    CATALOG.iter().find(|s| s.name == name)
+}
+
+/// Every key an expectation of this type accepts.
+pub(crate) fn allowed_keys(spec: &Spec) -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = COMMON_KEYS.to_vec();
+    if spec.mostly {
+        keys.push("mostly");
+    }
+    keys.extend(spec.params.iter().map(|p| p.name));
+    keys
+}
+
+#[cfg(test)]
+fn param_schema(param: &Param) -> Value {
+    let mut schema = match param.ty {
+        ParamType::Column | ParamType::Name | ParamType::Regex => {
+            json!({"type": "string", "minLength": 1})
+        }
+        ParamType::ColumnList | ParamType::NameList => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "minLength": 1}
+        }),
+        ParamType::Bool => json!({"type": "boolean"}),
+        ParamType::Count => json!({"type": "integer", "minimum": 0}),
+        ParamType::NumberOrTimestamp => json!({"type": ["number", "string"]}),
+        ParamType::ScalarList => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": ["string", "number", "boolean"]}
+        }),
+        ParamType::TypeName => json!({"enum": TYPE_NAMES}),
+        ParamType::IgnoreRowIf => json!({"enum": IGNORE_ROW_IF}),
+    };
+    if let Value::Object(map) = &mut schema {
+        map.insert("description".into(), Value::String(param.doc.into()));
+    }
+    schema
+}
+
+/// Builds the suite JSON Schema (draft 2020-12) from the catalog.
+#[cfg(test)]
+pub(crate) fn suite_schema() -> Value {
+    let names: Vec<&str> = CATALOG.iter().map(|s| s.name).collect();
+    let mut defs = Map::new();
+    defs.insert(
+        "table".into(),
+        json!({
+            "type": "object",
+            "description": "The expectations of one table.",
+            "required": ["expectations"],
+            "additionalProperties": false,
+            "properties": {
+                "expectations": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/expectation"}
+                }
+            }
+        }),
+    );
+    let mut branches = Vec::new();
+    for spec in CATALOG {
+        let mut properties = Map::new();
+        for key in COMMON_KEYS {
+            properties.insert(key.into(), Value::Bool(true));
+        }
+        if spec.mostly {
+            properties.insert("mostly".into(), Value::Bool(true));
+        }
+        let mut required = Vec::new();
+        for param in spec.params {
+            properties.insert(param.name.into(), param_schema(param));
+            if param.required {
+                required.push(Value::String(param.name.into()));
+            }
+        }
+        let mut def = json!({
+            "description": spec.doc,
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false
+        });
+        if spec.min_or_max {
+            def["anyOf"] = json!([{"required": ["min_value"]}, {"required": ["max_value"]}]);
+        }
+        defs.insert(spec.name.into(), def);
+        branches.push(json!({
+            "if": {"properties": {"expectation": {"const": spec.name}}, "required": ["expectation"]},
+            "then": {"$ref": format!("#/$defs/{}", spec.name)}
+        }));
+    }
+    defs.insert(
+        "expectation".into(),
+        json!({
+            "type": "object",
+            "description": "One expectation: common keys plus the parameters of its type.",
+            "required": ["id", "expectation"],
+            "properties": {
+                "id": {"type": "string", "minLength": 1, "description": "unique within the suite"},
+                "expectation": {"enum": names, "description": "the expectation type"},
+                "rule": {"type": "string", "description": "the rule in words, shown in reports"},
+                "severity": {"enum": ["error", "warn"], "description": "error (default) fails the run; warn is reported"},
+                "meta": {"type": "object", "description": "free-form notes carried into the result"},
+                "mostly": {"type": "number", "minimum": 0, "maximum": 1, "description": "the fraction of non-null values that must pass"}
+            },
+            "allOf": branches
+        }),
+    );
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "ccc expectation suite",
+        "description": "A data-quality suite for ccc: expectations per table. Generated from crates/dq/src/catalog.rs; see docs/expectations.md.",
+        "type": "object",
+        "required": ["suite", "tables"],
+        "additionalProperties": false,
+        "properties": {
+            "suite": {"type": "string", "minLength": 1, "description": "the suite's name"},
+            "description": {"type": "string"},
+            "meta": {"type": "object"},
+            "tables": {
+                "type": "object",
+                "description": "Expectations per table name.",
+                "additionalProperties": {"$ref": "#/$defs/table"}
+            }
+        },
+        "$defs": defs
+    })
+}
+
+/// Levenshtein distance in characters.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate to `word`, when it is close enough to be a likely typo or an
+/// abbreviation (`int` for `integer`).
+pub(crate) fn closest<'a, I>(word: &str, candidates: I) -> Option<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let word = word.to_lowercase();
+    let limit = (word.chars().count() / 3).max(2);
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let by_distance = candidates
+        .iter()
+        .map(|c| (edit_distance(&word, &c.to_lowercase()), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c);
+    by_distance.or_else(|| {
+        (word.chars().count() >= 3)
+            .then(|| {
+                candidates
+                    .iter()
+                    .filter(|c| c.to_lowercase().starts_with(&word))
+                    .min_by_key(|c| c.len())
+                    .copied()
+            })
+            .flatten()
+    })
+}
+
+/// "did you mean `x`?" when a candidate is close, else "expected one of: …" for short
+/// lists.
+pub(crate) fn suggest<'a, I>(word: &str, candidates: I) -> Option<String>
+where
+    I: IntoIterator<Item = &'a str> + Clone,
+{
+    if let Some(best) = closest(word, candidates.clone()) {
+        return Some(format!("did you mean `{best}`?"));
+    }
+    let all: Vec<&str> = candidates.into_iter().collect();
+    if all.is_empty() {
+        None
+    } else if all.len() <= 12 {
+        Some(format!("expected one of: {}", all.join(", ")))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA_PATH: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../expectations/schema/suite.schema.json"
+    );
+
+    /// The shipped schema is the catalog's; `CCC_UPDATE_SCHEMA=1 cargo test -p ccc-dq`
+    /// rewrites it after a catalog change.
+    #[test]
+    fn shipped_schema_matches_the_catalog() {
+        let generated = serde_json::to_string_pretty(&suite_schema()).expect("serializable") + "\n";
+        if std::env::var_os("CCC_UPDATE_SCHEMA").is_some() {
+            std::fs::write(SCHEMA_PATH, &generated).expect("schema written");
+        }
+        let shipped = std::fs::read_to_string(SCHEMA_PATH).expect("schema file exists");
+        assert!(
+            shipped == generated,
+            "expectations/schema/suite.schema.json is out of date: run CCC_UPDATE_SCHEMA=1 cargo test -p ccc-dq"
+        );
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(
+            closest(
+                "expect_column_values_to_not_be_nul",
+                CATALOG.iter().map(|s| s.name)
+            ),
+            Some("expect_column_values_to_not_be_null")
+        );
+        assert_eq!(
+            closest(
+                "expect_column_values_to_be_not_null",
+                CATALOG.iter().map(|s| s.name)
+            ),
+            Some("expect_column_values_to_not_be_null")
+        );
+        assert_eq!(closest("zzz", ["column", "mostly"]), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn every_spec_has_unique_keys() {
+        for spec in CATALOG {
+            let keys = allowed_keys(spec);
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(keys.len(), sorted.len(), "{}", spec.name);
+        }
+    }
+}

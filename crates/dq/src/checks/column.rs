@@ -1,0 +1,1128 @@
+//! Single-column map checks: not null, value lengths, type, set membership, bounds and
+//! regular expressions. Each is a tight loop over one chunk's values and validity
+//! bitmap; nulls are skipped (counted missing) except by not-null.
+
+use arrow2::array::Array;
+use arrow2::datatypes::{DataType, PhysicalType};
+use regex::Regex;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{all_missing, chunk_tally, over_chunks, scan, Run, Sample, Tally};
+use crate::dataset::{Dataset, TypeProblem};
+use crate::suite::{Bound, SetValue, ValueType};
+use crate::time;
+use crate::types::{self, classify, nanos_per_unit, with_integers, ColumnClass};
+
+/// `expect_column_values_to_not_be_null`: nulls are unexpected, except rows whose raw
+/// value was present but unparsable (a type problem).
+pub(crate) fn not_null(run: Run, ds: &Dataset, col: usize) -> Tally {
+    let problems = ds.problems(col);
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let len = array.len();
+        let start = problems.partition_point(|p| p.chunk < c);
+        let end = problems.partition_point(|p| p.chunk <= c);
+        let here = &problems[start..end];
+        let is_null = |i: usize| array.data_type() == &DataType::Null || array.is_null(i);
+        let excused = here.iter().filter(|p| is_null(p.row)).count() as u64;
+        let nulls = array.null_count() as u64;
+        let missing = nulls.saturating_sub(excused);
+        let mut samples = Vec::new();
+        if missing > 0 {
+            let mut next_problem = here.iter().map(|p| p.row).peekable();
+            for i in 0..len {
+                if samples.len() >= run.limit {
+                    break;
+                }
+                while next_problem.peek().is_some_and(|&r| r < i) {
+                    next_problem.next();
+                }
+                if is_null(i) && next_problem.peek() != Some(&i) {
+                    samples.push(Sample {
+                        chunk: c,
+                        row: i,
+                        value: None,
+                    });
+                }
+            }
+        }
+        Tally {
+            element_count: len as u64,
+            missing_count: missing,
+            unexpected_count: missing,
+            samples,
+        }
+    })
+}
+
+/// Folds a chunk's type problems (null in the column, but a raw value was there) into
+/// its tally: `verdict(raw)` is `None` to leave the row missing, else whether it is
+/// unexpected; such rows stop being missing.
+fn apply_problems(
+    tally: &mut Tally,
+    chunk: usize,
+    array: &dyn Array,
+    problems: &[TypeProblem],
+    limit: usize,
+    verdict: impl Fn(&str) -> Option<bool>,
+) {
+    let start = problems.partition_point(|p| p.chunk < chunk);
+    let end = problems.partition_point(|p| p.chunk <= chunk);
+    let mut sampled = false;
+    for p in &problems[start..end] {
+        let Some(bad) = verdict(&p.raw) else { continue };
+        if array.is_null(p.row) {
+            tally.missing_count = tally.missing_count.saturating_sub(1);
+        }
+        if bad {
+            tally.unexpected_count += 1;
+            if tally.samples.len() < 2 * limit {
+                tally.samples.push(Sample {
+                    chunk,
+                    row: p.row,
+                    value: Some(p.raw.clone()),
+                });
+                sampled = true;
+            }
+        }
+    }
+    if sampled {
+        tally.samples.sort_by_key(|s| s.row);
+        tally.samples.truncate(limit);
+    }
+}
+
+/// Runs `bad` over the text values of a UTF-8 chunk (either offset width).
+fn scan_text(
+    array: &dyn Array,
+    limit: usize,
+    mut bad: impl FnMut(&str) -> bool,
+) -> Option<(u64, u64, Vec<usize>)> {
+    match array.data_type().to_physical_type() {
+        PhysicalType::Utf8 => {
+            let a = types::utf8::<i32>(array);
+            Some(scan(a.len(), a.validity(), limit, |i| bad(a.value(i))))
+        }
+        PhysicalType::LargeUtf8 => {
+            let a = types::utf8::<i64>(array);
+            Some(scan(a.len(), a.validity(), limit, |i| bad(a.value(i))))
+        }
+        _ => None,
+    }
+}
+
+/// Runs `bad` over the rendered text of any chunk (the slow path for non-text types).
+fn scan_rendered(
+    array: &dyn Array,
+    limit: usize,
+    mut bad: impl FnMut(&str) -> bool,
+) -> (u64, u64, Vec<usize>) {
+    scan(array.len(), array.validity(), limit, |i| {
+        bad(types::render(array, i).as_deref().unwrap_or_default())
+    })
+}
+
+/// `expect_column_value_lengths_to_be_between`: length in characters; for non-text
+/// columns, the length of the value's text; for values that could not be parsed, the
+/// length of the raw text.
+pub(crate) fn value_lengths(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Tally {
+    let ok = move |n: u64| min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
+    let problems = ds.problems(col);
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        if classify(array.data_type()) == ColumnClass::Null {
+            return all_missing(array);
+        }
+        let counts = match array.data_type().to_physical_type() {
+            PhysicalType::Utf8 => {
+                let a = types::utf8::<i32>(array);
+                let offsets = a.offsets().buffer();
+                let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+                // Byte length is the character count when the chunk is ASCII.
+                if a.values()[first..last].is_ascii() {
+                    scan(a.len(), a.validity(), run.limit, |i| {
+                        !ok((offsets[i + 1] - offsets[i]) as u64)
+                    })
+                } else {
+                    scan(a.len(), a.validity(), run.limit, |i| {
+                        !ok(a.value(i).chars().count() as u64)
+                    })
+                }
+            }
+            PhysicalType::LargeUtf8 => {
+                let a = types::utf8::<i64>(array);
+                scan(a.len(), a.validity(), run.limit, |i| {
+                    !ok(a.value(i).chars().count() as u64)
+                })
+            }
+            _ => scan_rendered(array, run.limit, |s| !ok(s.chars().count() as u64)),
+        };
+        let mut tally = chunk_tally(c, array, counts);
+        // An unparsable value is measured as written (an empty raw value is empty).
+        apply_problems(&mut tally, c, array, problems, run.limit, |raw| {
+            Some(!ok(raw.chars().count() as u64))
+        });
+        tally
+    })
+}
+
+/// Per-value test of `expect_column_values_to_be_of_type` for a column class.
+enum TypeTest {
+    /// Every value has the type.
+    Always,
+    /// No value has the type.
+    Never,
+    /// Floats: whole values are integers.
+    WholeFloat,
+    /// Text that parses as the type.
+    Parse(ValueType),
+}
+
+/// `expect_column_values_to_be_of_type`: the column's own type decides, except that
+/// text values are parsed and float values must be whole for `integer`; recorded type
+/// problems are unexpected (not missing).
+pub(crate) fn of_type(run: Run, ds: &Dataset, col: usize, type_: ValueType) -> Tally {
+    let problems = ds.problems(col);
+    let class = classify(&ds.schema().fields[col].data_type);
+    let test = match (class, type_) {
+        (ColumnClass::Text, ValueType::String)
+        | (ColumnClass::Integer, ValueType::Integer | ValueType::Numeric)
+        | (ColumnClass::Float, ValueType::Numeric)
+        | (ColumnClass::Temporal, ValueType::Timestamp)
+        | (ColumnClass::Boolean, ValueType::Boolean)
+        | (ColumnClass::Null, _) => TypeTest::Always,
+        (ColumnClass::Float, ValueType::Integer) => TypeTest::WholeFloat,
+        (ColumnClass::Text, t) => TypeTest::Parse(t),
+        _ => TypeTest::Never,
+    };
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let mut tally = if class == ColumnClass::Null {
+            all_missing(array)
+        } else {
+            let counts = match &test {
+                TypeTest::Always => (array.null_count() as u64, 0, Vec::new()),
+                TypeTest::Never => scan(array.len(), array.validity(), run.limit, |_| true),
+                TypeTest::WholeFloat => {
+                    let reader = types::Reader::new(array);
+                    scan(
+                        array.len(),
+                        array.validity(),
+                        run.limit,
+                        |i| !matches!(reader.and_then(|r| r.get(i)), Some(types::Scalar::Float(f)) if f.fract() == 0.0),
+                    )
+                }
+                TypeTest::Parse(t) => scan_text(array, run.limit, |s| !parses_as(s, *t))
+                    .unwrap_or_else(|| scan(array.len(), array.validity(), run.limit, |_| true)),
+            };
+            chunk_tally(c, array, counts)
+        };
+        // Type problems: values present but unparsable. An empty raw value has no type
+        // (emptiness is the length check's business), so it stays missing.
+        apply_problems(&mut tally, c, array, problems, run.limit, |raw| {
+            (!raw.is_empty()).then_some(true)
+        });
+        tally
+    })
+}
+
+fn parses_as(text: &str, t: ValueType) -> bool {
+    match t {
+        ValueType::String => true,
+        ValueType::Integer => types::parse_integer(text).is_some(),
+        ValueType::Numeric => types::parse_number(text).is_some(),
+        ValueType::Timestamp => time::parse_timestamp_nanos(text).is_some(),
+        ValueType::Boolean => types::parse_bool(text).is_some(),
+    }
+}
+
+/// A set that is a short list (compared linearly, faster for a few values) or a hash set.
+enum SmallSet<T> {
+    Few(Vec<T>),
+    Many(FxHashSet<T>),
+}
+
+impl<T: Eq + std::hash::Hash + Copy> SmallSet<T> {
+    fn new(values: impl IntoIterator<Item = T>) -> Self {
+        let mut v: Vec<T> = Vec::new();
+        for x in values {
+            if !v.contains(&x) {
+                v.push(x);
+            }
+        }
+        if v.len() <= 8 {
+            SmallSet::Few(v)
+        } else {
+            SmallSet::Many(v.into_iter().collect())
+        }
+    }
+
+    #[inline]
+    fn contains(&self, x: &T) -> bool {
+        match self {
+            SmallSet::Few(v) => v.iter().any(|y| y == x),
+            SmallSet::Many(s) => s.contains(x),
+        }
+    }
+}
+
+/// `expect_column_values_to_be_in_set`: set values are converted to the column's type
+/// once; each value is then a comparison or a hash lookup.
+pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue]) -> Tally {
+    let data_type = ds.schema().fields[col].data_type().clone();
+    let class = classify(&data_type);
+    let mult = nanos_per_unit(&data_type);
+    let texts: Vec<String> = value_set
+        .iter()
+        .map(|v| match v {
+            SetValue::Str(s) => s.clone(),
+            SetValue::Int(i) => i.to_string(),
+            SetValue::Float(f) => f.to_string(),
+            SetValue::Bool(b) => b.to_string(),
+        })
+        .collect();
+    let ints: Vec<i128> = value_set
+        .iter()
+        .filter_map(|v| match (class, v) {
+            (ColumnClass::Temporal, SetValue::Str(s)) => time::parse_timestamp_nanos(s),
+            (ColumnClass::Temporal, SetValue::Int(i)) => Some(i128::from(*i) * mult),
+            (_, SetValue::Int(i)) => Some(i128::from(*i)),
+            (_, SetValue::Float(f)) if f.fract() == 0.0 => Some(*f as i128),
+            (_, SetValue::Str(s)) => types::parse_integer(s),
+            _ => None,
+        })
+        .collect();
+    let floats: Vec<u64> = value_set
+        .iter()
+        .filter_map(|v| match v {
+            SetValue::Int(i) => Some(*i as f64),
+            SetValue::Float(f) => Some(*f),
+            SetValue::Str(s) => types::parse_number(s),
+            SetValue::Bool(_) => None,
+        })
+        .map(|f| (f + 0.0).to_bits())
+        .collect();
+    let bools: Vec<bool> = value_set
+        .iter()
+        .filter_map(|v| match v {
+            SetValue::Bool(b) => Some(*b),
+            SetValue::Str(s) => types::parse_bool(s),
+            _ => None,
+        })
+        .collect();
+    let text_set = SmallSet::new(texts.iter().map(String::as_str));
+    let int_set = SmallSet::new(ints);
+    let float_set = SmallSet::new(floats);
+    let (has_true, has_false) = (bools.contains(&true), bools.contains(&false));
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let counts = match class {
+            ColumnClass::Null => return all_missing(array),
+            ColumnClass::Text => scan_text(array, run.limit, |s| !text_set.contains(&s)),
+            ColumnClass::Integer | ColumnClass::Temporal => with_integers!(
+                array,
+                |a| {
+                    let values = a.values();
+                    Some(scan(a.len(), a.validity(), run.limit, |i| {
+                        !int_set.contains(&(i128::from(values[i]) * mult))
+                    }))
+                },
+                None
+            ),
+            ColumnClass::Float => {
+                let reader = types::Reader::new(array);
+                Some(scan(
+                    array.len(),
+                    array.validity(),
+                    run.limit,
+                    |i| match reader.and_then(|r| r.get(i)) {
+                        Some(types::Scalar::Float(f)) => !float_set.contains(&(f + 0.0).to_bits()),
+                        _ => true,
+                    },
+                ))
+            }
+            ColumnClass::Boolean => {
+                let a = types::boolean(array);
+                let values = a.values();
+                Some(scan(a.len(), a.validity(), run.limit, |i| {
+                    if values.get_bit(i) {
+                        !has_true
+                    } else {
+                        !has_false
+                    }
+                }))
+            }
+            ColumnClass::Other => None,
+        };
+        let counts =
+            counts.unwrap_or_else(|| scan(array.len(), array.validity(), run.limit, |_| true));
+        chunk_tally(c, array, counts)
+    })
+}
+
+/// Inclusive integer bounds equivalent to the (possibly strict, possibly fractional)
+/// bounds of a between check, for integer-valued data.
+fn int_range(
+    min: Option<&Bound>,
+    max: Option<&Bound>,
+    strict_min: bool,
+    strict_max: bool,
+    mult: i128,
+) -> (i128, i128) {
+    let lo = match min {
+        None => i128::MIN,
+        Some(Bound::Int(i)) => i128::from(*i) * mult + i128::from(strict_min),
+        Some(Bound::Float(f)) => {
+            let f = *f * mult as f64;
+            if strict_min {
+                f.floor() as i128 + 1
+            } else {
+                f.ceil() as i128
+            }
+        }
+        Some(Bound::Timestamp { nanos, .. }) => nanos + i128::from(strict_min),
+    };
+    let hi = match max {
+        None => i128::MAX,
+        Some(Bound::Int(i)) => i128::from(*i) * mult - i128::from(strict_max),
+        Some(Bound::Float(f)) => {
+            let f = *f * mult as f64;
+            if strict_max {
+                f.ceil() as i128 - 1
+            } else {
+                f.floor() as i128
+            }
+        }
+        Some(Bound::Timestamp { nanos, .. }) => nanos - i128::from(strict_max),
+    };
+    (lo, hi)
+}
+
+/// Float bounds with strictness; NaN is never within.
+#[derive(Clone, Copy)]
+struct FloatRange {
+    lo: Option<f64>,
+    hi: Option<f64>,
+    strict_min: bool,
+    strict_max: bool,
+}
+
+impl FloatRange {
+    #[inline]
+    fn contains(&self, v: f64) -> bool {
+        if v.is_nan() {
+            return false;
+        }
+        let above = match self.lo {
+            None => true,
+            Some(lo) if self.strict_min => v > lo,
+            Some(lo) => v >= lo,
+        };
+        let below = match self.hi {
+            None => true,
+            Some(hi) if self.strict_max => v < hi,
+            Some(hi) => v <= hi,
+        };
+        above && below
+    }
+}
+
+fn bound_f64(bound: Option<&Bound>) -> Option<f64> {
+    bound.map(|b| match b {
+        Bound::Int(i) => *i as f64,
+        Bound::Float(f) => *f,
+        Bound::Timestamp { nanos, .. } => *nanos as f64,
+    })
+}
+
+/// `expect_column_values_to_be_between`: integers and temporal values compare exactly
+/// (timestamps in nanoseconds), floats with strictness, text is parsed as a timestamp
+/// (timestamp bounds) or a number (number bounds) and unparsable text is unexpected.
+pub(crate) fn between(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    min: Option<&Bound>,
+    max: Option<&Bound>,
+    strict_min: bool,
+    strict_max: bool,
+) -> Tally {
+    let data_type = ds.schema().fields[col].data_type().clone();
+    let class = classify(&data_type);
+    let mult = nanos_per_unit(&data_type);
+    let (lo, hi) = int_range(min, max, strict_min, strict_max, mult);
+    let float_range = FloatRange {
+        lo: bound_f64(min),
+        hi: bound_f64(max),
+        strict_min,
+        strict_max,
+    };
+    let timestamp_bounds = matches!(min, Some(Bound::Timestamp { .. }))
+        || matches!(max, Some(Bound::Timestamp { .. }));
+    // Text parsed as timestamps compares in nanoseconds.
+    let (ts_lo, ts_hi) = int_range(min, max, strict_min, strict_max, 1);
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let counts = match class {
+            ColumnClass::Null => return all_missing(array),
+            ColumnClass::Integer | ColumnClass::Temporal => with_integers!(
+                array,
+                |a| {
+                    let values = a.values();
+                    Some(scan(a.len(), a.validity(), run.limit, |i| {
+                        let v = i128::from(values[i]) * mult;
+                        v < lo || v > hi
+                    }))
+                },
+                None
+            ),
+            ColumnClass::Float => {
+                let reader = types::Reader::new(array);
+                Some(scan(
+                    array.len(),
+                    array.validity(),
+                    run.limit,
+                    |i| match reader.and_then(|r| r.get(i)) {
+                        Some(types::Scalar::Float(f)) => !float_range.contains(f),
+                        _ => true,
+                    },
+                ))
+            }
+            ColumnClass::Text if timestamp_bounds => scan_text(array, run.limit, |s| {
+                time::parse_timestamp_nanos(s).is_none_or(|v| v < ts_lo || v > ts_hi)
+            }),
+            ColumnClass::Text => scan_text(array, run.limit, |s| {
+                types::parse_number(s).is_none_or(|v| !float_range.contains(v))
+            }),
+            ColumnClass::Boolean | ColumnClass::Other => None,
+        };
+        let counts =
+            counts.unwrap_or_else(|| scan(array.len(), array.validity(), run.limit, |_| true));
+        chunk_tally(c, array, counts)
+    })
+}
+
+/// Remembers the verdict of up to 1,024 distinct values, so that a low-cardinality
+/// column (codes, stages, app types) runs the regex once per distinct value; a column
+/// with more distinct values stops consulting the memo once it is full.
+struct Memo<'a> {
+    verdicts: FxHashMap<&'a str, bool>,
+    full: bool,
+}
+
+impl<'a> Memo<'a> {
+    const CAPACITY: usize = 1024;
+
+    fn new() -> Self {
+        Memo {
+            verdicts: FxHashMap::default(),
+            full: false,
+        }
+    }
+
+    #[inline]
+    fn bad(&mut self, value: &'a str, regex: &Regex) -> bool {
+        if self.full {
+            return !regex.is_match(value);
+        }
+        if let Some(&bad) = self.verdicts.get(value) {
+            return bad;
+        }
+        let bad = !regex.is_match(value);
+        if self.verdicts.len() < Self::CAPACITY {
+            self.verdicts.insert(value, bad);
+        } else {
+            self.full = true;
+        }
+        bad
+    }
+}
+
+/// `expect_column_values_to_match_regex`: text values (or the text of other values)
+/// must contain a match (anchor the expression to match the whole value).
+pub(crate) fn match_regex(run: Run, ds: &Dataset, col: usize, regex: &Regex) -> Tally {
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        if classify(array.data_type()) == ColumnClass::Null {
+            return all_missing(array);
+        }
+        let counts = match array.data_type().to_physical_type() {
+            PhysicalType::Utf8 => {
+                let a = types::utf8::<i32>(array);
+                let mut memo = Memo::new();
+                scan(a.len(), a.validity(), run.limit, |i| {
+                    memo.bad(a.value(i), regex)
+                })
+            }
+            PhysicalType::LargeUtf8 => {
+                let a = types::utf8::<i64>(array);
+                let mut memo = Memo::new();
+                scan(a.len(), a.validity(), run.limit, |i| {
+                    memo.bad(a.value(i), regex)
+                })
+            }
+            _ => scan_rendered(array, run.limit, |s| !regex.is_match(s)),
+        };
+        chunk_tally(c, array, counts)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow2::array::{Int64Array, NullArray, PrimitiveArray, Utf8Array};
+    use arrow2::datatypes::{DataType, TimeUnit};
+
+    use crate::checks::fixtures::{bools, floats, ints, mostly_boundary, strs};
+    use crate::checks::testing::{check, chunked, counts, table, values};
+    use crate::dataset::{Location, TypeProblem};
+
+    const NOT_NULL: &str = "expectation: expect_column_values_to_not_be_null, column: c";
+
+    #[test]
+    fn not_null_passes_without_nulls() {
+        let t = table("t", vec![("c", ints(&[Some(1), Some(2)]))]);
+        let r = check(NOT_NULL, &[&t]);
+        assert!(r.success);
+        assert_eq!(counts(&r), (2, 0, 0));
+        assert_eq!(r.unexpected_percent, Some(0.0));
+    }
+
+    #[test]
+    fn not_null_fails_on_null_with_its_location() {
+        let t = chunked(
+            "t",
+            vec![
+                vec![("c", strs(&[Some("a"), None]))],
+                vec![("c", strs(&[None, Some("b")]))],
+            ],
+        );
+        let r = check(NOT_NULL, &[&t]);
+        assert!(!r.success);
+        assert_eq!(counts(&r), (4, 2, 2));
+        assert_eq!(
+            r.unexpected_percent,
+            Some(50.0),
+            "over all rows for not-null"
+        );
+        assert_eq!(values(&r), ["null", "null"]);
+        let records: Vec<Option<Location>> = r
+            .partial_unexpected
+            .iter()
+            .map(|u| u.location.clone())
+            .collect();
+        assert_eq!(
+            records,
+            [2, 3].map(|record| Some(Location::Source {
+                file: "t.csv".into(),
+                record,
+                line: None
+            }))
+        );
+    }
+
+    #[test]
+    fn not_null_ignores_unparsable_values() {
+        let mut t = table("t", vec![("c", ints(&[Some(1), None, None]))]);
+        t.add_type_problem(TypeProblem {
+            column: "c".into(),
+            chunk: 0,
+            row: 1,
+            raw: "abc".into(),
+        })
+        .expect("in range");
+        let r = check(NOT_NULL, &[&t]);
+        assert_eq!(counts(&r), (3, 1, 1), "the raw value was there");
+        assert_eq!(
+            r.partial_unexpected[0].location,
+            Some(Location::Source {
+                file: "t.csv".into(),
+                record: 3,
+                line: None
+            })
+        );
+    }
+
+    #[test]
+    fn not_null_on_empty_and_null_typed_columns() {
+        let empty = table("t", vec![("c", ints(&[]))]);
+        let r = check(NOT_NULL, &[&empty]);
+        assert!(r.success);
+        assert_eq!((counts(&r), r.unexpected_percent), ((0, 0, 0), None));
+        let nulls = table("t", vec![("c", NullArray::new(DataType::Null, 2).boxed())]);
+        assert_eq!(counts(&check(NOT_NULL, &[&nulls])), (2, 2, 2));
+    }
+
+    #[test]
+    fn not_null_mostly_boundary() {
+        mostly_boundary(NOT_NULL, |bad| {
+            ints(
+                &(0..100)
+                    .map(|i| (i >= bad).then_some(i as i64))
+                    .collect::<Vec<_>>(),
+            )
+        });
+    }
+
+    const NOT_EMPTY: &str =
+        "expectation: expect_column_value_lengths_to_be_between, column: c, min_value: 1";
+
+    #[test]
+    fn lengths_pass_fail_and_skip_nulls() {
+        let t = table("t", vec![("c", strs(&[Some("a"), Some("bc"), None]))]);
+        let r = check(NOT_EMPTY, &[&t]);
+        assert!(r.success);
+        assert_eq!(counts(&r), (3, 1, 0));
+        let t = table("t", vec![("c", strs(&[Some(""), Some("x"), None]))]);
+        let r = check(NOT_EMPTY, &[&t]);
+        assert!(!r.success);
+        assert_eq!(counts(&r), (3, 1, 1));
+        assert_eq!(r.unexpected_percent, Some(50.0), "over non-null values");
+        assert_eq!(values(&r), [""]);
+    }
+
+    #[test]
+    fn lengths_count_characters_and_render_numbers() {
+        let t = table("t", vec![("c", strs(&[Some("é"), Some("ab")]))]);
+        let r = check(
+            "expectation: expect_column_value_lengths_to_be_between, column: c, max_value: 1",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["ab"]);
+        let large = Utf8Array::<i64>::from([Some("héllo"), Some("hi")]).boxed();
+        let t = table("t", vec![("c", large)]);
+        let r = check("expectation: expect_column_value_lengths_to_be_between, column: c, min_value: 3, max_value: 5", &[&t]);
+        assert_eq!(values(&r), ["hi"]);
+        let t = table("t", vec![("c", ints(&[Some(5), Some(12345)]))]);
+        let r = check(
+            "expectation: expect_column_value_lengths_to_be_between, column: c, max_value: 3",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["12345"]);
+    }
+
+    #[test]
+    fn lengths_measure_the_raw_text_of_unparsable_values() {
+        let mut t = table("t", vec![("c", ints(&[Some(1), None, None, None]))]);
+        for (row, raw) in [(1, ""), (2, "abc")] {
+            t.add_type_problem(TypeProblem {
+                column: "c".into(),
+                chunk: 0,
+                row,
+                raw: raw.into(),
+            })
+            .expect("in range");
+        }
+        let r = check(NOT_EMPTY, &[&t]);
+        assert_eq!(
+            counts(&r),
+            (4, 1, 1),
+            "the empty raw value is unexpected, the real null missing"
+        );
+        assert_eq!(values(&r), [""]);
+        assert_eq!(
+            r.partial_unexpected[0].location,
+            Some(Location::Source {
+                file: "t.csv".into(),
+                record: 2,
+                line: None
+            })
+        );
+    }
+
+    #[test]
+    fn lengths_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", strs(&[]))]);
+        assert!(check(NOT_EMPTY, &[&t]).success);
+        mostly_boundary(NOT_EMPTY, |bad| {
+            let v: Vec<Option<&str>> = (0..100)
+                .map(|i| Some(if i < bad { "" } else { "x" }))
+                .collect();
+            strs(&v)
+        });
+    }
+
+    #[test]
+    fn of_type_accepts_the_column_type_and_counts_type_problems() {
+        let t = table("t", vec![("c", strs(&[Some("a"), None]))]);
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: string",
+            &[&t],
+        );
+        assert!(r.success);
+        assert_eq!(counts(&r), (2, 1, 0));
+        let mut t = table("t", vec![("c", ints(&[Some(1), None, None, Some(4)]))]);
+        for (row, raw) in [(2, "x2"), (1, "x1")] {
+            t.add_type_problem(TypeProblem {
+                column: "c".into(),
+                chunk: 0,
+                row,
+                raw: raw.into(),
+            })
+            .expect("in range");
+        }
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: integer",
+            &[&t],
+        );
+        assert!(!r.success);
+        assert_eq!(
+            counts(&r),
+            (4, 0, 2),
+            "unparsable values are unexpected, not missing"
+        );
+        assert_eq!(values(&r), ["x1", "x2"]);
+        assert_eq!(r.unexpected_percent, Some(50.0));
+    }
+
+    #[test]
+    fn of_type_leaves_empty_raw_values_to_the_length_check() {
+        let mut t = table("t", vec![("c", ints(&[Some(1), None, None]))]);
+        for (row, raw) in [(1, ""), (2, "x")] {
+            t.add_type_problem(TypeProblem {
+                column: "c".into(),
+                chunk: 0,
+                row,
+                raw: raw.into(),
+            })
+            .expect("in range");
+        }
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: integer",
+            &[&t],
+        );
+        assert_eq!(
+            counts(&r),
+            (3, 1, 1),
+            "an empty raw value has no type: missing"
+        );
+        assert_eq!(values(&r), ["x"]);
+    }
+
+    #[test]
+    fn of_type_parses_text_values() {
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[Some("1"), Some("x"), Some("-3"), None, Some("1.5")]),
+            )],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: integer",
+            &[&t],
+        );
+        assert_eq!(
+            (counts(&r), values(&r)),
+            ((5, 1, 2), vec!["x".to_string(), "1.5".to_string()])
+        );
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: numeric",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["x"]);
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[Some("2024-01-01T10:00:00Z"), Some("yesterday")]),
+            )],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: timestamp",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["yesterday"]);
+        let t = table("t", vec![("c", strs(&[Some("TRUE"), Some("no")]))]);
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: boolean",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["no"]);
+    }
+
+    #[test]
+    fn of_type_on_other_column_types() {
+        let t = table("t", vec![("c", floats(&[Some(1.0), Some(1.5), None]))]);
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: integer",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["1.5"]);
+        assert!(
+            check(
+                "expectation: expect_column_values_to_be_of_type, column: c, type_: numeric",
+                &[&t]
+            )
+            .success
+        );
+        let t = table("t", vec![("c", ints(&[Some(1), Some(2)]))]);
+        let r = check(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: string",
+            &[&t],
+        );
+        assert_eq!(counts(&r), (2, 0, 2));
+        let ts = PrimitiveArray::<i64>::from([Some(0)]).to(DataType::Timestamp(
+            TimeUnit::Microsecond,
+            Some("UTC".into()),
+        ));
+        let t = table("t", vec![("c", ts.boxed())]);
+        assert!(
+            check(
+                "expectation: expect_column_values_to_be_of_type, column: c, type_: timestamp",
+                &[&t]
+            )
+            .success
+        );
+        let t = table("t", vec![("c", bools(&[Some(true)]))]);
+        assert!(
+            check(
+                "expectation: expect_column_values_to_be_of_type, column: c, type_: boolean",
+                &[&t]
+            )
+            .success
+        );
+    }
+
+    #[test]
+    fn of_type_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", strs(&[]))]);
+        assert!(
+            check(
+                "expectation: expect_column_values_to_be_of_type, column: c, type_: integer",
+                &[&t]
+            )
+            .success
+        );
+        mostly_boundary(
+            "expectation: expect_column_values_to_be_of_type, column: c, type_: integer",
+            |bad| {
+                let v: Vec<Option<&str>> = (0..100)
+                    .map(|i| Some(if i < bad { "x" } else { "7" }))
+                    .collect();
+                strs(&v)
+            },
+        );
+    }
+
+    const CITY_IN_SET: &str =
+        "expectation: expect_column_values_to_be_in_set, column: c, value_set: [BCN, MAD, LIS]";
+
+    #[test]
+    fn in_set_passes_fails_and_skips_nulls() {
+        let t = table("t", vec![("c", strs(&[Some("BCN"), Some("LIS"), None]))]);
+        let r = check(CITY_IN_SET, &[&t]);
+        assert!(r.success);
+        assert_eq!(counts(&r), (3, 1, 0));
+        let t = table(
+            "t",
+            vec![("c", strs(&[Some("BCN"), Some("bcn"), None, Some("")]))],
+        );
+        let r = check(CITY_IN_SET, &[&t]);
+        assert!(!r.success);
+        assert_eq!(counts(&r), (4, 1, 2));
+        assert_eq!(values(&r), ["bcn", ""]);
+    }
+
+    #[test]
+    fn in_set_with_many_values_and_other_types() {
+        let set: Vec<String> = (0..20).map(|i| format!("v{i}")).collect();
+        let body = format!(
+            "expectation: expect_column_values_to_be_in_set, column: c, value_set: [{}]",
+            set.join(", ")
+        );
+        let t = table("t", vec![("c", strs(&[Some("v19"), Some("v20")]))]);
+        assert_eq!(values(&check(&body, &[&t])), ["v20"]);
+        let t = table("t", vec![("c", ints(&[Some(1), Some(2), Some(3)]))]);
+        let r = check(
+            "expectation: expect_column_values_to_be_in_set, column: c, value_set: [1, \"2\", 4.0]",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["3"]);
+        let t = table(
+            "t",
+            vec![("c", floats(&[Some(0.5), Some(2.0), Some(f64::NAN)]))],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_be_in_set, column: c, value_set: [0.5, 2]",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["NaN"]);
+        let t = table("t", vec![("c", bools(&[Some(true), Some(false)]))]);
+        let r = check(
+            "expectation: expect_column_values_to_be_in_set, column: c, value_set: [true]",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["false"]);
+        let ts = PrimitiveArray::<i64>::from([Some(0), Some(1_000_000)])
+            .to(DataType::Timestamp(TimeUnit::Microsecond, None));
+        let t = table("t", vec![("c", ts.boxed())]);
+        let r = check("expectation: expect_column_values_to_be_in_set, column: c, value_set: [\"1970-01-01T00:00:00Z\"]", &[&t]);
+        assert_eq!(values(&r), ["1970-01-01T00:00:01Z"]);
+    }
+
+    #[test]
+    fn in_set_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", strs(&[]))]);
+        assert!(check(CITY_IN_SET, &[&t]).success);
+        mostly_boundary(CITY_IN_SET, |bad| {
+            let v: Vec<Option<&str>> = (0..100)
+                .map(|i| Some(if i < bad { "XXX" } else { "MAD" }))
+                .collect();
+            strs(&v)
+        });
+    }
+
+    const POSITIVE: &str =
+        "expectation: expect_column_values_to_be_between, column: c, min_value: 0";
+
+    #[test]
+    fn between_integers_with_strict_and_fractional_bounds() {
+        let t = table("t", vec![("c", ints(&[Some(-1), Some(0), Some(5), None]))]);
+        let r = check(POSITIVE, &[&t]);
+        assert_eq!(
+            (counts(&r), values(&r)),
+            ((4, 1, 1), vec!["-1".to_string()])
+        );
+        let r = check(&format!("{POSITIVE}, strict_min: true"), &[&t]);
+        assert_eq!(values(&r), ["-1", "0"]);
+        let r = check("expectation: expect_column_values_to_be_between, column: c, min_value: -0.5, max_value: 4.5", &[&t]);
+        assert_eq!(values(&r), ["-1", "5"]);
+        let r = check("expectation: expect_column_values_to_be_between, column: c, max_value: 5, strict_max: true", &[&t]);
+        assert_eq!(values(&r), ["5"]);
+        let t = table("t", vec![("c", ints(&[Some(0), Some(5)]))]);
+        assert!(check(POSITIVE, &[&t]).success);
+    }
+
+    #[test]
+    fn between_floats_treats_nan_as_unexpected() {
+        let t = table(
+            "t",
+            vec![("c", floats(&[Some(0.0), Some(1.0), Some(f64::NAN), None]))],
+        );
+        let r = check("expectation: expect_column_values_to_be_between, column: c, min_value: 0, max_value: 1, strict_max: true", &[&t]);
+        assert_eq!(
+            (counts(&r), values(&r)),
+            ((4, 1, 2), vec!["1".to_string(), "NaN".to_string()])
+        );
+    }
+
+    #[test]
+    fn between_timestamps_with_rfc3339_bounds() {
+        let micros = |s: &str| crate::time::parse_timestamp_nanos(s).map(|n| (n / 1000) as i64);
+        let ts = PrimitiveArray::<i64>::from([
+            micros("2019-08-19T07:59:59.999999Z"),
+            micros("2019-08-19T08:00:00Z"),
+            micros("2019-08-20T00:00:00Z"),
+            None,
+        ])
+        .to(DataType::Timestamp(
+            TimeUnit::Microsecond,
+            Some("UTC".into()),
+        ));
+        let t = table("t", vec![("c", ts.boxed())]);
+        let body = "expectation: expect_column_values_to_be_between, column: c, min_value: \"2019-08-19T10:00:00+02:00\", max_value: \"2019-08-20T00:00:00Z\"";
+        let r = check(body, &[&t]);
+        assert_eq!(
+            (counts(&r), values(&r)),
+            ((4, 1, 1), vec!["2019-08-19T07:59:59.999999Z".to_string()])
+        );
+        let r = check(&format!("{body}, strict_max: true"), &[&t]);
+        assert_eq!(
+            values(&r),
+            ["2019-08-19T07:59:59.999999Z", "2019-08-20T00:00:00Z"]
+        );
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[
+                    Some("2019-08-19T09:00:00Z"),
+                    Some("soon"),
+                    Some("2030-01-01T00:00:00Z"),
+                ]),
+            )],
+        );
+        let r = check(body, &[&t]);
+        assert_eq!(values(&r), ["soon", "2030-01-01T00:00:00Z"]);
+    }
+
+    #[test]
+    fn between_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", ints(&[]))]);
+        assert!(check(POSITIVE, &[&t]).success);
+        mostly_boundary(POSITIVE, |bad| {
+            ints(
+                &(0..100)
+                    .map(|i| Some(if i < bad { -1 } else { i as i64 }))
+                    .collect::<Vec<_>>(),
+            )
+        });
+    }
+
+    const UPPER3: &str =
+        "expectation: expect_column_values_to_match_regex, column: c, regex: \"^[A-Z]{3}$\"";
+
+    #[test]
+    fn regex_passes_fails_and_skips_nulls() {
+        let t = table("t", vec![("c", strs(&[Some("BCN"), None]))]);
+        let r = check(UPPER3, &[&t]);
+        assert!(r.success);
+        assert_eq!(counts(&r), (2, 1, 0));
+        let t = table(
+            "t",
+            vec![("c", strs(&[Some("BCN"), Some("bcn"), Some("BCNX")]))],
+        );
+        assert_eq!(values(&check(UPPER3, &[&t])), ["bcn", "BCNX"]);
+        let t = table(
+            "t",
+            vec![("c", Int64Array::from_slice([123, 1234]).boxed())],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_match_regex, column: c, regex: '^\\d{3}$'",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["1234"]);
+    }
+
+    #[test]
+    fn regex_on_many_distinct_values() {
+        let values: Vec<String> = (0..3000)
+            .map(|i| {
+                if i % 1000 == 999 {
+                    format!("x{i}")
+                } else {
+                    format!("{i}")
+                }
+            })
+            .collect();
+        let column: Vec<Option<&str>> = values.iter().map(|v| Some(v.as_str())).collect();
+        let t = table("t", vec![("c", strs(&column))]);
+        let r = check(
+            "expectation: expect_column_values_to_match_regex, column: c, regex: '^\\d+$'",
+            &[&t],
+        );
+        assert_eq!(values_of(&r), ["x999", "x1999", "x2999"]);
+    }
+
+    fn values_of(r: &crate::result::ExpectationResult) -> Vec<String> {
+        values(r)
+    }
+
+    #[test]
+    fn regex_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", strs(&[]))]);
+        assert!(check(UPPER3, &[&t]).success);
+        mostly_boundary(UPPER3, |bad| {
+            let v: Vec<Option<&str>> = (0..100)
+                .map(|i| Some(if i < bad { "x" } else { "MAD" }))
+                .collect();
+            strs(&v)
+        });
+    }
+}

@@ -1,0 +1,744 @@
+//! Checks that look across rows through hash tables: uniqueness of a column or of a
+//! combination of columns, one value of B per value of A, and membership in another
+//! table's column. Each makes one pass to build a table and one pass to count rows.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{over_chunks, scan, Run, Sample, Tally};
+use crate::dataset::Dataset;
+use crate::types::{self, classify, with_integers, ColumnClass, Key, Reader};
+
+/// Readers for one column, one per chunk.
+fn readers(ds: &Dataset, col: usize) -> Vec<Option<Reader<'_>>> {
+    ds.chunks()
+        .iter()
+        .map(|c| Reader::new(c.arrays()[col].as_ref()))
+        .collect()
+}
+
+/// The range of integer values of a column, when it is an integer or temporal column
+/// (raw values, not scaled to nanoseconds).
+fn int_bounds(ds: &Dataset, col: usize) -> Option<(i128, i128)> {
+    let mut bounds: Option<(i128, i128)> = None;
+    for chunk in ds.chunks() {
+        let array = chunk.arrays()[col].as_ref();
+        let chunk_bounds = with_integers!(
+            array,
+            |a| {
+                let values = a.values();
+                let mut lo = i128::MAX;
+                let mut hi = i128::MIN;
+                match a.validity().filter(|v| v.unset_bits() > 0) {
+                    None => {
+                        for &v in values.iter() {
+                            let v = i128::from(v);
+                            lo = lo.min(v);
+                            hi = hi.max(v);
+                        }
+                    }
+                    Some(validity) => {
+                        for (&v, valid) in values.iter().zip(validity.iter()) {
+                            if valid {
+                                let v = i128::from(v);
+                                lo = lo.min(v);
+                                hi = hi.max(v);
+                            }
+                        }
+                    }
+                }
+                (lo <= hi).then_some((lo, hi))
+            },
+            return None
+        );
+        if let Some((lo, hi)) = chunk_bounds {
+            bounds = Some(match bounds {
+                None => (lo, hi),
+                Some((a, b)) => (a.min(lo), b.max(hi)),
+            });
+        }
+    }
+    bounds
+}
+
+/// `expect_column_values_to_be_unique`: every row whose value occurs more than once is
+/// unexpected (as in Great Expectations), nulls are skipped.
+pub(crate) fn unique(run: Run, ds: &Dataset, col: usize) -> Tally {
+    let class = classify(&ds.schema().fields[col].data_type);
+    let rows = ds.row_count();
+    // Dense integer keys (order ids, sequence numbers): count in an array, no hashing.
+    if matches!(class, ColumnClass::Integer | ColumnClass::Temporal) {
+        if let Some((lo, hi)) = int_bounds(ds, col) {
+            let span = hi - lo;
+            if span < (4 * rows as i128 + 1024).min(1 << 31) {
+                let mut counts = vec![0u8; span as usize + 1];
+                for chunk in ds.chunks() {
+                    let array = chunk.arrays()[col].as_ref();
+                    with_integers!(
+                        array,
+                        |a| {
+                            let values = a.values();
+                            let validity = a.validity().filter(|v| v.unset_bits() > 0);
+                            for (i, &v) in values.iter().enumerate() {
+                                if validity.is_none_or(|b| b.get_bit(i)) {
+                                    let slot = &mut counts[(i128::from(v) - lo) as usize];
+                                    *slot = slot.saturating_add(1).min(2);
+                                }
+                            }
+                        },
+                        ()
+                    );
+                }
+                return over_chunks(run, ds, |c, chunk| {
+                    let array = chunk.arrays()[col].as_ref();
+                    let counts_ref = &counts;
+                    let result = with_integers!(
+                        array,
+                        |a| {
+                            let values = a.values();
+                            scan(a.len(), a.validity(), run.limit, |i| {
+                                counts_ref[(i128::from(values[i]) - lo) as usize] > 1
+                            })
+                        },
+                        (0, 0, Vec::new())
+                    );
+                    super::chunk_tally(c, array, result)
+                });
+            }
+        }
+    }
+    let readers = readers(ds, col);
+    let mut counts: FxHashMap<Key<'_>, u8> = FxHashMap::default();
+    counts.reserve(rows);
+    for reader in readers.iter().flatten() {
+        for i in 0..reader.len() {
+            if let Some(v) = reader.get(i) {
+                let slot = counts.entry(v.key()).or_insert(0);
+                *slot = slot.saturating_add(1).min(2);
+            }
+        }
+    }
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let Some(reader) = readers[c] else {
+            return super::all_missing(array);
+        };
+        let result = scan(array.len(), array.validity(), run.limit, |i| {
+            reader
+                .get(i)
+                .is_some_and(|v| counts.get(&v.key()).copied().unwrap_or(0) > 1)
+        });
+        super::chunk_tally(c, array, result)
+    })
+}
+
+/// A column's values as dense ids `0..cardinality` (`u32::MAX` for null), one per row
+/// of the table: integer columns with a small range map `v - min` without hashing,
+/// text is interned by `&str`, anything else by [`Key`].
+struct DenseIds {
+    ids: Vec<u32>,
+    cardinality: usize,
+}
+
+const NULL_ID: u32 = u32::MAX;
+
+/// The span limit of the no-hash path: a few ids per row at most.
+fn dense_span_limit(rows: usize) -> i128 {
+    (4 * rows as i128 + 1024).min(i128::from(u32::MAX - 1))
+}
+
+fn dense_ids(ds: &Dataset, col: usize) -> DenseIds {
+    let rows = ds.row_count();
+    let class = classify(&ds.schema().fields[col].data_type);
+    let mut ids = Vec::with_capacity(rows);
+    if matches!(class, ColumnClass::Integer | ColumnClass::Temporal) {
+        if let Some((lo, hi)) = int_bounds(ds, col) {
+            if hi - lo < dense_span_limit(rows) {
+                for chunk in ds.chunks() {
+                    let array = chunk.arrays()[col].as_ref();
+                    with_integers!(
+                        array,
+                        |a| {
+                            let validity = a.validity().filter(|v| v.unset_bits() > 0);
+                            ids.extend(a.values().iter().enumerate().map(|(i, &v)| {
+                                if validity.is_none_or(|b| b.get_bit(i)) {
+                                    (i128::from(v) - lo) as u32
+                                } else {
+                                    NULL_ID
+                                }
+                            }));
+                        },
+                        ids.extend(std::iter::repeat_n(NULL_ID, array.len()))
+                    );
+                }
+                return DenseIds {
+                    ids,
+                    cardinality: (hi - lo) as usize + 1,
+                };
+            }
+        }
+    }
+    let cardinality = if class == ColumnClass::Text {
+        let mut map: FxHashMap<&str, u32> = FxHashMap::default();
+        for chunk in ds.chunks() {
+            let array = chunk.arrays()[col].as_ref();
+            match Reader::new(array) {
+                Some(r) => ids.extend((0..r.len()).map(|i| match r.get(i) {
+                    Some(types::Scalar::Text(s)) => {
+                        let next = map.len() as u32;
+                        *map.entry(s).or_insert(next)
+                    }
+                    _ => NULL_ID,
+                })),
+                None => ids.extend(std::iter::repeat_n(NULL_ID, array.len())),
+            }
+        }
+        map.len()
+    } else {
+        let mut map: FxHashMap<Key<'_>, u32> = FxHashMap::default();
+        for chunk in ds.chunks() {
+            let array = chunk.arrays()[col].as_ref();
+            match Reader::new(array) {
+                Some(r) => ids.extend((0..r.len()).map(|i| match r.get(i) {
+                    Some(v) => {
+                        let next = map.len() as u32;
+                        *map.entry(v.key()).or_insert(next)
+                    }
+                    None => NULL_ID,
+                })),
+                // Types without a reader are excluded when the suite is bound.
+                None => ids.extend(std::iter::repeat_n(NULL_ID, array.len())),
+            }
+        }
+        map.len()
+    };
+    DenseIds { ids, cardinality }
+}
+
+/// Row index of each chunk's first row.
+fn chunk_starts(ds: &Dataset) -> Vec<usize> {
+    ds.chunks()
+        .iter()
+        .scan(0, |acc, c| {
+            let s = *acc;
+            *acc += c.len();
+            Some(s)
+        })
+        .collect()
+}
+
+/// Text of a row over several columns: `a=1, b=x`.
+fn row_text(ds: &Dataset, cols: &[usize], chunk: usize, row: usize) -> String {
+    cols.iter()
+        .map(|&c| {
+            let name = &ds.schema().fields[c].name;
+            let value = types::render(ds.chunks()[chunk].arrays()[c].as_ref(), row)
+                .unwrap_or_else(|| "null".into());
+            format!("{name}={value}")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Counts rows by a per-row verdict over the whole table, keeping samples rendered by
+/// `text`; `verdict(global_row)` is `None` to skip the row as missing.
+fn tally_rows(
+    run: Run,
+    ds: &Dataset,
+    verdict: impl Fn(usize) -> Option<bool> + Sync + Send,
+    text: impl Fn(usize, usize) -> String + Sync + Send,
+) -> Tally {
+    let starts = chunk_starts(ds);
+    over_chunks(run, ds, |c, chunk| {
+        let mut tally = Tally {
+            element_count: chunk.len() as u64,
+            ..Tally::default()
+        };
+        for row in 0..chunk.len() {
+            match verdict(starts[c] + row) {
+                None => tally.missing_count += 1,
+                Some(false) => {}
+                Some(true) => {
+                    tally.unexpected_count += 1;
+                    if tally.samples.len() < run.limit {
+                        tally.samples.push(Sample {
+                            chunk: c,
+                            row,
+                            value: Some(text(c, row)),
+                        });
+                    }
+                }
+            }
+        }
+        tally
+    })
+}
+
+/// `expect_compound_columns_to_be_unique`: rows whose combination of values occurs more
+/// than once are unexpected; rows where every column is null are skipped (a null is a
+/// value otherwise).
+pub(crate) fn compound_unique(run: Run, ds: &Dataset, cols: &[usize]) -> Tally {
+    let rows = ds.row_count();
+    let per_column: Vec<DenseIds> = cols.iter().map(|&c| dense_ids(ds, c)).collect();
+    let all_null: Vec<bool> = (0..rows)
+        .map(|r| per_column.iter().all(|d| d.ids[r] == NULL_ID))
+        .collect();
+    // Fold the columns pairwise into one dense id per row.
+    let mut combined: Vec<u32> = per_column
+        .first()
+        .map_or_else(|| vec![0; rows], |d| d.ids.clone());
+    let mut cardinality = per_column.first().map_or(1, |d| d.cardinality + 1);
+    for d in per_column.iter().skip(1) {
+        let mut pairs: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        for (acc, &id) in combined.iter_mut().zip(&d.ids) {
+            let next = pairs.len() as u32;
+            *acc = *pairs.entry((*acc, id)).or_insert(next);
+        }
+        cardinality = pairs.len();
+    }
+    let mut counts = vec![0u8; cardinality.max(1)];
+    for (r, &id) in combined.iter().enumerate() {
+        if !all_null[r] {
+            if let Some(slot) = counts.get_mut(id as usize) {
+                *slot = slot.saturating_add(1).min(2);
+            }
+        }
+    }
+    tally_rows(
+        run,
+        ds,
+        |r| (!all_null[r]).then(|| counts.get(combined[r] as usize).copied().unwrap_or(0) > 1),
+        |c, row| row_text(ds, cols, c, row),
+    )
+}
+
+/// `expect_column_pair_values_to_be_functionally_dependent`: every row of an A value
+/// seen with two or more distinct B values is unexpected; rows with a null in A or B
+/// are skipped.
+pub(crate) fn functionally_dependent(run: Run, ds: &Dataset, a: usize, b: usize) -> Tally {
+    let (ida, idb) = rayon::join(|| dense_ids(ds, a), || dense_ids(ds, b));
+    let mut first = vec![NULL_ID; ida.cardinality];
+    let mut conflict = vec![false; ida.cardinality];
+    for (&x, &y) in ida.ids.iter().zip(&idb.ids) {
+        if x != NULL_ID && y != NULL_ID {
+            let slot = &mut first[x as usize];
+            if *slot == NULL_ID {
+                *slot = y;
+            } else if *slot != y {
+                conflict[x as usize] = true;
+            }
+        }
+    }
+    tally_rows(
+        run,
+        ds,
+        |r| {
+            let (x, y) = (ida.ids[r], idb.ids[r]);
+            (x != NULL_ID && y != NULL_ID).then(|| conflict[x as usize])
+        },
+        |c, row| row_text(ds, &[a, b], c, row),
+    )
+}
+
+/// Whether keys of two column classes compare directly (else both sides are compared
+/// as text).
+fn keys_compatible(a: ColumnClass, b: ColumnClass) -> bool {
+    matches!(
+        (a, b),
+        (
+            ColumnClass::Integer | ColumnClass::Float,
+            ColumnClass::Integer | ColumnClass::Float
+        ) | (ColumnClass::Text, ColumnClass::Text)
+            | (ColumnClass::Temporal, ColumnClass::Temporal)
+            | (ColumnClass::Boolean, ColumnClass::Boolean)
+    ) || a == ColumnClass::Null
+        || b == ColumnClass::Null
+}
+
+/// `expect_column_values_to_be_in_other_table`: every non-null value occurs among the
+/// non-null values of the other table's column.
+pub(crate) fn in_other_table(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    other: &Dataset,
+    other_col: usize,
+) -> Tally {
+    let class = classify(&ds.schema().fields[col].data_type);
+    let other_class = classify(&other.schema().fields[other_col].data_type);
+    let plain_ints = class == ColumnClass::Integer && other_class == ColumnClass::Integer;
+    if plain_ints {
+        // Integers in a small range: a presence table instead of a hash set.
+        if let Some((lo, hi)) = int_bounds(other, other_col) {
+            if hi - lo < dense_span_limit(other.row_count()) {
+                let mut present = vec![false; (hi - lo) as usize + 1];
+                for chunk in other.chunks() {
+                    let array = chunk.arrays()[other_col].as_ref();
+                    with_integers!(
+                        array,
+                        |x| {
+                            let validity = x.validity().filter(|v| v.unset_bits() > 0);
+                            for (i, &v) in x.values().iter().enumerate() {
+                                if validity.is_none_or(|b| b.get_bit(i)) {
+                                    present[(i128::from(v) - lo) as usize] = true;
+                                }
+                            }
+                        },
+                        ()
+                    );
+                }
+                return over_chunks(run, ds, |c, chunk| {
+                    let array = chunk.arrays()[col].as_ref();
+                    let present = &present;
+                    let result = with_integers!(
+                        array,
+                        |x| {
+                            let values = x.values();
+                            scan(x.len(), x.validity(), run.limit, |i| {
+                                let v = i128::from(values[i]) - lo;
+                                !(0..present.len() as i128).contains(&v) || !present[v as usize]
+                            })
+                        },
+                        (0, 0, Vec::new())
+                    );
+                    super::chunk_tally(c, array, result)
+                });
+            }
+        }
+    }
+    if class == ColumnClass::Text && other_class == ColumnClass::Text {
+        let mut set: FxHashSet<&str> = FxHashSet::default();
+        for r in readers(other, other_col).iter().flatten() {
+            for i in 0..r.len() {
+                if let Some(types::Scalar::Text(s)) = r.get(i) {
+                    set.insert(s);
+                }
+            }
+        }
+        let own = readers(ds, col);
+        return over_chunks(run, ds, |c, chunk| {
+            let array = chunk.arrays()[col].as_ref();
+            let Some(reader) = own[c] else {
+                return super::all_missing(array);
+            };
+            let result = scan(
+                array.len(),
+                array.validity(),
+                run.limit,
+                |i| matches!(reader.get(i), Some(types::Scalar::Text(s)) if !set.contains(s)),
+            );
+            super::chunk_tally(c, array, result)
+        });
+    }
+    if keys_compatible(class, other_class) {
+        let other_readers = readers(other, other_col);
+        let mut set: FxHashSet<Key<'_>> = FxHashSet::default();
+        set.reserve(other.row_count());
+        for r in other_readers.iter().flatten() {
+            for i in 0..r.len() {
+                if let Some(v) = r.get(i) {
+                    set.insert(v.key());
+                }
+            }
+        }
+        let own = readers(ds, col);
+        over_chunks(run, ds, |c, chunk| {
+            let array = chunk.arrays()[col].as_ref();
+            let Some(reader) = own[c] else {
+                return super::all_missing(array);
+            };
+            let result = scan(array.len(), array.validity(), run.limit, |i| {
+                reader.get(i).is_some_and(|v| !set.contains(&v.key()))
+            });
+            super::chunk_tally(c, array, result)
+        })
+    } else {
+        let mut set: FxHashSet<String> = FxHashSet::default();
+        for chunk in other.chunks() {
+            let array = chunk.arrays()[other_col].as_ref();
+            for i in 0..array.len() {
+                if let Some(text) = types::render(array, i) {
+                    set.insert(text);
+                }
+            }
+        }
+        over_chunks(run, ds, |c, chunk| {
+            let array = chunk.arrays()[col].as_ref();
+            let result = scan(array.len(), array.validity(), run.limit, |i| {
+                types::render(array, i).is_some_and(|t| !set.contains(&t))
+            });
+            super::chunk_tally(c, array, result)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::checks::fixtures::{floats, ints, mostly_boundary, strs};
+    use crate::checks::testing::{check, chunked, counts, table, values};
+    use crate::dataset::Location;
+
+    const UNIQUE: &str = "expectation: expect_column_values_to_be_unique, column: c";
+
+    #[test]
+    fn unique_passes_and_fails_on_every_repeated_row() {
+        let t = table("t", vec![("c", ints(&[Some(1), Some(2), None, None]))]);
+        let r = check(UNIQUE, &[&t]);
+        assert!(r.success, "nulls are not values");
+        assert_eq!(counts(&r), (4, 2, 0));
+        let t = table(
+            "t",
+            vec![("c", ints(&[Some(1), Some(2), Some(2), Some(3), None]))],
+        );
+        let r = check(UNIQUE, &[&t]);
+        assert_eq!(
+            (counts(&r), values(&r)),
+            ((5, 1, 2), vec!["2".to_string(), "2".to_string()])
+        );
+    }
+
+    #[test]
+    fn unique_across_chunks_sparse_keys_and_text() {
+        let t = chunked(
+            "t",
+            vec![
+                vec![("c", ints(&[Some(1 << 40), Some(7)]))],
+                vec![("c", ints(&[Some(1 << 40)]))],
+            ],
+        );
+        let r = check(UNIQUE, &[&t]);
+        assert_eq!(r.unexpected_count, 2);
+        let records: Vec<Option<Location>> = r
+            .partial_unexpected
+            .iter()
+            .map(|u| u.location.clone())
+            .collect();
+        assert_eq!(
+            records,
+            [1, 3].map(|record| Some(Location::Source {
+                file: "t.csv".into(),
+                record,
+                line: None
+            }))
+        );
+        let t = table("t", vec![("c", strs(&[Some("a"), Some("b"), Some("a")]))]);
+        assert_eq!(values(&check(UNIQUE, &[&t])), ["a", "a"]);
+        let t = table("t", vec![("c", floats(&[Some(1.0), Some(1.5), Some(1.0)]))]);
+        assert_eq!(check(UNIQUE, &[&t]).unexpected_count, 2);
+    }
+
+    #[test]
+    fn unique_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", ints(&[]))]);
+        assert!(check(UNIQUE, &[&t]).success);
+        // `bad` rows share one value: all of them are unexpected.
+        mostly_boundary(UNIQUE, |bad| {
+            ints(
+                &(0..100)
+                    .map(|i| Some(if i < bad { -1 } else { i as i64 }))
+                    .collect::<Vec<_>>(),
+            )
+        });
+    }
+
+    const COMPOUND: &str = "expectation: expect_compound_columns_to_be_unique, column_list: [a, b]";
+
+    #[test]
+    fn compound_unique_counts_repeated_combinations() {
+        let t = table(
+            "t",
+            vec![
+                ("a", ints(&[Some(1), Some(1), Some(1), None, None, Some(2)])),
+                (
+                    "b",
+                    strs(&[Some("x"), Some("y"), Some("x"), None, None, None]),
+                ),
+            ],
+        );
+        let r = check(COMPOUND, &[&t]);
+        assert!(!r.success);
+        assert_eq!(
+            counts(&r),
+            (6, 2, 2),
+            "rows where every column is null are skipped"
+        );
+        assert_eq!(values(&r), ["a=1, b=x", "a=1, b=x"]);
+        let t = table(
+            "t",
+            vec![
+                ("a", ints(&[Some(1), Some(1)])),
+                ("b", strs(&[Some("x"), None])),
+            ],
+        );
+        assert!(
+            check(COMPOUND, &[&t]).success,
+            "a null is a value when another column has one"
+        );
+    }
+
+    #[test]
+    fn compound_unique_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("a", ints(&[])), ("b", strs(&[]))]);
+        assert!(check(COMPOUND, &[&t]).success);
+        let five = table(
+            "t",
+            vec![
+                (
+                    "a",
+                    ints(
+                        &(0..100)
+                            .map(|i| Some(if i < 5 { -1 } else { i }))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                ("b", ints(&[Some(0); 100])),
+            ],
+        );
+        let r = check(&format!("{COMPOUND}, mostly: 0.95"), &[&five]);
+        assert!(r.success && r.unexpected_count == 5);
+        let six = table(
+            "t",
+            vec![
+                (
+                    "a",
+                    ints(
+                        &(0..100)
+                            .map(|i| Some(if i < 6 { -1 } else { i }))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                ("b", ints(&[Some(0); 100])),
+            ],
+        );
+        assert!(!check(&format!("{COMPOUND}, mostly: 0.95"), &[&six]).success);
+    }
+
+    const ONE_CITY: &str =
+        "expectation: expect_column_pair_values_to_be_functionally_dependent, column_A: orderId, column_B: cityCode";
+
+    #[test]
+    fn functional_dependency_flags_every_row_of_a_conflicting_key() {
+        let t = table(
+            "t",
+            vec![
+                (
+                    "orderId",
+                    ints(&[Some(1), Some(1), Some(2), Some(2), Some(3), None]),
+                ),
+                (
+                    "cityCode",
+                    strs(&[
+                        Some("BCN"),
+                        Some("BCN"),
+                        Some("MAD"),
+                        Some("BCN"),
+                        None,
+                        Some("LIS"),
+                    ]),
+                ),
+            ],
+        );
+        let r = check(ONE_CITY, &[&t]);
+        assert!(!r.success);
+        assert_eq!(counts(&r), (6, 2, 2));
+        assert_eq!(
+            values(&r),
+            ["orderId=2, cityCode=MAD", "orderId=2, cityCode=BCN"]
+        );
+        let t = table(
+            "t",
+            vec![
+                ("orderId", ints(&[Some(1), Some(1)])),
+                ("cityCode", strs(&[Some("BCN"), Some("BCN")])),
+            ],
+        );
+        assert!(
+            check(ONE_CITY, &[&t]).success,
+            "a repeated row with the same city is one order"
+        );
+    }
+
+    #[test]
+    fn functional_dependency_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("orderId", ints(&[])), ("cityCode", strs(&[]))]);
+        assert!(check(ONE_CITY, &[&t]).success);
+        let make = |bad: usize| {
+            table(
+                "t",
+                vec![
+                    (
+                        "orderId",
+                        ints(
+                            &(0..100)
+                                .map(|i| Some(if i < bad { -1 } else { i as i64 }))
+                                .collect::<Vec<_>>(),
+                        ),
+                    ),
+                    (
+                        "cityCode",
+                        ints(&(0..100).map(|i| Some(i as i64)).collect::<Vec<_>>()),
+                    ),
+                ],
+            )
+        };
+        let r = check(&format!("{ONE_CITY}, mostly: 0.95"), &[&make(5)]);
+        assert!(r.success && r.unexpected_count == 5);
+        assert!(!check(&format!("{ONE_CITY}, mostly: 0.95"), &[&make(6)]).success);
+    }
+
+    const IN_ORDERS: &str =
+        "expectation: expect_column_values_to_be_in_other_table, column: orderId, other_table: orders, other_column: orderId";
+
+    #[test]
+    fn in_other_table_finds_orphans() {
+        let messages = table(
+            "messages",
+            vec![("orderId", ints(&[Some(1), Some(2), Some(9), None]))],
+        );
+        let orders = table(
+            "orders",
+            vec![("orderId", ints(&[Some(1), Some(2), Some(3), None]))],
+        );
+        let r = check(IN_ORDERS, &[&messages, &orders]);
+        assert!(!r.success);
+        assert_eq!((counts(&r), values(&r)), ((4, 1, 1), vec!["9".to_string()]));
+        let orders = table(
+            "orders",
+            vec![("orderId", ints(&[Some(9), Some(2), Some(1)]))],
+        );
+        assert!(check(IN_ORDERS, &[&messages, &orders]).success);
+    }
+
+    #[test]
+    fn in_other_table_compares_mixed_types_as_text() {
+        let messages = table("messages", vec![("orderId", strs(&[Some("1"), Some("x")]))]);
+        let orders = table("orders", vec![("orderId", ints(&[Some(1)]))]);
+        assert_eq!(values(&check(IN_ORDERS, &[&messages, &orders])), ["x"]);
+    }
+
+    #[test]
+    fn in_other_table_on_empty_input_and_mostly_boundary() {
+        let messages = table("messages", vec![("orderId", ints(&[]))]);
+        let orders = table("orders", vec![("orderId", ints(&[]))]);
+        assert!(check(IN_ORDERS, &[&messages, &orders]).success);
+        let orders = table(
+            "orders",
+            vec![("orderId", ints(&(0..100).map(Some).collect::<Vec<_>>()))],
+        );
+        let make = |bad: usize| {
+            table(
+                "messages",
+                vec![(
+                    "orderId",
+                    ints(
+                        &(0..100)
+                            .map(|i| Some(if i < bad { 1000 } else { i as i64 }))
+                            .collect::<Vec<_>>(),
+                    ),
+                )],
+            )
+        };
+        let r = check(&format!("{IN_ORDERS}, mostly: 0.95"), &[&make(5), &orders]);
+        assert!(r.success && r.unexpected_count == 5);
+        assert!(!check(&format!("{IN_ORDERS}, mostly: 0.95"), &[&make(6), &orders]).success);
+    }
+}

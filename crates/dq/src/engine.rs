@@ -1,0 +1,585 @@
+//! Running a suite: bind it to the datasets (tables, columns, metrics), evaluate every
+//! expectation — in parallel over expectations and, inside each, over chunks — and
+//! turn the counters into results with Great Expectations' null and `mostly` rules.
+
+use std::collections::BTreeMap;
+
+use arrow2::datatypes::Schema;
+use rayon::prelude::*;
+
+use crate::checks::{column, hash, pair, table, Run, Tally};
+use crate::dataset::Dataset;
+use crate::error::SuiteError;
+use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
+use crate::suite::{Expectation, ExpectationKind, Suite};
+
+/// How to run a suite.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// How many unexpected values each result keeps (default 20).
+    pub partial_unexpected_count: usize,
+    /// Evaluate expectations and chunks on rayon's thread pool (default true).
+    pub parallel: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            partial_unexpected_count: 20,
+            parallel: true,
+        }
+    }
+}
+
+/// Runs `suite` over `tables` (matched by name). `metrics` are the run's named counts
+/// for `expect_metric_values_to_reconcile`; when empty, reconciliations are skipped,
+/// otherwise every metric they name must be present.
+///
+/// Returns `Err` only when the suite cannot run on this data (unknown table, column or
+/// metric, unsupported column type); failed expectations are results.
+pub fn validate(
+    suite: &Suite,
+    tables: &[&Dataset],
+    metrics: &BTreeMap<String, i64>,
+    options: &Options,
+) -> Result<SuiteResult, SuiteError> {
+    let schemas: BTreeMap<String, Schema> = tables
+        .iter()
+        .map(|d| (d.name().to_string(), d.schema().clone()))
+        .collect();
+    suite.check_columns(&schemas)?;
+    if !metrics.is_empty() {
+        suite.check_metrics(metrics)?;
+    }
+    let by_name: BTreeMap<&str, &Dataset> = tables.iter().map(|d| (d.name(), *d)).collect();
+    let run = Run {
+        limit: options.partial_unexpected_count,
+        parallel: options.parallel,
+    };
+    let expectations: Vec<&Expectation> = suite.expectations().collect();
+    let evaluate = |e: &&Expectation| evaluate(run, e, &by_name, metrics);
+    let results: Vec<ExpectationResult> = if options.parallel {
+        expectations.par_iter().map(evaluate).collect()
+    } else {
+        expectations.iter().map(evaluate).collect()
+    };
+    Ok(SuiteResult::new(suite.name.clone(), results))
+}
+
+/// How `unexpected_percent` and `mostly` count: over non-null values (value checks) or
+/// over all rows (not-null).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Denominator {
+    NonMissing,
+    All,
+}
+
+fn evaluate(
+    run: Run,
+    e: &Expectation,
+    tables: &BTreeMap<&str, &Dataset>,
+    metrics: &BTreeMap<String, i64>,
+) -> ExpectationResult {
+    let mut result = ExpectationResult {
+        id: e.id.clone(),
+        table: e.table.clone(),
+        column: None,
+        columns: e.kind.columns().into_iter().map(str::to_string).collect(),
+        expectation: e.name().to_string(),
+        rule: e.rule.clone(),
+        severity: e.severity,
+        success: true,
+        mostly: e.mostly.as_ref().map(|m| m.as_str().to_string()),
+        element_count: 0,
+        missing_count: 0,
+        missing_percent: None,
+        unexpected_count: 0,
+        unexpected_percent: None,
+        unexpected_percent_total: None,
+        partial_unexpected: Vec::new(),
+        observed_value: None,
+        skipped: None,
+        meta: e.meta.clone(),
+    };
+    if result.columns.len() == 1 {
+        result.column = result.columns.first().cloned();
+    }
+    // Binding checked every table and column before the run.
+    let Some(ds) = tables.get(e.table.as_str()).copied() else {
+        result.skipped = Some(format!("table `{}` was not given", e.table));
+        return result;
+    };
+    let col = |name: &str| ds.column_index(name);
+    let tally = match &e.kind {
+        ExpectationKind::RowCountBetween {
+            min_value,
+            max_value,
+        } => {
+            return observed(
+                result,
+                ds,
+                table::row_count(ds.row_count(), *min_value, *max_value),
+            )
+        }
+        ExpectationKind::ColumnsMatchSet {
+            column_set,
+            exact_match,
+        } => {
+            let actual: Vec<&str> = ds.schema().fields.iter().map(|f| f.name.as_str()).collect();
+            return observed(
+                result,
+                ds,
+                table::columns_match_set(&actual, column_set, *exact_match),
+            );
+        }
+        ExpectationKind::Reconcile { left, right } => {
+            return observed(result, ds, table::reconcile(metrics, left, right))
+        }
+        ExpectationKind::NotNull { column } => {
+            col(column).map(|c| (column::not_null(run, ds, c), Denominator::All))
+        }
+        ExpectationKind::ValueLengthsBetween {
+            column,
+            min_value,
+            max_value,
+        } => col(column)
+            .map(|c| column::value_lengths(run, ds, c, *min_value, *max_value))
+            .map(nonmissing),
+        ExpectationKind::OfType { column, type_ } => col(column)
+            .map(|c| column::of_type(run, ds, c, *type_))
+            .map(nonmissing),
+        ExpectationKind::InSet { column, value_set } => col(column)
+            .map(|c| column::in_set(run, ds, c, value_set))
+            .map(nonmissing),
+        ExpectationKind::Between {
+            column,
+            min_value,
+            max_value,
+            strict_min,
+            strict_max,
+        } => col(column)
+            .map(|c| {
+                column::between(
+                    run,
+                    ds,
+                    c,
+                    min_value.as_ref(),
+                    max_value.as_ref(),
+                    *strict_min,
+                    *strict_max,
+                )
+            })
+            .map(nonmissing),
+        ExpectationKind::Unique { column } => col(column)
+            .map(|c| hash::unique(run, ds, c))
+            .map(nonmissing),
+        ExpectationKind::CompoundUnique { column_list } => column_list
+            .iter()
+            .map(|c| col(c))
+            .collect::<Option<Vec<usize>>>()
+            .map(|cols| hash::compound_unique(run, ds, &cols))
+            .map(nonmissing),
+        ExpectationKind::MatchRegex { column, regex } => col(column)
+            .map(|c| column::match_regex(run, ds, c, regex))
+            .map(nonmissing),
+        ExpectationKind::InOtherTable {
+            column,
+            other_table,
+            other_column,
+        } => tables.get(other_table.as_str()).and_then(|other| {
+            let (c, oc) = (col(column)?, other.column_index(other_column)?);
+            Some(nonmissing(hash::in_other_table(run, ds, c, other, oc)))
+        }),
+        ExpectationKind::AGreaterThanB {
+            column_a,
+            column_b,
+            or_equal,
+            ignore_row_if,
+        } => col(column_a)
+            .zip(col(column_b))
+            .map(|(a, b)| pair::a_greater_than_b(run, ds, a, b, *or_equal, *ignore_row_if))
+            .map(nonmissing),
+        ExpectationKind::FunctionallyDependent { column_a, column_b } => col(column_a)
+            .zip(col(column_b))
+            .map(|(a, b)| hash::functionally_dependent(run, ds, a, b))
+            .map(nonmissing),
+    };
+    let Some((tally, denominator)) = tally else {
+        result.skipped = Some("a column or table named by the expectation was not given".into());
+        return result;
+    };
+    finish(result, e, ds, tally, denominator)
+}
+
+fn nonmissing(t: Tally) -> (Tally, Denominator) {
+    (t, Denominator::NonMissing)
+}
+
+fn finish(
+    mut result: ExpectationResult,
+    e: &Expectation,
+    ds: &Dataset,
+    tally: Tally,
+    denominator: Denominator,
+) -> ExpectationResult {
+    let total = match denominator {
+        Denominator::NonMissing => {
+            tally.element_count - tally.missing_count.min(tally.element_count)
+        }
+        Denominator::All => tally.element_count,
+    };
+    let unexpected = tally.unexpected_count.min(total);
+    result.success = match &e.mostly {
+        Some(mostly) => mostly.passes(total - unexpected, total),
+        None => unexpected == 0,
+    };
+    result.element_count = tally.element_count;
+    result.missing_count = tally.missing_count;
+    result.missing_percent = percent(tally.missing_count, tally.element_count);
+    result.unexpected_count = tally.unexpected_count;
+    result.unexpected_percent = percent(tally.unexpected_count, total);
+    result.unexpected_percent_total = percent(tally.unexpected_count, tally.element_count);
+    result.partial_unexpected = tally
+        .samples
+        .into_iter()
+        .map(|s| UnexpectedValue {
+            value: s.value,
+            location: Some(ds.location(s.chunk, s.row)),
+        })
+        .collect();
+    result
+}
+
+fn observed(mut result: ExpectationResult, ds: &Dataset, o: table::Observed) -> ExpectationResult {
+    result.success = o.success;
+    result.element_count = ds.row_count() as u64;
+    result.missing_percent = percent(0, result.element_count);
+    result.unexpected_count = o.unexpected_count;
+    result.partial_unexpected = o
+        .unexpected_values
+        .into_iter()
+        .map(|v| UnexpectedValue {
+            value: Some(v),
+            location: None,
+        })
+        .collect();
+    result.observed_value = (!o.observed_value.is_null()).then_some(o.observed_value);
+    result.skipped = o.skipped;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use arrow2::array::{Array, BooleanArray, Int64Array, PrimitiveArray, Utf8Array};
+    use arrow2::chunk::Chunk;
+    use arrow2::datatypes::{DataType, Field, TimeUnit};
+
+    use super::*;
+    use crate::checks::fixtures::{ints, strs};
+    use crate::checks::testing::table;
+    use crate::dataset::ChunkOrigin;
+    use crate::suite::Severity;
+
+    const SUITE: &str = r#"
+suite: demo
+tables:
+  orders:
+    expectations:
+      - id: city-not-null
+        expectation: expect_column_values_to_not_be_null
+        column: cityCode
+        rule: Should be not null
+      - id: city-known
+        expectation: expect_column_values_to_be_in_set
+        column: cityCode
+        value_set: [BCN]
+        severity: warn
+        meta: {addition: true}
+"#;
+
+    #[test]
+    fn warnings_do_not_fail_the_suite_and_errors_do() {
+        let suite = Suite::from_yaml(SUITE, "demo.yaml").expect("valid");
+        let t = table(
+            "orders",
+            vec![("cityCode", strs(&[Some("BCN"), Some("MAD")]))],
+        );
+        let r = validate(&suite, &[&t], &BTreeMap::new(), &Options::default()).expect("runs");
+        assert!(r.success, "only a warning failed");
+        assert_eq!(r.statistics.failed_warnings, 1);
+        assert_eq!(r.statistics.failed_errors, 0);
+        assert_eq!(r.failures()[0].severity, Severity::Warn);
+        let t = table("orders", vec![("cityCode", strs(&[None, Some("MAD")]))]);
+        let r = validate(&suite, &[&t], &BTreeMap::new(), &Options::default()).expect("runs");
+        assert!(!r.success);
+        assert_eq!(r.statistics.unsuccessful_expectations, 2);
+        assert_eq!(r.failures()[0].id, "city-not-null", "errors first");
+    }
+
+    #[test]
+    fn json_carries_the_summary_fields_and_locations() {
+        let suite = Suite::from_yaml(SUITE, "demo.yaml").expect("valid");
+        let mut t = table(
+            "orders",
+            vec![
+                ("cityCode", strs(&[Some("MAD")])),
+                ("orderId", ints(&[Some(7)])),
+            ],
+        );
+        t.set_key_column("orderId").expect("exists");
+        let r = validate(&suite, &[&t], &BTreeMap::new(), &Options::default()).expect("runs");
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).expect("json");
+        assert_eq!(json["suite"], "demo");
+        assert_eq!(json["success"], true);
+        let warn = &json["results"][1];
+        for key in [
+            "id",
+            "table",
+            "column",
+            "columns",
+            "expectation",
+            "rule",
+            "severity",
+            "success",
+            "element_count",
+            "missing_count",
+            "unexpected_count",
+            "unexpected_percent",
+            "partial_unexpected",
+        ] {
+            assert!(warn.get(key).is_some(), "{key} in {warn}");
+        }
+        assert_eq!(warn["severity"], "warn");
+        assert_eq!(warn["meta"]["addition"], true);
+        assert_eq!(
+            warn["partial_unexpected"][0],
+            serde_json::json!({"value": "MAD", "location": {"key": "orderId=7"}})
+        );
+        let back: SuiteResult = serde_json::from_str(&r.to_json()).expect("round trip");
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn binding_errors_are_errors_not_results() {
+        let suite = Suite::from_yaml(SUITE, "demo.yaml").expect("valid");
+        let t = table("orders", vec![("city", strs(&[]))]);
+        let e = validate(&suite, &[&t], &BTreeMap::new(), &Options::default())
+            .expect_err("no cityCode");
+        assert!(matches!(e, SuiteError::UnknownColumn { .. }), "{e:?}");
+        assert_eq!(e.position().map(|p| p.line), Some(8));
+        let other = table("other", vec![("cityCode", strs(&[]))]);
+        let e = validate(&suite, &[&other], &BTreeMap::new(), &Options::default())
+            .expect_err("no orders");
+        assert!(matches!(e, SuiteError::UnknownTable { .. }), "{e:?}");
+    }
+
+    /// A source-like table of `rows` rows in chunks of 65,536.
+    fn messages(rows: usize) -> Dataset {
+        let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let schema = arrow2::datatypes::Schema::from(vec![
+            Field::new("senderAppType", DataType::Utf8, true),
+            Field::new("customerId", DataType::Int64, true),
+            Field::new("fromId", DataType::Int64, true),
+            Field::new("toId", DataType::Int64, true),
+            Field::new("chatStartedByMessage", DataType::Boolean, true),
+            Field::new("orderId", DataType::Int64, true),
+            Field::new("orderStage", DataType::Utf8, true),
+            Field::new("courierId", DataType::Int64, true),
+            Field::new("messageSentTime", ts.clone(), true),
+        ]);
+        let mut ds = Dataset::new("messages", schema);
+        let apps = [
+            "Customer iOS",
+            "Customer Android",
+            "Courier iOS",
+            "Courier Android",
+        ];
+        let stages = [
+            "ACCEPTED",
+            "IN_PROGRESS",
+            "COMPLETED",
+            "CANCELLED",
+            "PROVIDER_REJECTED",
+        ];
+        let mut start = 0;
+        while start < rows {
+            let n = (rows - start).min(65_536);
+            let idx: Vec<usize> = (start..start + n).collect();
+            let int = |f: &dyn Fn(usize) -> i64| {
+                Int64Array::from_iter(idx.iter().map(|&i| Some(f(i)))).boxed()
+            };
+            let arrays: Vec<Box<dyn Array>> = vec![
+                Utf8Array::<i32>::from_iter_values(idx.iter().map(|&i| apps[i % 4])).boxed(),
+                int(&|i| (i / 5) as i64 * 3),
+                int(&|i| (i % 1000) as i64),
+                int(&|i| (i % 777) as i64),
+                BooleanArray::from_iter(idx.iter().map(|&i| Some(i % 5 == 0))).boxed(),
+                int(&|i| (i / 5) as i64),
+                Utf8Array::<i32>::from_iter_values(idx.iter().map(|&i| stages[i % 5])).boxed(),
+                int(&|i| (i / 5) as i64 + 7),
+                PrimitiveArray::<i64>::from_iter(
+                    idx.iter()
+                        .map(|&i| Some(1_566_201_707_000_000 + i as i64 * 1_000)),
+                )
+                .to(ts.clone())
+                .boxed(),
+            ];
+            ds.push_chunk(
+                Chunk::new(arrays),
+                ChunkOrigin::source("messages.json", start as u64 + 1, None),
+            )
+            .expect("fits");
+            start += n;
+        }
+        ds
+    }
+
+    fn orders(rows: usize) -> Dataset {
+        table(
+            "orders",
+            vec![
+                (
+                    "orderId",
+                    Int64Array::from_iter((0..rows as i64).map(Some)).boxed(),
+                ),
+                (
+                    "cityCode",
+                    Utf8Array::<i32>::from_iter_values(
+                        (0..rows).map(|i| ["BCN", "MAD", "LIS"][i % 3]),
+                    )
+                    .boxed(),
+                ),
+            ],
+        )
+    }
+
+    fn perf_suite() -> Suite {
+        let mut text = String::from("suite: perf\ntables:\n  messages:\n    expectations:\n");
+        let cols = [
+            "senderAppType",
+            "customerId",
+            "fromId",
+            "toId",
+            "chatStartedByMessage",
+            "orderId",
+            "orderStage",
+            "courierId",
+            "messageSentTime",
+        ];
+        let types = [
+            "string",
+            "integer",
+            "integer",
+            "integer",
+            "boolean",
+            "integer",
+            "string",
+            "integer",
+            "timestamp",
+        ];
+        for (c, t) in cols.iter().zip(types) {
+            text.push_str(&format!(
+                "      - {{id: {c}-nn, expectation: expect_column_values_to_not_be_null, column: {c}}}\n      - {{id: {c}-type, expectation: expect_column_values_to_be_of_type, column: {c}, type_: {t}}}\n"
+            ));
+        }
+        text.push_str(
+            r#"      - {id: app-set, expectation: expect_column_values_to_be_in_set, column: senderAppType, value_set: [Customer iOS, Customer Android, Courier iOS, Courier Android]}
+      - {id: stage-set, expectation: expect_column_values_to_be_in_set, column: orderStage, value_set: [ACCEPTED, IN_PROGRESS, COMPLETED, CANCELLED, PROVIDER_REJECTED, FAILED]}
+      - {id: app-len, expectation: expect_column_value_lengths_to_be_between, column: senderAppType, min_value: 1}
+      - {id: stage-len, expectation: expect_column_value_lengths_to_be_between, column: orderStage, min_value: 1}
+      - {id: from-pos, expectation: expect_column_values_to_be_between, column: fromId, min_value: 0}
+      - {id: to-pos, expectation: expect_column_values_to_be_between, column: toId, min_value: 0}
+      - {id: courier-pos, expectation: expect_column_values_to_be_between, column: courierId, min_value: 0}
+      - {id: time-range, expectation: expect_column_values_to_be_between, column: messageSentTime, min_value: "2019-01-01T00:00:00Z", max_value: "2030-01-01T00:00:00Z"}
+      - {id: order-in-orders, expectation: expect_column_values_to_be_in_other_table, column: orderId, other_table: orders, other_column: orderId}
+      - {id: stage-regex, expectation: expect_column_values_to_match_regex, column: orderStage, regex: "^[A-Z_]+$"}
+      - {id: rows, expectation: expect_table_row_count_to_be_between, min_value: 1}
+      - {id: order-customer, expectation: expect_column_pair_values_to_be_functionally_dependent, column_A: orderId, column_B: customerId}
+  orders:
+    expectations:
+      - {id: order-unique, expectation: expect_column_values_to_be_unique, column: orderId}
+      - {id: city-set, expectation: expect_column_values_to_be_in_set, column: cityCode, value_set: [BCN, MAD, LIS]}
+"#,
+        );
+        Suite::from_yaml(&text, "perf.yaml").expect("valid perf suite")
+    }
+
+    /// `cargo test -p ccc-dq --release -- --ignored --nocapture one_million` prints the
+    /// time of ~30 expectations over 1M messages (and 200k orders).
+    #[test]
+    #[ignore = "timing; run in release"]
+    fn one_million_rows_thirty_expectations() {
+        let rows = 1_000_000;
+        let (m, o) = (messages(rows), orders(rows / 5));
+        let suite = perf_suite();
+        println!(
+            "{} expectations over {rows} rows",
+            suite.expectations().count()
+        );
+        for parallel in [false, true, true, true] {
+            let options = Options {
+                parallel,
+                ..Options::default()
+            };
+            let start = Instant::now();
+            let r = validate(&suite, &[&m, &o], &BTreeMap::new(), &options).expect("runs");
+            let elapsed = start.elapsed();
+            assert!(r.success, "{}", r.to_json());
+            println!(
+                "parallel={parallel}: {:.1} ms",
+                elapsed.as_secs_f64() * 1000.0
+            );
+        }
+        let mut per: Vec<(f64, String)> = suite
+            .expectations()
+            .map(|e| {
+                let one = Suite::from_yaml(
+                    &format!(
+                        "suite: one\ntables:\n  {}:\n    expectations:\n      - {}\n",
+                        e.table,
+                        suite
+                            .source_text()
+                            .lines()
+                            .find(|l| l.contains(&format!("id: {},", e.id)))
+                            .expect("line")
+                            .trim()
+                            .trim_start_matches("- ")
+                    ),
+                    "one.yaml",
+                )
+                .expect("valid");
+                let start = Instant::now();
+                let _ = validate(
+                    &one,
+                    &[&m, &o],
+                    &BTreeMap::new(),
+                    &Options {
+                        parallel: false,
+                        ..Options::default()
+                    },
+                );
+                (start.elapsed().as_secs_f64() * 1000.0, e.id.clone())
+            })
+            .collect();
+        per.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (ms, id) in per.iter().take(8) {
+            println!("  {id}: {ms:.2} ms");
+        }
+    }
+
+    #[test]
+    fn perf_suite_passes_on_small_data() {
+        let (m, o) = (messages(1000), orders(200));
+        let r = validate(
+            &perf_suite(),
+            &[&m, &o],
+            &BTreeMap::new(),
+            &Options::default(),
+        )
+        .expect("runs");
+        assert!(r.success, "{}", r.to_json());
+        assert_eq!(r.results.len(), 32);
+    }
+}

@@ -1,0 +1,969 @@
+//! Loading a suite: YAML parsing, validation against the shipped JSON Schema, and the
+//! typed model built from the valid document, checking what the schema cannot
+//! (duplicate ids, regexes, `mostly` decimals, bounds). Every error is located.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::paths::PathChunk;
+use jsonschema::{Draft, JSONSchema, ValidationError};
+use serde_json::{Map, Value};
+
+use super::{
+    Bound, Ctx, Expectation, ExpectationKind, IgnoreRowIf, Mostly, SetValue, Severity, Suite,
+    TableExpectations, ValueType, SUITE_SCHEMA,
+};
+use crate::catalog::{self, CATALOG};
+use crate::error::{Position, SuiteError};
+use crate::position::{doc_path, locate, position_at, Seg};
+
+/// The shipped schema, compiled once.
+pub(super) fn compiled_schema() -> &'static JSONSchema {
+    static SCHEMA: OnceLock<JSONSchema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let value: Value =
+            serde_json::from_str(SUITE_SCHEMA).expect("the shipped schema is JSON (tested)");
+        JSONSchema::options()
+            .with_draft(Draft::Draft202012)
+            .compile(&value)
+            .expect("the shipped schema compiles (tested)")
+    })
+}
+
+/// Parses and validates a suite (see [`Suite::from_yaml`]).
+pub(super) fn parse(text: &str, file_name: &str) -> Result<Suite, SuiteError> {
+    let text: Arc<str> = Arc::from(text);
+    let ctx = Ctx {
+        file: file_name,
+        text: &text,
+    };
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| ctx.yaml_error(e))?;
+    let doc = yaml_to_json(&yaml);
+    if let Err(errors) = compiled_schema().validate(&doc) {
+        let errors: Vec<ValidationError> = errors.collect();
+        return Err(ctx.first_schema_error(&errors, &doc));
+    }
+    build(&ctx, &doc)
+}
+
+impl Ctx<'_> {
+    fn yaml_error(&self, err: serde_yaml::Error) -> SuiteError {
+        let mut position = err
+            .location()
+            .map(|loc| position_at(self.text, loc.line(), loc.column()));
+        // serde_yaml points a duplicate key at its mapping; point at the second key.
+        if let (Some(p), Some(key)) = (position, duplicate_key(&err.to_string())) {
+            position = duplicate_key_position(self.text, p.offset, &key).or(position);
+        }
+        // serde_yaml appends " at line L column C"; the site says it already.
+        let full = err.to_string();
+        let message = match full.find(" at line ") {
+            Some(i) => full[..i].to_string(),
+            None => full,
+        };
+        SuiteError::Yaml {
+            site: self.site_at(position),
+            message,
+            source: err,
+        }
+    }
+
+    /// Turns the schema's errors into the one to show: the first in the file, with
+    /// "missing key" dropped where the same object has an unknown key (likely the same
+    /// typo).
+    fn first_schema_error(&self, errors: &[ValidationError<'_>], doc: &Value) -> SuiteError {
+        let unknown_key_objects: Vec<String> = errors
+            .iter()
+            .filter(|e| matches!(e.kind, ValidationErrorKind::AdditionalProperties { .. }))
+            .map(|e| e.instance_path.to_string())
+            .collect();
+        let mut candidates: Vec<SuiteError> = errors
+            .iter()
+            .filter(|e| {
+                !(matches!(e.kind, ValidationErrorKind::Required { .. })
+                    && unknown_key_objects.contains(&e.instance_path.to_string()))
+            })
+            .map(|e| self.schema_error(e, doc))
+            .collect();
+        candidates.sort_by_key(|e| e.position().map_or(usize::MAX, |p| p.offset));
+        candidates
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| SuiteError::Schema {
+                site: self.site(&[], false),
+                message: "the suite does not match its schema".into(),
+                help: None,
+                instance_path: String::new(),
+            })
+    }
+
+    fn schema_error(&self, err: &ValidationError<'_>, doc: &Value) -> SuiteError {
+        let path: Vec<Seg> = err
+            .instance_path
+            .iter()
+            .filter_map(|chunk| match chunk {
+                PathChunk::Property(p) => Some(Seg::Key(p.to_string())),
+                PathChunk::Index(i) => Some(Seg::Index(*i)),
+                PathChunk::Keyword(_) => None,
+            })
+            .collect();
+        let instance_path = err.instance_path.to_string();
+        let expectation_name = expectation_name_at(doc, &path);
+        let last_key = match path.last() {
+            Some(Seg::Key(k)) => Some(k.as_str()),
+            _ => None,
+        };
+        let what = |detail: String| match (last_key, path.is_empty()) {
+            (Some(key), _) => format!("`{key}` {detail}"),
+            (None, true) => format!("the suite {detail}"),
+            (None, false) => format!("this item {detail}"),
+        };
+        let (message, help, at, at_key) = match &err.kind {
+            ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let key = unexpected.first().cloned().unwrap_or_default();
+                let allowed = allowed_keys_at(doc, &path);
+                let message = match expectation_name {
+                    Some(name) => format!("unknown key `{key}` for `{name}`"),
+                    None => format!("unknown key `{key}`"),
+                };
+                let help = catalog::suggest(&key, allowed.iter().copied());
+                let mut at = path.clone();
+                at.push(Seg::Key(key));
+                (message, help, at, true)
+            }
+            ValidationErrorKind::Required { property } => {
+                let property = property.as_str().unwrap_or_default();
+                let message = match expectation_name {
+                    Some(name) => format!("`{name}` needs `{property}`"),
+                    None => format!("missing key `{property}`"),
+                };
+                (message, None, path.clone(), false)
+            }
+            ValidationErrorKind::Enum { .. } if last_key == Some("expectation") => {
+                let name = err
+                    .instance
+                    .as_str()
+                    .map_or_else(|| err.instance.to_string(), str::to_string);
+                let help = catalog::suggest(&name, CATALOG.iter().map(|s| s.name))
+                    .filter(|h| h.starts_with("did you mean"));
+                (
+                    format!("unknown expectation `{name}`"),
+                    help,
+                    path.clone(),
+                    false,
+                )
+            }
+            ValidationErrorKind::Enum { options } => {
+                let options: Vec<String> = options
+                    .as_array()
+                    .map(|o| {
+                        o.iter()
+                            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let given = err
+                    .instance
+                    .as_str()
+                    .map_or_else(|| err.instance.to_string(), str::to_string);
+                let help = catalog::suggest(&given, options.iter().map(String::as_str));
+                (
+                    what(format!(
+                        "must be one of {}, not {}",
+                        options.join(", "),
+                        err.instance
+                    )),
+                    help,
+                    path.clone(),
+                    false,
+                )
+            }
+            ValidationErrorKind::Type { kind } => {
+                let expected = match kind {
+                    jsonschema::error::TypeKind::Single(t) => article(&t.to_string()),
+                    jsonschema::error::TypeKind::Multiple(ts) => ts
+                        .into_iter()
+                        .map(|t| article(&t.to_string()))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                };
+                (
+                    what(format!(
+                        "must be {expected}, found {}",
+                        describe(&err.instance)
+                    )),
+                    None,
+                    path.clone(),
+                    false,
+                )
+            }
+            ValidationErrorKind::AnyOf if expectation_name.is_some() => (
+                format!(
+                    "`{}` needs `min_value` or `max_value`",
+                    expectation_name.unwrap_or_default()
+                ),
+                None,
+                path.clone(),
+                false,
+            ),
+            ValidationErrorKind::Minimum { limit } => (
+                what(format!("must be at least {limit}, found {}", err.instance)),
+                None,
+                path.clone(),
+                false,
+            ),
+            ValidationErrorKind::Maximum { limit } => (
+                what(format!("must be at most {limit}, found {}", err.instance)),
+                None,
+                path.clone(),
+                false,
+            ),
+            ValidationErrorKind::MinLength { .. } => {
+                (what("must not be empty".into()), None, path.clone(), false)
+            }
+            ValidationErrorKind::MinItems { limit } => (
+                what(format!("needs at least {limit} item(s)")),
+                None,
+                path.clone(),
+                false,
+            ),
+            _ => (err.to_string(), None, path.clone(), false),
+        };
+        SuiteError::Schema {
+            site: self.site(&at, at_key),
+            message,
+            help,
+            instance_path,
+        }
+    }
+}
+
+/// The key of serde_yaml's "duplicate entry with key \"k\"" message.
+fn duplicate_key(message: &str) -> Option<String> {
+    let rest = message.split("duplicate entry with key ").nth(1)?;
+    let quoted = rest.strip_prefix('"')?;
+    Some(quoted[..quoted.find('"')?].to_string())
+}
+
+/// The second block-style `key:` at the same indentation, from `from` on.
+fn duplicate_key_position(text: &str, from: usize, key: &str) -> Option<Position> {
+    let line_start = text[..from].rfind('\n').map_or(0, |i| i + 1);
+    let mut first_column: Option<usize> = None;
+    let mut offset = line_start;
+    for line in text[line_start..].split_inclusive('\n') {
+        let body = line.trim_start_matches(' ');
+        let body = body
+            .strip_prefix("- ")
+            .map_or(body, |b| b.trim_start_matches(' '));
+        let column = line.len() - body.len();
+        if body
+            .strip_prefix(key)
+            .is_some_and(|after| after.starts_with(':'))
+        {
+            match first_column {
+                Some(c) if c == column => {
+                    let line_no = text[..offset].matches('\n').count() + 1;
+                    return Some(position_at(
+                        text,
+                        line_no,
+                        text[offset..offset + column].chars().count() + 1,
+                    ));
+                }
+                None => first_column = Some(column),
+                Some(_) => {}
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// A JSON Schema type in YAML words, with its article.
+fn article(t: &str) -> String {
+    match t {
+        "array" => "a list".to_string(),
+        "object" => "a mapping".to_string(),
+        "integer" => "an integer".to_string(),
+        "null" => "null".to_string(),
+        _ => format!("a {t}"),
+    }
+}
+
+fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("a boolean `{b}`"),
+        Value::Number(n) => format!("a number `{n}`"),
+        Value::String(s) => format!("a string {s:?}"),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a mapping".into(),
+    }
+}
+
+fn value_at<'v>(doc: &'v Value, path: &[Seg]) -> Option<&'v Value> {
+    path.iter().try_fold(doc, |v, seg| match seg {
+        Seg::Key(k) => v.get(k.as_str()),
+        Seg::Index(i) => v.get(*i),
+    })
+}
+
+/// The expectation name of the expectation the path is in, if it is in one.
+fn expectation_name_at<'v>(doc: &'v Value, path: &[Seg]) -> Option<&'v str> {
+    if path.len() >= 4 && matches!(&path[0], Seg::Key(k) if k == "tables") {
+        value_at(doc, &path[..4])?.get("expectation")?.as_str()
+    } else {
+        None
+    }
+}
+
+/// The keys allowed in the object at `path`.
+fn allowed_keys_at(doc: &Value, path: &[Seg]) -> Vec<&'static str> {
+    match path.len() {
+        0 => vec!["suite", "description", "meta", "tables"],
+        2 => vec!["expectations"],
+        4 => expectation_name_at(doc, path)
+            .and_then(catalog::spec)
+            .map(catalog::allowed_keys)
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Converts YAML to JSON for schema validation: non-string keys become their text (so
+/// the schema reports them as unknown keys), tags are dropped.
+fn yaml_to_json(value: &serde_yaml::Value) -> Value {
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(*b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Value::String(n.to_string()), Value::Number)
+            }
+        }
+        Y::String(s) => Value::String(s.clone()),
+        Y::Sequence(seq) => Value::Array(seq.iter().map(yaml_to_json).collect()),
+        Y::Mapping(map) => {
+            let mut out = Map::new();
+            for (k, v) in map {
+                let key = match k {
+                    Y::String(s) => s.clone(),
+                    Y::Null => "null".to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Number(n) => n.to_string(),
+                    other => serde_yaml::to_string(other)
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                };
+                out.insert(key, yaml_to_json(v));
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(tagged) => yaml_to_json(&tagged.value),
+    }
+}
+
+/// Builds the typed suite from a schema-valid document, checking what the schema
+/// cannot (duplicate ids, regexes, `mostly` decimals, bounds).
+fn build(ctx: &Ctx<'_>, doc: &Value) -> Result<Suite, SuiteError> {
+    let name = doc
+        .get("suite")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let description = doc
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut tables = Vec::new();
+    let mut ids: HashMap<String, Vec<Seg>> = HashMap::new();
+    let empty = Map::new();
+    for (table, body) in doc
+        .get("tables")
+        .and_then(Value::as_object)
+        .unwrap_or(&empty)
+    {
+        let mut expectations = Vec::new();
+        let list = body
+            .get("expectations")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for (index, item) in list.iter().enumerate() {
+            let base = doc_path!["tables", table.as_str(), "expectations", index].to_vec();
+            let at = |key: &str| {
+                let mut p = base.clone();
+                p.push(Seg::Key(key.to_string()));
+                p
+            };
+            let Some(obj) = item.as_object() else {
+                continue;
+            };
+            let id = str_param(obj, "id").to_string();
+            if let Some(first) = ids.get(&id) {
+                let first_line = locate(ctx.text, first, false).map_or(0, |p| p.line);
+                return Err(SuiteError::DuplicateId {
+                    site: ctx.site(&at("id"), false),
+                    id,
+                    first_line,
+                });
+            }
+            ids.insert(id.clone(), at("id"));
+            let mostly = match obj.get("mostly") {
+                None => None,
+                Some(value) => {
+                    let written = locate(ctx.text, &at("mostly"), false)
+                        .map(|p| ctx.text[p.offset..p.offset + p.len].to_string())
+                        .filter(|t| Mostly::parse(t).is_some())
+                        .unwrap_or_else(|| value.to_string());
+                    Some(
+                        Mostly::parse(&written).ok_or_else(|| SuiteError::InvalidParameter {
+                            site: ctx.site(&at("mostly"), false),
+                            message: format!(
+                                "`mostly` must be a decimal between 0 and 1, found {written}"
+                            ),
+                            help: None,
+                        })?,
+                    )
+                }
+            };
+            let severity = match obj.get("severity").and_then(Value::as_str) {
+                Some("warn") => Severity::Warn,
+                _ => Severity::Error,
+            };
+            let kind = build_kind(ctx, obj, &at)?;
+            expectations.push(Expectation {
+                id,
+                table: table.clone(),
+                kind,
+                rule: obj.get("rule").and_then(Value::as_str).map(str::to_string),
+                severity,
+                mostly,
+                meta: obj.get("meta").cloned(),
+                index,
+            });
+        }
+        tables.push(TableExpectations {
+            table: table.clone(),
+            expectations,
+        });
+    }
+    Ok(Suite {
+        name,
+        description,
+        tables,
+        file: ctx.file.to_string(),
+        text: Arc::clone(ctx.text),
+    })
+}
+
+fn str_param<'v>(obj: &'v Map<String, Value>, key: &str) -> &'v str {
+    obj.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn string_list(obj: &Map<String, Value>, key: &str) -> Vec<String> {
+    obj.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn bool_param(obj: &Map<String, Value>, key: &str, default: bool) -> bool {
+    obj.get(key).and_then(Value::as_bool).unwrap_or(default)
+}
+
+/// A count parameter; the schema allows `2.0` as an integer, so floats are accepted
+/// when whole.
+fn count_param(obj: &Map<String, Value>, key: &str) -> Option<u64> {
+    let v = obj.get(key)?;
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19)
+            .map(|f| f as u64)
+    })
+}
+
+fn build_kind(
+    ctx: &Ctx<'_>,
+    obj: &Map<String, Value>,
+    at: &dyn Fn(&str) -> Vec<Seg>,
+) -> Result<ExpectationKind, SuiteError> {
+    let name = str_param(obj, "expectation");
+    let column = || str_param(obj, "column").to_string();
+    let invalid = |key: &str, message: String, help: Option<String>| SuiteError::InvalidParameter {
+        site: ctx.site(&at(key), false),
+        message,
+        help,
+    };
+    let check_order = |min: Option<f64>, max: Option<f64>| -> Result<(), SuiteError> {
+        match (min, max) {
+            (Some(lo), Some(hi)) if lo > hi => Err(invalid(
+                "min_value",
+                format!("`min_value` ({lo}) is greater than `max_value` ({hi})"),
+                None,
+            )),
+            _ => Ok(()),
+        }
+    };
+    let kind = match name {
+        "expect_column_values_to_not_be_null" => ExpectationKind::NotNull { column: column() },
+        "expect_column_value_lengths_to_be_between" | "expect_table_row_count_to_be_between" => {
+            let (min_value, max_value) =
+                (count_param(obj, "min_value"), count_param(obj, "max_value"));
+            check_order(min_value.map(|v| v as f64), max_value.map(|v| v as f64))?;
+            if name == "expect_table_row_count_to_be_between" {
+                ExpectationKind::RowCountBetween {
+                    min_value,
+                    max_value,
+                }
+            } else {
+                ExpectationKind::ValueLengthsBetween {
+                    column: column(),
+                    min_value,
+                    max_value,
+                }
+            }
+        }
+        "expect_column_values_to_be_of_type" => ExpectationKind::OfType {
+            column: column(),
+            type_: ValueType::parse(str_param(obj, "type_")).unwrap_or(ValueType::String),
+        },
+        "expect_column_values_to_be_in_set" => {
+            let value_set = obj
+                .get("value_set")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(set_value).collect())
+                .unwrap_or_default();
+            ExpectationKind::InSet {
+                column: column(),
+                value_set,
+            }
+        }
+        "expect_column_values_to_be_between" => {
+            let mut bounds = [None, None];
+            for (slot, key) in bounds.iter_mut().zip(["min_value", "max_value"]) {
+                *slot = match obj.get(key) {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(text)) => {
+                        Some(match crate::time::parse_timestamp_nanos(text) {
+                            Some(nanos) => Bound::Timestamp {
+                                nanos,
+                                text: text.clone(),
+                            },
+                            None => {
+                                return Err(invalid(
+                                    key,
+                                    format!("`{key}` {text:?} is not an RFC 3339 timestamp"),
+                                    Some(
+                                        "write it as 2024-01-31T00:00:00Z, or use a number".into(),
+                                    ),
+                                ))
+                            }
+                        })
+                    }
+                    Some(Value::Number(n)) => Some(match n.as_i64() {
+                        Some(i) => Bound::Int(i),
+                        None => Bound::Float(n.as_f64().unwrap_or(f64::NAN)),
+                    }),
+                    Some(_) => None,
+                };
+            }
+            let [min_value, max_value] = bounds;
+            match (&min_value, &max_value) {
+                (
+                    Some(Bound::Timestamp { nanos: lo, .. }),
+                    Some(Bound::Timestamp { nanos: hi, .. }),
+                ) if lo > hi => {
+                    return Err(invalid(
+                        "min_value",
+                        "`min_value` is after `max_value`".into(),
+                        None,
+                    ))
+                }
+                (Some(Bound::Timestamp { .. }), Some(Bound::Int(_) | Bound::Float(_)))
+                | (Some(Bound::Int(_) | Bound::Float(_)), Some(Bound::Timestamp { .. })) => {
+                    return Err(invalid(
+                        "max_value",
+                        "`min_value` and `max_value` must both be numbers or both be timestamps"
+                            .into(),
+                        None,
+                    ))
+                }
+                (Some(lo), Some(hi)) => check_order(bound_f64(lo), bound_f64(hi))?,
+                _ => {}
+            }
+            ExpectationKind::Between {
+                column: column(),
+                min_value,
+                max_value,
+                strict_min: bool_param(obj, "strict_min", false),
+                strict_max: bool_param(obj, "strict_max", false),
+            }
+        }
+        "expect_column_values_to_be_unique" => ExpectationKind::Unique { column: column() },
+        "expect_compound_columns_to_be_unique" => ExpectationKind::CompoundUnique {
+            column_list: string_list(obj, "column_list"),
+        },
+        "expect_column_values_to_match_regex" => {
+            let pattern = str_param(obj, "regex");
+            let regex = regex::Regex::new(pattern).map_err(|e| {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or_default().trim().to_string();
+                invalid("regex", format!("invalid regex: {last}"), None)
+            })?;
+            ExpectationKind::MatchRegex {
+                column: column(),
+                regex,
+            }
+        }
+        "expect_table_columns_to_match_set" => ExpectationKind::ColumnsMatchSet {
+            column_set: string_list(obj, "column_set"),
+            exact_match: bool_param(obj, "exact_match", true),
+        },
+        "expect_column_values_to_be_in_other_table" => ExpectationKind::InOtherTable {
+            column: column(),
+            other_table: str_param(obj, "other_table").to_string(),
+            other_column: str_param(obj, "other_column").to_string(),
+        },
+        "expect_column_pair_values_a_to_be_greater_than_b" => ExpectationKind::AGreaterThanB {
+            column_a: str_param(obj, "column_A").to_string(),
+            column_b: str_param(obj, "column_B").to_string(),
+            or_equal: bool_param(obj, "or_equal", false),
+            ignore_row_if: match str_param(obj, "ignore_row_if") {
+                "both_values_are_missing" => IgnoreRowIf::BothValuesAreMissing,
+                "neither" => IgnoreRowIf::Neither,
+                _ => IgnoreRowIf::EitherValueIsMissing,
+            },
+        },
+        "expect_column_pair_values_to_be_functionally_dependent" => {
+            ExpectationKind::FunctionallyDependent {
+                column_a: str_param(obj, "column_A").to_string(),
+                column_b: str_param(obj, "column_B").to_string(),
+            }
+        }
+        "expect_metric_values_to_reconcile" => ExpectationKind::Reconcile {
+            left: string_list(obj, "left"),
+            right: string_list(obj, "right"),
+        },
+        other => {
+            // The schema only lets catalog names through; a catalog entry without a
+            // builder is a bug caught by the catalog test.
+            return Err(invalid(
+                "expectation",
+                format!("unknown expectation `{other}`"),
+                None,
+            ));
+        }
+    };
+    debug_assert!(CATALOG.iter().any(|s| s.name == kind.name()));
+    Ok(kind)
+}
+
+fn bound_f64(bound: &Bound) -> Option<f64> {
+    match bound {
+        Bound::Int(i) => Some(*i as f64),
+        Bound::Float(f) => Some(*f),
+        Bound::Timestamp { .. } => None,
+    }
+}
+
+fn set_value(value: &Value) -> Option<SetValue> {
+    Some(match value {
+        Value::Bool(b) => SetValue::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => SetValue::Int(i),
+            None => SetValue::Float(n.as_f64()?),
+        },
+        Value::String(s) => SetValue::Str(s.clone()),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Suite, SuiteError> {
+        Suite::from_yaml(text, "suite.yaml")
+    }
+
+    fn err(text: &str) -> SuiteError {
+        match load(text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    /// (line, column, underlined text) of an error.
+    fn at(e: &SuiteError) -> (usize, usize, String) {
+        let p = e
+            .position()
+            .unwrap_or_else(|| panic!("{e} has no position"));
+        let text = e.source_text().expect("source text");
+        (
+            p.line,
+            p.column,
+            text[p.offset..p.offset + p.len].to_string(),
+        )
+    }
+
+    const HEADER: &str = "suite: s\ntables:\n  orders:\n    expectations:\n";
+
+    #[test]
+    fn every_expectation_type_parses() {
+        let text = r#"
+suite: all
+description: one of each
+tables:
+  t:
+    expectations:
+      - {id: a, expectation: expect_column_values_to_not_be_null, column: x, rule: Should be not null}
+      - {id: b, expectation: expect_column_value_lengths_to_be_between, column: x, min_value: 1}
+      - {id: c, expectation: expect_column_values_to_be_of_type, column: x, type_: integer}
+      - {id: d, expectation: expect_column_values_to_be_in_set, column: x, value_set: [a, 1, 2.5, true]}
+      - {id: e, expectation: expect_column_values_to_be_between, column: x, min_value: "2024-01-01T00:00:00Z", strict_max: true, max_value: "2025-01-01T00:00:00+01:00"}
+      - {id: f, expectation: expect_column_values_to_be_unique, column: x, severity: warn}
+      - {id: g, expectation: expect_compound_columns_to_be_unique, column_list: [x, y]}
+      - {id: h, expectation: expect_column_values_to_match_regex, column: x, regex: "^[A-Z]{3}$"}
+      - {id: i, expectation: expect_table_row_count_to_be_between, min_value: 1, max_value: 10}
+      - {id: j, expectation: expect_table_columns_to_match_set, column_set: [x, y], exact_match: false}
+      - {id: k, expectation: expect_column_values_to_be_in_other_table, column: x, other_table: u, other_column: z}
+      - {id: l, expectation: expect_column_pair_values_a_to_be_greater_than_b, column_A: x, column_B: y, or_equal: true, ignore_row_if: neither}
+      - {id: m, expectation: expect_column_pair_values_to_be_functionally_dependent, column_A: x, column_B: y, mostly: 0.999}
+      - {id: n, expectation: expect_metric_values_to_reconcile, left: [in], right: [out, lost], meta: {addition: true}}
+"#;
+        let suite = load(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(suite.name, "all");
+        assert_eq!(suite.description.as_deref(), Some("one of each"));
+        let names: Vec<&str> = suite.expectations().map(Expectation::name).collect();
+        let catalog: Vec<&str> = CATALOG.iter().map(|s| s.name).collect();
+        assert_eq!(names, catalog, "one of each, in catalog order");
+        let f = suite.expectations().find(|e| e.id == "f").expect("f");
+        assert_eq!(f.severity, Severity::Warn);
+        let a = suite.expectations().next().expect("a");
+        assert_eq!(
+            (a.severity, a.rule.as_deref()),
+            (Severity::Error, Some("Should be not null"))
+        );
+        let m = suite.expectations().find(|e| e.id == "m").expect("m");
+        assert_eq!(m.mostly.as_ref().map(Mostly::as_str), Some("0.999"));
+        assert_eq!(suite.metric_names(), vec!["in", "lost", "out"]);
+        let e = suite.expectations().find(|e| e.id == "e").expect("e");
+        match &e.kind {
+            ExpectationKind::Between {
+                max_value: Some(Bound::Timestamp { nanos, .. }),
+                strict_max: true,
+                ..
+            } => {
+                assert_eq!(
+                    Some(*nanos),
+                    crate::time::parse_timestamp_nanos("2024-12-31T23:00:00Z")
+                );
+            }
+            other => panic!("{other:?}"),
+        };
+    }
+
+    #[test]
+    fn typo_in_expectation_name_suggests_the_right_one() {
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_not_be_nul\n        column: x\n"
+        ));
+        assert!(matches!(e, SuiteError::Schema { .. }), "{e:?}");
+        assert_eq!(
+            at(&e),
+            (6, 22, "expect_column_values_to_not_be_nul".to_string())
+        );
+        assert_eq!(
+            e.label(),
+            "unknown expectation `expect_column_values_to_not_be_nul`"
+        );
+        assert_eq!(
+            e.help(),
+            Some("did you mean `expect_column_values_to_not_be_null`?")
+        );
+        assert!(
+            e.to_string()
+                .starts_with("suite.yaml:6:22: unknown expectation"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn string_where_a_number_belongs_is_located() {
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_value_lengths_to_be_between\n        column: x\n        min_value: one\n"
+        ));
+        assert_eq!(at(&e), (8, 20, "one".to_string()));
+        assert_eq!(
+            e.label(),
+            "`min_value` must be an integer, found a string \"one\""
+        );
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_not_be_null\n        column: x\n        mostly: \"0.95\"\n"
+        ));
+        assert_eq!(at(&e), (8, 17, "\"0.95\"".to_string()));
+        assert!(e.label().contains("must be a number"), "{}", e.label());
+    }
+
+    #[test]
+    fn unknown_key_is_located_with_a_suggestion() {
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_not_be_null\n        colum: x\n"
+        ));
+        assert_eq!(at(&e), (7, 9, "colum".to_string()));
+        assert_eq!(
+            e.label(),
+            "unknown key `colum` for `expect_column_values_to_not_be_null`"
+        );
+        assert_eq!(e.help(), Some("did you mean `column`?"));
+        // `mostly` does not apply to table-level expectations.
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_table_row_count_to_be_between\n        min_value: 1\n        mostly: 0.5\n"
+        ));
+        assert_eq!(at(&e), (8, 9, "mostly".to_string()));
+        let e = err("suite: s\ntabels: {}\n");
+        assert_eq!(at(&e), (2, 1, "tabels".to_string()));
+        assert_eq!(e.help(), Some("did you mean `tables`?"));
+    }
+
+    #[test]
+    fn invalid_yaml_is_located() {
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: [x\n"));
+        assert!(matches!(e, SuiteError::Yaml { .. }), "{e:?}");
+        let p = e.position().expect("located");
+        assert_eq!(p.line, 7, "{e}");
+        assert!(!e.label().contains(" at line "), "{}", e.label());
+        let e = err("suite: s\n  bad: indentation\n");
+        assert_eq!(e.position().expect("located").line, 2, "{e}");
+    }
+
+    #[test]
+    fn duplicate_id_is_located_at_the_second_use() {
+        let e = err(&format!(
+            "{HEADER}      - id: same\n        expectation: expect_column_values_to_not_be_null\n        column: x\n      - id: same\n        expectation: expect_column_values_to_be_unique\n        column: x\n"
+        ));
+        assert!(
+            matches!(e, SuiteError::DuplicateId { first_line: 5, .. }),
+            "{e:?}"
+        );
+        assert_eq!(at(&e), (8, 13, "same".to_string()));
+    }
+
+    #[test]
+    fn missing_keys_and_bounds_are_reported() {
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_not_be_null\n"
+        ));
+        assert_eq!(
+            e.label(),
+            "`expect_column_values_to_not_be_null` needs `column`"
+        );
+        assert_eq!(at(&e).0, 5);
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_be_between\n        column: x\n"
+        ));
+        assert_eq!(
+            e.label(),
+            "`expect_column_values_to_be_between` needs `min_value` or `max_value`"
+        );
+        let e = err("tables: {}\n");
+        assert_eq!(e.label(), "missing key `suite`");
+        let e = err("");
+        assert_eq!(e.position().map(|p| p.line), Some(1), "{e}");
+    }
+
+    #[test]
+    fn semantic_errors_are_located() {
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_match_regex\n        column: x\n        regex: \"([a-z]\"\n"
+        ));
+        assert!(matches!(e, SuiteError::InvalidParameter { .. }), "{e:?}");
+        assert_eq!(at(&e), (8, 16, "\"([a-z]\"".to_string()));
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_be_between\n        column: x\n        min_value: 5\n        max_value: 1\n"
+        ));
+        assert_eq!(at(&e).0, 8);
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_be_between\n        column: x\n        min_value: yesterday\n"
+        ));
+        assert_eq!(at(&e), (8, 20, "yesterday".to_string()));
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_not_be_null\n        column: x\n        mostly: 1.5\n"
+        ));
+        assert_eq!(at(&e), (8, 17, "1.5".to_string()));
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_be_of_type\n        column: x\n        type_: int\n"
+        ));
+        assert_eq!(at(&e), (8, 16, "int".to_string()));
+        assert_eq!(e.help(), Some("did you mean `integer`?"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_yaml_errors() {
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_not_be_null\n        column: x\n        column: y\n"
+        ));
+        assert!(matches!(e, SuiteError::Yaml { .. }), "{e:?}");
+        assert_eq!(at(&e), (8, 9, "column".to_string()), "{e}");
+    }
+
+    /// Every prefix and many one-byte edits of a valid suite load or fail with an
+    /// error; none panics, and located errors point inside the text.
+    #[test]
+    fn broken_suites_never_panic() {
+        let text = r#"suite: s
+tables:
+  orders:
+    expectations:
+      - id: a
+        expectation: expect_column_values_to_be_between
+        column: "x"
+        min_value: 0
+        max_value: 'é10'
+        mostly: 0.95
+      - {id: b, expectation: expect_column_values_to_be_in_set, column: y, value_set: [a, "b", 3]}
+"#;
+        let check = |t: &str| {
+            if let Err(e) = load(t) {
+                if let Some(p) = e.position() {
+                    assert!(p.offset + p.len <= t.len(), "{e}: span outside the text");
+                    assert!(
+                        t.is_char_boundary(p.offset) && t.is_char_boundary(p.offset + p.len),
+                        "{e}"
+                    );
+                }
+                let _ = (e.to_string(), e.label(), e.help());
+            }
+        };
+        for (i, _) in text.char_indices() {
+            check(&text[..i]);
+        }
+        let junk = [
+            ":", "-", "[", "{", "\"", "'", "#", " ", "\t", "&a", "*a", "!t", "\n", "?",
+        ];
+        for (i, _) in text.char_indices() {
+            for j in junk {
+                check(&format!("{}{j}{}", &text[..i], &text[i..]));
+            }
+        }
+    }
+
+    #[test]
+    fn shipped_schema_compiles() {
+        let _ = compiled_schema();
+        assert!(super::super::suite_schema_text().contains("2020-12"));
+    }
+}

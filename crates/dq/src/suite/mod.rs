@@ -1,0 +1,570 @@
+//! Suites: the YAML model (a name and, per table, a list of expectations). Loading with
+//! JSON Schema validation and located errors is in `load`, binding checks against the
+//! data's schemas (tables, columns and types the suite names must exist and fit) in
+//! `bind`.
+
+mod bind;
+mod load;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow2::datatypes::Schema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Position, Site, SuiteError};
+use crate::position::{doc_path, locate, Seg};
+
+/// The suite schema shipped with the project, generated from the catalog.
+const SUITE_SCHEMA: &str = include_str!("../../../../expectations/schema/suite.schema.json");
+
+/// Path of the shipped suite schema, relative to the workspace root.
+pub const SUITE_SCHEMA_PATH: &str = "expectations/schema/suite.schema.json";
+
+/// The text of the suite JSON Schema (draft 2020-12) that suites are validated against.
+pub fn suite_schema_text() -> &'static str {
+    SUITE_SCHEMA
+}
+
+/// What a failed expectation means for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// A failure fails the suite (and stops `ccc run`).
+    #[default]
+    Error,
+    /// A failure is reported; the suite still succeeds.
+    Warn,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warn => "warn",
+        })
+    }
+}
+
+/// The fraction of values that must pass, kept as the exact decimal written in the
+/// suite (`0.95` is 95/100) so that the comparison needs no floating point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mostly {
+    text: String,
+    numerator: u128,
+    denominator: u128,
+}
+
+impl Mostly {
+    /// Parses a decimal between 0 and 1 such as `0.95`, `1`, `.5` or `5e-1`.
+    pub fn parse(text: &str) -> Option<Mostly> {
+        let (numerator, denominator) = parse_decimal(text.trim())?;
+        if numerator > denominator {
+            return None;
+        }
+        Some(Mostly {
+            text: text.trim().to_string(),
+            numerator,
+            denominator,
+        })
+    }
+
+    /// The decimal as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// True when `passed / total >= mostly`, compared exactly:
+    /// `passed × denominator >= numerator × total`. An empty total passes.
+    pub fn passes(&self, passed: u64, total: u64) -> bool {
+        u128::from(passed) * self.denominator >= self.numerator * u128::from(total)
+    }
+}
+
+impl fmt::Display for Mostly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Parses an unsigned decimal (with optional exponent) into a reduced-enough fraction.
+fn parse_decimal(text: &str) -> Option<(u128, u128)> {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
+        None => (text, 0),
+    };
+    let mantissa = mantissa.strip_prefix('+').unwrap_or(mantissa);
+    let (int_part, frac_part) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (mantissa, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    if !int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let digits = digits.trim_start_matches('0');
+    let scale = i64::try_from(frac_part.len()).ok()? - i64::from(exponent);
+    if digits.len() > 30 || !(-30..=30).contains(&scale) {
+        return None;
+    }
+    let mut numerator: u128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    let mut denominator: u128 = 1;
+    if scale >= 0 {
+        denominator = 10u128.checked_pow(u32::try_from(scale).ok()?)?;
+    } else {
+        numerator = numerator.checked_mul(10u128.checked_pow(u32::try_from(-scale).ok()?)?)?;
+    }
+    Some((numerator, denominator))
+}
+
+/// The value types of `expect_column_values_to_be_of_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueType {
+    /// Text.
+    String,
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Numeric,
+    /// A point in time (RFC 3339 for text values).
+    Timestamp,
+    /// `true` or `false`.
+    Boolean,
+}
+
+impl ValueType {
+    fn parse(name: &str) -> Option<ValueType> {
+        Some(match name {
+            "string" => ValueType::String,
+            "integer" => ValueType::Integer,
+            "numeric" => ValueType::Numeric,
+            "timestamp" => ValueType::Timestamp,
+            "boolean" => ValueType::Boolean,
+            _ => return None,
+        })
+    }
+
+    /// The name used in suites.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Integer => "integer",
+            ValueType::Numeric => "numeric",
+            ValueType::Timestamp => "timestamp",
+            ValueType::Boolean => "boolean",
+        }
+    }
+}
+
+/// One value of a `value_set`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SetValue {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A number with a fraction (or beyond the 64-bit integer range).
+    Float(f64),
+    /// A string.
+    Str(String),
+}
+
+/// A bound of `expect_column_values_to_be_between`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bound {
+    /// An integer.
+    Int(i64),
+    /// A number with a fraction.
+    Float(f64),
+    /// An RFC 3339 timestamp, as nanoseconds since the epoch (UTC) and as written.
+    Timestamp {
+        /// Nanoseconds since 1970-01-01T00:00:00Z.
+        nanos: i128,
+        /// The text as written in the suite.
+        text: String,
+    },
+}
+
+/// Which rows a column-pair check skips, as in Great Expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoreRowIf {
+    /// Skip rows where both values are null; a single null fails the row.
+    BothValuesAreMissing,
+    /// Skip rows where either value is null (our default: nulls are the business of
+    /// `expect_column_values_to_not_be_null`).
+    EitherValueIsMissing,
+    /// Skip nothing: any null fails the row.
+    Neither,
+}
+
+/// An expectation type with its parameters.
+#[derive(Debug, Clone)]
+pub enum ExpectationKind {
+    /// `expect_column_values_to_not_be_null`.
+    NotNull {
+        /// The column.
+        column: String,
+    },
+    /// `expect_column_value_lengths_to_be_between` (lengths in characters).
+    ValueLengthsBetween {
+        /// The column.
+        column: String,
+        /// Smallest length allowed.
+        min_value: Option<u64>,
+        /// Largest length allowed.
+        max_value: Option<u64>,
+    },
+    /// `expect_column_values_to_be_of_type`.
+    OfType {
+        /// The column.
+        column: String,
+        /// The type expected.
+        type_: ValueType,
+    },
+    /// `expect_column_values_to_be_in_set`.
+    InSet {
+        /// The column.
+        column: String,
+        /// The values allowed.
+        value_set: Vec<SetValue>,
+    },
+    /// `expect_column_values_to_be_between`.
+    Between {
+        /// The column.
+        column: String,
+        /// Lower bound.
+        min_value: Option<Bound>,
+        /// Upper bound.
+        max_value: Option<Bound>,
+        /// Exclude the lower bound.
+        strict_min: bool,
+        /// Exclude the upper bound.
+        strict_max: bool,
+    },
+    /// `expect_column_values_to_be_unique`.
+    Unique {
+        /// The column.
+        column: String,
+    },
+    /// `expect_compound_columns_to_be_unique`.
+    CompoundUnique {
+        /// The columns.
+        column_list: Vec<String>,
+    },
+    /// `expect_column_values_to_match_regex`.
+    MatchRegex {
+        /// The column.
+        column: String,
+        /// The compiled expression.
+        regex: regex::Regex,
+    },
+    /// `expect_table_row_count_to_be_between`.
+    RowCountBetween {
+        /// Fewest rows.
+        min_value: Option<u64>,
+        /// Most rows.
+        max_value: Option<u64>,
+    },
+    /// `expect_table_columns_to_match_set`.
+    ColumnsMatchSet {
+        /// The columns expected.
+        column_set: Vec<String>,
+        /// Exactly these (true) or at least these (false).
+        exact_match: bool,
+    },
+    /// `expect_column_values_to_be_in_other_table`.
+    InOtherTable {
+        /// The column checked.
+        column: String,
+        /// The table holding the allowed values.
+        other_table: String,
+        /// Its column.
+        other_column: String,
+    },
+    /// `expect_column_pair_values_a_to_be_greater_than_b`.
+    AGreaterThanB {
+        /// The greater column.
+        column_a: String,
+        /// The smaller column.
+        column_b: String,
+        /// Allow equality.
+        or_equal: bool,
+        /// Rows skipped.
+        ignore_row_if: IgnoreRowIf,
+    },
+    /// `expect_column_pair_values_to_be_functionally_dependent`: each A has one B.
+    FunctionallyDependent {
+        /// The determining column.
+        column_a: String,
+        /// The determined column.
+        column_b: String,
+    },
+    /// `expect_metric_values_to_reconcile`: sum(left) = sum(right) over run metrics.
+    Reconcile {
+        /// Metrics of the left side.
+        left: Vec<String>,
+        /// Metrics of the right side.
+        right: Vec<String>,
+    },
+}
+
+impl ExpectationKind {
+    /// The Great Expectations style name of the type.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ExpectationKind::NotNull { .. } => "expect_column_values_to_not_be_null",
+            ExpectationKind::ValueLengthsBetween { .. } => {
+                "expect_column_value_lengths_to_be_between"
+            }
+            ExpectationKind::OfType { .. } => "expect_column_values_to_be_of_type",
+            ExpectationKind::InSet { .. } => "expect_column_values_to_be_in_set",
+            ExpectationKind::Between { .. } => "expect_column_values_to_be_between",
+            ExpectationKind::Unique { .. } => "expect_column_values_to_be_unique",
+            ExpectationKind::CompoundUnique { .. } => "expect_compound_columns_to_be_unique",
+            ExpectationKind::MatchRegex { .. } => "expect_column_values_to_match_regex",
+            ExpectationKind::RowCountBetween { .. } => "expect_table_row_count_to_be_between",
+            ExpectationKind::ColumnsMatchSet { .. } => "expect_table_columns_to_match_set",
+            ExpectationKind::InOtherTable { .. } => "expect_column_values_to_be_in_other_table",
+            ExpectationKind::AGreaterThanB { .. } => {
+                "expect_column_pair_values_a_to_be_greater_than_b"
+            }
+            ExpectationKind::FunctionallyDependent { .. } => {
+                "expect_column_pair_values_to_be_functionally_dependent"
+            }
+            ExpectationKind::Reconcile { .. } => "expect_metric_values_to_reconcile",
+        }
+    }
+
+    /// The columns of the expectation's own table that it reads, in parameter order.
+    pub fn columns(&self) -> Vec<&str> {
+        match self {
+            ExpectationKind::NotNull { column }
+            | ExpectationKind::ValueLengthsBetween { column, .. }
+            | ExpectationKind::OfType { column, .. }
+            | ExpectationKind::InSet { column, .. }
+            | ExpectationKind::Between { column, .. }
+            | ExpectationKind::Unique { column }
+            | ExpectationKind::MatchRegex { column, .. }
+            | ExpectationKind::InOtherTable { column, .. } => vec![column],
+            ExpectationKind::CompoundUnique { column_list } => {
+                column_list.iter().map(String::as_str).collect()
+            }
+            ExpectationKind::AGreaterThanB {
+                column_a, column_b, ..
+            }
+            | ExpectationKind::FunctionallyDependent { column_a, column_b } => {
+                vec![column_a, column_b]
+            }
+            ExpectationKind::RowCountBetween { .. }
+            | ExpectationKind::ColumnsMatchSet { .. }
+            | ExpectationKind::Reconcile { .. } => Vec::new(),
+        }
+    }
+
+    /// Column references with the parameter path naming each, for located errors.
+    fn column_refs(&self) -> Vec<(Vec<Seg>, &str)> {
+        match self {
+            ExpectationKind::CompoundUnique { column_list } => column_list
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (doc_path!["column_list", i].to_vec(), c.as_str()))
+                .collect(),
+            ExpectationKind::AGreaterThanB {
+                column_a, column_b, ..
+            }
+            | ExpectationKind::FunctionallyDependent { column_a, column_b } => vec![
+                (doc_path!["column_A"].to_vec(), column_a.as_str()),
+                (doc_path!["column_B"].to_vec(), column_b.as_str()),
+            ],
+            _ => self
+                .columns()
+                .into_iter()
+                .map(|c| (doc_path!["column"].to_vec(), c))
+                .collect(),
+        }
+    }
+}
+
+/// One expectation of a suite.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// Unique within the suite.
+    pub id: String,
+    /// The table it checks.
+    pub table: String,
+    /// Its type and parameters.
+    pub kind: ExpectationKind,
+    /// The rule in words (free text from the suite).
+    pub rule: Option<String>,
+    /// What a failure means.
+    pub severity: Severity,
+    /// The fraction of values that must pass; all when absent.
+    pub mostly: Option<Mostly>,
+    /// Free-form notes from the suite.
+    pub meta: Option<Value>,
+    /// Position in the table's list, to locate errors.
+    index: usize,
+}
+
+impl Expectation {
+    /// The expectation type's name.
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    /// The path of this expectation (plus `rest`) in the suite document.
+    fn path(&self, rest: &[Seg]) -> Vec<Seg> {
+        let mut p = doc_path!["tables", self.table.as_str(), "expectations", self.index].to_vec();
+        p.extend_from_slice(rest);
+        p
+    }
+}
+
+/// The expectations of one table.
+#[derive(Debug, Clone)]
+pub struct TableExpectations {
+    /// The table name.
+    pub table: String,
+    /// Its expectations in suite order.
+    pub expectations: Vec<Expectation>,
+}
+
+/// A loaded, schema-valid suite.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The suite's name (`suite:`).
+    pub name: String,
+    /// Its description, if any.
+    pub description: Option<String>,
+    /// Expectations per table, in file order.
+    pub tables: Vec<TableExpectations>,
+    file: String,
+    text: Arc<str>,
+}
+
+impl Suite {
+    /// Reads and validates a suite file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Suite, SuiteError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Suite::from_yaml(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates a suite from its YAML text; `file_name` is used in errors.
+    pub fn from_yaml(text: &str, file_name: &str) -> Result<Suite, SuiteError> {
+        load::parse(text, file_name)
+    }
+
+    /// The file name the suite was loaded from.
+    pub fn file_name(&self) -> &str {
+        &self.file
+    }
+
+    /// The suite's YAML text.
+    pub fn source_text(&self) -> &str {
+        &self.text
+    }
+
+    /// Every expectation, table by table, in file order.
+    pub fn expectations(&self) -> impl Iterator<Item = &Expectation> {
+        self.tables.iter().flat_map(|t| t.expectations.iter())
+    }
+
+    /// The metric names that reconciliations read.
+    pub fn metric_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .expectations()
+            .filter_map(|e| match &e.kind {
+                ExpectationKind::Reconcile { left, right } => Some(left.iter().chain(right)),
+                _ => None,
+            })
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            file: &self.file,
+            text: &self.text,
+        }
+    }
+
+    /// Checks the suite against the data's schemas: every table, column and other
+    /// table it names exists, and each column's type suits its expectation. Errors are
+    /// located in the suite file.
+    pub fn check_columns(&self, schemas: &BTreeMap<String, Schema>) -> Result<(), SuiteError> {
+        bind::check_columns(self, schemas)
+    }
+
+    /// Checks that every metric a reconciliation names was given.
+    pub(crate) fn check_metrics(&self, metrics: &BTreeMap<String, i64>) -> Result<(), SuiteError> {
+        bind::check_metrics(self, metrics)
+    }
+}
+
+/// A suite file (name and text), for building located errors.
+struct Ctx<'a> {
+    file: &'a str,
+    text: &'a Arc<str>,
+}
+
+impl Ctx<'_> {
+    fn site_at(&self, position: Option<Position>) -> Box<Site> {
+        Box::new(Site {
+            file: self.file.to_string(),
+            text: Arc::clone(self.text),
+            position,
+        })
+    }
+
+    fn site(&self, path: &[Seg], at_key: bool) -> Box<Site> {
+        self.site_at(locate(self.text, path, at_key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mostly_is_an_exact_fraction() {
+        let m = Mostly::parse("0.95").expect("valid");
+        assert!(m.passes(95, 100));
+        assert!(!m.passes(94, 100));
+        assert!(m.passes(19, 20));
+        assert!(m.passes(0, 0), "nothing to check passes");
+        let third = Mostly::parse("0.333").expect("valid");
+        assert!(third.passes(333, 1000) && !third.passes(332, 1000));
+        assert!(Mostly::parse("1").expect("valid").passes(10, 10));
+        assert!(!Mostly::parse("1.0").expect("valid").passes(9, 10));
+        assert!(Mostly::parse("0").expect("valid").passes(0, 10));
+        assert!(Mostly::parse("5e-1").expect("valid").passes(1, 2));
+        assert!(Mostly::parse(".5").expect("valid").passes(1, 2));
+        for bad in ["1.5", "-0.1", "abc", "", ".", "0.9.1", "1e400"] {
+            assert!(Mostly::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

@@ -9,6 +9,8 @@ ORDERS  ?= 500
 SEED    ?= 42
 
 .DEFAULT_GOAL := help
+REPORT_DIR ?= target/dq-report
+
 .PHONY: help build run validate test test-rust test-interop lint bench clean_data prepare generate_data sample
 
 help: ## List the targets
@@ -20,6 +22,13 @@ build: ## Build the release binary (target/release/ccc)
 
 run: build ## Build and run the whole job on $(SOURCE) into $(OUT)
 	$(CCC) run --source $(SOURCE) --out $(OUT)
+
+validate: build ## Source suite on $(SOURCE), output suite on $(OUT) (after make run); reports in $(REPORT_DIR)
+	@test -d $(OUT) || $(CCC) run --quiet --source $(SOURCE) --out $(OUT)
+	$(CCC) validate --suite source --source $(SOURCE) \
+		--report markdown --report-file $(REPORT_DIR)/source.md --report junit --report-file $(REPORT_DIR)/source.xml
+	$(CCC) validate --suite output --data $(OUT) \
+		--report markdown --report-file $(REPORT_DIR)/output.md --report junit --report-file $(REPORT_DIR)/output.xml
 
 test: lint test-rust test-interop ## Run the whole test suite (what CI runs)
 

@@ -27,6 +27,42 @@ pub enum Command {
     Run(RunArgs),
     /// Generate realistic source files, deterministic by --seed.
     Generate(GenerateArgs),
+    /// Run one data-quality suite alone: on the sources, or on a published output folder.
+    Validate(ValidateArgs),
+}
+
+/// Arguments of `ccc validate`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  ccc validate --suite source --source data/source\n  \
+ccc validate --suite output --data data/processed --report junit --report-file dq.xml\n  \
+ccc validate --suite output --data /lake/spark_out/customer_courier_conversations\n  \
+ccc validate --suite my_checks.yaml --source data/source\n\n\
+Exit codes: 0 every error-severity expectation passed (warnings allowed), 1 one failed,\n\
+2 bad usage or a bad suite, 3 the data could not be read."
+)]
+pub struct ValidateArgs {
+    /// `source`, `output`, or the path of a suite file.
+    #[arg(long, value_name = "source|output|FILE")]
+    pub suite: String,
+    /// Source folder, for the source suite (and suite files about source tables).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+    /// A published output folder (ccc's OUT, or a table folder such as a Spark job writes), for the output suite.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Folder with source.yaml and output.yaml.
+    #[arg(long, default_value = "expectations", value_name = "DIR")]
+    pub expectations: PathBuf,
+    /// Also write a report: json, junit or markdown (repeatable; pairs with --report-file in order).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report: Vec<crate::quality::reports::ReportFormat>,
+    /// Where to write each --report.
+    #[arg(long, value_name = "FILE")]
+    pub report_file: Vec<PathBuf>,
+    /// Print only the verdict line, not the table.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// How data-quality suites act on a run.
@@ -72,9 +108,26 @@ pub struct RunArgs {
     /// No progress display and no summary table (the run report is still written).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write a report of both suites: json, junit or markdown (repeatable; pairs with --report-file).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report: Vec<crate::quality::reports::ReportFormat>,
+    /// Where to write each --report.
+    #[arg(long, value_name = "FILE")]
+    pub report_file: Vec<PathBuf>,
     /// Target bytes of text parsed by one task (tuning and tests; results never depend on it).
     #[arg(long, hide = true, default_value_t = 4 << 20)]
     pub chunk_bytes: usize,
+}
+
+impl ChecksMode {
+    /// As written on the command line and in the run report.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChecksMode::Enforce => "enforce",
+            ChecksMode::Warn => "warn",
+            ChecksMode::Off => "off",
+        }
+    }
 }
 
 /// A format of the output table.

@@ -39,6 +39,27 @@ pub enum CliError {
     #[error("{0}")]
     #[diagnostic(code(ccc::usage))]
     Usage(String),
+    /// A suite that cannot be loaded or does not fit the data (located in the YAML).
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Suite(Box<crate::quality::suites::SuiteDiagnostic>),
+    /// A report file could not be written.
+    #[error("cannot write {path}")]
+    #[diagnostic(code(ccc::output))]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Something that should not happen: data ccc built does not fit the checks.
+    #[error("{0}")]
+    #[diagnostic(
+        code(ccc::internal),
+        help("this is a bug in ccc; please report it with the command line")
+    )]
+    Internal(String),
 }
 
 impl CliError {
@@ -50,7 +71,8 @@ impl CliError {
                 ExitStatus::Usage
             }
             CliError::Publish(_) => ExitStatus::Io,
-            CliError::Usage(_) => ExitStatus::Usage,
+            CliError::Usage(_) | CliError::Suite(_) => ExitStatus::Usage,
+            CliError::Write { .. } | CliError::Internal(_) => ExitStatus::Io,
         }
     }
 }

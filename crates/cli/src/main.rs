@@ -5,6 +5,7 @@ mod args;
 mod commands;
 mod exit;
 mod progress;
+mod quality;
 mod report;
 
 use clap::Parser;

@@ -87,6 +87,24 @@ pub struct Timings {
     pub total_ms: u64,
 }
 
+/// What the suites said.
+#[derive(Debug, Serialize)]
+pub struct ChecksReport {
+    /// enforce, warn or off.
+    pub mode: &'static str,
+    /// The source suite's result (not run with `--checks off`).
+    pub source: Option<ccc_dq::SuiteResult>,
+    /// The output suite's result (not run with `--checks off`, or when the source suite stopped the run).
+    pub output: Option<ccc_dq::SuiteResult>,
+}
+
+impl ChecksReport {
+    /// The results that exist, source first.
+    pub fn results(&self) -> Vec<&ccc_dq::SuiteResult> {
+        self.source.iter().chain(self.output.iter()).collect()
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Serialize)]
 pub struct RunReport {
@@ -98,8 +116,8 @@ pub struct RunReport {
     pub out: String,
     /// Worker threads.
     pub threads: usize,
-    /// enforce, warn or off.
-    pub checks: &'static str,
+    /// The data-quality suites' results.
+    pub checks: ChecksReport,
     /// Files read.
     pub files: Vec<FileEntry>,
     /// Messages.

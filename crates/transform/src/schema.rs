@@ -3,7 +3,7 @@
 //! job mirror it.
 
 use arrow2::datatypes::{DataType, Field, Schema};
-use ccc_ingest::schema::timestamp_type;
+use ccc_ingest::schema::{timestamp_type, FieldType, TableLayout};
 
 /// The output table's name (also the folder name under `parquet/` and `csv/`).
 pub const TABLE_NAME: &str = "customer_courier_conversations";
@@ -48,6 +48,29 @@ pub const COLUMNS: [&str; 11] = [
     LAST_MESSAGE_ORDER_STAGE,
 ];
 
+/// Columns and logical types, for reading a published table back (ours or Spark's).
+pub const OUTPUT_COLUMNS: &[(&str, FieldType)] = &[
+    (ORDER_ID, FieldType::Int64),
+    (CITY_CODE, FieldType::Utf8),
+    (FIRST_COURIER_MESSAGE, FieldType::Timestamp),
+    (FIRST_CUSTOMER_MESSAGE, FieldType::Timestamp),
+    (NUM_MESSAGES_COURIER, FieldType::Int64),
+    (NUM_MESSAGES_CUSTOMER, FieldType::Int64),
+    (FIRST_MESSAGE_BY, FieldType::Utf8),
+    (CONVERSATION_STARTED_AT, FieldType::Timestamp),
+    (FIRST_RESPONSETIME_DELAY_SECONDS, FieldType::Int64),
+    (LAST_MESSAGE_TIME, FieldType::Timestamp),
+    (LAST_MESSAGE_ORDER_STAGE, FieldType::Utf8),
+];
+
+/// The output table as a layout the ingest readers fill.
+pub fn output_layout() -> TableLayout {
+    TableLayout {
+        name: TABLE_NAME,
+        columns: OUTPUT_COLUMNS,
+    }
+}
+
 /// The Arrow schema of the output table (without the partition column).
 pub fn output_schema() -> Schema {
     let ts = timestamp_type;
@@ -68,6 +91,18 @@ pub fn output_schema() -> Schema {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn layout_matches_schema() {
+        let layout = super::output_layout();
+        let schema = super::output_schema();
+        for ((name, ty), field) in layout.columns.iter().zip(&schema.fields) {
+            assert_eq!(
+                (*name, &ty.data_type()),
+                (field.name.as_str(), &field.data_type)
+            );
+        }
+    }
+
     #[test]
     fn schema_lists_columns_in_order() {
         let names: Vec<_> = super::output_schema()

@@ -2,6 +2,7 @@
 
 mod generate;
 mod run;
+mod validate;
 
 use crate::args::{Cli, Command};
 use crate::exit::{CliError, ExitStatus};
@@ -20,5 +21,6 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Validate(args) => validate::run(args),
     }
 }

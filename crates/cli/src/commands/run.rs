@@ -8,10 +8,19 @@ use std::time::Instant;
 use ccc_transform::publish::{Formats, Staging};
 use ccc_transform::{build_conversations, to_partitions, QuarantinedRow};
 
+use ccc_dq::{Dataset, Suite, SuiteResult};
+
 use crate::args::{ChecksMode, OutputFormat, RunArgs};
 use crate::exit::{CliError, ExitStatus};
 use crate::progress::Progress;
-use crate::report::{FileEntry, MessageCounts, OrderCounts, PartitionEntry, RunReport, Timings};
+use crate::quality::datasets::{messages_in_table, output_dataset, source_datasets};
+use crate::quality::reports::{
+    human_table, pair_reports, verdict_line, write_reports, ReportFormat,
+};
+use crate::quality::suites::{load_suite, SuiteDiagnostic};
+use crate::report::{
+    ChecksReport, FileEntry, MessageCounts, OrderCounts, PartitionEntry, RunReport, Timings,
+};
 
 /// Settings resolved from the arguments before any work starts.
 struct RunConfig {
@@ -19,6 +28,9 @@ struct RunConfig {
     out: PathBuf,
     formats: Formats,
     checks: ChecksMode,
+    /// The source and output suites, loaded and checked before any data is read.
+    suites: Option<(Suite, Suite)>,
+    reports: Vec<(ReportFormat, PathBuf)>,
     quiet: bool,
     read: ccc_ingest::ReadOptions,
 }
@@ -37,11 +49,22 @@ impl RunConfig {
         let read = ccc_ingest::ReadOptions {
             chunk_bytes: args.chunk_bytes.max(1),
         };
+        let reports = pair_reports(&args.report, &args.report_file)?;
+        // Suites are loaded and checked before any data is read: a typo fails in milliseconds.
+        let suites = match args.checks {
+            ChecksMode::Off => None,
+            _ => Some((
+                load_suite(&args.expectations.join("source.yaml"))?,
+                load_suite(&args.expectations.join("output.yaml"))?,
+            )),
+        };
         Ok(Self {
             source: args.source,
             out: args.out,
             formats,
             checks: args.checks,
+            suites,
+            reports,
             quiet: args.quiet,
             read,
         })
@@ -75,10 +98,71 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
     timings.read_ms = clock.elapsed().as_millis() as u64;
 
     let clock = Instant::now();
+    let mut checks = ChecksReport {
+        mode: config.checks.name(),
+        source: None,
+        output: None,
+    };
+    if let Some((suite, _)) = &config.suites {
+        progress.stage("checking sources");
+        let datasets = source_datasets(&sources)?;
+        let result = run_suite(suite, &datasets, &BTreeMap::new())?;
+        let stop = config.checks == ChecksMode::Enforce && !result.success;
+        checks.source = Some(result);
+        if stop {
+            progress.finish();
+            return stop_on_failed_checks(&config, &checks, "source");
+        }
+    }
+    timings.source_checks_ms = clock.elapsed().as_millis() as u64;
+
+    let clock = Instant::now();
     progress.stage("building conversations");
-    let output = build_conversations(&sources);
+    let mut output = build_conversations(&sources);
     let partitions = to_partitions(&output.table);
     timings.transform_ms = clock.elapsed().as_millis() as u64;
+
+    let clock = Instant::now();
+    if let Some((_, suite)) = &config.suites {
+        progress.stage("checking output");
+        let dataset = output_dataset(&partitions)?;
+        let c = &output.counts;
+        let metrics: BTreeMap<String, i64> = [
+            ("messages_read", c.messages_read),
+            ("messages_aggregated", c.messages_aggregated),
+            ("messages_quarantined", c.messages_quarantined),
+            ("messages_orphaned", c.messages_orphaned),
+            ("orders_read", c.orders_read),
+            ("conversations", c.conversations),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v as i64))
+        .chain(std::iter::once((
+            "messages_in_table".to_string(),
+            messages_in_table(&dataset),
+        )))
+        .collect();
+        let result = run_suite(suite, &[dataset], &metrics)?;
+        let stop = config.checks == ChecksMode::Enforce && !result.success;
+        checks.output = Some(result);
+        if stop {
+            progress.finish();
+            return stop_on_failed_checks(&config, &checks, "output");
+        }
+    }
+    if let Some(source) = &checks.source {
+        annotate_quarantine(
+            &mut output.quarantine.messages,
+            source,
+            ccc_ingest::Table::ChatMessages.name(),
+        );
+        annotate_quarantine(
+            &mut output.quarantine.orders,
+            source,
+            ccc_ingest::Table::Orders.name(),
+        );
+    }
+    timings.output_checks_ms = clock.elapsed().as_millis() as u64;
 
     let clock = Instant::now();
     progress.stage("publishing");
@@ -92,11 +176,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
         source: config.source.display().to_string(),
         out: config.out.display().to_string(),
         threads: rayon::current_num_threads(),
-        checks: match config.checks {
-            ChecksMode::Enforce => "enforce",
-            ChecksMode::Warn => "warn",
-            ChecksMode::Off => "off",
-        },
+        checks,
         files: sources
             .files
             .iter()
@@ -147,9 +227,83 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
     staging.write_report(&json)?;
     let out = staging.commit()?;
     progress.finish();
+    write_reports(&config.reports, &report.checks.results())?;
     if !config.quiet {
+        print_checks(&report.checks);
         println!("{}", report.to_table());
         println!("published {}", out.display());
     }
     Ok(ExitStatus::Success)
+}
+
+/// Runs one suite; a suite that does not fit the data is a suite error (exit 2).
+fn run_suite(
+    suite: &Suite,
+    datasets: &[Dataset],
+    metrics: &BTreeMap<String, i64>,
+) -> Result<SuiteResult, CliError> {
+    let refs: Vec<&Dataset> = datasets.iter().collect();
+    ccc_dq::validate(suite, &refs, metrics, &ccc_dq::Options::default())
+        .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
+}
+
+fn print_checks(checks: &ChecksReport) {
+    for result in checks.results() {
+        println!("{}", human_table(result));
+    }
+}
+
+/// `--checks enforce` and a failed error-severity expectation: nothing is published, the
+/// previous output stays; the report says which suite stopped the run, and why.
+fn stop_on_failed_checks(
+    config: &RunConfig,
+    checks: &ChecksReport,
+    which: &str,
+) -> Result<ExitStatus, CliError> {
+    write_reports(&config.reports, &checks.results())?;
+    if config.quiet {
+        for result in checks.results() {
+            eprintln!("{}", verdict_line(result));
+        }
+    } else {
+        print_checks(checks);
+    }
+    eprintln!(
+        "error: the {which} suite failed with --checks enforce: nothing was published, {} is unchanged",
+        config.out.display()
+    );
+    Ok(ExitStatus::ChecksFailed)
+}
+
+/// Adds to each quarantined row's reason the ids of the failed source expectations on
+/// the fields that made it unusable (`orderId is null` → the not-null check of orderId).
+fn annotate_quarantine(rows: &mut [QuarantinedRow], result: &SuiteResult, table: &str) {
+    for row in rows.iter_mut() {
+        let mut ids: Vec<&str> = Vec::new();
+        for part in row.reason.split("; ") {
+            let Some((column, what)) = part.split_once(' ') else {
+                continue;
+            };
+            let kind = if what == "is null" {
+                "expect_column_values_to_not_be_null"
+            } else if what.starts_with("is not a valid") || what.starts_with("is out of") {
+                "expect_column_values_to_be_of_type"
+            } else if what.starts_with("names no sender role") {
+                "expect_column_values_to_be_in_set"
+            } else {
+                continue;
+            };
+            ids.extend(
+                result
+                    .results
+                    .iter()
+                    .filter(|r| !r.success && r.table == table && r.expectation == kind)
+                    .filter(|r| r.column.as_deref() == Some(column))
+                    .map(|r| r.id.as_str()),
+            );
+        }
+        if !ids.is_empty() {
+            row.reason = format!("{} [expectations: {}]", row.reason, ids.join(", "));
+        }
+    }
 }

@@ -1,0 +1,190 @@
+//! Adapters from ccc's tables to `ccc_dq::Dataset`s: the sources as read (with each
+//! row's file, record and line, and the values that did not fit), the output table in
+//! memory, and a published output folder read back from disk (ours or a Spark job's).
+
+use std::path::{Path, PathBuf};
+
+use ccc_dq::{ChunkOrigin, Dataset, TypeProblem};
+use ccc_ingest::{Batch, FieldProblem, Format, Sources, TableData};
+use ccc_transform::schema::{output_layout, output_schema, ORDER_ID, TABLE_NAME};
+use ccc_transform::Partition;
+
+use crate::exit::CliError;
+
+fn dataset_error(e: ccc_dq::DatasetError) -> CliError {
+    CliError::Internal(format!("cannot prepare data for the checks: {e}"))
+}
+
+/// Adds `batches` and their value problems to `dataset`; `file_name(i)` names file `i`.
+fn fill(
+    dataset: &mut Dataset,
+    batches: &[Batch],
+    problems: &[FieldProblem],
+    file_name: &dyn Fn(u32) -> String,
+) -> Result<(), CliError> {
+    for batch in batches {
+        let origin = ChunkOrigin::source(
+            file_name(batch.file),
+            batch.first_record,
+            batch.lines.clone(),
+        );
+        dataset
+            .push_chunk(batch.chunk.clone(), origin)
+            .map_err(dataset_error)?;
+    }
+    // Chunk of each problem: batches are in file then record order.
+    for p in problems.iter().filter(|p| !p.column.is_empty()) {
+        let chunk = batches.iter().position(|b| {
+            b.file == p.file
+                && p.record >= b.first_record
+                && p.record < b.first_record + b.len() as u64
+        });
+        if let Some(chunk) = chunk {
+            let row = (p.record - batches[chunk].first_record) as usize;
+            let problem = TypeProblem {
+                column: p.column.to_string(),
+                chunk,
+                row,
+                raw: p.raw.clone(),
+            };
+            dataset.add_type_problem(problem).map_err(dataset_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// The two source tables as datasets named after the tables.
+pub fn source_datasets(sources: &Sources) -> Result<Vec<Dataset>, CliError> {
+    let name = |i: u32| sources.files[i as usize].name.clone();
+    let table = |data: &TableData| -> Result<Dataset, CliError> {
+        let mut dataset = Dataset::new(data.table.name(), data.table.schema());
+        fill(&mut dataset, &data.batches, &data.problems, &name)?;
+        Ok(dataset)
+    };
+    Ok(vec![table(&sources.messages)?, table(&sources.orders)?])
+}
+
+/// The output table built by this run, rows located by `order_id`.
+pub fn output_dataset(partitions: &[Partition]) -> Result<Dataset, CliError> {
+    let mut dataset = Dataset::new(TABLE_NAME, output_schema());
+    for p in partitions {
+        dataset
+            .push_chunk(p.chunk.clone(), ChunkOrigin::Unknown)
+            .map_err(dataset_error)?;
+    }
+    dataset.set_key_column(ORDER_ID).map_err(dataset_error)?;
+    Ok(dataset)
+}
+
+/// Where the table's files are under `dir`: `dir/parquet/<table>`, else `dir/csv/<table>`,
+/// else `dir` itself (a table folder such as a Spark job writes).
+fn table_folder(dir: &Path) -> PathBuf {
+    for kind in ["parquet", "csv"] {
+        let candidate = dir.join(kind).join(TABLE_NAME);
+        if candidate.is_dir() {
+            return candidate;
+        }
+    }
+    dir.to_path_buf()
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // Spark and Hadoop write _SUCCESS, .crc and other side files: skip them.
+        if name.starts_with('_') || name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A published output table read back: Hive-partitioned Parquet (preferred) or CSV, as
+/// ccc or the Spark job writes it; rows located by file and record.
+pub fn published_dataset(dir: &Path) -> Result<Dataset, CliError> {
+    if !dir.is_dir() {
+        return Err(CliError::Ingest(ccc_ingest::IngestError::MissingFolder {
+            path: dir.to_path_buf(),
+        }));
+    }
+    let folder = table_folder(dir);
+    let mut files = Vec::new();
+    collect_files(&folder, &mut files).map_err(|source| {
+        CliError::Ingest(ccc_ingest::IngestError::Io {
+            path: folder.clone(),
+            source,
+        })
+    })?;
+    files.sort();
+    let parquet: Vec<_> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .cloned()
+        .collect();
+    let (format, files) = if parquet.is_empty() {
+        let csv = files
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+            .collect();
+        (Format::Csv, csv)
+    } else {
+        (Format::Parquet, parquet)
+    };
+    if files.is_empty() {
+        return Err(CliError::Usage(format!(
+            "no Parquet or CSV files of {TABLE_NAME} under {} (give the output folder or the table folder)",
+            folder.display()
+        )));
+    }
+    let options = ccc_ingest::ReadOptions::default();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.strip_prefix(&folder).unwrap_or(p).display().to_string())
+        .collect();
+    let mut batches = Vec::new();
+    let mut problems = Vec::new();
+    for (i, path) in files.iter().enumerate() {
+        let (b, p) =
+            ccc_ingest::read_layout_file(i as u32, path, format, output_layout(), &options)?;
+        batches.extend(b);
+        problems.extend(p);
+    }
+    let mut dataset = Dataset::new(TABLE_NAME, output_layout().schema());
+    fill(&mut dataset, &batches, &problems, &|i| {
+        names[i as usize].clone()
+    })?;
+    Ok(dataset)
+}
+
+/// Σ (num_messages_courier + num_messages_customer) over the output table: the messages
+/// the table accounts for, reconciled against the run's `messages_aggregated`.
+pub fn messages_in_table(dataset: &Dataset) -> i64 {
+    use arrow2::array::PrimitiveArray;
+    use ccc_transform::schema::{NUM_MESSAGES_COURIER, NUM_MESSAGES_CUSTOMER};
+    let columns = [NUM_MESSAGES_COURIER, NUM_MESSAGES_CUSTOMER].map(|c| dataset.column_index(c));
+    dataset
+        .chunks()
+        .iter()
+        .map(|chunk| {
+            columns
+                .iter()
+                .flatten()
+                .filter_map(|&i| {
+                    chunk.arrays()[i]
+                        .as_any()
+                        .downcast_ref::<PrimitiveArray<i64>>()
+                })
+                .map(|a| a.iter().flatten().sum::<i64>())
+                .sum::<i64>()
+        })
+        .sum()
+}

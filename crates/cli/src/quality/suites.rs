@@ -1,0 +1,99 @@
+//! Choosing and loading suites: `source`, `output` (from the expectations folder) or a
+//! path; and turning a `ccc_dq::SuiteError` into a miette diagnostic that shows the
+//! suite file with the offending text underlined.
+
+use std::path::{Path, PathBuf};
+
+use ccc_dq::{Suite, SuiteError};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+
+use crate::exit::CliError;
+
+/// Which suite a command runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SuiteChoice {
+    /// `expectations/source.yaml`.
+    Source,
+    /// `expectations/output.yaml`.
+    Output,
+    /// Any suite file.
+    File(PathBuf),
+}
+
+impl SuiteChoice {
+    /// `source`, `output`, or a path.
+    pub fn parse(text: &str) -> SuiteChoice {
+        match text {
+            "source" => SuiteChoice::Source,
+            "output" => SuiteChoice::Output,
+            path => SuiteChoice::File(PathBuf::from(path)),
+        }
+    }
+
+    /// The file to load.
+    pub fn path(&self, expectations: &Path) -> PathBuf {
+        match self {
+            SuiteChoice::Source => expectations.join("source.yaml"),
+            SuiteChoice::Output => expectations.join("output.yaml"),
+            SuiteChoice::File(path) => path.clone(),
+        }
+    }
+}
+
+/// Loads and checks a suite file (YAML and schema); errors are located diagnostics.
+pub fn load_suite(path: &Path) -> Result<Suite, CliError> {
+    Suite::load(path).map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
+}
+
+/// A suite error as miette renders it: message, the file with the span underlined, help.
+#[derive(Debug)]
+pub struct SuiteDiagnostic {
+    error: SuiteError,
+    source: Option<NamedSource<String>>,
+}
+
+impl SuiteDiagnostic {
+    /// Wraps an error of `ccc_dq`.
+    pub fn new(error: SuiteError) -> Self {
+        let source = match (error.file_name(), error.source_text()) {
+            (Some(name), Some(text)) => {
+                Some(NamedSource::new(name, text.to_string()).with_language("yaml"))
+            }
+            _ => None,
+        };
+        Self { error, source }
+    }
+}
+
+impl std::fmt::Display for SuiteDiagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)
+    }
+}
+
+impl std::error::Error for SuiteDiagnostic {}
+
+impl Diagnostic for SuiteDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new("ccc::suite"))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.error
+            .help()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.as_ref().map(|s| s as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (offset, len) = self.error.span()?;
+        self.source.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(self.error.label()),
+            (offset, len),
+        ))))
+    }
+}

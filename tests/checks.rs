@@ -1,0 +1,446 @@
+//! The data-quality suites end to end: `ccc validate` and the checks inside `ccc run`
+//! (enforce, warn, off), exact unexpected counts on generated dirty data, located errors
+//! for bad suites, and the JSON, JUnit and Markdown reports.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use support::*;
+
+fn expectations_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../expectations")
+}
+
+fn generate(out: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["generate", "--out", path_str(out)];
+    args.extend_from_slice(extra);
+    let result = run_ccc(&args);
+    assert!(result.status.success(), "{}", stderr(&result));
+    serde_json::from_str(&fs::read_to_string(out.join("_generated.json")).unwrap()).unwrap()
+}
+
+fn validate(args: &[&str]) -> std::process::Output {
+    let exp = expectations_dir();
+    let mut all = vec!["validate", "--expectations", path_str(&exp)];
+    all.extend_from_slice(args);
+    run_ccc(&all)
+}
+
+fn run_checked(source: &Path, out: &Path, mode: &str, extra: &[&str]) -> std::process::Output {
+    let exp = expectations_dir();
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "--checks",
+        mode,
+        "--expectations",
+        path_str(&exp),
+        "--source",
+        path_str(source),
+        "--out",
+        path_str(out),
+    ];
+    args.extend_from_slice(extra);
+    run_ccc(&args)
+}
+
+#[test]
+fn clean_generated_data_passes_every_expectation_in_both_suites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, out) = (tmp.path().join("src"), tmp.path().join("out"));
+    generate(
+        &src,
+        &["--orders", "800", "--format", "ndjson", "--files", "3"],
+    );
+    let report = tmp.path().join("source.json");
+    let result = validate(&[
+        "--suite",
+        "source",
+        "--source",
+        path_str(&src),
+        "--report",
+        "json",
+        "--report-file",
+        path_str(&report),
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+    let json: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(json["success"], true);
+    let results = json["results"].as_array().unwrap();
+    assert!(
+        results.len() >= 33,
+        "every seed row of the source tables is an expectation"
+    );
+    for r in results {
+        assert_eq!(r["success"], true, "{r}");
+    }
+
+    let run = run_checked(&src, &out, "enforce", &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let run_report: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("_run.json")).unwrap()).unwrap();
+    assert_eq!(run_report["checks"]["mode"], "enforce");
+    assert_eq!(run_report["checks"]["source"]["success"], true);
+    assert_eq!(run_report["checks"]["output"]["success"], true);
+    let reconcile = run_report["checks"]["output"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "output-messages-reconcile")
+        .expect("the reconciliation ran");
+    assert_eq!(reconcile["success"], true);
+
+    // The output suite alone on the published folder, as an orchestrator task would run it.
+    let result = validate(&["--suite", "output", "--data", path_str(&out)]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+    assert!(String::from_utf8_lossy(&result.stdout).contains("PASSED"));
+}
+
+/// Which injected kinds (from `_generated.json`) each expectation type catches, for JSON
+/// sources: docs/expectations.md explains why.
+fn kinds_caught(expectation: &str, type_: Option<&str>) -> Option<&'static [&'static str]> {
+    Some(match (expectation, type_) {
+        ("expect_column_values_to_not_be_null", _) => &["null"],
+        ("expect_column_value_lengths_to_be_between", _) => &["empty"],
+        ("expect_column_values_to_be_of_type", Some("timestamp")) => {
+            &["wrong_type", "bad_timestamp"]
+        }
+        ("expect_column_values_to_be_of_type", _) => &["wrong_type"],
+        ("expect_column_values_to_be_in_set", _) => &["unknown_value", "empty"],
+        _ => return None,
+    })
+}
+
+#[test]
+fn dirty_data_unexpected_counts_equal_the_injected_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let manifest = generate(
+        &src,
+        &[
+            "--orders", "3000", "--dirty", "0.05", "--format", "json", "--seed", "11",
+        ],
+    );
+    let report = tmp.path().join("source.json");
+    let result = validate(&[
+        "--suite",
+        "source",
+        "--source",
+        path_str(&src),
+        "--report",
+        "json",
+        "--report-file",
+        path_str(&report),
+    ]);
+    assert_eq!(
+        result.status.code(),
+        Some(1),
+        "error-severity failures exit 1"
+    );
+    let json: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    let fields = &manifest["injected"]["fields"];
+    let mut checked = 0;
+    let mut mismatches = Vec::new();
+    for r in json["results"].as_array().unwrap() {
+        let (Some(column), Some(table)) = (r["column"].as_str(), r["table"].as_str()) else {
+            continue;
+        };
+        let expectation = r["expectation"].as_str().unwrap();
+        let type_ = r["id"]
+            .as_str()
+            .filter(|id| id.ends_with("-timestamp"))
+            .map(|_| "timestamp");
+        let Some(kinds) = kinds_caught(expectation, type_) else {
+            continue;
+        };
+        let injected = &fields[format!("{table}.{column}")];
+        let expected: u64 = kinds
+            .iter()
+            .map(|k| injected[*k].as_u64().unwrap_or(0))
+            .sum();
+        let actual = r["unexpected_count"].as_u64().unwrap();
+        if expected != actual {
+            mismatches.push(format!(
+                "{}: expected {expected} ({kinds:?}), got {actual}",
+                r["id"]
+            ));
+        }
+        checked += 1;
+    }
+    assert!(
+        mismatches.is_empty(),
+        "unexpected counts differ from the injected ones:\n{}",
+        mismatches.join("\n")
+    );
+    assert!(checked >= 34, "checked {checked} expectations");
+}
+
+#[test]
+fn enforce_stops_before_publishing_and_warn_publishes_with_tagged_quarantine() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (good, dirty, out) = (
+        tmp.path().join("good"),
+        tmp.path().join("dirty"),
+        tmp.path().join("out"),
+    );
+    generate(&good, &["--orders", "200"]);
+    generate(
+        &dirty,
+        &["--orders", "400", "--dirty", "0.05", "--seed", "3"],
+    );
+    assert!(run_checked(&good, &out, "enforce", &[]).status.success());
+    let before = snapshot(&out);
+
+    let enforced = run_checked(&dirty, &out, "enforce", &[]);
+    assert_eq!(enforced.status.code(), Some(1), "{}", stderr(&enforced));
+    assert!(stderr(&enforced)
+        .contains("the source suite failed with --checks enforce: nothing was published"));
+    assert!(stderr(&enforced).contains("suite source:") && stderr(&enforced).contains("FAILED"));
+    assert_eq!(snapshot(&out), before, "the previous output stays");
+
+    let warned = run_checked(&dirty, &out, "warn", &[]);
+    assert_eq!(warned.status.code(), Some(0), "{}", stderr(&warned));
+    let report: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("_run.json")).unwrap()).unwrap();
+    assert_eq!(report["checks"]["mode"], "warn");
+    assert_eq!(report["checks"]["source"]["success"], false);
+    assert_eq!(report["reconciled"], true);
+    let quarantine =
+        fs::read_to_string(out.join("quarantine/customer_courier_chat_messages.csv")).unwrap();
+    assert!(
+        quarantine.contains("orderId is null [expectations: messages-orderId-not-null]"),
+        "quarantined rows name the expectations they broke:\n{}",
+        &quarantine[..quarantine.len().min(2000)]
+    );
+
+    let off = run_checked(&dirty, &out, "off", &[]);
+    assert_eq!(off.status.code(), Some(0));
+    let report: Value =
+        serde_json::from_str(&fs::read_to_string(out.join("_run.json")).unwrap()).unwrap();
+    assert_eq!(report["checks"]["source"], Value::Null);
+}
+
+fn write_suite(dir: &Path, text: &str) -> PathBuf {
+    let path = dir.join("suite.yaml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn assert_suite_error(text: &str, needles: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let suite = write_suite(tmp.path(), text);
+    let result = validate(&["--suite", path_str(&suite), "--source", "../../data/source"]);
+    let err = stderr(&result);
+    assert_eq!(result.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+    }
+}
+
+const HEAD: &str = "suite: t\ntables:\n  orders:\n    expectations:\n";
+
+#[test]
+fn typo_in_expectation_name_is_located_with_a_suggestion() {
+    assert_suite_error(
+        &format!("{HEAD}      - id: a\n        expectation: expect_column_values_to_not_be_nul\n        column: orderId\n"),
+        &["suite.yaml:6:22", "did you mean `expect_column_values_to_not_be_null`", "6 │"],
+    );
+}
+
+#[test]
+fn a_string_where_a_number_belongs_is_located() {
+    assert_suite_error(
+        &format!(
+            "{HEAD}      - id: a\n        expectation: expect_table_row_count_to_be_between\n        min_value: many\n"
+        ),
+        &["suite.yaml:7:20", "min_value"],
+    );
+}
+
+#[test]
+fn a_column_missing_from_the_data_is_located() {
+    assert_suite_error(
+        &format!("{HEAD}      - id: a\n        expectation: expect_column_values_to_not_be_null\n        column: cityKode\n"),
+        &["suite.yaml:7", "no column `cityKode`", "cityCode"],
+    );
+}
+
+#[test]
+fn invalid_yaml_is_located() {
+    assert_suite_error(
+        &format!("{HEAD}      - id: a\n        expectation: [unclosed\n"),
+        &["suite.yaml:", "invalid yaml"],
+    );
+}
+
+#[test]
+fn a_missing_suite_file_is_a_usage_error() {
+    let result = validate(&["--suite", "/nonexistent/suite.yaml"]);
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+}
+
+#[test]
+fn reports_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    generate(&src, &["--orders", "300", "--dirty", "0.02"]);
+    let (json, junit, md) = (
+        tmp.path().join("r.json"),
+        tmp.path().join("r.xml"),
+        tmp.path().join("r.md"),
+    );
+    let result = validate(&[
+        "--suite",
+        "source",
+        "--source",
+        path_str(&src),
+        "--report",
+        "json",
+        "--report-file",
+        path_str(&json),
+        "--report",
+        "junit",
+        "--report-file",
+        path_str(&junit),
+        "--report",
+        "markdown",
+        "--report-file",
+        path_str(&md),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    let parsed: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    let results = parsed["results"].as_array().unwrap();
+    for key in [
+        "id",
+        "table",
+        "expectation",
+        "severity",
+        "success",
+        "element_count",
+        "missing_count",
+        "unexpected_count",
+        "unexpected_percent",
+        "partial_unexpected",
+    ] {
+        assert!(
+            results[0].get(key).is_some(),
+            "result has {key}: {}",
+            results[0]
+        );
+    }
+    let failed_errors = results
+        .iter()
+        .filter(|r| r["success"] == false && r["severity"] == "error")
+        .count();
+    let xml = fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), results.len());
+    assert_eq!(xml.matches("<failure ").count(), failed_errors);
+    let markdown = fs::read_to_string(&md).unwrap();
+    assert!(
+        markdown.contains("## ❌ Data quality: suite `source`"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("| FAIL |"));
+    // A --report without its file is bad usage.
+    let result = validate(&[
+        "--suite",
+        "source",
+        "--source",
+        path_str(&src),
+        "--report",
+        "json",
+    ]);
+    assert_eq!(result.status.code(), Some(2));
+}
+
+#[test]
+fn output_suite_checks_a_spark_style_folder_and_catches_a_broken_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, out) = (tmp.path().join("src"), tmp.path().join("out"));
+    generate(&src, &["--orders", "300", "--format", "parquet"]);
+    assert!(run_checked(&src, &out, "off", &["--format", "csv"])
+        .status
+        .success());
+    // A Spark-style table folder: other part names, _SUCCESS and .crc side files.
+    let spark = tmp.path().join("spark/customer_courier_conversations");
+    let csv_root = out.join("csv/customer_courier_conversations");
+    for entry in fs::read_dir(&csv_root).unwrap().flatten() {
+        let dir = spark.join(entry.file_name());
+        fs::create_dir_all(&dir).unwrap();
+        fs::copy(
+            entry.path().join("part-0.csv"),
+            dir.join("part-00000-5a1b.c000.csv"),
+        )
+        .unwrap();
+        fs::write(dir.join(".part-00000-5a1b.c000.csv.crc"), "crc").unwrap();
+    }
+    fs::write(spark.join("_SUCCESS"), "").unwrap();
+    let result = validate(&["--suite", "output", "--data", path_str(&spark)]);
+    assert_eq!(
+        result.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+
+    // Break one row: a negative count and an unknown city are caught with their location.
+    let first = fs::read_dir(&spark)
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    let part = first.join("part-00000-5a1b.c000.csv");
+    let text = fs::read_to_string(&part).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut fields: Vec<String> = lines[1].split(',').map(String::from).collect();
+    fields[1] = "XXX".into();
+    fields[4] = "-1".into();
+    lines[1] = fields.join(",");
+    fs::write(&part, lines.join("\n") + "\n").unwrap();
+    let report = tmp.path().join("out.json");
+    let result = validate(&[
+        "--suite",
+        "output",
+        "--data",
+        path_str(&spark),
+        "--report",
+        "json",
+        "--report-file",
+        path_str(&report),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    let json: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    let by_id: BTreeMap<String, &Value> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r))
+        .collect();
+    assert_eq!(by_id["output-city_code-in-set"]["unexpected_count"], 1);
+    assert_eq!(
+        by_id["output-num_messages_courier-non-negative"]["unexpected_count"],
+        1
+    );
+    let location =
+        by_id["output-city_code-in-set"]["partial_unexpected"][0]["location"].to_string();
+    assert!(
+        location.contains("part-00000-5a1b.c000.csv") && location.contains("\"record\":1"),
+        "{location}"
+    );
+}

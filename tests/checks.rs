@@ -444,3 +444,74 @@ fn output_suite_checks_a_spark_style_folder_and_catches_a_broken_table() {
         "{location}"
     );
 }
+
+#[test]
+fn json_report_matches_its_published_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    generate(&src, &["--orders", "300", "--dirty", "0.03"]);
+    let report = tmp.path().join("r.json");
+    validate(&[
+        "--suite",
+        "source",
+        "--source",
+        path_str(&src),
+        "--report",
+        "json",
+        "--report-file",
+        path_str(&report),
+    ]);
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/dq-report.schema.json");
+    let schema: Value = serde_json::from_str(&fs::read_to_string(schema_path).unwrap()).unwrap();
+    let instance: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    let compiled = jsonschema::JSONSchema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .compile(&schema)
+        .expect("the report schema is valid");
+    let errors: Vec<String> = match compiled.validate(&instance) {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors
+            .map(|e| format!("{} at {}", e, e.instance_path))
+            .collect(),
+    };
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+/// The suites and the code cannot drift apart: every column a shipped suite names exists
+/// in the schema the code builds for that table.
+#[test]
+fn shipped_suites_name_only_columns_of_the_code_schemas() {
+    let schemas: BTreeMap<String, arrow2::datatypes::Schema> = [
+        (
+            ccc_ingest::Table::ChatMessages.name().to_string(),
+            ccc_ingest::Table::ChatMessages.schema(),
+        ),
+        (
+            ccc_ingest::Table::Orders.name().to_string(),
+            ccc_ingest::Table::Orders.schema(),
+        ),
+        (
+            ccc_transform::schema::TABLE_NAME.to_string(),
+            ccc_transform::schema::output_schema(),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    for name in ["source.yaml", "output.yaml"] {
+        let suite = ccc_dq::Suite::load(expectations_dir().join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        suite
+            .check_columns(&schemas)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let rules = suite
+            .expectations()
+            .filter(|e| e.meta.as_ref().is_none_or(|m| m.get("addition").is_none()))
+            .count();
+        assert_eq!(
+            rules,
+            if name == "source.yaml" { 33 } else { 26 },
+            "{name}: one expectation per row of the seed's table"
+        );
+    }
+}

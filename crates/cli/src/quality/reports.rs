@@ -52,10 +52,13 @@ fn examples(r: &ExpectationResult, n: usize) -> String {
         .iter()
         .take(n)
         .map(|u| {
-            let value = u.value.as_deref().unwrap_or("null");
+            let value = match &u.value {
+                Some(v) => format!("{v:?}"),
+                None => "null".to_string(),
+            };
             match &u.location {
-                Some(at) => format!("{value:?} @ {at}"),
-                None => format!("{value:?}"),
+                Some(at) => format!("{value} @ {at}"),
+                None => value,
             }
         })
         .collect::<Vec<_>>()

@@ -6,6 +6,7 @@ use super::dirty;
 use super::model::{Message, OrderRow, APP_TYPES, CITIES, OFFSETS, STAGES};
 use crate::discover::Format;
 use crate::schema::Table;
+use crate::timestamp::civil_from_days;
 
 /// One value to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -247,20 +248,6 @@ pub(crate) fn push_time(out: &mut Vec<u8>, micros: i64, offset: u8) {
         out.push(b':');
         push2(out, abs % 60);
     }
-}
-
-/// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian; years 0–9999).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

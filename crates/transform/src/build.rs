@@ -319,11 +319,10 @@ fn find_orphans(
     unusable: &[QuarantinedRow],
 ) -> Vec<QuarantinedRow> {
     let order_id = column::<PrimitiveArray<i64>>(batch, Table::ChatMessages, src::ORDER_ID);
-    let unusable_here: FxHashSet<u32> = unusable
-        .iter()
-        .filter(|r| r.batch == batch_index)
-        .map(|r| r.row)
-        .collect();
+    // `unusable` is in (batch, row) order: this batch's rows are one slice of it.
+    let start = unusable.partition_point(|r| r.batch < batch_index);
+    let end = unusable.partition_point(|r| r.batch <= batch_index);
+    let unusable_here: FxHashSet<u32> = unusable[start..end].iter().map(|r| r.row).collect();
     (0..batch.len())
         .filter(|&i| !unusable_here.contains(&(i as u32)))
         .filter(|&i| order_id.get(i).is_some_and(|id| orphan_ids.contains(&id)))

@@ -32,12 +32,12 @@ fn fill(
             .push_chunk(batch.chunk.clone(), origin)
             .map_err(dataset_error)?;
     }
-    // Chunk of each problem: batches are in file then record order.
+    // Chunk of each problem: batches are in (file, record) order, so binary search.
     for p in problems.iter().filter(|p| !p.column.is_empty()) {
-        let chunk = batches.iter().position(|b| {
-            b.file == p.file
-                && p.record >= b.first_record
-                && p.record < b.first_record + b.len() as u64
+        let after = batches.partition_point(|b| (b.file, b.first_record) <= (p.file, p.record));
+        let chunk = after.checked_sub(1).filter(|&i| {
+            let b = &batches[i];
+            b.file == p.file && p.record < b.first_record + b.len() as u64
         });
         if let Some(chunk) = chunk {
             let row = (p.record - batches[chunk].first_record) as usize;

@@ -183,6 +183,32 @@ pub(crate) fn format_timestamp_nanos(nanos: i128) -> String {
     out
 }
 
+/// The length of [`format_timestamp_nanos`]'s text, without building it; `None` outside
+/// four-digit years (then the caller renders).
+pub(crate) fn timestamp_text_len(nanos: i128) -> Option<u64> {
+    // 0000-01-01T00:00:00Z ..= 9999-12-31T23:59:59.999999999Z
+    const MIN: i128 = -62_167_219_200 * 1_000_000_000;
+    const MAX: i128 = 253_402_300_800 * 1_000_000_000;
+    if !(MIN..MAX).contains(&nanos) {
+        return None;
+    }
+    // Every nanosecond count in this range fits in i64 once reduced to its second's fraction.
+    let frac = match i64::try_from(nanos) {
+        Ok(n) => i128::from(n.rem_euclid(1_000_000_000)),
+        Err(_) => nanos.rem_euclid(1_000_000_000),
+    };
+    let fraction = if frac == 0 {
+        0
+    } else if frac % 1_000_000 == 0 {
+        4
+    } else if frac % 1_000 == 0 {
+        7
+    } else {
+        10
+    };
+    Some(20 + fraction)
+}
+
 /// Renders a day count since the epoch as `YYYY-MM-DD`.
 pub(crate) fn format_date(days: i64) -> String {
     let (year, month, day) = civil_from_days(days);
@@ -248,5 +274,27 @@ mod tests {
         }
         assert_eq!(format_date(0), "1970-01-01");
         assert_eq!(format_date(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn timestamp_text_len_matches_the_rendered_text() {
+        for nanos in [
+            0i128,
+            1,
+            1_000,
+            1_000_000,
+            250_000_000,
+            -1,
+            -1_000_000_000,
+            1_706_781_600_123_456_789,
+            253_402_300_799_999_999_999,
+        ] {
+            assert_eq!(
+                timestamp_text_len(nanos),
+                Some(format_timestamp_nanos(nanos).chars().count() as u64),
+                "{nanos}"
+            );
+        }
+        assert_eq!(timestamp_text_len(253_402_300_800 * 1_000_000_000), None);
     }
 }

@@ -121,54 +121,69 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         .collect();
     let (stages, stage_codes) = dictionary::encode(&stage_arrays);
 
-    // Phase A: classify every message and scatter usable ones into partitions.
-    let scattered: Vec<(Vec<Vec<Row>>, Vec<QuarantinedRow>)> = messages
-        .par_iter()
-        .zip(stage_codes.par_iter())
-        .enumerate()
-        .map(|(batch_index, (batch, stage_codes))| {
-            scatter_messages(batch_index as u32, batch, stage_codes, &problems)
-        })
-        .collect();
+    // Phases A and B in waves of batches: classify and scatter a wave's messages into
+    // partitions (A), then fold each partition's rows into its per-order map (B). Only one
+    // wave's key rows exist at a time, so memory holds the sources and the maps, not a
+    // second copy of every message.
+    let mut maps: Vec<FxHashMap<i64, ConversationState>> =
+        (0..PARTITIONS).map(|_| FxHashMap::default()).collect();
     let mut unusable: Vec<QuarantinedRow> = Vec::new();
-    let mut by_partition: Vec<Vec<&[Row]>> = (0..PARTITIONS)
-        .map(|_| Vec::with_capacity(messages.len()))
-        .collect();
-    for (parts, bad) in &scattered {
-        for (p, rows) in parts.iter().enumerate() {
-            by_partition[p].push(rows);
-        }
-        unusable.extend(bad.iter().cloned());
-    }
-
-    // Phase B: group each partition, then join it with the orders of the same partition.
-    let grouped: Vec<GroupedPartition> = by_partition
-        .par_iter()
-        .zip(orders.partitions.par_iter())
-        .map(|(slices, order_map)| {
-            let mut states: FxHashMap<i64, ConversationState> = FxHashMap::default();
-            for rows in slices {
-                for row in rows.iter() {
-                    states
-                        .entry(row.order_id)
-                        .and_modify(|s| s.update(row.key))
-                        .or_insert_with(|| ConversationState::new(row.key));
-                }
+    let wave = (rayon::current_num_threads() * 4).max(1);
+    for (w, wave_batches) in messages.chunks(wave).enumerate() {
+        let scattered: Vec<(Vec<Vec<Row>>, Vec<QuarantinedRow>)> = wave_batches
+            .par_iter()
+            .enumerate()
+            .map(|(i, batch)| {
+                let batch_index = w * wave + i;
+                scatter_messages(
+                    batch_index as u32,
+                    batch,
+                    &stage_codes[batch_index],
+                    &problems,
+                )
+            })
+            .collect();
+        let mut by_partition: Vec<Vec<Vec<Row>>> = (0..PARTITIONS)
+            .map(|_| Vec::with_capacity(wave_batches.len()))
+            .collect();
+        for (parts, bad) in scattered {
+            for (p, rows) in parts.into_iter().enumerate() {
+                by_partition[p].push(rows);
             }
-            let mut found = Vec::with_capacity(states.len());
-            let mut orphans = Vec::new();
-            for (order_id, state) in states {
-                match order_map.get(&order_id) {
-                    Some(&city) => found.push((state.finish(order_id), city)),
-                    None => {
-                        orphans.push((order_id, state.courier_messages + state.customer_messages))
+            unusable.extend(bad);
+        }
+        maps.par_iter_mut()
+            .zip(by_partition.into_par_iter())
+            .for_each(|(states, slices)| {
+                for rows in slices {
+                    for row in &rows {
+                        states
+                            .entry(row.order_id)
+                            .and_modify(|s| s.update(row.key))
+                            .or_insert_with(|| ConversationState::new(row.key));
                     }
                 }
-            }
-            (found, orphans)
-        })
-        .collect();
-    drop(scattered);
+            });
+    }
+    drop(stage_codes);
+
+    // Join each partition's conversations with the orders of the same partition.
+    let grouped: Vec<GroupedPartition> =
+        maps.into_par_iter()
+            .zip(orders.partitions.par_iter())
+            .map(|(states, order_map)| {
+                let mut found = Vec::with_capacity(states.len());
+                let mut orphans = Vec::new();
+                for (order_id, state) in states {
+                    match order_map.get(&order_id) {
+                        Some(&city) => found.push((state.finish(order_id), city)),
+                        None => orphans
+                            .push((order_id, state.courier_messages + state.customer_messages)),
+                    }
+                }
+                (found, orphans)
+            })
+            .collect();
 
     let mut rows: Vec<OutputRow> = Vec::new();
     let mut orphan_ids: FxHashSet<i64> = FxHashSet::default();

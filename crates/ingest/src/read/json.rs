@@ -117,7 +117,11 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
         Ok(outcome.map_err(|k| (k, v.to_string())))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        // serde_json gives f64 for fractions, exponents and integers beyond u64.
+        // serde_json gives f64 for fractions, exponents and integers beyond u64 — and for
+        // `-0`, which is the integer 0.
+        if v == 0.0 && v.is_sign_negative() {
+            return Ok(self.0.push_json_i64(0).map_err(|k| (k, "-0".to_string())));
+        }
         let integral = v.fract() == 0.0 && v.abs() >= 9.2e18;
         Ok(self
             .0
@@ -575,4 +579,58 @@ fn parse_chunk<C: TableColumns>(
         problems,
         newlines,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow2::array::PrimitiveArray;
+
+    use crate::discover::{Format, SourceFile};
+    use crate::problems::ProblemKind;
+    use crate::schema::{FieldType, Table};
+
+    fn read_orders(text: &str) -> (Vec<Option<i64>>, Vec<ProblemKind>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.ndjson");
+        std::fs::write(&path, text).unwrap();
+        let file = SourceFile {
+            path,
+            name: "orders.ndjson".into(),
+            table: Table::Orders,
+            format: Format::Ndjson,
+            size: text.len() as u64,
+        };
+        let (batches, problems) = crate::read_file(0, &file, &Default::default()).unwrap();
+        let ids = batches
+            .iter()
+            .flat_map(|b| {
+                let a = b.chunk.arrays()[0]
+                    .as_any()
+                    .downcast_ref::<PrimitiveArray<i64>>()
+                    .unwrap();
+                a.iter().map(|v| v.copied()).collect::<Vec<_>>()
+            })
+            .collect();
+        (ids, problems.into_iter().map(|p| p.kind).collect())
+    }
+
+    #[test]
+    fn integers_strings_fractions_and_minus_zero() {
+        let (ids, problems) = read_orders(
+            "{\"orderId\": -0}\n{\"orderId\": 7}\n{\"orderId\": \"7\"}\n{\"orderId\": 1.5}\n{\"orderId\": 99999999999999999999}\n{\"orderId\": 18446744073709551615}\n",
+        );
+        assert_eq!(ids, vec![Some(0), Some(7), None, None, None, None]);
+        let wrong = ProblemKind::WrongType {
+            expected: FieldType::Int64,
+        };
+        assert_eq!(
+            problems,
+            vec![
+                wrong,
+                wrong,
+                ProblemKind::OutOfRange,
+                ProblemKind::OutOfRange
+            ]
+        );
+    }
 }

@@ -12,11 +12,17 @@ For every (size, format) it times, `--repeat` times each, interleaved:
            partitioned by conversation_date, threads = N
   ccc-1    the same ccc run with --threads 1 (for the parallel speed-up)
   ccc+checks  `ccc run --checks enforce` with both suites, N threads (skip: --no-checks-run)
+  suite-ccc     `ccc validate --suite source --source SRC --quiet --threads N` (skip: --no-suite)
+  suite-duckdb  bench/duckdb_checks.py: the same 38 checks in DuckDB SQL on the same files,
+                threads = N; its time is the SQL alone
 
 and reports medians: wall seconds, peak RSS (of that process and its children), and the
 speed-up ccc-1 / ccc-N. It then checks that DuckDB's table and ccc's are equal (EXCEPT ALL
 both ways, conversation_date included) and that ccc's 1-thread and N-thread files are
-byte-identical. Results go to stdout and bench/results.json. docs/performance.md explains it.
+byte-identical, and that DuckDB's element, missing and unexpected counts of the source
+suite equal ccc's (`ccc validate --report json`), on the bench data and on generated dirty
+data (`ccc generate --orders 20000 --dirty 0.05`). `--suite-only` measures the suite alone.
+Results go to stdout and bench/results.json. docs/performance.md explains it.
 
 Only the standard library and duckdb (for the cross-check) are used.
 """
@@ -44,6 +50,9 @@ DATA = BENCH / "data"
 OUT = DATA / "out"
 CCC = ROOT / "target" / "release" / "ccc"
 DUCKDB_JOB = BENCH / "duckdb_job.py"
+DUCKDB_CHECKS = BENCH / "duckdb_checks.py"
+SUITE_BAR = 1 / 3  # the source suite alone: at most a third of DuckDB's time for the same checks
+DIRTY_ORDERS, DIRTY_FRACTION = 20_000, 0.05  # the dirty data the suite's counts are also compared on
 RESULTS = BENCH / "results.json"
 GNU_TIME = Path("/usr/bin/time")
 
@@ -119,7 +128,7 @@ def wait_idle(max_wait_s: float, threshold: float = 0.15) -> float | None:
             warned = True
 
 
-def measure(cmd: list[str], cwd: Path | None = None) -> dict:
+def measure(cmd: list[str], cwd: Path | None = None, ok_codes: tuple[int, ...] = (0,)) -> dict:
     """Run one command in its own process; wall time and peak RSS of that process tree.
 
     Peak RSS comes from GNU time's "Maximum resident set size" when /usr/bin/time exists,
@@ -148,7 +157,7 @@ def measure(cmd: list[str], cwd: Path | None = None) -> dict:
             m = re.search(r"Maximum resident set size \(kbytes\):\s*(\d+)", time_file.read_text())
             if m:
                 time_kb = int(m.group(1))
-    if proc.returncode != 0:
+    if proc.returncode not in ok_codes:
         raise Failed(
             f"command failed (exit {proc.returncode}): {' '.join(cmd)}\n"
             f"--- stdout\n{stdout[-2000:]}\n--- stderr\n{stderr[-4000:]}"
@@ -161,6 +170,7 @@ def measure(cmd: list[str], cwd: Path | None = None) -> dict:
         others = max(0.0, (busy1 - busy0) - cpu_s) / (wall * (os.cpu_count() or 1))
     return {
         "wall_s": wall,
+        "exit_code": proc.returncode,
         "cpu_s": cpu_s,
         "others_cpu_share": others,
         "peak_rss_mb": peak_kb / 1024,
@@ -280,6 +290,130 @@ def run_duckdb(src: Path, out: Path, fmt: str, threads: int) -> dict:
     return r
 
 
+# --------------------------------------------------------------------------- the source suite
+
+
+def suite_cmd(src: Path, threads: int) -> list[str]:
+    return [str(CCC), "validate", "--suite", "source", "--source", str(src), "--quiet", "--threads", str(threads)]
+
+
+def run_suite_ccc(src: Path, threads: int) -> dict:
+    """`ccc validate --suite source`, the whole process. Exit 1 (an error expectation failed)
+    is a result, not a failure of the bench."""
+    idle = wait_idle(IDLE_WAIT_S) if IDLE_WAIT_S > 0 else None
+    r = measure(suite_cmd(src, threads), cwd=ROOT, ok_codes=(0, 1))
+    r["verdict"] = r.pop("stdout").strip().splitlines()[-1:]
+    r["busy_before"] = idle
+    return r
+
+
+def duckdb_checks_cmd(src: Path, fmt: str, threads: int, ndjson_columns: str) -> list[str]:
+    return [sys.executable, str(DUCKDB_CHECKS), str(src), fmt, "--threads", str(threads),
+            "--ndjson-columns", ndjson_columns]
+
+
+def parse_duckdb_checks(stdout: str) -> dict:
+    return json.loads([ln for ln in stdout.splitlines() if ln.startswith("{")][-1])
+
+
+def run_suite_duckdb(src: Path, fmt: str, threads: int, ndjson_columns: str) -> dict:
+    idle = wait_idle(IDLE_WAIT_S) if IDLE_WAIT_S > 0 else None
+    r = measure(duckdb_checks_cmd(src, fmt, threads, ndjson_columns), cwd=DATA)
+    info = parse_duckdb_checks(r.pop("stdout"))
+    r["query_s"] = info["query_s"]
+    r["counts"] = {k: info[k] for k in ("element_count", "missing_count", "unexpected")}
+    r["busy_before"] = idle
+    return r
+
+
+def ccc_suite_counts(src: Path, threads: int) -> dict:
+    """ccc's counts of the source suite, from `--report json` (run once, not timed)."""
+    with tempfile.TemporaryDirectory(prefix="ccc-bench-") as tmp:
+        report = Path(tmp) / "source.json"
+        proc = subprocess.run(suite_cmd(src, threads) + ["--report", "json", "--report-file", str(report)],
+                              cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode not in (0, 1) or not report.exists():
+            raise Failed(f"ccc validate failed (exit {proc.returncode}) on {src}:\n{proc.stderr[-4000:]}")
+        doc = json.loads(report.read_text())
+    return {
+        "element_count": {r["id"]: r["element_count"] for r in doc["results"]},
+        "missing_count": {r["id"]: r.get("missing_count") for r in doc["results"]},
+        "unexpected": {r["id"]: r["unexpected_count"] for r in doc["results"]},
+    }
+
+
+def compare_suite_counts(ccc: dict, duck: dict) -> dict:
+    """Expectation by expectation: unexpected, element and missing counts of ccc and DuckDB."""
+    ids_ccc, ids_duck = list(ccc["unexpected"]), list(duck["unexpected"])
+    mismatches = []
+    for cid in ids_ccc:
+        if cid not in duck["unexpected"]:
+            continue
+        for field in ("unexpected", "element_count", "missing_count"):
+            a, b = ccc[field].get(cid), duck[field].get(cid)
+            if a != b:
+                mismatches.append({"id": cid, "field": field if field != "unexpected" else "unexpected_count",
+                                   "ccc": a, "duckdb": b})
+    only_ccc = [i for i in ids_ccc if i not in duck["unexpected"]]
+    only_duck = [i for i in ids_duck if i not in ccc["unexpected"]]
+    return {
+        "ok": not mismatches and not only_ccc and not only_duck,
+        "expectations": len(ids_ccc),
+        "mismatches": mismatches,
+        "only_in_ccc": only_ccc,
+        "only_in_duckdb": only_duck,
+        "unexpected_total_ccc": sum(ccc["unexpected"].values()),
+        "unexpected_total_duckdb": sum(duck["unexpected"].values()),
+    }
+
+
+def report_suite_check(tag: str, check: dict, problems: list[str]) -> None:
+    if check["ok"]:
+        log(f"[{tag}] source suite: DuckDB's counts equal ccc's for all {check['expectations']} expectations "
+            f"({check['unexpected_total_ccc']} unexpected values in all)")
+        return
+    problems.append(f"{tag}: source suite counts differ between ccc and DuckDB: "
+                    f"{len(check['mismatches'])} mismatches, ids only in ccc {check['only_in_ccc']}, "
+                    f"only in DuckDB {check['only_in_duckdb']}")
+    log("!" * 78)
+    log(f"!! SOURCE SUITE MISMATCH {tag}: {len(check['mismatches'])} counts differ")
+    for m in check["mismatches"]:
+        log(f"!!   {m['id']}: {m['field']} ccc {m['ccc']} vs DuckDB {m['duckdb']}")
+    if check["only_in_ccc"] or check["only_in_duckdb"]:
+        log(f"!!   ids only in ccc: {check['only_in_ccc']}; only in DuckDB: {check['only_in_duckdb']}")
+    log("!" * 78)
+
+
+def dirty_suite_check(fmt: str, seed: int, threads: int, ndjson_columns: str) -> dict:
+    """The counts must agree on dirty data too (nulls, empty and unknown values, wrong types,
+    bad timestamps, orphans, conflicting cities), where most of them are not zero."""
+    folder = DATA / f"dirty-{fmt}"
+    want = {"orders": DIRTY_ORDERS, "seed": seed, "format": fmt, "dirty": DIRTY_FRACTION}
+    manifest = folder / "_generated.json"
+    cached = False
+    if manifest.exists():
+        try:
+            opts = json.loads(manifest.read_text()).get("options", {})
+            cached = all(opts.get(k) == v for k, v in want.items())
+        except ValueError:
+            pass
+    if not cached:
+        rmtree(folder)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(CCC), "generate", "--orders", str(DIRTY_ORDERS), "--dirty", str(DIRTY_FRACTION),
+                        "--seed", str(seed), "--format", fmt, "--out", str(folder)],
+                       check=True, stdout=subprocess.DEVNULL)
+    ccc = ccc_suite_counts(folder, threads)
+    proc = subprocess.run(duckdb_checks_cmd(folder, fmt, threads, ndjson_columns), cwd=DATA,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise Failed(f"bench/duckdb_checks.py failed on {folder}:\n{proc.stderr[-4000:]}")
+    check = compare_suite_counts(ccc, parse_duckdb_checks(proc.stdout))
+    check["data"] = str(folder.relative_to(ROOT))
+    check["failed_expectations"] = sum(1 for v in ccc["unexpected"].values() if v)
+    return check
+
+
 def python_duckdb_baseline() -> float | None:
     """Peak RSS of the interpreter with duckdb imported and connected, doing nothing."""
     try:
@@ -355,7 +489,8 @@ def fmt_num(x, spec: str) -> str:
 
 def print_table(rows: list[dict]) -> None:
     headers = ["size", "format", "messages", "ccc s", "duckdb s", "ccc/duckdb",
-               "duckdb wall s", "ccc RSS MB", "duckdb RSS MB", "ccc-1 s", "speed-up", "ccc+checks s", "others CPU"]
+               "duckdb wall s", "ccc RSS MB", "duckdb RSS MB", "ccc-1 s", "speed-up", "ccc+checks s",
+               "suite ccc s", "suite DuckDB s", "ratio", "others CPU"]
     lines = []
     for r in rows:
         lines.append([
@@ -364,7 +499,9 @@ def print_table(rows: list[dict]) -> None:
             fmt_num(r["ratio_ccc_duckdb"], ".2f"), fmt_num(r["duckdb_wall_median_s"], ".3f"),
             fmt_num(r["ccc_peak_rss_mb"], ".0f"), fmt_num(r["duckdb_peak_rss_mb"], ".0f"),
             fmt_num(r["ccc_1thread_median_s"], ".3f"), fmt_num(r["speedup"], ".2f"),
-            fmt_num(r["ccc_checks_median_s"], ".3f"), fmt_num(r["others_cpu_share_max"], ".0%"),
+            fmt_num(r["ccc_checks_median_s"], ".3f"),
+            fmt_num(r.get("suite_ccc_median_s"), ".3f"), fmt_num(r.get("suite_duckdb_median_s"), ".3f"),
+            fmt_num(r.get("suite_ratio"), ".2f"), fmt_num(r["others_cpu_share_max"], ".0%"),
         ])
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(headers)]
     print("  ".join(h.rjust(w) for h, w in zip(headers, widths)))
@@ -386,6 +523,14 @@ def main(argv: list[str]) -> int:
     p.add_argument("--no-cross-check", action="store_true", help="skip comparing ccc's table with DuckDB's")
     p.add_argument("--no-checks-run", action="store_true",
                    help="skip timing `ccc run --checks enforce` (both suites; the run the brief's first bar names)")
+    p.add_argument("--no-suite", action="store_true",
+                   help="skip the source suite: `ccc validate --suite source` vs bench/duckdb_checks.py")
+    p.add_argument("--suite-only", action="store_true",
+                   help="measure the source suite alone (skip ccc run, the DuckDB job and their checks)")
+    p.add_argument("--suite-ndjson-columns", choices=["json", "varchar"], default="json",
+                   help="how bench/duckdb_checks.py reads NDJSON fields (json: exact types; varchar: TRY_CAST)")
+    p.add_argument("--no-suite-dirty", action="store_true",
+                   help="skip comparing the suite's counts on generated dirty data")
     p.add_argument("--wait-idle", type=float, default=60.0, metavar="SECONDS",
                    help="before each measurement wait up to this long for the CPU to be idle (0: never)")
     p.add_argument("--retries", type=int, default=2,
@@ -400,6 +545,9 @@ def main(argv: list[str]) -> int:
             p.error(f"unsupported format {f!r}")
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
+    if args.suite_only and args.no_suite:
+        p.error("--suite-only and --no-suite exclude each other")
+    table_runs = not args.suite_only
 
     import duckdb  # fail early, before building, when the venv is missing
 
@@ -430,23 +578,38 @@ def main(argv: list[str]) -> int:
             out_ccc1 = OUT / f"ccc-{tag}-t1"
             out_cccx = OUT / f"ccc-{tag}-checks"
             out_duck = OUT / f"duckdb-{tag}"
-            samples: dict[str, list[dict]] = {"ccc": [], "ccc_1thread": [], "duckdb": [], "ccc_checks": []}
+            samples: dict[str, list[dict]] = {"ccc": [], "ccc_1thread": [], "duckdb": [], "ccc_checks": [],
+                                              "suite_ccc": [], "suite_duckdb": []}
             warm_page_cache(src)
             for i in range(args.repeat):
                 log(f"[{tag}] run {i + 1}/{args.repeat} (load {loadavg()})")
-                samples["ccc"].append(undisturbed(run_ccc, src, out_ccc, args.threads, "off"))
-                samples["duckdb"].append(undisturbed(run_duckdb, src, out_duck, fmt, args.threads))
-                if not args.no_single_thread:
-                    samples["ccc_1thread"].append(undisturbed(run_ccc, src, out_ccc1, 1, "off"))
-                if not args.no_checks_run:
-                    samples["ccc_checks"].append(undisturbed(run_ccc, src, out_cccx, args.threads, "enforce"))
+                if table_runs:
+                    samples["ccc"].append(undisturbed(run_ccc, src, out_ccc, args.threads, "off"))
+                    samples["duckdb"].append(undisturbed(run_duckdb, src, out_duck, fmt, args.threads))
+                    if not args.no_single_thread:
+                        samples["ccc_1thread"].append(undisturbed(run_ccc, src, out_ccc1, 1, "off"))
+                    if not args.no_checks_run:
+                        samples["ccc_checks"].append(undisturbed(run_ccc, src, out_cccx, args.threads, "enforce"))
+                if not args.no_suite:
+                    samples["suite_ccc"].append(undisturbed(run_suite_ccc, src, args.threads))
+                    samples["suite_duckdb"].append(undisturbed(run_suite_duckdb, src, fmt, args.threads,
+                                                               args.suite_ndjson_columns))
                 s = samples
-                log("    ccc {:.3f}s {:.0f}MB | duckdb {:.3f}s (wall {:.3f}s) {:.0f}MB{}{}".format(
-                    s["ccc"][-1]["wall_s"], s["ccc"][-1]["peak_rss_mb"],
-                    s["duckdb"][-1]["query_s"], s["duckdb"][-1]["wall_s"], s["duckdb"][-1]["peak_rss_mb"],
-                    f" | ccc-1 {s['ccc_1thread'][-1]['wall_s']:.3f}s" if s["ccc_1thread"] else "",
-                    f" | ccc+checks {s['ccc_checks'][-1]['wall_s']:.3f}s" if s["ccc_checks"] else "",
-                ))
+                parts = []
+                if s["ccc"]:
+                    parts.append("ccc {:.3f}s {:.0f}MB | duckdb {:.3f}s (wall {:.3f}s) {:.0f}MB".format(
+                        s["ccc"][-1]["wall_s"], s["ccc"][-1]["peak_rss_mb"],
+                        s["duckdb"][-1]["query_s"], s["duckdb"][-1]["wall_s"], s["duckdb"][-1]["peak_rss_mb"]))
+                if s["ccc_1thread"]:
+                    parts.append(f"ccc-1 {s['ccc_1thread'][-1]['wall_s']:.3f}s")
+                if s["ccc_checks"]:
+                    parts.append(f"ccc+checks {s['ccc_checks'][-1]['wall_s']:.3f}s")
+                if s["suite_ccc"]:
+                    parts.append("suite: ccc {:.3f}s {:.0f}MB, duckdb {:.3f}s (wall {:.3f}s) {:.0f}MB".format(
+                        s["suite_ccc"][-1]["wall_s"], s["suite_ccc"][-1]["peak_rss_mb"],
+                        s["suite_duckdb"][-1]["query_s"], s["suite_duckdb"][-1]["wall_s"],
+                        s["suite_duckdb"][-1]["peak_rss_mb"]))
+                log("    " + " | ".join(parts))
 
             ccc_s = median([x["wall_s"] for x in samples["ccc"]])
             duck_s = median([x["query_s"] for x in samples["duckdb"]])
@@ -475,16 +638,37 @@ def main(argv: list[str]) -> int:
                 "ccc_1thread_timings_median_ms": {
                     k: median([x["timings_ms"].get(k) for x in samples["ccc_1thread"]]) for k in stages
                 } if samples["ccc_1thread"] else {},
-                "rows": samples["ccc"][-1]["rows"],
+                "rows": samples["ccc"][-1]["rows"] if samples["ccc"] else None,
                 "others_cpu_share_max": max(
                     (x["others_cpu_share"] for v in samples.values() for x in v if x.get("others_cpu_share") is not None),
                     default=None),
                 "samples": samples,
             }
-            if samples["ccc"][-1]["rows"] != samples["duckdb"][-1]["rows"]:
+            if samples["ccc"] and samples["ccc"][-1]["rows"] != samples["duckdb"][-1]["rows"]:
                 problems.append(f"{tag}: ccc wrote {samples['ccc'][-1]['rows']} rows, "
                                 f"DuckDB {samples['duckdb'][-1]['rows']}")
-            if not args.no_cross_check:
+            if samples["suite_ccc"]:
+                suite_ccc_s = median([x["wall_s"] for x in samples["suite_ccc"]])
+                suite_duck_s = median([x["query_s"] for x in samples["suite_duckdb"]])
+                row.update({
+                    "suite_ccc_median_s": suite_ccc_s,
+                    "suite_duckdb_median_s": suite_duck_s,
+                    "suite_duckdb_wall_median_s": median([x["wall_s"] for x in samples["suite_duckdb"]]),
+                    "suite_ratio": suite_ccc_s / suite_duck_s if suite_ccc_s and suite_duck_s else None,
+                    "suite_ccc_peak_rss_mb": median([x["peak_rss_mb"] for x in samples["suite_ccc"]]),
+                    "suite_duckdb_peak_rss_mb": median([x["peak_rss_mb"] for x in samples["suite_duckdb"]]),
+                    "suite_ccc_verdict": samples["suite_ccc"][-1]["verdict"],
+                    "suite_duckdb_ndjson_columns": args.suite_ndjson_columns if fmt == "ndjson" else None,
+                })
+                if not args.no_cross_check:
+                    log(f"[{tag}] cross-check: the source suite's counts, ccc vs DuckDB")
+                    check = compare_suite_counts(ccc_suite_counts(src, args.threads),
+                                                 samples["suite_duckdb"][-1]["counts"])
+                    row["suite_cross_check"] = check
+                    report_suite_check(tag, check, problems)
+                for x in samples["suite_duckdb"]:
+                    x.pop("counts", None)  # kept once, in the cross-check
+            if table_runs and not args.no_cross_check:
                 log(f"[{tag}] cross-check: ccc's table vs DuckDB's")
                 check = cross_check(out_ccc, out_duck)
                 row["cross_check"] = check
@@ -504,6 +688,16 @@ def main(argv: list[str]) -> int:
                     if not same:
                         problems.append(f"{tag}: ccc's Parquet files differ between --threads 1 and {args.threads}")
             results.append(row)
+
+    suite_dirty = {}
+    if not args.no_suite and not args.no_cross_check and not args.no_suite_dirty:
+        for fmt in formats:
+            tag = f"dirty-{fmt}"
+            log(f"[{tag}] cross-check: the source suite's counts on dirty data "
+                f"({DIRTY_ORDERS} orders, --dirty {DIRTY_FRACTION})")
+            check = dirty_suite_check(fmt, args.seed, args.threads, args.suite_ndjson_columns)
+            suite_dirty[fmt] = check
+            report_suite_check(tag, check, problems)
 
     # time linear in size: seconds per message at the largest size vs the smallest, per format
     linearity = {}
@@ -530,8 +724,12 @@ def main(argv: list[str]) -> int:
             bars.append((f"{tag}: full ccc run (both suites) <= 0.5x DuckDB time", ratio <= 0.5, f"{ratio:.2f}x"))
         if r["speedup"] is not None:
             bars.append((f"{tag}: speed-up 1->{args.threads} threads >= 1.7", r["speedup"] >= 1.7, f"{r['speedup']:.2f}x"))
-        bars.append((f"{tag}: ccc peak RSS <= DuckDB", r["ccc_peak_rss_mb"] <= r["duckdb_peak_rss_mb"],
-                     f"{r['ccc_peak_rss_mb']:.0f} vs {r['duckdb_peak_rss_mb']:.0f} MB"))
+        if r["ccc_peak_rss_mb"] is not None and r["duckdb_peak_rss_mb"] is not None:
+            bars.append((f"{tag}: ccc peak RSS <= DuckDB", r["ccc_peak_rss_mb"] <= r["duckdb_peak_rss_mb"],
+                         f"{r['ccc_peak_rss_mb']:.0f} vs {r['duckdb_peak_rss_mb']:.0f} MB"))
+        if r.get("suite_ratio") is not None:
+            bars.append((f"{tag}: source suite (ccc validate) <= 1/3 of DuckDB's time for the same checks",
+                         r["suite_ratio"] <= SUITE_BAR, f"{r['suite_ratio']:.2f}x"))
     for fmt, lin in linearity.items():
         bars.append((f"{fmt}: time linear in size ({lin['from']}->{lin['to']}, per-message time within 1.25x)",
                      lin["ccc_per_message_ratio"] <= 1.25, f"{lin['ccc_per_message_ratio']:.2f}x"))
@@ -550,10 +748,13 @@ def main(argv: list[str]) -> int:
         "load_average_end": load_end,
         "settings": {"repeat": args.repeat, "threads": args.threads, "seed": args.seed, "files": args.files,
                      "wait_idle_s": args.wait_idle, "retries": args.retries, "disturbed_share": DISTURBED,
-                     "rss_source": "gnu-time" if GNU_TIME.exists() else "wait4"},
+                     "rss_source": "gnu-time" if GNU_TIME.exists() else "wait4",
+                     "suite": not args.no_suite, "suite_only": args.suite_only,
+                     "suite_ndjson_columns": args.suite_ndjson_columns},
         "python_duckdb_baseline_rss_mb": python_duckdb_baseline(),
         "results": results,
         "linearity": linearity,
+        "suite_dirty_cross_check": suite_dirty,
         "bars": [{"bar": b, "pass": ok, "value": v} for b, ok, v in bars],
         "problems": problems,
     }
@@ -562,8 +763,12 @@ def main(argv: list[str]) -> int:
     print()
     print(f"ccc vs DuckDB {duckdb.__version__} - {os.cpu_count()} cores, {args.threads} threads, "
           f"median of {args.repeat}, load average {load_start} -> {load_end}")
-    print("ccc s = wall time of `ccc run --checks off --format parquet`; duckdb s = its COPY query alone "
-          "(duckdb wall s adds the Python start); RSS = peak resident set of the process;")
+    if table_runs:
+        print("ccc s = wall time of `ccc run --checks off --format parquet`; duckdb s = its COPY query alone "
+              "(duckdb wall s adds the Python start); RSS = peak resident set of the process;")
+    if not args.no_suite:
+        print("suite ccc s = wall time of `ccc validate --suite source --quiet`; suite DuckDB s = the SQL of "
+              "bench/duckdb_checks.py alone (same 38 checks); ratio = suite ccc s / suite DuckDB s (bar <= 0.33)")
     print("others CPU = the most CPU other processes took during any measured run of that row "
           "(share of all cores; above ~5% the timings are disturbed)")
     print()
@@ -577,6 +782,10 @@ def main(argv: list[str]) -> int:
         if t:
             print(f"  ccc stages {r['size']} {r['format']} with --checks enforce (ms, median): "
                   + ", ".join(f"{k.removesuffix('_ms')} {v:.0f}" for k, v in t.items() if v is not None))
+    for r in results:
+        if r.get("suite_ccc_median_s") is not None:
+            print(f"  source suite {r['size']} {r['format']}: peak RSS ccc {r['suite_ccc_peak_rss_mb']:.0f} MB, "
+                  f"DuckDB {r['suite_duckdb_peak_rss_mb']:.0f} MB; DuckDB wall {r['suite_duckdb_wall_median_s']:.3f}s")
     for fmt, lin in linearity.items():
         print(f"  linearity {fmt}: {lin['size_ratio']:.1f}x messages -> ccc {lin['ccc_time_ratio']:.2f}x time "
               f"(per message {lin['ccc_per_message_ratio']:.2f}x), DuckDB {lin['duckdb_time_ratio']:.2f}x")
@@ -589,9 +798,17 @@ def main(argv: list[str]) -> int:
             print(f"  {'PASS' if c['ok'] else 'FAIL'}  {r['size']} {r['format']}: ccc's table equals DuckDB's "
                   f"({c['ccc_rows']} vs {c['duckdb_rows']} rows, {c.get('only_in_ccc')} only in ccc, "
                   f"{c.get('only_in_duckdb')} only in DuckDB)")
+        c = r.get("suite_cross_check")
+        if c:
+            print(f"  {'PASS' if c['ok'] else 'FAIL'}  {r['size']} {r['format']}: source suite counts equal "
+                  f"(ccc vs DuckDB, {c['expectations']} expectations, {len(c['mismatches'])} mismatches)")
         if "ccc_1_vs_n_threads_identical" in r:
             print(f"  {'PASS' if r['ccc_1_vs_n_threads_identical'] else 'FAIL'}  {r['size']} {r['format']}: "
                   f"ccc's files byte-identical with 1 and {args.threads} threads")
+    for fmt, c in suite_dirty.items():
+        print(f"  {'PASS' if c['ok'] else 'FAIL'}  dirty {fmt} ({c['data']}): source suite counts equal "
+              f"(ccc vs DuckDB, {c['expectations']} expectations, {c['failed_expectations']} with unexpected "
+              f"values, {c['unexpected_total_ccc']} unexpected in all, {len(c['mismatches'])} mismatches)")
     print(f"\nresults: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     if problems:
         print("\nPROBLEMS:")

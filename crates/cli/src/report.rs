@@ -99,6 +99,27 @@ pub struct ChecksReport {
 }
 
 impl ChecksReport {
+    /// One line for the summary table: the mode and each suite's verdict.
+    pub fn summary(&self) -> String {
+        let verdict = |name: &str, r: &Option<ccc_dq::SuiteResult>| match r {
+            Some(r) => format!(
+                "{name} {} ({}/{})",
+                if r.success { "passed" } else { "FAILED" },
+                r.statistics.successful_expectations,
+                r.statistics.evaluated_expectations
+            ),
+            None => format!("{name} not run"),
+        };
+        match self.mode {
+            "off" => "off".to_string(),
+            mode => format!(
+                "{mode}: {} · {}",
+                verdict("source", &self.source),
+                verdict("output", &self.output)
+            ),
+        }
+    }
+
     /// The results that exist, source first.
     pub fn results(&self) -> Vec<&ccc_dq::SuiteResult> {
         self.source.iter().chain(self.output.iter()).collect()
@@ -174,12 +195,14 @@ impl RunReport {
                     "NO".into()
                 },
             ),
+            ("checks".into(), self.checks.summary()),
             (
                 "time".into(),
                 format!(
-                    "{} ms (read {} · transform {} · publish {})",
+                    "{} ms (read {} · checks {} · transform {} · publish {})",
                     self.timings.total_ms,
                     self.timings.read_ms,
+                    self.timings.source_checks_ms + self.timings.output_checks_ms,
                     self.timings.transform_ms,
                     self.timings.publish_ms
                 ),

@@ -45,6 +45,7 @@ impl Progress {
             ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
         );
         self.bar.set_message(message);
+        self.bar.reset_elapsed();
         self.bar
             .enable_steady_tick(std::time::Duration::from_millis(120));
     }

@@ -55,86 +55,92 @@ pub fn validate(
     let run = Run {
         limit: options.partial_unexpected_count,
         parallel: options.parallel,
+        only_chunk: None,
     };
     let expectations: Vec<&Expectation> = suite.expectations().collect();
-    let evaluate = |e: &&Expectation| evaluate(run, e, &by_name, metrics);
+    let local = chunk_major_tallies(run, &expectations, &by_name);
+    let evaluate =
+        |(i, e): (usize, &&Expectation)| evaluate(run, e, &by_name, metrics, local[i].clone());
     let results: Vec<ExpectationResult> = if options.parallel {
-        expectations.par_iter().map(evaluate).collect()
+        expectations.par_iter().enumerate().map(evaluate).collect()
     } else {
-        expectations.iter().map(evaluate).collect()
+        expectations.iter().enumerate().map(evaluate).collect()
     };
     Ok(SuiteResult::new(suite.name.clone(), results))
 }
 
-/// How `unexpected_percent` and `mostly` count: over non-null values (value checks) or
-/// over all rows (not-null).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Denominator {
-    NonMissing,
-    All,
+/// Row-local checks (each row decided alone) of every table, evaluated chunk-major: each
+/// chunk is visited once and every row-local check runs on it while it is in cache, so a
+/// suite reads each column once rather than once per expectation. Tallies merge in chunk
+/// order, as `over_chunks` does. Entry `i` is expectation `i`'s merged tally, or `None`
+/// for checks that need the whole column (uniqueness, other tables, table-level).
+fn chunk_major_tallies(
+    run: Run,
+    expectations: &[&Expectation],
+    tables: &BTreeMap<&str, &Dataset>,
+) -> Vec<Option<(Tally, Denominator)>> {
+    let mut out: Vec<Option<(Tally, Denominator)>> = vec![None; expectations.len()];
+    for (name, ds) in tables {
+        let local: Vec<usize> = (0..expectations.len())
+            .filter(|&i| expectations[i].table == *name && is_row_local(&expectations[i].kind))
+            .collect();
+        if local.is_empty() {
+            continue;
+        }
+        let per_chunk = |c: usize| -> Vec<Option<(Tally, Denominator)>> {
+            let run = Run {
+                parallel: false,
+                only_chunk: Some(c),
+                ..run
+            };
+            local
+                .iter()
+                .map(|&i| local_tally(run, expectations[i], ds))
+                .collect()
+        };
+        let chunks: Vec<Vec<Option<(Tally, Denominator)>>> = if run.parallel {
+            (0..ds.chunks().len())
+                .into_par_iter()
+                .map(per_chunk)
+                .collect()
+        } else {
+            (0..ds.chunks().len()).map(per_chunk).collect()
+        };
+        for (j, &i) in local.iter().enumerate() {
+            let mut merged: Option<(Tally, Denominator)> = None;
+            for chunk in &chunks {
+                merged = match (merged, chunk[j].clone()) {
+                    (Some((acc, d)), Some((t, _))) => Some((acc.merge(t, run.limit), d)),
+                    (None, t) => t,
+                    (acc, None) => acc,
+                };
+            }
+            // A table without chunks still gets its (empty) tally.
+            out[i] = merged.or_else(|| local_tally(run, expectations[i], ds));
+        }
+    }
+    out
 }
 
-fn evaluate(
-    run: Run,
-    e: &Expectation,
-    tables: &BTreeMap<&str, &Dataset>,
-    metrics: &BTreeMap<String, i64>,
-) -> ExpectationResult {
-    let mut result = ExpectationResult {
-        id: e.id.clone(),
-        table: e.table.clone(),
-        column: None,
-        columns: e.kind.columns().into_iter().map(str::to_string).collect(),
-        expectation: e.name().to_string(),
-        rule: e.rule.clone(),
-        severity: e.severity,
-        success: true,
-        mostly: e.mostly.as_ref().map(|m| m.as_str().to_string()),
-        element_count: 0,
-        missing_count: 0,
-        missing_percent: None,
-        unexpected_count: 0,
-        unexpected_percent: None,
-        unexpected_percent_total: None,
-        partial_unexpected: Vec::new(),
-        observed_value: None,
-        skipped: None,
-        meta: e.meta.clone(),
-    };
-    if result.columns.len() == 1 {
-        result.column = result.columns.first().cloned();
-    }
-    // Binding checked every table and column before the run.
-    let Some(ds) = tables.get(e.table.as_str()).copied() else {
-        result.skipped = Some(format!("table `{}` was not given", e.table));
-        return result;
-    };
+/// Whether an expectation decides each row on its own (so it can run chunk by chunk).
+fn is_row_local(kind: &ExpectationKind) -> bool {
+    matches!(
+        kind,
+        ExpectationKind::NotNull { .. }
+            | ExpectationKind::ValueLengthsBetween { .. }
+            | ExpectationKind::OfType { .. }
+            | ExpectationKind::InSet { .. }
+            | ExpectationKind::Between { .. }
+            | ExpectationKind::MatchRegex { .. }
+            | ExpectationKind::AGreaterThanB { .. }
+    )
+}
+
+/// The tally of a row-local expectation over the chunks `run` allows; `None` when a column
+/// is missing (binding has checked them) or the expectation is not row-local.
+fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Tally, Denominator)> {
     let col = |name: &str| ds.column_index(name);
-    let tally = match &e.kind {
-        ExpectationKind::RowCountBetween {
-            min_value,
-            max_value,
-        } => {
-            return observed(
-                result,
-                ds,
-                table::row_count(ds.row_count(), *min_value, *max_value),
-            )
-        }
-        ExpectationKind::ColumnsMatchSet {
-            column_set,
-            exact_match,
-        } => {
-            let actual: Vec<&str> = ds.schema().fields.iter().map(|f| f.name.as_str()).collect();
-            return observed(
-                result,
-                ds,
-                table::columns_match_set(&actual, column_set, *exact_match),
-            );
-        }
-        ExpectationKind::Reconcile { left, right } => {
-            return observed(result, ds, table::reconcile(metrics, left, right))
-        }
+    match &e.kind {
         ExpectationKind::NotNull { column } => {
             col(column).map(|c| (column::not_null(run, ds, c), Denominator::All))
         }
@@ -170,26 +176,9 @@ fn evaluate(
                 )
             })
             .map(nonmissing),
-        ExpectationKind::Unique { column } => col(column)
-            .map(|c| hash::unique(run, ds, c))
-            .map(nonmissing),
-        ExpectationKind::CompoundUnique { column_list } => column_list
-            .iter()
-            .map(|c| col(c))
-            .collect::<Option<Vec<usize>>>()
-            .map(|cols| hash::compound_unique(run, ds, &cols))
-            .map(nonmissing),
         ExpectationKind::MatchRegex { column, regex } => col(column)
             .map(|c| column::match_regex(run, ds, c, regex))
             .map(nonmissing),
-        ExpectationKind::InOtherTable {
-            column,
-            other_table,
-            other_column,
-        } => tables.get(other_table.as_str()).and_then(|other| {
-            let (c, oc) = (col(column)?, other.column_index(other_column)?);
-            Some(nonmissing(hash::in_other_table(run, ds, c, other, oc)))
-        }),
         ExpectationKind::AGreaterThanB {
             column_a,
             column_b,
@@ -199,6 +188,105 @@ fn evaluate(
             .zip(col(column_b))
             .map(|(a, b)| pair::a_greater_than_b(run, ds, a, b, *or_equal, *ignore_row_if))
             .map(nonmissing),
+        _ => None,
+    }
+}
+
+/// How `unexpected_percent` and `mostly` count: over non-null values (value checks) or
+/// over all rows (not-null).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Denominator {
+    NonMissing,
+    All,
+}
+
+fn evaluate(
+    run: Run,
+    e: &Expectation,
+    tables: &BTreeMap<&str, &Dataset>,
+    metrics: &BTreeMap<String, i64>,
+    chunk_major: Option<(Tally, Denominator)>,
+) -> ExpectationResult {
+    let mut result = ExpectationResult {
+        id: e.id.clone(),
+        table: e.table.clone(),
+        column: None,
+        columns: e.kind.columns().into_iter().map(str::to_string).collect(),
+        expectation: e.name().to_string(),
+        rule: e.rule.clone(),
+        severity: e.severity,
+        success: true,
+        mostly: e.mostly.as_ref().map(|m| m.as_str().to_string()),
+        element_count: 0,
+        missing_count: 0,
+        missing_percent: None,
+        unexpected_count: 0,
+        unexpected_percent: None,
+        unexpected_percent_total: None,
+        partial_unexpected: Vec::new(),
+        observed_value: None,
+        skipped: None,
+        meta: e.meta.clone(),
+    };
+    if result.columns.len() == 1 {
+        result.column = result.columns.first().cloned();
+    }
+    // Binding checked every table and column before the run.
+    let Some(ds) = tables.get(e.table.as_str()).copied() else {
+        result.skipped = Some(format!("table `{}` was not given", e.table));
+        return result;
+    };
+    let col = |name: &str| ds.column_index(name);
+    let tally = match &e.kind {
+        _ if chunk_major.is_some() => chunk_major,
+        ExpectationKind::NotNull { .. }
+        | ExpectationKind::ValueLengthsBetween { .. }
+        | ExpectationKind::OfType { .. }
+        | ExpectationKind::InSet { .. }
+        | ExpectationKind::Between { .. }
+        | ExpectationKind::MatchRegex { .. }
+        | ExpectationKind::AGreaterThanB { .. } => local_tally(run, e, ds),
+        ExpectationKind::RowCountBetween {
+            min_value,
+            max_value,
+        } => {
+            return observed(
+                result,
+                ds,
+                table::row_count(ds.row_count(), *min_value, *max_value),
+            )
+        }
+        ExpectationKind::ColumnsMatchSet {
+            column_set,
+            exact_match,
+        } => {
+            let actual: Vec<&str> = ds.schema().fields.iter().map(|f| f.name.as_str()).collect();
+            return observed(
+                result,
+                ds,
+                table::columns_match_set(&actual, column_set, *exact_match),
+            );
+        }
+        ExpectationKind::Reconcile { left, right } => {
+            return observed(result, ds, table::reconcile(metrics, left, right))
+        }
+        ExpectationKind::Unique { column } => col(column)
+            .map(|c| hash::unique(run, ds, c))
+            .map(nonmissing),
+        ExpectationKind::CompoundUnique { column_list } => column_list
+            .iter()
+            .map(|c| col(c))
+            .collect::<Option<Vec<usize>>>()
+            .map(|cols| hash::compound_unique(run, ds, &cols))
+            .map(nonmissing),
+        ExpectationKind::InOtherTable {
+            column,
+            other_table,
+            other_column,
+        } => tables.get(other_table.as_str()).and_then(|other| {
+            let (c, oc) = (col(column)?, other.column_index(other_column)?);
+            Some(nonmissing(hash::in_other_table(run, ds, c, other, oc)))
+        }),
         ExpectationKind::FunctionallyDependent { column_a, column_b } => col(column_a)
             .zip(col(column_b))
             .map(|(a, b)| hash::functionally_dependent(run, ds, a, b))

@@ -19,6 +19,8 @@ use crate::dataset::Dataset;
 pub(crate) struct Run {
     pub limit: usize,
     pub parallel: bool,
+    /// Only this chunk (the engine's chunk-major pass over row-local checks).
+    pub only_chunk: Option<usize>,
 }
 
 /// An unexpected row kept as an example.
@@ -57,6 +59,12 @@ pub(crate) fn over_chunks<F>(run: Run, ds: &Dataset, f: F) -> Tally
 where
     F: Fn(usize, &Chunk<Box<dyn Array>>) -> Tally + Sync + Send,
 {
+    if let Some(c) = run.only_chunk {
+        return ds
+            .chunks()
+            .get(c)
+            .map_or_else(Tally::default, |chunk| f(c, chunk));
+    }
     if run.parallel && ds.chunks().len() > 1 {
         ds.chunks()
             .par_iter()

@@ -16,7 +16,8 @@ pub struct Batch {
     /// Record number (1-based) of the batch's first row; row `i` is record `first_record + i`.
     pub first_record: u64,
     /// For text formats, the 1-based line where each record starts.
-    pub lines: Option<Vec<u64>>,
+    /// Shared (`Arc`) so the data-quality layer can hold the same numbers without a copy.
+    pub lines: Option<std::sync::Arc<[u64]>>,
     /// The columns, in [`Table::schema`] order.
     pub chunk: Chunk<Box<dyn Array>>,
 }

@@ -23,11 +23,12 @@ fn fill(
     file_name: &dyn Fn(u32) -> String,
 ) -> Result<(), CliError> {
     for batch in batches {
-        let origin = ChunkOrigin::source(
-            file_name(batch.file),
-            batch.first_record,
-            batch.lines.clone(),
-        );
+        // The line numbers are shared with the batch, not copied.
+        let origin = ChunkOrigin::Source {
+            file: file_name(batch.file).into(),
+            first_record: batch.first_record,
+            lines: batch.lines.clone(),
+        };
         dataset
             .push_chunk(batch.chunk.clone(), origin)
             .map_err(dataset_error)?;

@@ -109,7 +109,7 @@ pub(crate) fn assemble(
             problems.push(p);
         }
         if rows > 0 {
-            let lines = out
+            let lines: std::sync::Arc<[u64]> = out
                 .record_lines
                 .iter()
                 .map(|l| l + lines_before + 1)

@@ -212,24 +212,11 @@ mod tests {
     use arrow2::datatypes::Field;
 
     use super::*;
+    use crate::suite::test_support::{at, HEADER};
 
     fn load(text: &str) -> Result<Suite, SuiteError> {
         Suite::from_yaml(text, "suite.yaml")
     }
-
-    fn at(e: &SuiteError) -> (usize, usize, String) {
-        let p = e
-            .position()
-            .unwrap_or_else(|| panic!("{e} has no position"));
-        let text = e.source_text().expect("source text");
-        (
-            p.line,
-            p.column,
-            text[p.offset..p.offset + p.len].to_string(),
-        )
-    }
-
-    const HEADER: &str = "suite: s\ntables:\n  orders:\n    expectations:\n";
 
     fn schemas() -> BTreeMap<String, Schema> {
         let mut m = BTreeMap::new();

@@ -694,6 +694,7 @@ fn set_value(value: &Value) -> Option<SetValue> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::test_support::{at, HEADER};
 
     fn load(text: &str) -> Result<Suite, SuiteError> {
         Suite::from_yaml(text, "suite.yaml")
@@ -705,21 +706,6 @@ mod tests {
             Err(e) => e,
         }
     }
-
-    /// (line, column, underlined text) of an error.
-    fn at(e: &SuiteError) -> (usize, usize, String) {
-        let p = e
-            .position()
-            .unwrap_or_else(|| panic!("{e} has no position"));
-        let text = e.source_text().expect("source text");
-        (
-            p.line,
-            p.column,
-            text[p.offset..p.offset + p.len].to_string(),
-        )
-    }
-
-    const HEADER: &str = "suite: s\ntables:\n  orders:\n    expectations:\n";
 
     #[test]
     fn every_expectation_type_parses() {

@@ -6,6 +6,28 @@
 mod bind;
 mod load;
 
+/// Helpers shared by the suite's test modules.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::error::SuiteError;
+
+    /// A suite header with one table, `orders`, ready for expectations.
+    pub(crate) const HEADER: &str = "suite: s\ntables:\n  orders:\n    expectations:\n";
+
+    /// (line, column, underlined text) of an error.
+    pub(crate) fn at(e: &SuiteError) -> (usize, usize, String) {
+        let p = e
+            .position()
+            .unwrap_or_else(|| panic!("{e} has no position"));
+        let text = e.source_text().expect("source text");
+        (
+            p.line,
+            p.column,
+            text[p.offset..p.offset + p.len].to_string(),
+        )
+    }
+}
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;

@@ -77,6 +77,21 @@ pub struct SourceFile {
 /// Errors when the folder is missing or when a table has no file at all: a run without
 /// messages or without orders is a misconfiguration, not an empty result.
 pub fn discover(dir: &Path) -> Result<Vec<SourceFile>, IngestError> {
+    let files = discover_any(dir)?;
+    for table in Table::ALL {
+        if !files.iter().any(|f| f.table == table) {
+            return Err(IngestError::NoFiles {
+                table: table.name(),
+                path: dir.to_path_buf(),
+            });
+        }
+    }
+    Ok(files)
+}
+
+/// Like [`discover`], but one table may have no file yet (incremental runs: messages can
+/// arrive before any order); errors only when neither table has a file.
+pub fn discover_any(dir: &Path) -> Result<Vec<SourceFile>, IngestError> {
     if !dir.is_dir() {
         return Err(IngestError::MissingFolder {
             path: dir.to_path_buf(),
@@ -111,13 +126,11 @@ pub fn discover(dir: &Path) -> Result<Vec<SourceFile>, IngestError> {
         });
     }
     files.sort_by(|a, b| (a.table, &a.name).cmp(&(b.table, &b.name)));
-    for table in Table::ALL {
-        if !files.iter().any(|f| f.table == table) {
-            return Err(IngestError::NoFiles {
-                table: table.name(),
-                path: dir.to_path_buf(),
-            });
-        }
+    if files.is_empty() {
+        return Err(IngestError::NoFiles {
+            table: Table::ChatMessages.name(),
+            path: dir.to_path_buf(),
+        });
     }
     Ok(files)
 }

@@ -26,7 +26,7 @@ pub mod schema;
 mod sources;
 pub mod timestamp;
 
-pub use discover::{discover, Format, SourceFile};
+pub use discover::{discover, discover_any, Format, SourceFile};
 pub use error::IngestError;
 pub use problems::{FieldProblem, ProblemKind};
 pub use read::{read_file, read_layout_file, read_sources, FileContents, ReadOptions};

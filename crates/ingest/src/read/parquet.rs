@@ -58,6 +58,8 @@ pub(crate) fn read_parquet(
         .row_groups
         .par_iter()
         .zip(first_rows.par_iter())
+        // An empty row group (a writer's zero-row chunk) has no pages to decode.
+        .filter(|(rg, _)| rg.num_rows() > 0)
         .map(|(rg, &first_record)| {
             let rows = rg.num_rows();
             let present: Vec<arrow2::datatypes::Field> = wanted.iter().flatten().cloned().collect();

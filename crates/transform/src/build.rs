@@ -21,7 +21,7 @@ const PARTITIONS: usize = 1 << PARTITION_BITS;
 
 /// Which partition an order id belongs to (Fibonacci hashing: cheap and well spread).
 #[inline]
-fn partition_of(order_id: i64) -> usize {
+pub(crate) fn partition_of(order_id: i64) -> usize {
     ((order_id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - PARTITION_BITS)) as usize
 }
 
@@ -109,63 +109,27 @@ fn column<'a, T: 'static>(batch: &'a Batch, table: Table, name: &str) -> &'a T {
         .expect("ingest produces the schema's types")
 }
 
+/// Usable messages folded per order: one map per hash partition, the unusable rows, and
+/// the stage dictionary the states' keys are coded in.
+pub(crate) struct MessageAggregate {
+    /// Per-order states, by [`partition_of`] the order id.
+    pub maps: Vec<FxHashMap<i64, ConversationState>>,
+    /// Messages without a usable order id, time or sender role.
+    pub unusable: Vec<QuarantinedRow>,
+    /// Codes of `orderStage` in the states' keys.
+    pub stages: Dictionary,
+}
+
 /// Builds the conversations table from the sources.
 pub fn build_conversations(sources: &Sources) -> TransformOutput {
     let problems = ProblemIndex::new(sources);
     let orders = build_order_book(sources, &problems);
-
+    let MessageAggregate {
+        maps,
+        unusable,
+        stages,
+    } = aggregate_messages(sources, &problems);
     let messages = &sources.messages.batches;
-    let stage_arrays: Vec<&Utf8Array<i32>> = messages
-        .iter()
-        .map(|b| column::<Utf8Array<i32>>(b, Table::ChatMessages, src::ORDER_STAGE))
-        .collect();
-    let (stages, stage_codes) = dictionary::encode(&stage_arrays);
-
-    // Phases A and B in waves of batches: classify and scatter a wave's messages into
-    // partitions (A), then fold each partition's rows into its per-order map (B). Only one
-    // wave's key rows exist at a time, so memory holds the sources and the maps, not a
-    // second copy of every message.
-    let mut maps: Vec<FxHashMap<i64, ConversationState>> =
-        (0..PARTITIONS).map(|_| FxHashMap::default()).collect();
-    let mut unusable: Vec<QuarantinedRow> = Vec::new();
-    let wave = (rayon::current_num_threads() * 4).max(1);
-    for (w, wave_batches) in messages.chunks(wave).enumerate() {
-        let scattered: Vec<(Vec<Vec<Row>>, Vec<QuarantinedRow>)> = wave_batches
-            .par_iter()
-            .enumerate()
-            .map(|(i, batch)| {
-                let batch_index = w * wave + i;
-                scatter_messages(
-                    batch_index as u32,
-                    batch,
-                    &stage_codes[batch_index],
-                    &problems,
-                )
-            })
-            .collect();
-        let mut by_partition: Vec<Vec<Vec<Row>>> = (0..PARTITIONS)
-            .map(|_| Vec::with_capacity(wave_batches.len()))
-            .collect();
-        for (parts, bad) in scattered {
-            for (p, rows) in parts.into_iter().enumerate() {
-                by_partition[p].push(rows);
-            }
-            unusable.extend(bad);
-        }
-        maps.par_iter_mut()
-            .zip(by_partition.into_par_iter())
-            .for_each(|(states, slices)| {
-                for rows in slices {
-                    for row in &rows {
-                        states
-                            .entry(row.order_id)
-                            .and_modify(|s| s.update(row.key))
-                            .or_insert_with(|| ConversationState::new(row.key));
-                    }
-                }
-            });
-    }
-    drop(stage_codes);
 
     // Join each partition's conversations with the orders of the same partition.
     let grouped: Vec<GroupedPartition> =
@@ -255,6 +219,66 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         },
         counts,
         conflicting_order_ids,
+    }
+}
+
+/// Classifies every message and folds the usable ones into per-order states.
+pub(crate) fn aggregate_messages(sources: &Sources, problems: &ProblemIndex) -> MessageAggregate {
+    let messages = &sources.messages.batches;
+    let stage_arrays: Vec<&Utf8Array<i32>> = messages
+        .iter()
+        .map(|b| column::<Utf8Array<i32>>(b, Table::ChatMessages, src::ORDER_STAGE))
+        .collect();
+    let (stages, stage_codes) = dictionary::encode(&stage_arrays);
+
+    // Phases A and B in waves of batches: classify and scatter a wave's messages into
+    // partitions (A), then fold each partition's rows into its per-order map (B). Only one
+    // wave's key rows exist at a time, so memory holds the sources and the maps, not a
+    // second copy of every message.
+    let mut maps: Vec<FxHashMap<i64, ConversationState>> =
+        (0..PARTITIONS).map(|_| FxHashMap::default()).collect();
+    let mut unusable: Vec<QuarantinedRow> = Vec::new();
+    let wave = (rayon::current_num_threads() * 4).max(1);
+    for (w, wave_batches) in messages.chunks(wave).enumerate() {
+        let scattered: Vec<(Vec<Vec<Row>>, Vec<QuarantinedRow>)> = wave_batches
+            .par_iter()
+            .enumerate()
+            .map(|(i, batch)| {
+                let batch_index = w * wave + i;
+                scatter_messages(
+                    batch_index as u32,
+                    batch,
+                    &stage_codes[batch_index],
+                    problems,
+                )
+            })
+            .collect();
+        let mut by_partition: Vec<Vec<Vec<Row>>> = (0..PARTITIONS)
+            .map(|_| Vec::with_capacity(wave_batches.len()))
+            .collect();
+        for (parts, bad) in scattered {
+            for (p, rows) in parts.into_iter().enumerate() {
+                by_partition[p].push(rows);
+            }
+            unusable.extend(bad);
+        }
+        maps.par_iter_mut()
+            .zip(by_partition.into_par_iter())
+            .for_each(|(states, slices)| {
+                for rows in slices {
+                    for row in &rows {
+                        states
+                            .entry(row.order_id)
+                            .and_modify(|s| s.update(row.key))
+                            .or_insert_with(|| ConversationState::new(row.key));
+                    }
+                }
+            });
+    }
+    MessageAggregate {
+        maps,
+        unusable,
+        stages,
     }
 }
 
@@ -350,16 +374,22 @@ fn find_orphans(
 }
 
 /// Orders deduplicated per id, partitioned like the messages.
-struct OrderBook {
-    partitions: Vec<FxHashMap<i64, u32>>,
-    cities: Dictionary,
-    distinct: u64,
-    duplicate_rows: u64,
-    conflicting: Vec<i64>,
-    unusable: Vec<QuarantinedRow>,
+pub(crate) struct OrderBook {
+    /// Order id → city code (the smallest when rows disagree), by [`partition_of`].
+    pub partitions: Vec<FxHashMap<i64, u32>>,
+    /// City codes.
+    pub cities: Dictionary,
+    /// Distinct usable order ids.
+    pub distinct: u64,
+    /// Usable rows repeating an order id.
+    pub duplicate_rows: u64,
+    /// Order ids seen with more than one city.
+    pub conflicting: Vec<i64>,
+    /// Unusable order records.
+    pub unusable: Vec<QuarantinedRow>,
 }
 
-fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
+pub(crate) fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
     let t = Table::Orders;
     let batches = &sources.orders.batches;
     let city_arrays: Vec<&Utf8Array<i32>> = batches
@@ -450,12 +480,12 @@ fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
 }
 
 /// Field problems by (file, record), to say *why* a value is null in a reason.
-struct ProblemIndex {
+pub(crate) struct ProblemIndex {
     by_record: FxHashMap<(u32, u64), Vec<(&'static str, ProblemKind)>>,
 }
 
 impl ProblemIndex {
-    fn new(sources: &Sources) -> Self {
+    pub(crate) fn new(sources: &Sources) -> Self {
         let mut by_record: FxHashMap<(u32, u64), Vec<(&'static str, ProblemKind)>> =
             FxHashMap::default();
         for p in sources

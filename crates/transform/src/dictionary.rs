@@ -34,6 +34,11 @@ impl Dictionary {
             .map(|i| i as u32 + 1)
     }
 
+    /// The values, sorted; code `c > 0` is `values()[c - 1]`.
+    pub fn values(&self) -> &[String] {
+        &self.values
+    }
+
     /// Number of distinct non-null values.
     pub fn len(&self) -> usize {
         self.values.len()

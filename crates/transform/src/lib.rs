@@ -6,6 +6,7 @@
 //! - [`build_conversations`]: orders deduplicated, messages classified, hash-partitioned
 //!   parallel group-by; returns the table, the [`Quarantine`] and reconciled counts.
 //! - [`to_partitions`]: the table as one Arrow chunk per `conversation_date`.
+//! - [`incremental`]: fold only new files into a stored state; rewrite only changed partitions.
 //! - [`publish`]: Parquet + CSV + quarantine + run report, swapped into place atomically.
 //!
 //! ```no_run
@@ -23,6 +24,7 @@
 mod build;
 pub mod dictionary;
 mod error;
+pub mod incremental;
 pub mod key;
 pub mod publish;
 mod quarantine;

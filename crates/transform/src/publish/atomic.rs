@@ -11,7 +11,7 @@ use crate::error::{io_err, PublishError};
 use crate::quarantine::Quarantine;
 use crate::schema::TABLE_NAME;
 use crate::table::Partition;
-use ccc_ingest::Sources;
+use ccc_ingest::{Sources, Table};
 
 /// Test hooks for crash tests: `CCC_TEST_ABORT_AT=<point>` aborts the process there (no
 /// cleanup, like a kill), `CCC_TEST_PAUSE_AT=<point>` prints `paused at <point>` on
@@ -125,6 +125,60 @@ impl Staging {
                 }
                 Ok(())
             })
+    }
+
+    /// Links partitions that an incremental run leaves unchanged from the published output
+    /// `from` (hard links: no copy, and the files outlive the old output's removal).
+    pub fn keep_partitions(
+        &self,
+        from: &Path,
+        dates: &[String],
+        formats: Formats,
+    ) -> Result<(), PublishError> {
+        let mut jobs: Vec<(&str, &str, &String)> = Vec::new();
+        for date in dates {
+            if formats.parquet {
+                jobs.push(("parquet", "part-0.parquet", date));
+            }
+            if formats.csv {
+                jobs.push(("csv", "part-0.csv", date));
+            }
+        }
+        jobs.par_iter().try_for_each(|(kind, file, date)| {
+            let relative = Path::new(kind)
+                .join(TABLE_NAME)
+                .join(format!("conversation_date={date}"));
+            let dir = self.dir.join(&relative);
+            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            let source = from.join(&relative).join(file);
+            let target = dir.join(file);
+            fs::hard_link(&source, &target)
+                .or_else(|_| fs::copy(&source, &target).map(|_| ()))
+                .map_err(io_err(&source))
+        })
+    }
+
+    /// Prepends the quarantine rows of the published output `from` to this run's, so an
+    /// incremental output's quarantine holds every unusable row folded so far.
+    pub fn carry_quarantine(&self, from: &Path) -> Result<(), PublishError> {
+        for table in [Table::ChatMessages, Table::Orders] {
+            let name = format!("{}.csv", table.name());
+            let old = from.join("quarantine").join(&name);
+            let Ok(previous) = fs::read(&old) else {
+                continue;
+            };
+            let path = self.dir.join("quarantine").join(&name);
+            let new = fs::read(&path).map_err(io_err(&path))?;
+            // Both files start with the same header line; keep the old file's.
+            let rows = match new.iter().position(|&b| b == b'\n') {
+                Some(end) => &new[end + 1..],
+                None => &[][..],
+            };
+            let mut merged = previous;
+            merged.extend_from_slice(rows);
+            fs::write(&path, merged).map_err(io_err(&path))?;
+        }
+        Ok(())
     }
 
     /// Writes `quarantine/<table>.csv` for both source tables.

@@ -1,0 +1,475 @@
+//! Folding new source files into the state. New messages are aggregated exactly as a full
+//! run does ([`aggregate_messages`]) and merged into the stored state of their orders with
+//! [`ConversationState::merge`]; new order records merge into the order book (smallest
+//! city wins, as in a full run). Only the date partitions holding a changed conversation,
+//! before or after the change, are loaded and rebuilt, whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arrow2::array::{PrimitiveArray, Utf8Array};
+use ccc_ingest::schema as src;
+use ccc_ingest::timestamp::format_rfc3339_micros;
+use ccc_ingest::{Sources, Table};
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use super::error::IncrementalError;
+use super::rows::{OrdersState, StateRow};
+use super::store::Generation;
+use crate::build::{
+    aggregate_messages, build_order_book, day_of, ConversationTable, OrderBook, OutputRow,
+    ProblemIndex,
+};
+use crate::dictionary::Dictionary;
+use crate::key::Role;
+use crate::quarantine::Quarantine;
+use crate::state::ConversationState;
+use crate::table::date_string;
+
+/// What one run changed, for the run report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FoldCounts {
+    /// Message records in the new files.
+    pub messages_read: u64,
+    /// Unusable ones (quarantined).
+    pub messages_quarantined: u64,
+    /// Usable new messages now in the published table.
+    pub messages_published: u64,
+    /// Usable new messages whose order is still unknown (held in the state).
+    pub messages_waiting: u64,
+    /// Order records in the new files.
+    pub orders_read: u64,
+    /// Orders seen for the first time.
+    pub orders_new: u64,
+    /// Usable order records repeating an order known before or in this run.
+    pub orders_duplicate_rows: u64,
+    /// Orders found with a second city in this run (the smallest city is kept).
+    pub orders_conflicting: u64,
+    /// Unusable order records (quarantined).
+    pub orders_quarantined: u64,
+    /// Published conversations that are new or changed.
+    pub conversations_changed: u64,
+    /// Changed conversations now in another date partition than before.
+    pub conversations_moved: u64,
+    /// Conversations published in this run because their order arrived.
+    pub conversations_released: u64,
+}
+
+/// Messages older than what earlier runs published.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LateCounts {
+    /// The newest message time published before this run (none on the first run).
+    pub watermark: Option<String>,
+    /// Usable new messages older than the watermark.
+    pub messages: u64,
+    /// How far behind the watermark the latest of them is, in whole seconds.
+    pub worst_lateness_seconds: Option<i64>,
+    /// That message.
+    pub worst: Option<LateMessage>,
+    /// `--max-lateness`, in seconds.
+    pub max_lateness_seconds: Option<i64>,
+    /// Late messages beyond it (still folded in: a warning, never data loss).
+    pub beyond_max_lateness: u64,
+    /// Up to 20 of them.
+    pub beyond_examples: Vec<LateMessage>,
+}
+
+/// A late message, located.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LateMessage {
+    /// Source file.
+    pub file: String,
+    /// Record number in the file (the first record is 1).
+    pub record: u64,
+    /// Its order.
+    pub order_id: i64,
+    /// Its time.
+    pub message_sent_time: String,
+    /// Seconds behind the watermark.
+    pub lateness_seconds: i64,
+}
+
+/// The result of folding: everything the new generation and the rewritten partitions need.
+#[derive(Debug, Clone, Default)]
+pub struct Folded {
+    /// Rows of the rewritten partitions, sorted by (day, order id).
+    pub table: ConversationTable,
+    /// Days whose partition is rewritten (or removed, when no row is left in it).
+    pub rewritten: BTreeSet<i64>,
+    /// State rows of the rewritten days that still have rows, sorted by order id.
+    pub state_days: BTreeMap<i64, Vec<StateRow>>,
+    /// Conversations waiting for their order, sorted by order id.
+    pub waiting: Vec<StateRow>,
+    /// The order book after this run.
+    pub orders: OrdersState,
+    /// Stage strings of every key in the state.
+    pub stages: Dictionary,
+    /// Unusable rows of the new files (orphans wait in the state instead).
+    pub quarantine: Quarantine,
+    /// What changed.
+    pub counts: FoldCounts,
+    /// Late messages.
+    pub late: LateCounts,
+}
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+const EXAMPLES: usize = 20;
+
+/// Folds `sources` (the new files only) into the `previous` generation (none: empty).
+pub fn fold(
+    previous: Option<&Generation>,
+    sources: &Sources,
+    generation: u64,
+    max_lateness_micros: Option<i64>,
+) -> Result<Folded, IncrementalError> {
+    let problems = ProblemIndex::new(sources);
+    let (book, aggregate) = rayon::join(
+        || build_order_book(sources, &problems),
+        || aggregate_messages(sources, &problems),
+    );
+    let watermark = previous.and_then(|g| g.manifest.watermark_micros);
+    let late = count_late(sources, watermark, max_lateness_micros);
+
+    // One stage dictionary for the stored keys and the new ones; codes follow string order.
+    let mut stage_values: Vec<String> = previous
+        .map(|g| g.manifest.stages.clone())
+        .unwrap_or_default();
+    stage_values.extend(aggregate.stages.values().iter().cloned());
+    let stages = Dictionary::from_values(stage_values);
+    let remap: Vec<u32> = std::iter::once(0)
+        .chain(
+            aggregate
+                .stages
+                .values()
+                .iter()
+                .map(|s| stages.code(s).expect("every new stage is in the union")),
+        )
+        .collect();
+    let mut new_states: Vec<(i64, ConversationState)> = aggregate
+        .maps
+        .into_iter()
+        .flatten()
+        .map(|(id, mut state)| {
+            state.first.stage = remap[state.first.stage as usize];
+            state.last.stage = remap[state.last.stage as usize];
+            (id, state)
+        })
+        .collect();
+    new_states.sort_unstable_by_key(|(id, _)| *id);
+
+    let old_orders = match previous {
+        Some(g) => g.read_orders()?,
+        None => OrdersState::default(),
+    };
+    let mut counts = FoldCounts {
+        messages_read: sources.messages.row_count() as u64,
+        messages_quarantined: aggregate.unusable.len() as u64,
+        orders_read: sources.orders.row_count() as u64,
+        orders_quarantined: book.unusable.len() as u64,
+        ..FoldCounts::default()
+    };
+    let (mut orders, city_changed) = merge_orders(old_orders, &book, &mut counts);
+    let mut waiting: FxHashMap<i64, StateRow> = match previous {
+        Some(g) => g
+            .read_waiting(&stages)?
+            .into_iter()
+            .map(|r| (r.order_id, r))
+            .collect(),
+        None => FxHashMap::default(),
+    };
+
+    // The partitions that hold a changed conversation now: load them whole.
+    let old_day = |id: i64| orders.find(id).and_then(|i| orders.day[i]);
+    let mut loaded: BTreeSet<i64> = new_states
+        .iter()
+        .map(|(id, _)| *id)
+        .chain(city_changed.iter().copied())
+        .filter_map(old_day)
+        .collect();
+    let mut rows = load_days(previous, &loaded, &stages)?;
+
+    let mut moved_from: FxHashMap<i64, i64> = FxHashMap::default();
+    for (id, state) in new_states {
+        let messages = (state.courier_messages + state.customer_messages) as u64;
+        let before_day = old_day(id);
+        let base = rows.remove(&id).or_else(|| waiting.remove(&id));
+        let from_waiting = base.is_some() && before_day.is_none();
+        let row = match base {
+            Some(mut row) => {
+                row.state.merge(&state);
+                row
+            }
+            None => StateRow {
+                order_id: id,
+                state,
+                first_seen_run: generation,
+            },
+        };
+        if orders.find(id).is_some() {
+            counts.messages_published += messages;
+            counts.conversations_changed += 1;
+            counts.conversations_released += u64::from(from_waiting);
+            if let Some(day) = before_day {
+                moved_from.insert(id, day);
+            }
+            rows.insert(id, row);
+        } else {
+            counts.messages_waiting += messages;
+            waiting.insert(id, row);
+        }
+    }
+    // Waiting conversations whose order arrived in this run are published now.
+    let mut released: Vec<i64> = waiting
+        .keys()
+        .copied()
+        .filter(|&id| orders.find(id).is_some())
+        .collect();
+    released.sort_unstable();
+    for id in released {
+        let row = waiting.remove(&id).expect("listed above");
+        counts.conversations_changed += 1;
+        counts.conversations_released += 1;
+        rows.insert(id, row);
+    }
+    counts.conversations_changed += city_changed
+        .iter()
+        .filter(|id| !moved_from.contains_key(id) && rows.contains_key(id))
+        .count() as u64;
+
+    // A conversation that moved to a day not loaded yet: that partition is rewritten too.
+    let days_now: BTreeSet<i64> = rows.values().map(|r| day_of(r.state.first.time)).collect();
+    let extra: BTreeSet<i64> = days_now
+        .iter()
+        .copied()
+        .filter(|d| !loaded.contains(d))
+        .filter(|d| previous.is_some_and(|g| g.manifest.partitions.contains_key(&date_string(*d))))
+        .collect();
+    for (id, row) in load_days(previous, &extra, &stages)? {
+        rows.insert(id, row);
+    }
+    loaded.extend(days_now);
+    counts.conversations_moved = moved_from
+        .iter()
+        .filter(|(id, day)| day_of(rows[id].state.first.time) != **day)
+        .count() as u64;
+
+    let mut state_days: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
+    for row in rows.into_values() {
+        let day = day_of(row.state.first.time);
+        let i = orders
+            .find(row.order_id)
+            .expect("published rows have an order");
+        orders.day[i] = Some(day);
+        state_days.entry(day).or_default().push(row);
+    }
+    state_days
+        .par_iter_mut()
+        .for_each(|(_, rows)| rows.sort_unstable_by_key(|r| r.order_id));
+    let table_rows: Vec<OutputRow> = state_days
+        .values()
+        .flatten()
+        .map(|r| OutputRow {
+            conversation: r.state.finish(r.order_id),
+            city: orders.city[orders
+                .find(r.order_id)
+                .expect("published rows have an order")],
+        })
+        .collect();
+    let mut waiting: Vec<StateRow> = waiting.into_values().collect();
+    waiting.sort_unstable_by_key(|r| r.order_id);
+
+    Ok(Folded {
+        table: ConversationTable {
+            rows: table_rows,
+            cities: orders.cities.clone(),
+            stages: stages.clone(),
+        },
+        rewritten: loaded,
+        state_days,
+        waiting,
+        orders,
+        stages,
+        quarantine: Quarantine {
+            messages: aggregate.unusable,
+            orphans: Vec::new(),
+            orders: book.unusable,
+        },
+        counts,
+        late,
+    })
+}
+
+/// The state rows of some published days, by order id.
+fn load_days(
+    previous: Option<&Generation>,
+    days: &BTreeSet<i64>,
+    stages: &Dictionary,
+) -> Result<FxHashMap<i64, StateRow>, IncrementalError> {
+    let Some(generation) = previous else {
+        return Ok(FxHashMap::default());
+    };
+    let parts: Vec<Vec<StateRow>> = days
+        .par_iter()
+        .map(|&day| generation.read_partition(&date_string(day), stages))
+        .collect::<Result<_, _>>()?;
+    Ok(parts
+        .into_iter()
+        .flatten()
+        .map(|r| (r.order_id, r))
+        .collect())
+}
+
+/// Merges this run's order book into the stored one. Returns the new book and the orders
+/// with a conversation whose city changed (their partition must be rewritten).
+fn merge_orders(
+    old: OrdersState,
+    book: &OrderBook,
+    counts: &mut FoldCounts,
+) -> (OrdersState, Vec<i64>) {
+    let cities = Dictionary::from_values(
+        old.cities
+            .values()
+            .iter()
+            .chain(book.cities.values())
+            .cloned()
+            .collect(),
+    );
+    let recode = |from: &Dictionary| -> Vec<u32> {
+        std::iter::once(0)
+            .chain(
+                from.values()
+                    .iter()
+                    .map(|s| cities.code(s).expect("in the union")),
+            )
+            .collect()
+    };
+    let (old_codes, new_codes) = (recode(&old.cities), recode(&book.cities));
+    let conflicting_now: FxHashSet<i64> = book.conflicting.iter().copied().collect();
+    let mut incoming: Vec<(i64, u32)> = book
+        .partitions
+        .iter()
+        .flatten()
+        .map(|(&id, &city)| (id, new_codes[city as usize]))
+        .collect();
+    incoming.sort_unstable();
+    counts.orders_duplicate_rows += book.duplicate_rows;
+    counts.orders_conflicting += conflicting_now.len() as u64;
+
+    let n = old.len() + incoming.len();
+    let mut merged = OrdersState {
+        ids: Vec::with_capacity(n),
+        city: Vec::with_capacity(n),
+        cities: Dictionary::default(),
+        conflicting: Vec::with_capacity(n),
+        day: Vec::with_capacity(n),
+    };
+    let mut city_changed = Vec::new();
+    let mut push = |id, city, conflicting, day| {
+        merged.ids.push(id);
+        merged.city.push(city);
+        merged.conflicting.push(conflicting);
+        merged.day.push(day);
+    };
+    let mut next = incoming.into_iter().peekable();
+    for i in 0..old.len() {
+        let (id, city) = (old.ids[i], old_codes[old.city[i] as usize]);
+        while let Some(&(new_id, new_city)) = next.peek() {
+            if new_id >= id {
+                break;
+            }
+            counts.orders_new += 1;
+            push(new_id, new_city, conflicting_now.contains(&new_id), None);
+            next.next();
+        }
+        match next.peek() {
+            Some(&(new_id, new_city)) if new_id == id => {
+                next.next();
+                counts.orders_duplicate_rows += 1;
+                let differs = new_city != city;
+                if differs && !old.conflicting[i] && !conflicting_now.contains(&id) {
+                    counts.orders_conflicting += 1;
+                }
+                let smallest = city.min(new_city);
+                if smallest != city && old.day[i].is_some() {
+                    city_changed.push(id);
+                }
+                let conflicting = old.conflicting[i] || differs || conflicting_now.contains(&id);
+                push(id, smallest, conflicting, old.day[i]);
+            }
+            _ => push(id, city, old.conflicting[i], old.day[i]),
+        }
+    }
+    for (new_id, new_city) in next {
+        counts.orders_new += 1;
+        push(new_id, new_city, conflicting_now.contains(&new_id), None);
+    }
+    merged.cities = cities;
+    (merged, city_changed)
+}
+
+/// Usable new messages older than the watermark (a message is usable when it has an
+/// order id, a time and a sender role: the ones that are folded in).
+fn count_late(sources: &Sources, watermark: Option<i64>, max_lateness: Option<i64>) -> LateCounts {
+    let mut late = LateCounts {
+        watermark: watermark.map(format_rfc3339_micros),
+        max_lateness_seconds: max_lateness.map(|m| m / MICROS_PER_SECOND),
+        ..LateCounts::default()
+    };
+    let Some(watermark) = watermark else {
+        return late;
+    };
+    let t = Table::ChatMessages;
+    let column = |batch: &ccc_ingest::Batch, name: &str| {
+        batch.chunk.arrays()[t.column_index(name).expect("schema column")].clone()
+    };
+    let mut worst: Option<(i64, LateMessage)> = None;
+    for batch in &sources.messages.batches {
+        let time = column(batch, src::MESSAGE_SENT_TIME);
+        let time = time
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .expect("timestamp column");
+        let order = column(batch, src::ORDER_ID);
+        let order = order
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .expect("integer column");
+        let sender = column(batch, src::SENDER_APP_TYPE);
+        let sender = sender
+            .as_any()
+            .downcast_ref::<Utf8Array<i32>>()
+            .expect("text column");
+        for i in 0..batch.len() {
+            let (Some(ts), Some(order_id)) = (time.get(i), order.get(i)) else {
+                continue;
+            };
+            if ts >= watermark || sender.get(i).and_then(Role::of_sender_app_type).is_none() {
+                continue;
+            }
+            let lateness = watermark - ts;
+            late.messages += 1;
+            let located = || LateMessage {
+                file: sources.files[batch.file as usize].name.clone(),
+                record: batch.first_record + i as u64,
+                order_id,
+                message_sent_time: format_rfc3339_micros(ts),
+                lateness_seconds: lateness / MICROS_PER_SECOND,
+            };
+            if worst.as_ref().is_none_or(|(w, _)| lateness > *w) {
+                worst = Some((lateness, located()));
+            }
+            if max_lateness.is_some_and(|max| lateness > max) {
+                late.beyond_max_lateness += 1;
+                if late.beyond_examples.len() < EXAMPLES {
+                    late.beyond_examples.push(located());
+                }
+            }
+        }
+    }
+    if let Some((lateness, message)) = worst {
+        late.worst_lateness_seconds = Some(lateness / MICROS_PER_SECOND);
+        late.worst = Some(message);
+    }
+    late
+}

@@ -1,0 +1,263 @@
+//! Incremental runs (`ccc run --incremental --state DIR`): fold only new source files into
+//! a stored per-order state and rewrite only the date partitions whose conversations
+//! changed. Every output column is a merge of [`crate::ConversationState`], so the result
+//! equals a full run over all files, byte for byte (see `docs/late-events.md`).
+//!
+//! A run: [`plan`] (which generation is current, which files are new, re-delivered or
+//! changed), read and check the new files, [`fold`] them in, [`next_manifest`] and
+//! [`write_state`] (a new generation beside the current one), publish the output naming
+//! the new generation, then [`StateDir::remove_others`].
+
+mod error;
+mod fold;
+pub mod manifest;
+pub mod rows;
+mod store;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use ccc_ingest::SourceFile;
+use rayon::prelude::*;
+
+pub use error::IncrementalError;
+pub use fold::{fold, FoldCounts, Folded, LateCounts, LateMessage};
+pub use manifest::{hash_file, FoldedFile, Manifest, PartitionStats, RunEntry, Totals};
+pub use store::{Generation, GenerationWriter, StateDir};
+
+use crate::table::date_string;
+
+/// Where `_run.json` keeps the token of the state generation the output was published from.
+pub const TOKEN_FIELD: &str = "state_token";
+
+/// What a run will do, decided before any data is read.
+#[derive(Debug)]
+pub struct Plan {
+    /// The generation the output was published from (also kept with `--reprocess`, until
+    /// the new output replaces it).
+    pub current: Option<Generation>,
+    /// What is folded into: `current`, or nothing with `--reprocess`.
+    pub reprocess: bool,
+    /// Number of the generation this run writes.
+    pub generation: u64,
+    /// Files to read, with their hashes.
+    pub new_files: Vec<(SourceFile, String)>,
+    /// Files already folded in with the same content (skipped).
+    pub already_folded: Vec<String>,
+    /// Files folded in earlier that are no longer in the source folder.
+    pub missing: Vec<String>,
+}
+
+impl Plan {
+    /// The generation new files are folded into.
+    pub fn previous(&self) -> Option<&Generation> {
+        if self.reprocess {
+            None
+        } else {
+            self.current.as_ref()
+        }
+    }
+}
+
+/// The state token the published output at `out` names, if it has one.
+pub fn published_token(out: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(out.join("_run.json")).ok()?;
+    let report: serde_json::Value = serde_json::from_str(&text).ok()?;
+    report
+        .get("incremental")?
+        .get(TOKEN_FIELD)?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Decides what a run does: finds the generation the output at `out` was published from
+/// (none when the output does not exist or was not published incrementally: then
+/// everything is folded from scratch), removes leftover generations, hashes the source
+/// files and sorts them into new, already folded and changed (an error unless
+/// `reprocess`).
+pub fn plan(
+    state: &StateDir,
+    out: &Path,
+    files: Vec<SourceFile>,
+    formats: &[String],
+    reprocess: bool,
+) -> Result<Plan, IncrementalError> {
+    let current = match published_token(out) {
+        None => None,
+        Some(token) => match state.find(&token)? {
+            Some(generation) => Some(generation),
+            None if reprocess => None,
+            None => {
+                return Err(IncrementalError::StateMismatch {
+                    out: out.to_path_buf(),
+                    state: state.path().to_path_buf(),
+                    token,
+                })
+            }
+        },
+    };
+    state.remove_others(current.as_ref().map(|g| g.manifest.generation))?;
+    if let Some(g) = current.as_ref().filter(|_| !reprocess) {
+        if g.manifest.output_formats != formats {
+            return Err(IncrementalError::FormatsChanged {
+                was: g.manifest.output_formats.join(","),
+                now: formats.join(","),
+            });
+        }
+    }
+    let generation = state.last_generation_number()? + 1;
+    let hashes: Vec<String> = files
+        .par_iter()
+        .map(|f| hash_file(&f.path).map_err(error::io_err(&f.path)))
+        .collect::<Result<_, _>>()?;
+    let mut plan = Plan {
+        current,
+        reprocess,
+        generation,
+        new_files: Vec::new(),
+        already_folded: Vec::new(),
+        missing: Vec::new(),
+    };
+    let manifest = plan.previous().map(|g| g.manifest.clone());
+    let manifest = manifest.as_ref();
+    for (file, hash) in files.iter().zip(hashes) {
+        match manifest.and_then(|m| m.file(&file.name)) {
+            None => plan.new_files.push((file.clone(), hash)),
+            Some(folded) if folded.size == file.size && folded.xxh3_128 == hash => {
+                plan.already_folded.push(file.name.clone())
+            }
+            Some(folded) => {
+                return Err(IncrementalError::ChangedFile {
+                    name: file.name.clone(),
+                    generation: folded.generation,
+                    old_size: folded.size,
+                    old_hash: folded.xxh3_128.clone(),
+                    new_size: file.size,
+                    new_hash: hash,
+                })
+            }
+        }
+    }
+    if let Some(m) = manifest {
+        let present: BTreeSet<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        plan.missing = m
+            .files
+            .iter()
+            .filter(|f| !present.contains(f.name.as_str()))
+            .map(|f| f.name.clone())
+            .collect();
+    }
+    Ok(plan)
+}
+
+/// The manifest of the generation this run writes.
+pub fn next_manifest(
+    plan: &Plan,
+    folded: &Folded,
+    formats: &[String],
+    started_at: &str,
+) -> Manifest {
+    let mut m = plan
+        .previous()
+        .map(|g| g.manifest.clone())
+        .unwrap_or_default();
+    m.format_version = manifest::STATE_FORMAT_VERSION;
+    m.generation = plan.generation;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    m.token = format!("{}-{nanos:x}-{:x}", plan.generation, std::process::id());
+    m.output_formats = formats.to_vec();
+    m.stages = folded.stages.values().to_vec();
+    m.files
+        .extend(plan.new_files.iter().map(|(f, hash)| FoldedFile {
+            name: f.name.clone(),
+            size: f.size,
+            xxh3_128: hash.clone(),
+            generation: plan.generation,
+        }));
+    for day in &folded.rewritten {
+        m.partitions.remove(&date_string(*day));
+    }
+    let mut newest = m.watermark_micros;
+    for (day, rows) in &folded.state_days {
+        let messages = rows
+            .iter()
+            .map(|r| (r.state.courier_messages + r.state.customer_messages) as u64)
+            .sum();
+        m.partitions.insert(
+            date_string(*day),
+            PartitionStats {
+                rows: rows.len() as u64,
+                messages,
+            },
+        );
+        if let Some(last) = rows.iter().map(|r| r.state.last.time).max() {
+            newest = Some(newest.map_or(last, |n| n.max(last)));
+        }
+    }
+    m.watermark_micros = newest;
+    m.watermark = newest.map(ccc_ingest::timestamp::format_rfc3339_micros);
+    let c = &folded.counts;
+    m.totals.messages_read += c.messages_read;
+    m.totals.messages_quarantined += c.messages_quarantined;
+    m.totals.orders_read += c.orders_read;
+    m.totals.orders_quarantined += c.orders_quarantined;
+    m.totals.messages_waiting = folded
+        .waiting
+        .iter()
+        .map(|r| (r.state.courier_messages + r.state.customer_messages) as u64)
+        .sum();
+    m.runs.push(RunEntry {
+        generation: plan.generation,
+        started_at: started_at.to_string(),
+        files: plan.new_files.len() as u64,
+    });
+    m
+}
+
+/// Writes the new generation: rewritten partitions, links to unchanged ones, the waiting
+/// conversations, the order book, and the manifest last.
+pub fn write_state(
+    state: &StateDir,
+    plan: &Plan,
+    folded: &Folded,
+    manifest: &Manifest,
+) -> Result<Generation, IncrementalError> {
+    let writer = state.begin(plan.generation)?;
+    let written: BTreeSet<String> = folded.state_days.keys().map(|d| date_string(*d)).collect();
+    let kept: Vec<&String> = manifest
+        .partitions
+        .keys()
+        .filter(|d| !written.contains(*d))
+        .collect();
+    if let Some(previous) = plan.previous() {
+        kept.par_iter()
+            .try_for_each(|date| writer.keep_partition(previous, date))?;
+    }
+    let (parts, rest) = rayon::join(
+        || {
+            folded.state_days.par_iter().try_for_each(|(day, rows)| {
+                writer.write_partition(&date_string(*day), rows, &folded.stages)
+            })
+        },
+        || {
+            writer.write_waiting(&folded.waiting, &folded.stages)?;
+            writer.write_orders(&folded.orders)
+        },
+    );
+    parts?;
+    rest?;
+    writer.finish(manifest)
+}
+
+/// Dates of published partitions that this run leaves as they are.
+pub fn kept_partitions(manifest: &Manifest, folded: &Folded) -> Vec<String> {
+    let rewritten: BTreeSet<String> = folded.rewritten.iter().map(|d| date_string(*d)).collect();
+    manifest
+        .partitions
+        .keys()
+        .filter(|d| !rewritten.contains(*d))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,345 @@
+//! The state's tables and their Parquet columns. Per-order conversation state
+//! (`conversations/conversation_date=D.parquet`, `waiting.parquet`) keeps the first and
+//! last message keys of the total order with the stage as a string, so the files read
+//! alone and stage codes can be re-made on every run. `orders.parquet` is the order book.
+
+use arrow2::array::{
+    Array, BooleanArray, MutableBooleanArray, MutablePrimitiveArray, MutableUtf8Array,
+    PrimitiveArray, Utf8Array,
+};
+use arrow2::chunk::Chunk;
+use ccc_ingest::schema::{timestamp_type, FieldType, TableLayout};
+use ccc_ingest::Batch;
+
+use crate::dictionary::{self, Dictionary};
+use crate::key::{MessageKey, Role};
+use crate::state::ConversationState;
+
+/// Columns of a conversation-state file, one row per order.
+pub const STATE_COLUMNS: &[(&str, FieldType)] = &[
+    ("order_id", FieldType::Int64),
+    ("first_message_time", FieldType::Timestamp),
+    ("first_chat_started", FieldType::Boolean),
+    ("first_role", FieldType::Utf8),
+    ("first_from_id", FieldType::Int64),
+    ("first_order_stage", FieldType::Utf8),
+    ("last_message_time", FieldType::Timestamp),
+    ("last_chat_started", FieldType::Boolean),
+    ("last_role", FieldType::Utf8),
+    ("last_from_id", FieldType::Int64),
+    ("last_order_stage", FieldType::Utf8),
+    ("first_courier_message", FieldType::Timestamp),
+    ("first_customer_message", FieldType::Timestamp),
+    ("num_messages_courier", FieldType::Int64),
+    ("num_messages_customer", FieldType::Int64),
+    ("first_seen_run", FieldType::Int64),
+];
+
+/// Columns of `orders.parquet`, one row per known order, sorted by `order_id`.
+pub const ORDERS_COLUMNS: &[(&str, FieldType)] = &[
+    ("order_id", FieldType::Int64),
+    ("city_code", FieldType::Utf8),
+    ("conflicting", FieldType::Boolean),
+    ("conversation_day", FieldType::Int64),
+];
+
+/// The layout of conversation-state files.
+pub fn state_layout() -> TableLayout {
+    TableLayout {
+        name: "conversation_state",
+        columns: STATE_COLUMNS,
+    }
+}
+
+/// The layout of `orders.parquet`.
+pub fn orders_layout() -> TableLayout {
+    TableLayout {
+        name: "order_state",
+        columns: ORDERS_COLUMNS,
+    }
+}
+
+/// One order's partial conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateRow {
+    /// The order.
+    pub order_id: i64,
+    /// Its messages so far, stage codes in the run's stage dictionary.
+    pub state: ConversationState,
+    /// The run that first folded a message of this order.
+    pub first_seen_run: u64,
+}
+
+/// Every known order, sorted by id: city (the smallest seen), whether cities conflicted,
+/// and the day of the partition holding its conversation (none before its first message).
+#[derive(Debug, Clone, Default)]
+pub struct OrdersState {
+    /// Order ids, ascending.
+    pub ids: Vec<i64>,
+    /// City codes in `cities`.
+    pub city: Vec<u32>,
+    /// The city strings.
+    pub cities: Dictionary,
+    /// More than one city was seen for the order.
+    pub conflicting: Vec<bool>,
+    /// Days since the epoch of the conversation's partition.
+    pub day: Vec<Option<i64>>,
+}
+
+impl OrdersState {
+    /// Position of an order.
+    pub fn find(&self, order_id: i64) -> Option<usize> {
+        self.ids.binary_search(&order_id).ok()
+    }
+
+    /// Number of orders.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// True with no order.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    role.as_str()
+}
+
+fn role_of(name: &str) -> Option<Role> {
+    match name {
+        "courier" => Some(Role::Courier),
+        "customer" => Some(Role::Customer),
+        _ => None,
+    }
+}
+
+/// The Arrow columns of state rows; stage codes are written as their strings.
+pub fn state_chunk(rows: &[StateRow], stages: &Dictionary) -> Chunk<Box<dyn Array>> {
+    let n = rows.len();
+    let ints = |f: &dyn Fn(&StateRow) -> Option<i64>| -> Box<dyn Array> {
+        let mut a = MutablePrimitiveArray::<i64>::with_capacity(n);
+        a.extend(rows.iter().map(f));
+        PrimitiveArray::from(a).boxed()
+    };
+    let times = |f: &dyn Fn(&StateRow) -> Option<i64>| -> Box<dyn Array> {
+        let mut a = MutablePrimitiveArray::<i64>::with_capacity(n);
+        a.extend(rows.iter().map(f));
+        PrimitiveArray::from(a).to(timestamp_type()).boxed()
+    };
+    let bools = |f: &dyn Fn(&StateRow) -> bool| -> Box<dyn Array> {
+        let mut a = MutableBooleanArray::with_capacity(n);
+        a.extend(rows.iter().map(|r| Some(f(r))));
+        BooleanArray::from(a).boxed()
+    };
+    fn texts<'a>(rows: &[StateRow], f: impl Fn(&StateRow) -> Option<&'a str>) -> Box<dyn Array> {
+        let mut a = MutableUtf8Array::<i32>::with_capacities(rows.len(), rows.len() * 8);
+        a.extend(rows.iter().map(f));
+        let a: Utf8Array<i32> = a.into();
+        a.boxed()
+    }
+    Chunk::new(vec![
+        ints(&|r| Some(r.order_id)),
+        times(&|r| Some(r.state.first.time)),
+        bools(&|r| !r.state.first.not_started),
+        texts(rows, |r| Some(role_name(r.state.first.role))),
+        ints(&|r| r.state.first.from_id),
+        texts(rows, |r| stages.value(r.state.first.stage)),
+        times(&|r| Some(r.state.last.time)),
+        bools(&|r| !r.state.last.not_started),
+        texts(rows, |r| Some(role_name(r.state.last.role))),
+        ints(&|r| r.state.last.from_id),
+        texts(rows, |r| stages.value(r.state.last.stage)),
+        times(&|r| r.state.first_courier),
+        times(&|r| r.state.first_customer),
+        ints(&|r| Some(r.state.courier_messages)),
+        ints(&|r| Some(r.state.customer_messages)),
+        ints(&|r| Some(r.first_seen_run as i64)),
+    ])
+}
+
+fn col<T: 'static>(batch: &Batch, index: usize) -> &T {
+    batch.chunk.arrays()[index]
+        .as_any()
+        .downcast_ref::<T>()
+        .expect("the reader produces the layout's types")
+}
+
+/// State rows from batches read with [`state_layout`]. `Err` names what is wrong.
+pub fn state_rows(batches: &[Batch], stages: &Dictionary) -> Result<Vec<StateRow>, String> {
+    let mut rows = Vec::with_capacity(batches.iter().map(Batch::len).sum());
+    for batch in batches {
+        let int = |i| col::<PrimitiveArray<i64>>(batch, i);
+        let boolean = |i| col::<BooleanArray>(batch, i);
+        let text = |i| col::<Utf8Array<i32>>(batch, i);
+        let (order_id, first_time, first_started, first_role, first_from, first_stage) =
+            (int(0), int(1), boolean(2), text(3), int(4), text(5));
+        let (last_time, last_started, last_role, last_from, last_stage) =
+            (int(6), boolean(7), text(8), int(9), text(10));
+        let (first_courier, first_customer, couriers, customers, seen) =
+            (int(11), int(12), int(13), int(14), int(15));
+        for i in 0..batch.len() {
+            let record = batch.first_record + i as u64;
+            let missing = |what: &str| format!("record {record}: {what} is missing");
+            let stage = |a: &Utf8Array<i32>| -> Result<u32, String> {
+                match a.get(i) {
+                    None => Ok(0),
+                    Some(s) => stages
+                        .code(s)
+                        .ok_or_else(|| format!("record {record}: stage {s:?} not in the manifest")),
+                }
+            };
+            let role = |a: &Utf8Array<i32>| -> Result<Role, String> {
+                a.get(i)
+                    .and_then(role_of)
+                    .ok_or_else(|| format!("record {record}: bad role {:?}", a.get(i)))
+            };
+            let key = |time: &PrimitiveArray<i64>,
+                       started: &BooleanArray,
+                       role_col: &Utf8Array<i32>,
+                       from: &PrimitiveArray<i64>,
+                       stage_col: &Utf8Array<i32>|
+             -> Result<MessageKey, String> {
+                Ok(MessageKey {
+                    time: time.get(i).ok_or_else(|| missing("a message time"))?,
+                    not_started: !started.get(i).ok_or_else(|| missing("chat_started"))?,
+                    role: role(role_col)?,
+                    from_id: from.get(i),
+                    stage: stage(stage_col)?,
+                })
+            };
+            rows.push(StateRow {
+                order_id: order_id.get(i).ok_or_else(|| missing("order_id"))?,
+                state: ConversationState {
+                    first: key(
+                        first_time,
+                        first_started,
+                        first_role,
+                        first_from,
+                        first_stage,
+                    )?,
+                    last: key(last_time, last_started, last_role, last_from, last_stage)?,
+                    first_courier: first_courier.get(i),
+                    first_customer: first_customer.get(i),
+                    courier_messages: couriers.get(i).ok_or_else(|| missing("a count"))?,
+                    customer_messages: customers.get(i).ok_or_else(|| missing("a count"))?,
+                },
+                first_seen_run: seen.get(i).ok_or_else(|| missing("first_seen_run"))? as u64,
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// The Arrow columns of the order book.
+pub fn orders_chunk(orders: &OrdersState) -> Chunk<Box<dyn Array>> {
+    let n = orders.len();
+    let mut city = MutableUtf8Array::<i32>::with_capacities(n, n * 3);
+    city.extend(orders.city.iter().map(|&c| orders.cities.value(c)));
+    let mut day = MutablePrimitiveArray::<i64>::with_capacity(n);
+    day.extend(orders.day.iter().copied());
+    let city: Utf8Array<i32> = city.into();
+    Chunk::new(vec![
+        PrimitiveArray::<i64>::from_slice(&orders.ids).boxed(),
+        city.boxed(),
+        BooleanArray::from_slice(&orders.conflicting).boxed(),
+        PrimitiveArray::from(day).boxed(),
+    ])
+}
+
+/// The order book from batches read with [`orders_layout`].
+pub fn orders_state(batches: &[Batch]) -> Result<OrdersState, String> {
+    let city_arrays: Vec<&Utf8Array<i32>> = batches
+        .iter()
+        .map(|b| col::<Utf8Array<i32>>(b, 1))
+        .collect();
+    let (cities, codes) = dictionary::encode(&city_arrays);
+    let n = batches.iter().map(Batch::len).sum();
+    let mut orders = OrdersState {
+        ids: Vec::with_capacity(n),
+        city: Vec::with_capacity(n),
+        cities,
+        conflicting: Vec::with_capacity(n),
+        day: Vec::with_capacity(n),
+    };
+    for (batch, codes) in batches.iter().zip(codes) {
+        let ids = col::<PrimitiveArray<i64>>(batch, 0);
+        let conflicting = col::<BooleanArray>(batch, 2);
+        let day = col::<PrimitiveArray<i64>>(batch, 3);
+        for (i, code) in codes.into_iter().enumerate() {
+            let record = batch.first_record + i as u64;
+            let id = ids
+                .get(i)
+                .ok_or_else(|| format!("record {record}: order_id is missing"))?;
+            if code == 0 {
+                return Err(format!("record {record}: city_code is missing"));
+            }
+            if orders.ids.last().is_some_and(|&last| last >= id) {
+                return Err(format!("record {record}: order ids are not ascending"));
+            }
+            orders.ids.push(id);
+            orders.city.push(code);
+            orders.conflicting.push(conflicting.get(i).unwrap_or(false));
+            orders.day.push(day.get(i));
+        }
+    }
+    Ok(orders)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_rows_round_trip_through_arrow() {
+        let stages = Dictionary::from_values(vec!["ACCEPTED".into(), "DELIVERED".into()]);
+        let key = |time, role, stage, from_id| MessageKey {
+            time,
+            not_started: time != 10,
+            role,
+            from_id,
+            stage,
+        };
+        let mut state = ConversationState::new(key(10, Role::Customer, 0, None));
+        state.update(key(99, Role::Courier, 2, Some(7)));
+        let rows = vec![StateRow {
+            order_id: -5,
+            state,
+            first_seen_run: 4,
+        }];
+        let batch = Batch {
+            file: 0,
+            first_record: 0,
+            lines: None,
+            chunk: state_chunk(&rows, &stages),
+        };
+        assert_eq!(state_rows(&[batch], &stages).unwrap(), rows);
+    }
+
+    #[test]
+    fn a_stage_outside_the_manifest_is_an_error() {
+        let stages = Dictionary::from_values(vec!["ACCEPTED".into()]);
+        let key = MessageKey {
+            time: 1,
+            not_started: true,
+            role: Role::Courier,
+            from_id: None,
+            stage: 1,
+        };
+        let rows = vec![StateRow {
+            order_id: 1,
+            state: ConversationState::new(key),
+            first_seen_run: 1,
+        }];
+        let batch = Batch {
+            file: 0,
+            first_record: 0,
+            lines: None,
+            chunk: state_chunk(&rows, &stages),
+        };
+        let empty = Dictionary::default();
+        let err = state_rows(&[batch], &empty).unwrap_err();
+        assert!(err.contains("ACCEPTED"), "{err}");
+    }
+}

@@ -1,0 +1,293 @@
+//! The state folder on disk. Each run writes a new generation folder, `gen-<N>/`, beside
+//! the current one (unchanged partition files are hard-linked, not copied) and never
+//! modifies a generation in place. Which generation is current is decided by the
+//! published output: its `_run.json` names the generation's token. The output is swapped
+//! in one step after the new generation is complete, so a run killed at any point leaves
+//! an output and a generation that belong together; other generations are leftovers and
+//! are removed.
+//!
+//! ```text
+//! STATE/gen-000007/manifest.json
+//!                  orders.parquet
+//!                  waiting.parquet
+//!                  conversations/conversation_date=2024-02-01.parquet
+//! ```
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use ccc_ingest::{Format, ReadOptions, TableLayout};
+
+use super::error::{io_err, IncrementalError};
+use super::manifest::{Manifest, STATE_FORMAT_VERSION};
+use super::rows::{
+    orders_chunk, orders_layout, orders_state, state_chunk, state_layout, state_rows, OrdersState,
+    StateRow,
+};
+use crate::dictionary::Dictionary;
+use crate::publish::test_hook;
+
+const GENERATION_PREFIX: &str = "gen-";
+
+/// A state folder.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    dir: PathBuf,
+}
+
+/// One complete generation of the state.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+impl StateDir {
+    /// Opens (and creates if needed) a state folder.
+    pub fn open(dir: &Path) -> Result<StateDir, IncrementalError> {
+        fs::create_dir_all(dir).map_err(io_err(dir))?;
+        Ok(StateDir {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Generation numbers and folders present, complete or not, ascending.
+    fn generations(&self) -> Result<Vec<(u64, PathBuf)>, IncrementalError> {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&self.dir)
+            .map_err(io_err(&self.dir))?
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(n) = name
+                .strip_prefix(GENERATION_PREFIX)
+                .and_then(|n| n.parse().ok())
+            {
+                found.push((n, entry.path()));
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// The highest generation number present (kept or leftover), so a new one never
+    /// reuses a folder name.
+    pub fn last_generation_number(&self) -> Result<u64, IncrementalError> {
+        Ok(self.generations()?.last().map_or(0, |(n, _)| *n))
+    }
+
+    /// The generation whose token is `token` (the one the published output names).
+    pub fn find(&self, token: &str) -> Result<Option<Generation>, IncrementalError> {
+        for (_, dir) in self.generations()?.into_iter().rev() {
+            let path = dir.join("manifest.json");
+            let Ok(text) = fs::read_to_string(&path) else {
+                continue; // an unfinished generation of a killed run
+            };
+            let manifest: Manifest =
+                serde_json::from_str(&text).map_err(|e| IncrementalError::Corrupt {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            if manifest.token == token {
+                if manifest.format_version != STATE_FORMAT_VERSION {
+                    return Err(IncrementalError::Corrupt {
+                        path,
+                        message: format!(
+                            "state format version {} (this ccc writes {STATE_FORMAT_VERSION}); \
+                             rebuild it with --reprocess",
+                            manifest.format_version
+                        ),
+                    });
+                }
+                return Ok(Some(Generation { dir, manifest }));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes every generation but `keep`, and unfinished ones: leftovers of earlier
+    /// runs, killed or completed.
+    pub fn remove_others(&self, keep: Option<u64>) -> Result<(), IncrementalError> {
+        for (n, dir) in self.generations()? {
+            if Some(n) != keep {
+                fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+            }
+        }
+        for entry in fs::read_dir(&self.dir)
+            .map_err(io_err(&self.dir))?
+            .flatten()
+        {
+            if entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts writing generation `generation`.
+    pub fn begin(&self, generation: u64) -> Result<GenerationWriter, IncrementalError> {
+        let tmp = self
+            .dir
+            .join(format!(".tmp-{GENERATION_PREFIX}{generation:06}"));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+        }
+        fs::create_dir_all(tmp.join("conversations")).map_err(io_err(&tmp))?;
+        Ok(GenerationWriter {
+            dir: self.dir.join(format!("{GENERATION_PREFIX}{generation:06}")),
+            tmp,
+        })
+    }
+}
+
+fn read_layout(
+    path: &Path,
+    layout: TableLayout,
+) -> Result<Vec<ccc_ingest::Batch>, IncrementalError> {
+    let (batches, problems) =
+        ccc_ingest::read_layout_file(0, path, Format::Parquet, layout, &ReadOptions::default())?;
+    if let Some(p) = problems.first() {
+        return Err(IncrementalError::Corrupt {
+            path: path.to_path_buf(),
+            message: format!("record {}: column {} holds {:?}", p.record, p.column, p.raw),
+        });
+    }
+    Ok(batches)
+}
+
+fn corrupt(path: &Path) -> impl FnOnce(String) -> IncrementalError + '_ {
+    move |message| IncrementalError::Corrupt {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Where the state of conversations dated `date` lives in a generation folder.
+fn partition_file(dir: &Path, date: &str) -> PathBuf {
+    dir.join("conversations")
+        .join(format!("conversation_date={date}.parquet"))
+}
+
+impl Generation {
+    /// The order book.
+    pub fn read_orders(&self) -> Result<OrdersState, IncrementalError> {
+        let path = self.dir.join("orders.parquet");
+        orders_state(&read_layout(&path, orders_layout())?).map_err(corrupt(&path))
+    }
+
+    /// Conversations of orders not known yet.
+    pub fn read_waiting(&self, stages: &Dictionary) -> Result<Vec<StateRow>, IncrementalError> {
+        let path = self.dir.join("waiting.parquet");
+        state_rows(&read_layout(&path, state_layout())?, stages).map_err(corrupt(&path))
+    }
+
+    /// The state of the conversations of one published partition.
+    pub fn read_partition(
+        &self,
+        date: &str,
+        stages: &Dictionary,
+    ) -> Result<Vec<StateRow>, IncrementalError> {
+        let path = partition_file(&self.dir, date);
+        state_rows(&read_layout(&path, state_layout())?, stages).map_err(corrupt(&path))
+    }
+}
+
+/// A generation being written; invisible (a `.tmp-` folder) until [`GenerationWriter::finish`].
+#[derive(Debug)]
+pub struct GenerationWriter {
+    tmp: PathBuf,
+    dir: PathBuf,
+}
+
+fn write_rows(
+    path: &Path,
+    layout: TableLayout,
+    chunk: arrow2::chunk::Chunk<Box<dyn arrow2::array::Array>>,
+) -> Result<(), IncrementalError> {
+    ccc_ingest::parquet_io::write_parquet(path, &layout.schema(), vec![chunk])?;
+    Ok(())
+}
+
+impl GenerationWriter {
+    /// Writes the state of one partition's conversations (rows sorted by order id).
+    pub fn write_partition(
+        &self,
+        date: &str,
+        rows: &[StateRow],
+        stages: &Dictionary,
+    ) -> Result<(), IncrementalError> {
+        write_rows(
+            &partition_file(&self.tmp, date),
+            state_layout(),
+            state_chunk(rows, stages),
+        )
+    }
+
+    /// Links an unchanged partition's state from the previous generation.
+    pub fn keep_partition(
+        &self,
+        previous: &Generation,
+        date: &str,
+    ) -> Result<(), IncrementalError> {
+        let from = partition_file(&previous.dir, date);
+        let to = partition_file(&self.tmp, date);
+        fs::hard_link(&from, &to)
+            .or_else(|_| fs::copy(&from, &to).map(|_| ()))
+            .map_err(io_err(&to))
+    }
+
+    /// Writes the conversations still waiting for their order.
+    pub fn write_waiting(
+        &self,
+        rows: &[StateRow],
+        stages: &Dictionary,
+    ) -> Result<(), IncrementalError> {
+        write_rows(
+            &self.tmp.join("waiting.parquet"),
+            state_layout(),
+            state_chunk(rows, stages),
+        )
+    }
+
+    /// Writes the order book.
+    pub fn write_orders(&self, orders: &OrdersState) -> Result<(), IncrementalError> {
+        write_rows(
+            &self.tmp.join("orders.parquet"),
+            orders_layout(),
+            orders_chunk(orders),
+        )
+    }
+
+    /// Writes the manifest last, syncs, and moves the folder to its final name.
+    pub fn finish(self, manifest: &Manifest) -> Result<Generation, IncrementalError> {
+        let path = self.tmp.join("manifest.json");
+        let mut text = serde_json::to_string_pretty(manifest).expect("a manifest serializes");
+        text.push('\n');
+        fs::write(&path, text).map_err(io_err(&path))?;
+        for dir in [self.tmp.join("conversations"), self.tmp.clone()] {
+            sync_dir(&dir);
+        }
+        test_hook("state-before-rename");
+        fs::rename(&self.tmp, &self.dir).map_err(io_err(&self.dir))?;
+        if let Some(parent) = self.dir.parent() {
+            sync_dir(parent);
+        }
+        Ok(Generation {
+            dir: self.dir.clone(),
+            manifest: manifest.clone(),
+        })
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(f) = fs::File::open(dir) {
+        let _ = f.sync_all();
+    }
+}

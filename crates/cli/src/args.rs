@@ -114,9 +114,29 @@ pub struct RunArgs {
     /// Where to write each --report.
     #[arg(long, value_name = "FILE")]
     pub report_file: Vec<PathBuf>,
+    /// Fold only source files not seen before into the state in --state, and rewrite only
+    /// the date partitions whose conversations changed (see docs/late-events.md).
+    #[arg(long, requires = "state")]
+    pub incremental: bool,
+    /// The state folder of incremental runs (per-order partial state and the files folded in).
+    #[arg(long, value_name = "DIR", requires = "incremental")]
+    pub state: Option<PathBuf>,
+    /// With --incremental: fold every source file again from scratch, rebuilding state and
+    /// output (after a source file changed, or to start over).
+    #[arg(long, requires = "incremental")]
+    pub reprocess: bool,
+    /// With --incremental: warn about messages more than this behind the newest message
+    /// published before (e.g. 90m, 6h, 2d); they are still folded in.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "incremental")]
+    pub max_lateness: Option<std::time::Duration>,
     /// Target bytes of text parsed by one task (tuning and tests; results never depend on it).
     #[arg(long, hide = true, default_value_t = 4 << 20)]
     pub chunk_bytes: usize,
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration like 90m, 6h or 2d: {e}"))
 }
 
 impl ChecksMode {

@@ -35,6 +35,13 @@ pub enum CliError {
     #[error("cannot publish the output")]
     #[diagnostic(code(ccc::output), help("the previous output, if any, is untouched"))]
     Publish(#[source] ccc_transform::PublishError),
+    /// An incremental run cannot use its state or the new files.
+    #[error("the incremental run cannot go on")]
+    #[diagnostic(
+        code(ccc::incremental),
+        help("nothing was published and the state is unchanged; `--reprocess` folds every file again from scratch (a full rebuild of state and output)")
+    )]
+    Incremental(#[source] ccc_transform::incremental::IncrementalError),
     /// Arguments that parse but make no sense together.
     #[error("{0}")]
     #[diagnostic(code(ccc::usage))]
@@ -71,6 +78,8 @@ impl CliError {
                 ExitStatus::Usage
             }
             CliError::Publish(_) => ExitStatus::Io,
+            CliError::Incremental(e) if e.is_usage() => ExitStatus::Usage,
+            CliError::Incremental(_) => ExitStatus::Io,
             CliError::Usage(_) | CliError::Suite(_) => ExitStatus::Usage,
             CliError::Write { .. } | CliError::Internal(_) => ExitStatus::Io,
         }
@@ -86,5 +95,11 @@ impl From<ccc_ingest::IngestError> for CliError {
 impl From<ccc_transform::PublishError> for CliError {
     fn from(e: ccc_transform::PublishError) -> Self {
         CliError::Publish(e)
+    }
+}
+
+impl From<ccc_transform::incremental::IncrementalError> for CliError {
+    fn from(e: ccc_transform::incremental::IncrementalError) -> Self {
+        CliError::Incremental(e)
     }
 }

@@ -87,6 +87,58 @@ pub struct Timings {
     pub total_ms: u64,
 }
 
+/// What an incremental run did to its state (`incremental` in `_run.json`).
+#[derive(Debug, Serialize)]
+pub struct IncrementalReport {
+    /// The state folder.
+    pub state: String,
+    /// The state generation this output was published from.
+    pub generation: u64,
+    /// Its token: the link between this output and its state.
+    pub state_token: String,
+    /// Everything was folded again from scratch (`--reprocess`).
+    pub reprocessed: bool,
+    /// Files folded in by this run.
+    pub files_new: Vec<String>,
+    /// Files skipped because they were folded in before with the same content.
+    pub files_already_folded: u64,
+    /// Files folded in before that are no longer in the source folder (their data stays).
+    pub files_missing: Vec<String>,
+    /// What changed.
+    pub changes: ccc_transform::incremental::FoldCounts,
+    /// Partitions written by this run.
+    pub partitions_rewritten: Vec<String>,
+    /// Partitions removed because their conversations moved to an earlier date.
+    pub partitions_removed: Vec<String>,
+    /// Partitions left as they were.
+    pub partitions_kept: u64,
+    /// Messages older than the newest message published before.
+    pub late: ccc_transform::incremental::LateCounts,
+    /// Conversations held back until their order arrives.
+    pub waiting: WaitingReport,
+    /// Counts since the state was started.
+    pub totals: ccc_transform::incremental::Totals,
+    /// Things a person should look at; none of them stopped the run.
+    pub warnings: Vec<String>,
+}
+
+/// Conversations waiting for their order.
+#[derive(Debug, Default, Serialize)]
+pub struct WaitingReport {
+    /// Orders whose messages are held.
+    pub orders: u64,
+    /// Messages held.
+    pub messages: u64,
+    /// The order waiting longest.
+    pub oldest_order_id: Option<i64>,
+    /// The run that first folded one of its messages.
+    pub oldest_since_run: Option<u64>,
+    /// When that run started (UTC).
+    pub oldest_since: Option<String>,
+    /// Runs it has waited, this one included.
+    pub oldest_runs_waited: Option<u64>,
+}
+
 /// What the suites said.
 #[derive(Debug, Serialize)]
 pub struct ChecksReport {
@@ -149,6 +201,9 @@ pub struct RunReport {
     pub conversations: u64,
     /// Rows per partition.
     pub partitions: Vec<PartitionEntry>,
+    /// What an incremental run did (absent for full runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incremental: Option<IncrementalReport>,
     /// messages read = aggregated + quarantined + orphaned.
     pub reconciled: bool,
     /// Stage timings.
@@ -208,6 +263,51 @@ impl RunReport {
                 ),
             ),
         ];
+        let mut rows = rows;
+        if let Some(i) = &self.incremental {
+            rows.splice(
+                1..1,
+                [
+                    (
+                        "  skipped (already folded in)".into(),
+                        i.files_already_folded.to_string(),
+                    ),
+                    (
+                        "state generation".into(),
+                        format!(
+                            "{}{}",
+                            i.generation,
+                            if i.reprocessed { " (rebuilt)" } else { "" }
+                        ),
+                    ),
+                ],
+            );
+            let late = match i.late.worst_lateness_seconds {
+                Some(worst) => format!("{} (worst {worst} s behind)", i.late.messages),
+                None => i.late.messages.to_string(),
+            };
+            let extra: Vec<(String, String)> = vec![
+                (
+                    "partitions rewritten".into(),
+                    format!(
+                        "{} (kept {}, removed {})",
+                        i.partitions_rewritten.len(),
+                        i.partitions_kept,
+                        i.partitions_removed.len()
+                    ),
+                ),
+                ("late messages".into(), late),
+                (
+                    "waiting for their order".into(),
+                    format!(
+                        "{} messages ({} orders)",
+                        i.waiting.messages, i.waiting.orders
+                    ),
+                ),
+            ];
+            let at = rows.len() - 3;
+            rows.splice(at..at, extra);
+        }
         for (label, value) in rows {
             table.add_row(vec![
                 Cell::new(label),

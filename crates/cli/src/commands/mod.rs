@@ -1,6 +1,7 @@
 //! One module per command; [`run`] dispatches after setting up the thread pool.
 
 mod generate;
+mod incremental;
 mod run;
 mod validate;
 

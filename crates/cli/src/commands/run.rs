@@ -23,16 +23,25 @@ use crate::report::{
 };
 
 /// Settings resolved from the arguments before any work starts.
-struct RunConfig {
-    source: PathBuf,
-    out: PathBuf,
-    formats: Formats,
-    checks: ChecksMode,
+pub(super) struct RunConfig {
+    pub(super) source: PathBuf,
+    pub(super) out: PathBuf,
+    pub(super) formats: Formats,
+    pub(super) checks: ChecksMode,
     /// The source and output suites, loaded and checked before any data is read.
-    suites: Option<(Suite, Suite)>,
-    reports: Vec<(ReportFormat, PathBuf)>,
-    quiet: bool,
-    read: ccc_ingest::ReadOptions,
+    pub(super) suites: Option<(Suite, Suite)>,
+    pub(super) reports: Vec<(ReportFormat, PathBuf)>,
+    pub(super) quiet: bool,
+    pub(super) read: ccc_ingest::ReadOptions,
+    /// `--incremental` settings.
+    pub(super) incremental: Option<IncrementalConfig>,
+}
+
+/// Settings of `--incremental` runs.
+pub(super) struct IncrementalConfig {
+    pub(super) state: PathBuf,
+    pub(super) reprocess: bool,
+    pub(super) max_lateness: Option<std::time::Duration>,
 }
 
 impl RunConfig {
@@ -58,7 +67,16 @@ impl RunConfig {
                 load_suite(&args.expectations.join("output.yaml"))?,
             )),
         };
+        let incremental = match (args.incremental, args.state) {
+            (true, Some(state)) => Some(IncrementalConfig {
+                state,
+                reprocess: args.reprocess,
+                max_lateness: args.max_lateness,
+            }),
+            _ => None,
+        };
         Ok(Self {
+            incremental,
             source: args.source,
             out: args.out,
             formats,
@@ -71,7 +89,7 @@ impl RunConfig {
     }
 }
 
-fn by_reason(rows: &[QuarantinedRow]) -> BTreeMap<String, u64> {
+pub(super) fn by_reason(rows: &[QuarantinedRow]) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for row in rows {
         *counts.entry(row.reason.clone()).or_insert(0) += 1;
@@ -82,6 +100,9 @@ fn by_reason(rows: &[QuarantinedRow]) -> BTreeMap<String, u64> {
 /// Runs the job.
 pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
     let config = RunConfig::resolve(args)?;
+    if config.incremental.is_some() {
+        return super::incremental::run(config);
+    }
     let started = Instant::now();
     let mut timings = Timings::default();
     let progress = Progress::new(config.quiet);
@@ -219,6 +240,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
                 rows: p.chunk.len() as u64,
             })
             .collect(),
+        incremental: None,
         reconciled: c.messages_read
             == c.messages_aggregated + c.messages_quarantined + c.messages_orphaned,
         timings,
@@ -237,7 +259,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
 }
 
 /// Runs one suite; a suite that does not fit the data is a suite error (exit 2).
-fn run_suite(
+pub(super) fn run_suite(
     suite: &Suite,
     datasets: &[Dataset],
     metrics: &BTreeMap<String, i64>,
@@ -247,7 +269,7 @@ fn run_suite(
         .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
 }
 
-fn print_checks(checks: &ChecksReport) {
+pub(super) fn print_checks(checks: &ChecksReport) {
     for result in checks.results() {
         println!("{}", human_table(result));
     }
@@ -255,7 +277,7 @@ fn print_checks(checks: &ChecksReport) {
 
 /// `--checks enforce` and a failed error-severity expectation: nothing is published, the
 /// previous output stays; the report says which suite stopped the run, and why.
-fn stop_on_failed_checks(
+pub(super) fn stop_on_failed_checks(
     config: &RunConfig,
     checks: &ChecksReport,
     which: &str,
@@ -277,7 +299,7 @@ fn stop_on_failed_checks(
 
 /// Adds to each quarantined row's reason the ids of the failed source expectations on
 /// the fields that made it unusable (`orderId is null` → the not-null check of orderId).
-fn annotate_quarantine(rows: &mut [QuarantinedRow], result: &SuiteResult, table: &str) {
+pub(super) fn annotate_quarantine(rows: &mut [QuarantinedRow], result: &SuiteResult, table: &str) {
     for row in rows.iter_mut() {
         let mut ids: Vec<&str> = Vec::new();
         for part in row.reason.split("; ") {

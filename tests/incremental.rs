@@ -134,6 +134,17 @@ fn row_of(out: &Path, order_id: i64) -> Option<String> {
         .find(|l| l.split(',').nth(1) == Some(&order_id.to_string()))
 }
 
+/// The generation folders in the state folder, sorted.
+fn generations(job: &Job) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(job.state())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("gen-"))
+        .collect();
+    names.sort();
+    names
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap()
@@ -381,11 +392,7 @@ fn a_changed_file_is_an_error_unless_reprocessed() {
         .unwrap()
         .contains(",2024-02-01T09:00:00Z,"));
     job.assert_equals_full_run();
-    let generations: Vec<_> = fs::read_dir(job.state())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(generations, ["gen-000002"]);
+    assert_eq!(generations(&job), ["gen-000002"]);
 }
 
 #[test]
@@ -466,6 +473,136 @@ fn usage_and_state_errors_exit_2_and_publish_nothing() {
     );
 }
 
+#[test]
+fn a_state_is_not_silently_restarted_for_another_output() {
+    let job = Job::new();
+    job.add(
+        "customer_courier_chat_messages_1.ndjson",
+        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
+    );
+    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.incremental_ok();
+    let state_before = snapshot(&job.state());
+    let other = job.root.join("other-out");
+    let o = run_ccc(&[
+        "run",
+        "--incremental",
+        "--quiet",
+        "--checks",
+        "off",
+        "--state",
+        path_str(&job.state()),
+        "--source",
+        path_str(&job.src()),
+        "--out",
+        path_str(&other),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("has no incremental run report"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!other.exists());
+    assert_eq!(
+        snapshot(&job.state()),
+        state_before,
+        "the state is untouched"
+    );
+
+    // A full run over the output drops its link to the state: --reprocess starts over.
+    assert!(run_job(&job.src(), &job.out(), &[]).status.success());
+    assert_eq!(job.incremental(&[]).status.code(), Some(2));
+    assert!(job.incremental(&["--reprocess"]).status.success());
+    job.assert_equals_full_run();
+}
+
+#[test]
+fn reprocess_rebuilds_over_a_damaged_state() {
+    let job = Job::new();
+    job.add(
+        "customer_courier_chat_messages_1.ndjson",
+        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
+    );
+    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.incremental_ok();
+    fs::write(job.state().join("gen-000001/manifest.json"), "{ not json").unwrap();
+    let o = job.incremental(&[]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is damaged"), "{}", stderr(&o));
+    assert!(job.incremental(&["--reprocess"]).status.success());
+    assert_eq!(generations(&job), ["gen-000002"]);
+    job.assert_equals_full_run();
+}
+
+#[test]
+fn a_city_conflicting_with_an_earlier_run_fails_enforce_and_warns_otherwise() {
+    let job = Job::new();
+    job.add(
+        "customer_courier_chat_messages_1.ndjson",
+        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
+    );
+    job.add("orders_1.ndjson", &[order(1, "MAD")]);
+    job.incremental_ok();
+    let before = snapshot(&job.out());
+    job.add("orders_2.ndjson", &[order(1, "BCN")]);
+    let o = job.incremental(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 orders got a cityCode in the new files that differs"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(snapshot(&job.out()), before);
+
+    let o = job.incremental(&["--checks", "warn"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: 1 orders got a cityCode"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(row_of(&job.out(), 1)
+        .unwrap()
+        .starts_with("2024-02-01,1,BCN,"));
+}
+
+#[test]
+fn the_output_suite_passes_on_an_incremental_output() {
+    let job = Job::new();
+    job.add(
+        "customer_courier_chat_messages_1.ndjson",
+        &[
+            message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED"),
+            message(9, "2024-02-01T08:00:00Z", false, "ACCEPTED"),
+        ],
+    );
+    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.incremental_ok();
+    job.add(
+        "customer_courier_chat_messages_2.ndjson",
+        &[message(2, "2024-02-02T08:00:00Z", true, "ACCEPTED")],
+    );
+    job.add("orders_2.ndjson", &[order(2, "LIS")]);
+    job.incremental_ok();
+    let o = run_ccc(&[
+        "validate",
+        "--suite",
+        "output",
+        "--quiet",
+        "--expectations",
+        path_str(&expectations_dir()),
+        "--data",
+        path_str(&job.out()),
+    ]);
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        stderr(&o)
+    );
+}
+
 /// Where a run can be killed, in the order a run reaches them.
 const KILL_POINTS: [&str; 5] = [
     "state-before-rename",
@@ -518,14 +655,16 @@ fn a_run_killed_anywhere_leaves_state_and_output_together() {
 
         // The next run picks up where the killed one stopped: nothing lost, nothing twice.
         let report = job.incremental_ok();
-        // After the swap the killed run's output stands, and the next run has nothing new.
+        // After the swap the killed run's output stands and the next run has nothing new;
+        // before it, the next run folds the same files into a generation of a new number.
         let i = &report["incremental"];
         assert_eq!(strings(&i["files_new"]).len(), 2, "{point}");
-        assert_eq!(i["generation"], 2, "{point}");
+        let unfinished = *point == "state-before-rename"; // gen-2 never got its name
+        let expected = if swapped || unfinished { 2 } else { 3 };
+        assert_eq!(i["generation"], expected, "{point}");
         assert_eq!(i["totals"]["messages_read"], 3, "{point}");
         job.assert_equals_full_run();
-        let generations = fs::read_dir(job.state()).unwrap().count();
-        assert_eq!(generations, 1, "{point}: leftovers are removed");
+        assert_eq!(generations(&job).len(), 1, "{point}: leftovers are removed");
     }
 }
 
@@ -570,9 +709,9 @@ fn sigkill_before_the_swap_keeps_the_previous_state_and_output() {
     child.wait().unwrap();
     assert_eq!(snapshot(&job.out()), old);
     assert_eq!(
-        fs::read_dir(job.state()).unwrap().count(),
-        2,
-        "new generation left over"
+        generations(&job),
+        ["gen-000001", "gen-000002"],
+        "the new generation is left over"
     );
     let report = job.incremental_ok();
     assert_eq!(strings(&report["incremental"]["files_new"]).len(), 1);

@@ -118,6 +118,8 @@ pub struct IncrementalReport {
     pub waiting: WaitingReport,
     /// Counts since the state was started.
     pub totals: ccc_transform::incremental::Totals,
+    /// Messages in the whole published table (totals: read = in table + quarantined + waiting).
+    pub messages_in_table: u64,
     /// Things a person should look at; none of them stopped the run.
     pub warnings: Vec<String>,
 }

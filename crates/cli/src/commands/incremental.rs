@@ -49,15 +49,17 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
 
     if plan.new_files.is_empty() && plan.previous().is_some() {
         progress.finish();
-        let warnings = missing_files_warning(&plan).into_iter().collect::<Vec<_>>();
+        let current = plan.current.as_ref().expect("checked above");
+        // Leftovers of a killed run can go: the output names `current`.
+        state.remove_others(Some(current.manifest.generation))?;
+        if let Some(warning) = missing_files_warning(&plan) {
+            eprintln!("warning: {warning}");
+        }
         if !config.quiet {
-            for warning in &warnings {
-                eprintln!("warning: {warning}");
-            }
             println!(
                 "nothing new: all {} source files are folded in already (state generation {}); {} is unchanged",
                 plan.already_folded.len(),
-                plan.current.as_ref().map_or(0, |g| g.manifest.generation),
+                current.manifest.generation,
                 config.out.display()
             );
         }
@@ -99,6 +101,19 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
         .max_lateness
         .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
     let mut folded = incremental::fold(plan.previous(), &sources, plan.generation, max_lateness)?;
+    if !folded.cross_run_conflicts.is_empty() && config.checks == ChecksMode::Enforce {
+        progress.finish();
+        eprintln!(
+            "error: {} orders got a cityCode in the new files that differs from the one folded in \
+             before (orderId must map to one cityCode; e.g. orderId {}): nothing was published, \
+             {} and {} are unchanged",
+            folded.cross_run_conflicts.len(),
+            folded.cross_run_conflicts[0],
+            config.out.display(),
+            settings.state.display()
+        );
+        return Ok(ExitStatus::ChecksFailed);
+    }
     let manifest = incremental::next_manifest(&plan, &folded, &formats, &started_at);
     let partitions = to_partitions(&folded.table);
     let kept = incremental::kept_partitions(&manifest, &folded);
@@ -167,16 +182,17 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
     let json = serde_json::to_value(&report).expect("the report serializes");
     staging.write_report(&json)?;
     let out = staging.commit()?;
+    state.record_committed(&generation)?;
     test_hook("state-before-cleanup");
     state.remove_others(Some(generation.manifest.generation))?;
     progress.finish();
 
     write_reports(&config.reports, &report.checks.results())?;
+    let incremental = report.incremental.as_ref().expect("set above");
+    for warning in &incremental.warnings {
+        eprintln!("warning: {warning}");
+    }
     if !config.quiet {
-        let incremental = report.incremental.as_ref().expect("set above");
-        for warning in &incremental.warnings {
-            eprintln!("warning: {warning}");
-        }
         print_checks(&report.checks);
         println!("{}", report.to_table());
         println!(
@@ -222,14 +238,18 @@ fn suite_for_new_files(suite: &Suite, sources: &Sources) -> Suite {
 }
 
 fn missing_files_warning(plan: &Plan) -> Option<String> {
+    const NAMED: usize = 5;
     if plan.missing.is_empty() {
         return None;
     }
+    let mut names = plan.missing[..plan.missing.len().min(NAMED)].join(", ");
+    if plan.missing.len() > NAMED {
+        names += &format!(" and {} more", plan.missing.len() - NAMED);
+    }
     Some(format!(
-        "{} source files folded in earlier are no longer in the source folder ({}); their \
-         messages stay in the table — rebuild with --reprocess to drop them",
+        "{} source files folded in earlier are no longer in the source folder ({names}); \
+         their records stay folded in — rebuild with --reprocess to drop them",
         plan.missing.len(),
-        plan.missing.join(", ")
     ))
 }
 
@@ -273,6 +293,13 @@ fn run_report(
         })
         .collect();
     let mut warnings: Vec<String> = missing_files_warning(plan).into_iter().collect();
+    if let Some(example) = folded.cross_run_conflicts.first() {
+        warnings.push(format!(
+            "{} orders got a cityCode that differs from the one folded in before (e.g. orderId \
+             {example}); the smallest is used, as in a full run",
+            folded.cross_run_conflicts.len()
+        ));
+    }
     let late = &folded.late;
     if late.beyond_max_lateness > 0 {
         warnings.push(format!(
@@ -343,6 +370,7 @@ fn run_report(
             late: late.clone(),
             waiting,
             totals: manifest.totals,
+            messages_in_table: manifest.messages_published(),
             warnings,
         }),
         reconciled: c.messages_read

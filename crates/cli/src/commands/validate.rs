@@ -33,12 +33,26 @@ fn published_metrics(dir: &Path) -> BTreeMap<String, i64> {
             metrics.insert(name.to_string(), v);
         }
     };
-    let m = &report["messages"];
-    put("messages_read", m["read"].as_i64());
-    put("messages_aggregated", m["aggregated"].as_i64());
-    put("messages_quarantined", m["quarantined"].as_i64());
-    put("messages_orphaned", m["orphaned"].as_i64());
-    put("orders_read", report["orders"]["read"].as_i64());
+    let incremental = &report["incremental"];
+    if incremental.is_object() {
+        // An incremental run's own counts cover its new files; the table holds every run's.
+        let t = &incremental["totals"];
+        put("messages_read", t["messages_read"].as_i64());
+        put(
+            "messages_aggregated",
+            incremental["messages_in_table"].as_i64(),
+        );
+        put("messages_quarantined", t["messages_quarantined"].as_i64());
+        put("messages_orphaned", t["messages_waiting"].as_i64());
+        put("orders_read", t["orders_read"].as_i64());
+    } else {
+        let m = &report["messages"];
+        put("messages_read", m["read"].as_i64());
+        put("messages_aggregated", m["aggregated"].as_i64());
+        put("messages_quarantined", m["quarantined"].as_i64());
+        put("messages_orphaned", m["orphaned"].as_i64());
+        put("orders_read", report["orders"]["read"].as_i64());
+    }
     put("conversations", report["conversations"].as_i64());
     metrics
 }

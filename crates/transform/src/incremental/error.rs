@@ -55,6 +55,19 @@ pub enum IncrementalError {
         /// The token the output names.
         token: String,
     },
+    /// The state folder holds a committed state, but the output names none: the output is
+    /// missing, was replaced by a full run, or `--out` points at another folder.
+    #[error(
+        "{state} holds the state of an output published by an incremental run, but {out} \
+         has no incremental run report (it is missing, a full `ccc run` replaced it, or \
+         --out names another folder); refusing to start over without --reprocess"
+    )]
+    StateOfAnotherOutput {
+        /// The output folder.
+        out: PathBuf,
+        /// The state folder.
+        state: PathBuf,
+    },
     /// The output formats differ from those the state's partitions were published in.
     #[error("the state was published as {was}, this run asks for {now}")]
     FormatsChanged {
@@ -73,6 +86,7 @@ impl IncrementalError {
             self,
             IncrementalError::ChangedFile { .. }
                 | IncrementalError::StateMismatch { .. }
+                | IncrementalError::StateOfAnotherOutput { .. }
                 | IncrementalError::FormatsChanged { .. }
         )
     }

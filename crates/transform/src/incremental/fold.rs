@@ -63,7 +63,8 @@ pub struct LateCounts {
     pub watermark: Option<String>,
     /// Usable new messages older than the watermark.
     pub messages: u64,
-    /// How far behind the watermark the latest of them is, in whole seconds.
+    /// How far behind the watermark the latest-arriving one furthest back in time is, in
+    /// whole seconds (the largest lateness).
     pub worst_lateness_seconds: Option<i64>,
     /// That message.
     pub worst: Option<LateMessage>,
@@ -111,6 +112,9 @@ pub struct Folded {
     pub counts: FoldCounts,
     /// Late messages.
     pub late: LateCounts,
+    /// Orders whose city in this run's files differs from the one folded in earlier runs
+    /// (a full run's functional-dependency check would fail on them).
+    pub cross_run_conflicts: Vec<i64>,
 }
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -169,7 +173,8 @@ pub fn fold(
         orders_quarantined: book.unusable.len() as u64,
         ..FoldCounts::default()
     };
-    let (mut orders, city_changed) = merge_orders(old_orders, &book, &mut counts);
+    let (mut orders, city_changed, cross_run_conflicts) =
+        merge_orders(old_orders, &book, &mut counts);
     let mut waiting: FxHashMap<i64, StateRow> = match previous {
         Some(g) => g
             .read_waiting(&stages)?
@@ -297,6 +302,7 @@ pub fn fold(
         },
         counts,
         late,
+        cross_run_conflicts,
     })
 }
 
@@ -320,13 +326,14 @@ fn load_days(
         .collect())
 }
 
-/// Merges this run's order book into the stored one. Returns the new book and the orders
-/// with a conversation whose city changed (their partition must be rewritten).
+/// Merges this run's order book into the stored one. Returns the new book, the orders
+/// with a conversation whose city changed (their partition must be rewritten), and the
+/// orders whose new city differs from the stored one.
 fn merge_orders(
     old: OrdersState,
     book: &OrderBook,
     counts: &mut FoldCounts,
-) -> (OrdersState, Vec<i64>) {
+) -> (OrdersState, Vec<i64>, Vec<i64>) {
     let cities = Dictionary::from_values(
         old.cities
             .values()
@@ -365,6 +372,7 @@ fn merge_orders(
         day: Vec::with_capacity(n),
     };
     let mut city_changed = Vec::new();
+    let mut cross_run = Vec::new();
     let mut push = |id, city, conflicting, day| {
         merged.ids.push(id);
         merged.city.push(city);
@@ -387,6 +395,9 @@ fn merge_orders(
                 next.next();
                 counts.orders_duplicate_rows += 1;
                 let differs = new_city != city;
+                if differs {
+                    cross_run.push(id);
+                }
                 if differs && !old.conflicting[i] && !conflicting_now.contains(&id) {
                     counts.orders_conflicting += 1;
                 }
@@ -405,7 +416,7 @@ fn merge_orders(
         push(new_id, new_city, conflicting_now.contains(&new_id), None);
     }
     merged.cities = cities;
-    (merged, city_changed)
+    (merged, city_changed, cross_run)
 }
 
 /// Usable new messages older than the watermark (a message is usable when it has an

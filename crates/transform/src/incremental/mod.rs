@@ -71,10 +71,10 @@ pub fn published_token(out: &Path) -> Option<String> {
 }
 
 /// Decides what a run does: finds the generation the output at `out` was published from
-/// (none when the output does not exist or was not published incrementally: then
-/// everything is folded from scratch), removes leftover generations, hashes the source
-/// files and sorts them into new, already folded and changed (an error unless
-/// `reprocess`).
+/// (none for a state never published: then everything is folded from scratch; a state
+/// published to another output is an error unless `reprocess`), hashes the source files
+/// and sorts them into new, already folded and changed (an error unless `reprocess`).
+/// Nothing is removed here: leftovers go after the next commit.
 pub fn plan(
     state: &StateDir,
     out: &Path,
@@ -84,9 +84,10 @@ pub fn plan(
 ) -> Result<Plan, IncrementalError> {
     let current = match published_token(out) {
         None => None,
+        // With --reprocess nothing is folded into it: a damaged generation is no obstacle.
+        Some(token) if reprocess => state.find(&token).ok().flatten(),
         Some(token) => match state.find(&token)? {
             Some(generation) => Some(generation),
-            None if reprocess => None,
             None => {
                 return Err(IncrementalError::StateMismatch {
                     out: out.to_path_buf(),
@@ -96,7 +97,12 @@ pub fn plan(
             }
         },
     };
-    state.remove_others(current.as_ref().map(|g| g.manifest.generation))?;
+    if current.is_none() && !reprocess && state.committed_token().is_some() {
+        return Err(IncrementalError::StateOfAnotherOutput {
+            out: out.to_path_buf(),
+            state: state.path().to_path_buf(),
+        });
+    }
     if let Some(g) = current.as_ref().filter(|_| !reprocess) {
         if g.manifest.output_formats != formats {
             return Err(IncrementalError::FormatsChanged {
@@ -120,8 +126,11 @@ pub fn plan(
     };
     let manifest = plan.previous().map(|g| g.manifest.clone());
     let manifest = manifest.as_ref();
+    let folded: std::collections::HashMap<&str, &FoldedFile> = manifest
+        .map(|m| m.files.iter().map(|f| (f.name.as_str(), f)).collect())
+        .unwrap_or_default();
     for (file, hash) in files.iter().zip(hashes) {
-        match manifest.and_then(|m| m.file(&file.name)) {
+        match folded.get(file.name.as_str()) {
             None => plan.new_files.push((file.clone(), hash)),
             Some(folded) if folded.size == file.size && folded.xxh3_128 == hash => {
                 plan.already_folded.push(file.name.clone())

@@ -28,6 +28,7 @@ use crate::dictionary::Dictionary;
 use crate::publish::test_hook;
 
 const GENERATION_PREFIX: &str = "gen-";
+const COMMITTED: &str = "committed";
 
 /// A state folder.
 #[derive(Debug, Clone)]
@@ -77,8 +78,8 @@ impl StateDir {
         Ok(found)
     }
 
-    /// The highest generation number present (kept or leftover), so a new one never
-    /// reuses a folder name.
+    /// The highest generation number present (kept or leftover); leftovers are removed
+    /// only after a run commits, so a new generation never reuses a folder name.
     pub fn last_generation_number(&self) -> Result<u64, IncrementalError> {
         Ok(self.generations()?.last().map_or(0, |(n, _)| *n))
     }
@@ -110,6 +111,26 @@ impl StateDir {
             }
         }
         Ok(None)
+    }
+
+    /// The token of the last generation an output was published from, recorded after the
+    /// output swap (`committed`); none for a state that has never been published.
+    pub fn committed_token(&self) -> Option<String> {
+        fs::read_to_string(self.dir.join(COMMITTED))
+            .ok()
+            .map(|t| t.trim().to_string())
+    }
+
+    /// Records that the output now names `generation`. Only consulted when an output names
+    /// no generation: it tells a state that was never published (start over) from one
+    /// that belongs to another output (refuse).
+    pub fn record_committed(&self, generation: &Generation) -> Result<(), IncrementalError> {
+        let tmp = self.dir.join(".tmp-committed");
+        write_synced(&tmp, format!("{}\n", generation.manifest.token).as_bytes())?;
+        let path = self.dir.join(COMMITTED);
+        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        sync_dir(&self.dir);
+        Ok(())
     }
 
     /// Removes every generation but `keep`, and unfinished ones: leftovers of earlier
@@ -270,7 +291,7 @@ impl GenerationWriter {
         let path = self.tmp.join("manifest.json");
         let mut text = serde_json::to_string_pretty(manifest).expect("a manifest serializes");
         text.push('\n');
-        fs::write(&path, text).map_err(io_err(&path))?;
+        write_synced(&path, text.as_bytes())?;
         for dir in [self.tmp.join("conversations"), self.tmp.clone()] {
             sync_dir(&dir);
         }
@@ -284,6 +305,14 @@ impl GenerationWriter {
             manifest: manifest.clone(),
         })
     }
+}
+
+/// Writes a file and flushes it to disk before returning.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IncrementalError> {
+    use std::io::Write;
+    let mut file = fs::File::create(path).map_err(io_err(path))?;
+    file.write_all(bytes).map_err(io_err(path))?;
+    file.sync_all().map_err(io_err(path))
 }
 
 fn sync_dir(dir: &Path) {

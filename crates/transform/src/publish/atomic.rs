@@ -176,7 +176,7 @@ impl Staging {
             };
             let mut merged = previous;
             merged.extend_from_slice(rows);
-            fs::write(&path, merged).map_err(io_err(&path))?;
+            write_synced(&path, &merged)?;
         }
         Ok(())
     }
@@ -197,7 +197,7 @@ impl Staging {
         let path = self.dir.join("_run.json");
         let mut text = serde_json::to_string_pretty(report).expect("a JSON value serializes");
         text.push('\n');
-        fs::write(&path, text).map_err(io_err(&path))
+        write_synced(&path, text.as_bytes())
     }
 
     /// Replaces the output with the staging folder in one step and removes the old one.
@@ -277,6 +277,14 @@ fn swap(new: &Path, out: &Path) -> Result<(), PublishError> {
     fs::rename(new, out).map_err(io_err(out))?;
     fs::rename(&aside, new).map_err(io_err(new))?;
     Ok(())
+}
+
+/// Writes a file and flushes it to disk, so the swap never publishes an empty file.
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    use std::io::Write;
+    let mut file = fs::File::create(path).map_err(io_err(path))?;
+    file.write_all(bytes).map_err(io_err(path))?;
+    file.sync_all().map_err(io_err(path))
 }
 
 fn sync_dir(dir: &Path) {

@@ -50,8 +50,9 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-bench: ## ccc beside DuckDB on 1M and 10M generated messages, Parquet and NDJSON (BENCH_ARGS="--sizes 1m --repeat 1"); see docs/performance.md
+bench: ## ccc beside DuckDB (BENCH_ARGS="--sizes 1m --repeat 1"), then an incremental run beside a full one (INCR_ARGS="--size 1m --repeat 1"); see docs/performance.md
 	python3 -m venv bench/.venv && bench/.venv/bin/pip install -q -r bench/requirements.txt && bench/.venv/bin/python bench/run.py $(BENCH_ARGS)
+	bench/.venv/bin/python bench/incremental.py $(INCR_ARGS)
 
 clean_data: ## Remove generated and processed data (keeps the committed sample)
 	rm -rf $(OUT) data/generated data/state bench/data

@@ -83,6 +83,25 @@ impl Job {
         args.extend_from_slice(extra);
         run_ccc(&args)
     }
+    /// The incremental command without checks, to be run with a test hook set.
+    fn command(&self) -> std::process::Command {
+        let mut command = ccc();
+        command
+            .args([
+                "run",
+                "--incremental",
+                "--quiet",
+                "--checks",
+                "off",
+                "--state",
+            ])
+            .arg(self.state())
+            .arg("--source")
+            .arg(self.src())
+            .arg("--out")
+            .arg(self.out());
+        command
+    }
     fn incremental_ok(&self) -> Value {
         let o = self.incremental(&[]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -631,20 +650,8 @@ fn a_run_killed_anywhere_leaves_state_and_output_together() {
             ],
         );
         job.add("orders_2.ndjson", &[order(2, "LIS")]);
-        let killed = ccc()
-            .args([
-                "run",
-                "--incremental",
-                "--quiet",
-                "--checks",
-                "off",
-                "--state",
-                path_str(&job.state()),
-                "--source",
-                path_str(&job.src()),
-                "--out",
-                path_str(&job.out()),
-            ])
+        let killed = job
+            .command()
             .env("CCC_TEST_ABORT_AT", point)
             .output()
             .unwrap();
@@ -682,20 +689,8 @@ fn sigkill_before_the_swap_keeps_the_previous_state_and_output() {
         "customer_courier_chat_messages_2.ndjson",
         &[message(1, "2024-02-01T10:00:00Z", true, "ACCEPTED")],
     );
-    let mut child = ccc()
-        .args([
-            "run",
-            "--incremental",
-            "--quiet",
-            "--checks",
-            "off",
-            "--state",
-            path_str(&job.state()),
-            "--source",
-            path_str(&job.src()),
-            "--out",
-            path_str(&job.out()),
-        ])
+    let mut child = job
+        .command()
         .env("CCC_TEST_PAUSE_AT", "publish-before-swap")
         .stderr(Stdio::piped())
         .spawn()

@@ -14,7 +14,8 @@ use ccc_transform::publish::{test_hook, Staging};
 use ccc_transform::{date_string, to_partitions};
 
 use super::run::{
-    annotate_quarantine, by_reason, print_checks, run_suite, stop_on_failed_checks, RunConfig,
+    annotate_quarantine, by_reason, file_entries, print_checks, run_suite, stop_on_failed_checks,
+    RunConfig,
 };
 use crate::args::ChecksMode;
 use crate::exit::{CliError, ExitStatus};
@@ -22,8 +23,8 @@ use crate::progress::Progress;
 use crate::quality::datasets::{messages_in_table, output_dataset, source_datasets};
 use crate::quality::reports::write_reports;
 use crate::report::{
-    ChecksReport, FileEntry, IncrementalReport, MessageCounts, OrderCounts, PartitionEntry,
-    RunReport, Timings, WaitingReport,
+    ChecksReport, IncrementalReport, MessageCounts, OrderCounts, PartitionEntry, RunReport,
+    Timings, WaitingReport,
 };
 
 /// The expectation that compares messages with the orders table: in an incremental run
@@ -317,16 +318,7 @@ fn run_report(
         out: config.out.display().to_string(),
         threads: rayon::current_num_threads(),
         checks,
-        files: sources
-            .files
-            .iter()
-            .map(|f| FileEntry {
-                name: f.name.clone(),
-                table: f.table.name().into(),
-                format: f.format,
-                bytes: f.size,
-            })
-            .collect(),
+        files: file_entries(sources),
         messages: MessageCounts {
             read: c.messages_read,
             aggregated: c.messages_published,

@@ -89,6 +89,20 @@ impl RunConfig {
     }
 }
 
+/// The files a run read, for the report.
+pub(super) fn file_entries(sources: &ccc_ingest::Sources) -> Vec<FileEntry> {
+    sources
+        .files
+        .iter()
+        .map(|f| FileEntry {
+            name: f.name.clone(),
+            table: f.table.name().into(),
+            format: f.format,
+            bytes: f.size,
+        })
+        .collect()
+}
+
 pub(super) fn by_reason(rows: &[QuarantinedRow]) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for row in rows {
@@ -198,16 +212,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
         out: config.out.display().to_string(),
         threads: rayon::current_num_threads(),
         checks,
-        files: sources
-            .files
-            .iter()
-            .map(|f| FileEntry {
-                name: f.name.clone(),
-                table: f.table.name().into(),
-                format: f.format,
-                bytes: f.size,
-            })
-            .collect(),
+        files: file_entries(&sources),
         messages: MessageCounts {
             read: c.messages_read,
             aggregated: c.messages_aggregated,

@@ -28,6 +28,9 @@ pub struct Manifest {
     pub output_formats: Vec<String>,
     /// Every `orderStage` string in the state's message keys, sorted.
     pub stages: Vec<String>,
+    /// Every `cityCode` of the order book, sorted; `orders.parquet`'s `city` is a 1-based
+    /// index into it.
+    pub cities: Vec<String>,
     /// The newest message time in the published table (RFC 3339), if anything is published.
     pub watermark: Option<String>,
     /// The same, in UTC microseconds.

@@ -178,6 +178,7 @@ pub fn next_manifest(
     m.token = format!("{}-{nanos:x}-{:x}", plan.generation, std::process::id());
     m.output_formats = formats.to_vec();
     m.stages = folded.stages.values().to_vec();
+    m.cities = folded.orders.cities.values().to_vec();
     m.files
         .extend(plan.new_files.iter().map(|(f, hash)| FoldedFile {
             name: f.name.clone(),

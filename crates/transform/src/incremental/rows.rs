@@ -11,7 +11,7 @@ use arrow2::chunk::Chunk;
 use ccc_ingest::schema::{timestamp_type, FieldType, TableLayout};
 use ccc_ingest::Batch;
 
-use crate::dictionary::{self, Dictionary};
+use crate::dictionary::Dictionary;
 use crate::key::{MessageKey, Role};
 use crate::state::ConversationState;
 
@@ -35,10 +35,12 @@ pub const STATE_COLUMNS: &[(&str, FieldType)] = &[
     ("first_seen_run", FieldType::Int64),
 ];
 
-/// Columns of `orders.parquet`, one row per known order, sorted by `order_id`.
+/// Columns of `orders.parquet`, one row per known order, sorted by `order_id`. `city` is
+/// a 1-based index into the manifest's `cities` (sorted): the file is read and written on
+/// every run, and integers cost a fraction of 1.5M strings.
 pub const ORDERS_COLUMNS: &[(&str, FieldType)] = &[
     ("order_id", FieldType::Int64),
-    ("city_code", FieldType::Utf8),
+    ("city", FieldType::Int64),
     ("conflicting", FieldType::Boolean),
     ("conversation_day", FieldType::Int64),
 ];
@@ -234,27 +236,19 @@ pub fn state_rows(batches: &[Batch], stages: &Dictionary) -> Result<Vec<StateRow
 
 /// The Arrow columns of the order book.
 pub fn orders_chunk(orders: &OrdersState) -> Chunk<Box<dyn Array>> {
-    let n = orders.len();
-    let mut city = MutableUtf8Array::<i32>::with_capacities(n, n * 3);
-    city.extend(orders.city.iter().map(|&c| orders.cities.value(c)));
-    let mut day = MutablePrimitiveArray::<i64>::with_capacity(n);
+    let mut day = MutablePrimitiveArray::<i64>::with_capacity(orders.len());
     day.extend(orders.day.iter().copied());
-    let city: Utf8Array<i32> = city.into();
     Chunk::new(vec![
         PrimitiveArray::<i64>::from_slice(&orders.ids).boxed(),
-        city.boxed(),
+        PrimitiveArray::<i64>::from_vec(orders.city.iter().map(|&c| i64::from(c)).collect())
+            .boxed(),
         BooleanArray::from_slice(&orders.conflicting).boxed(),
         PrimitiveArray::from(day).boxed(),
     ])
 }
 
-/// The order book from batches read with [`orders_layout`].
-pub fn orders_state(batches: &[Batch]) -> Result<OrdersState, String> {
-    let city_arrays: Vec<&Utf8Array<i32>> = batches
-        .iter()
-        .map(|b| col::<Utf8Array<i32>>(b, 1))
-        .collect();
-    let (cities, codes) = dictionary::encode(&city_arrays);
+/// The order book from batches read with [`orders_layout`]; `cities` is the manifest's.
+pub fn orders_state(batches: &[Batch], cities: Dictionary) -> Result<OrdersState, String> {
     let n = batches.iter().map(Batch::len).sum();
     let mut orders = OrdersState {
         ids: Vec::with_capacity(n),
@@ -263,23 +257,27 @@ pub fn orders_state(batches: &[Batch]) -> Result<OrdersState, String> {
         conflicting: Vec::with_capacity(n),
         day: Vec::with_capacity(n),
     };
-    for (batch, codes) in batches.iter().zip(codes) {
+    let known = orders.cities.len() as i64;
+    for batch in batches {
         let ids = col::<PrimitiveArray<i64>>(batch, 0);
+        let city = col::<PrimitiveArray<i64>>(batch, 1);
         let conflicting = col::<BooleanArray>(batch, 2);
         let day = col::<PrimitiveArray<i64>>(batch, 3);
-        for (i, code) in codes.into_iter().enumerate() {
+        for i in 0..batch.len() {
             let record = batch.first_record + i as u64;
-            let id = ids
-                .get(i)
-                .ok_or_else(|| format!("record {record}: order_id is missing"))?;
-            if code == 0 {
-                return Err(format!("record {record}: city_code is missing"));
+            let (Some(id), Some(code)) = (ids.get(i), city.get(i)) else {
+                return Err(format!("record {record}: order_id or city is missing"));
+            };
+            if !(1..=known).contains(&code) {
+                return Err(format!(
+                    "record {record}: city {code} is not in the manifest"
+                ));
             }
             if orders.ids.last().is_some_and(|&last| last >= id) {
                 return Err(format!("record {record}: order ids are not ascending"));
             }
             orders.ids.push(id);
-            orders.city.push(code);
+            orders.city.push(code as u32);
             orders.conflicting.push(conflicting.get(i).unwrap_or(false));
             orders.day.push(day.get(i));
         }
@@ -315,6 +313,30 @@ mod tests {
             chunk: state_chunk(&rows, &stages),
         };
         assert_eq!(state_rows(&[batch], &stages).unwrap(), rows);
+    }
+
+    #[test]
+    fn the_order_book_round_trips_and_checks_its_city_codes() {
+        let orders = OrdersState {
+            ids: vec![3, 9],
+            city: vec![2, 1],
+            cities: Dictionary::from_values(vec!["BCN".into(), "LIS".into()]),
+            conflicting: vec![false, true],
+            day: vec![Some(19_754), None],
+        };
+        let batch = Batch {
+            file: 0,
+            first_record: 1,
+            lines: None,
+            chunk: orders_chunk(&orders),
+        };
+        let back = orders_state(std::slice::from_ref(&batch), orders.cities.clone()).unwrap();
+        assert_eq!(
+            (back.ids, back.city, back.conflicting, back.day),
+            (orders.ids, orders.city, orders.conflicting, orders.day)
+        );
+        let err = orders_state(&[batch], Dictionary::from_values(vec!["BCN".into()])).unwrap_err();
+        assert_eq!(err, "record 1: city 2 is not in the manifest");
     }
 
     #[test]

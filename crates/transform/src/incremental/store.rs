@@ -200,7 +200,8 @@ impl Generation {
     /// The order book.
     pub fn read_orders(&self) -> Result<OrdersState, IncrementalError> {
         let path = self.dir.join("orders.parquet");
-        orders_state(&read_layout(&path, orders_layout())?).map_err(corrupt(&path))
+        let cities = Dictionary::from_values(self.manifest.cities.clone());
+        orders_state(&read_layout(&path, orders_layout())?, cities).map_err(corrupt(&path))
     }
 
     /// Conversations of orders not known yet.
@@ -227,12 +228,34 @@ pub struct GenerationWriter {
     dir: PathBuf,
 }
 
+/// Rows per row group of a state file: groups are decoded in parallel when read back.
+const ROW_GROUP_ROWS: usize = 1 << 16;
+
+/// Writes a state file: uncompressed, without statistics (ccc alone reads it, every run).
 fn write_rows(
     path: &Path,
     layout: TableLayout,
     chunk: arrow2::chunk::Chunk<Box<dyn arrow2::array::Array>>,
 ) -> Result<(), IncrementalError> {
-    ccc_ingest::parquet_io::write_parquet(path, &layout.schema(), vec![chunk])?;
+    let rows = chunk.len();
+    let groups = if rows <= ROW_GROUP_ROWS {
+        vec![chunk]
+    } else {
+        (0..rows)
+            .step_by(ROW_GROUP_ROWS)
+            .map(|start| {
+                let len = ROW_GROUP_ROWS.min(rows - start);
+                arrow2::chunk::Chunk::new(
+                    chunk
+                        .arrays()
+                        .iter()
+                        .map(|a| a.sliced(start, len))
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    ccc_ingest::parquet_io::write_parquet_plain(path, &layout.schema(), groups)?;
     Ok(())
 }
 

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use ccc_dq::{ChunkOrigin, Dataset, TypeProblem};
 use ccc_ingest::{Batch, FieldProblem, Format, Sources, TableData};
-use ccc_transform::schema::{output_layout, output_schema, ORDER_ID, TABLE_NAME};
+use ccc_transform::schema::{
+    output_layout, output_schema, NUM_MESSAGES_COURIER, NUM_MESSAGES_CUSTOMER, ORDER_ID, TABLE_NAME,
+};
 use ccc_transform::Partition;
 
 use crate::exit::CliError;
@@ -169,23 +171,38 @@ pub fn published_dataset(dir: &Path) -> Result<Dataset, CliError> {
 /// Σ (num_messages_courier + num_messages_customer) over the output table: the messages
 /// the table accounts for, reconciled against the run's `messages_aggregated`.
 pub fn messages_in_table(dataset: &Dataset) -> i64 {
-    use arrow2::array::PrimitiveArray;
-    use ccc_transform::schema::{NUM_MESSAGES_COURIER, NUM_MESSAGES_CUSTOMER};
     let columns = [NUM_MESSAGES_COURIER, NUM_MESSAGES_CUSTOMER].map(|c| dataset.column_index(c));
     dataset
         .chunks()
         .iter()
-        .map(|chunk| {
-            columns
-                .iter()
-                .flatten()
-                .filter_map(|&i| {
-                    chunk.arrays()[i]
-                        .as_any()
-                        .downcast_ref::<PrimitiveArray<i64>>()
-                })
-                .map(|a| a.iter().flatten().sum::<i64>())
-                .sum::<i64>()
-        })
+        .map(|chunk| messages_in_chunk(chunk, &columns))
         .sum()
+}
+
+/// Messages counted in partitions of the output table, straight from their columns.
+pub fn messages_in_partitions(partitions: &[Partition]) -> i64 {
+    let schema = output_schema();
+    let index = |name: &str| schema.fields.iter().position(|f| f.name == name);
+    let columns = [index(NUM_MESSAGES_COURIER), index(NUM_MESSAGES_CUSTOMER)];
+    partitions
+        .iter()
+        .map(|p| messages_in_chunk(&p.chunk, &columns))
+        .sum()
+}
+
+fn messages_in_chunk(
+    chunk: &arrow2::chunk::Chunk<Box<dyn arrow2::array::Array>>,
+    columns: &[Option<usize>; 2],
+) -> i64 {
+    use arrow2::array::PrimitiveArray;
+    columns
+        .iter()
+        .flatten()
+        .filter_map(|&i| {
+            chunk.arrays()[i]
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+        })
+        .map(|a| a.iter().flatten().sum::<i64>())
+        .sum::<i64>()
 }

@@ -96,6 +96,9 @@ pub struct LateMessage {
 pub struct Folded {
     /// Rows of the rewritten partitions, sorted by (day, order id).
     pub table: ConversationTable,
+    /// The rows of `table` that are new or changed in this run (what the output suite
+    /// checks; the others are carried over as they were published).
+    pub changed: ConversationTable,
     /// Days whose partition is rewritten (or removed, when no row is left in it).
     pub rewritten: BTreeSet<i64>,
     /// State rows of the rewritten days that still have rows, sorted by order id.
@@ -184,7 +187,8 @@ pub fn fold(
         None => FxHashMap::default(),
     };
 
-    // The partitions that hold a changed conversation now: load them whole.
+    // The partitions that hold a changed conversation now: load them whole. Each day's
+    // rows stay a vector sorted by order id; changed rows are kept aside and merged in.
     let old_day = |id: i64| orders.find(id).and_then(|i| orders.day[i]);
     let mut loaded: BTreeSet<i64> = new_states
         .iter()
@@ -192,13 +196,18 @@ pub fn fold(
         .chain(city_changed.iter().copied())
         .filter_map(old_day)
         .collect();
-    let mut rows = load_days(previous, &loaded, &stages)?;
+    let mut days = load_days(previous, &loaded, &stages)?;
 
-    let mut moved_from: FxHashMap<i64, i64> = FxHashMap::default();
+    // Published conversations this run changed: (their day before, their new state).
+    let mut updated: FxHashMap<i64, (Option<i64>, StateRow)> = FxHashMap::default();
+    let mut changed: FxHashSet<i64> = FxHashSet::default();
     for (id, state) in new_states {
         let messages = (state.courier_messages + state.customer_messages) as u64;
         let before_day = old_day(id);
-        let base = rows.remove(&id).or_else(|| waiting.remove(&id));
+        let base = match before_day {
+            Some(day) => Some(stored_row(&days, day, id)?),
+            None => waiting.remove(&id),
+        };
         let from_waiting = base.is_some() && before_day.is_none();
         let row = match base {
             Some(mut row) => {
@@ -215,10 +224,8 @@ pub fn fold(
             counts.messages_published += messages;
             counts.conversations_changed += 1;
             counts.conversations_released += u64::from(from_waiting);
-            if let Some(day) = before_day {
-                moved_from.insert(id, day);
-            }
-            rows.insert(id, row);
+            changed.insert(id);
+            updated.insert(id, (before_day, row));
         } else {
             counts.messages_waiting += messages;
             waiting.insert(id, row);
@@ -235,51 +242,74 @@ pub fn fold(
         let row = waiting.remove(&id).expect("listed above");
         counts.conversations_changed += 1;
         counts.conversations_released += 1;
-        rows.insert(id, row);
+        changed.insert(id);
+        updated.insert(id, (None, row));
     }
-    counts.conversations_changed += city_changed
-        .iter()
-        .filter(|id| !moved_from.contains_key(id) && rows.contains_key(id))
-        .count() as u64;
+    // A new city alone changes the row's output, not its state.
+    for &id in &city_changed {
+        if old_day(id).is_some() && changed.insert(id) {
+            counts.conversations_changed += 1;
+        }
+    }
 
     // A conversation that moved to a day not loaded yet: that partition is rewritten too.
-    let days_now: BTreeSet<i64> = rows.values().map(|r| day_of(r.state.first.time)).collect();
+    let new_day = |row: &StateRow| day_of(row.state.first.time);
+    let days_now: BTreeSet<i64> = updated.values().map(|(_, r)| new_day(r)).collect();
     let extra: BTreeSet<i64> = days_now
         .iter()
         .copied()
         .filter(|d| !loaded.contains(d))
         .filter(|d| previous.is_some_and(|g| g.manifest.partitions.contains_key(&date_string(*d))))
         .collect();
-    for (id, row) in load_days(previous, &extra, &stages)? {
-        rows.insert(id, row);
-    }
+    days.extend(load_days(previous, &extra, &stages)?);
     loaded.extend(days_now);
-    counts.conversations_moved = moved_from
-        .iter()
-        .filter(|(id, day)| day_of(rows[id].state.first.time) != **day)
+    counts.conversations_moved = updated
+        .values()
+        .filter(|(before, row)| before.is_some_and(|d| d != new_day(row)))
         .count() as u64;
 
-    let mut state_days: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
-    for row in rows.into_values() {
-        let day = day_of(row.state.first.time);
-        let i = orders
-            .find(row.order_id)
-            .expect("published rows have an order");
-        orders.day[i] = Some(day);
-        state_days.entry(day).or_default().push(row);
+    // Each rewritten day: its stored rows without the updated ones, merged with the updated
+    // rows that now belong to it, in order-id order.
+    let moved_out: FxHashSet<i64> = updated
+        .iter()
+        .filter(|(_, (before, _))| before.is_some())
+        .map(|(id, _)| *id)
+        .collect();
+    let mut arriving: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
+    for (id, (_, row)) in updated {
+        let i = orders.find(id).expect("published rows have an order");
+        orders.day[i] = Some(new_day(&row));
+        arriving.entry(new_day(&row)).or_default().push(row);
     }
-    state_days
-        .par_iter_mut()
-        .for_each(|(_, rows)| rows.sort_unstable_by_key(|r| r.order_id));
+    let mut state_days: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
+    for day in &loaded {
+        let stored = days.remove(day).unwrap_or_default();
+        let mut incoming = arriving.remove(day).unwrap_or_default();
+        incoming.sort_unstable_by_key(|r| r.order_id);
+        let rows = merge_by_order_id(
+            stored
+                .into_iter()
+                .filter(|r| !moved_out.contains(&r.order_id)),
+            incoming,
+        );
+        if !rows.is_empty() {
+            state_days.insert(*day, rows);
+        }
+    }
     let table_rows: Vec<OutputRow> = state_days
         .values()
-        .flatten()
-        .map(|r| OutputRow {
-            conversation: r.state.finish(r.order_id),
-            city: orders.city[orders
-                .find(r.order_id)
-                .expect("published rows have an order")],
+        .flat_map(|rows| {
+            let positions = positions_of(&orders.ids, rows.iter().map(|r| r.order_id));
+            rows.iter().zip(positions).map(|(r, i)| OutputRow {
+                conversation: r.state.finish(r.order_id),
+                city: orders.city[i],
+            })
         })
+        .collect();
+    let changed_rows: Vec<OutputRow> = table_rows
+        .iter()
+        .filter(|r| changed.contains(&r.conversation.order_id))
+        .copied()
         .collect();
     let mut waiting: Vec<StateRow> = waiting.into_values().collect();
     waiting.sort_unstable_by_key(|r| r.order_id);
@@ -287,6 +317,11 @@ pub fn fold(
     Ok(Folded {
         table: ConversationTable {
             rows: table_rows,
+            cities: orders.cities.clone(),
+            stages: stages.clone(),
+        },
+        changed: ConversationTable {
+            rows: changed_rows,
             cities: orders.cities.clone(),
             stages: stages.clone(),
         },
@@ -306,24 +341,74 @@ pub fn fold(
     })
 }
 
-/// The state rows of some published days, by order id.
+/// The state rows of some published days, each sorted by order id as stored.
 fn load_days(
     previous: Option<&Generation>,
     days: &BTreeSet<i64>,
     stages: &Dictionary,
-) -> Result<FxHashMap<i64, StateRow>, IncrementalError> {
+) -> Result<BTreeMap<i64, Vec<StateRow>>, IncrementalError> {
     let Some(generation) = previous else {
-        return Ok(FxHashMap::default());
+        return Ok(BTreeMap::new());
     };
-    let parts: Vec<Vec<StateRow>> = days
-        .par_iter()
-        .map(|&day| generation.read_partition(&date_string(day), stages))
-        .collect::<Result<_, _>>()?;
-    Ok(parts
-        .into_iter()
-        .flatten()
-        .map(|r| (r.order_id, r))
-        .collect())
+    days.par_iter()
+        .map(|&day| Ok((day, generation.read_partition(&date_string(day), stages)?)))
+        .collect()
+}
+
+/// The stored row of `id` in the loaded partition of `day` (the order book says it is there).
+fn stored_row(
+    days: &BTreeMap<i64, Vec<StateRow>>,
+    day: i64,
+    id: i64,
+) -> Result<StateRow, IncrementalError> {
+    days.get(&day)
+        .and_then(|rows| {
+            rows.binary_search_by_key(&id, |r| r.order_id)
+                .ok()
+                .map(|i| rows[i])
+        })
+        .ok_or_else(|| IncrementalError::Corrupt {
+            path: date_string(day).into(),
+            message: format!(
+                "the order book places order {id} in this partition, which does not hold it"
+            ),
+        })
+}
+
+/// Two runs of rows sorted by order id (no id in both), merged into one sorted vector.
+fn merge_by_order_id(
+    stored: impl Iterator<Item = StateRow>,
+    incoming: Vec<StateRow>,
+) -> Vec<StateRow> {
+    let mut merged = Vec::with_capacity(incoming.len() + stored.size_hint().0);
+    let mut incoming = incoming.into_iter().peekable();
+    for row in stored {
+        while let Some(next) = incoming.next_if(|n| n.order_id < row.order_id) {
+            merged.push(next);
+        }
+        merged.push(row);
+    }
+    merged.extend(incoming);
+    merged
+}
+
+/// Positions in `ids` (ascending) of `wanted` (ascending, all present): a galloping search
+/// from the previous position, so a day's rows cost a walk, not a search each.
+fn positions_of(ids: &[i64], wanted: impl Iterator<Item = i64>) -> Vec<usize> {
+    let mut from = 0;
+    wanted
+        .map(|id| {
+            let mut step = 1;
+            while from + step < ids.len() && ids[from + step] < id {
+                from += step;
+                step *= 2;
+            }
+            let end = (from + step + 1).min(ids.len());
+            from += ids[from..end].partition_point(|&x| x < id);
+            debug_assert_eq!(ids.get(from), Some(&id));
+            from
+        })
+        .collect()
 }
 
 /// Merges this run's order book into the stored one. Returns the new book, the orders

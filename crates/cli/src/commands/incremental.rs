@@ -169,15 +169,23 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
     // point a kill hits, the output names a generation that exists.
     let clock = Instant::now();
     progress.stage("writing state and publishing");
-    let generation = incremental::write_state(&state, &plan, &folded, &manifest)?;
-    staging.write_table(&partitions, config.formats)?;
-    if plan.previous().is_some() {
-        staging.keep_partitions(&config.out, &kept, config.formats)?;
-    }
-    staging.write_quarantine(&folded.quarantine, &sources)?;
-    if plan.previous().is_some() {
-        staging.carry_quarantine(&config.out)?;
-    }
+    // The two are independent until the swap: write them side by side.
+    let (generation, staged) = rayon::join(
+        || incremental::write_state(&state, &plan, &folded, &manifest),
+        || -> Result<(), ccc_transform::PublishError> {
+            staging.write_table(&partitions, config.formats)?;
+            if plan.previous().is_some() {
+                staging.keep_partitions(&config.out, &kept, config.formats)?;
+            }
+            staging.write_quarantine(&folded.quarantine, &sources)?;
+            if plan.previous().is_some() {
+                staging.carry_quarantine(&config.out)?;
+            }
+            Ok(())
+        },
+    );
+    let generation = generation?;
+    staged?;
     timings.publish_ms = clock.elapsed().as_millis() as u64;
     timings.total_ms = started.elapsed().as_millis() as u64;
     let report = run_report(

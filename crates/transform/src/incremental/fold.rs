@@ -187,23 +187,26 @@ pub fn fold(
         None => FxHashMap::default(),
     };
 
+    // Where each new conversation's order is in the book (both lists are sorted by id).
+    let found = find_sorted(&orders.ids, new_states.iter().map(|(id, _)| *id));
+
     // The partitions that hold a changed conversation now: load them whole. Each day's
     // rows stay a vector sorted by order id; changed rows are kept aside and merged in.
     let old_day = |id: i64| orders.find(id).and_then(|i| orders.day[i]);
-    let mut loaded: BTreeSet<i64> = new_states
+    let mut loaded: BTreeSet<i64> = found
         .iter()
-        .map(|(id, _)| *id)
-        .chain(city_changed.iter().copied())
-        .filter_map(old_day)
+        .flatten()
+        .filter_map(|&i| orders.day[i])
+        .chain(city_changed.iter().filter_map(|&id| old_day(id)))
         .collect();
     let mut days = load_days(previous, &loaded, &stages)?;
 
-    // Published conversations this run changed: (their day before, their new state).
-    let mut updated: FxHashMap<i64, (Option<i64>, StateRow)> = FxHashMap::default();
-    let mut changed: FxHashSet<i64> = FxHashSet::default();
-    for (id, state) in new_states {
+    // Published conversations this run changed, in order-id order: (position in the order
+    // book, day before, new state).
+    let mut updated: Vec<(usize, Option<i64>, StateRow)> = Vec::with_capacity(new_states.len());
+    for ((id, state), position) in new_states.into_iter().zip(found) {
         let messages = (state.courier_messages + state.customer_messages) as u64;
-        let before_day = old_day(id);
+        let before_day = position.and_then(|i| orders.day[i]);
         let base = match before_day {
             Some(day) => Some(stored_row(&days, day, id)?),
             None => waiting.remove(&id),
@@ -220,41 +223,50 @@ pub fn fold(
                 first_seen_run: generation,
             },
         };
-        if orders.find(id).is_some() {
-            counts.messages_published += messages;
-            counts.conversations_changed += 1;
-            counts.conversations_released += u64::from(from_waiting);
-            changed.insert(id);
-            updated.insert(id, (before_day, row));
-        } else {
-            counts.messages_waiting += messages;
-            waiting.insert(id, row);
+        match position {
+            Some(position) => {
+                counts.messages_published += messages;
+                counts.conversations_changed += 1;
+                counts.conversations_released += u64::from(from_waiting);
+                updated.push((position, before_day, row));
+            }
+            None => {
+                counts.messages_waiting += messages;
+                waiting.insert(id, row);
+            }
         }
     }
     // Waiting conversations whose order arrived in this run are published now.
-    let mut released: Vec<i64> = waiting
+    let mut released: Vec<(usize, i64)> = waiting
         .keys()
-        .copied()
-        .filter(|&id| orders.find(id).is_some())
+        .filter_map(|&id| orders.find(id).map(|i| (i, id)))
         .collect();
-    released.sort_unstable();
-    for id in released {
-        let row = waiting.remove(&id).expect("listed above");
-        counts.conversations_changed += 1;
-        counts.conversations_released += 1;
-        changed.insert(id);
-        updated.insert(id, (None, row));
+    if !released.is_empty() {
+        released.sort_unstable();
+        for (position, id) in released {
+            let row = waiting.remove(&id).expect("listed above");
+            counts.conversations_changed += 1;
+            counts.conversations_released += 1;
+            updated.push((position, None, row));
+        }
+        updated.sort_unstable_by_key(|(position, _, _)| *position);
     }
     // A new city alone changes the row's output, not its state.
-    for &id in &city_changed {
-        if old_day(id).is_some() && changed.insert(id) {
-            counts.conversations_changed += 1;
-        }
-    }
+    let recolored: FxHashSet<i64> = city_changed
+        .iter()
+        .copied()
+        .filter(|&id| old_day(id).is_some())
+        .filter(|id| {
+            updated
+                .binary_search_by_key(id, |(_, _, r)| r.order_id)
+                .is_err()
+        })
+        .collect();
+    counts.conversations_changed += recolored.len() as u64;
 
     // A conversation that moved to a day not loaded yet: that partition is rewritten too.
     let new_day = |row: &StateRow| day_of(row.state.first.time);
-    let days_now: BTreeSet<i64> = updated.values().map(|(_, r)| new_day(r)).collect();
+    let days_now: BTreeSet<i64> = updated.iter().map(|(_, _, r)| new_day(r)).collect();
     let extra: BTreeSet<i64> = days_now
         .iter()
         .copied()
@@ -264,53 +276,49 @@ pub fn fold(
     days.extend(load_days(previous, &extra, &stages)?);
     loaded.extend(days_now);
     counts.conversations_moved = updated
-        .values()
-        .filter(|(before, row)| before.is_some_and(|d| d != new_day(row)))
+        .iter()
+        .filter(|(_, before, row)| before.is_some_and(|d| d != new_day(row)))
         .count() as u64;
 
     // Each rewritten day: its stored rows without the updated ones, merged with the updated
-    // rows that now belong to it, in order-id order.
+    // rows that now belong to it, in order-id order. A row is flagged when it changed.
     let moved_out: FxHashSet<i64> = updated
         .iter()
-        .filter(|(_, (before, _))| before.is_some())
-        .map(|(id, _)| *id)
+        .filter(|(_, before, _)| before.is_some())
+        .map(|(_, _, r)| r.order_id)
         .collect();
     let mut arriving: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
-    for (id, (_, row)) in updated {
-        let i = orders.find(id).expect("published rows have an order");
-        orders.day[i] = Some(new_day(&row));
+    for (position, _, row) in updated {
+        orders.day[position] = Some(new_day(&row));
         arriving.entry(new_day(&row)).or_default().push(row);
     }
     let mut state_days: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
+    let mut table_rows: Vec<OutputRow> = Vec::new();
+    let mut changed_rows: Vec<OutputRow> = Vec::new();
     for day in &loaded {
         let stored = days.remove(day).unwrap_or_default();
-        let mut incoming = arriving.remove(day).unwrap_or_default();
-        incoming.sort_unstable_by_key(|r| r.order_id);
-        let rows = merge_by_order_id(
+        let incoming = arriving.remove(day).unwrap_or_default();
+        let (rows, changed) = merge_by_order_id(
             stored
                 .into_iter()
                 .filter(|r| !moved_out.contains(&r.order_id)),
             incoming,
         );
+        let positions = find_sorted(&orders.ids, rows.iter().map(|r| r.order_id));
+        for ((row, changed), position) in rows.iter().zip(changed).zip(positions) {
+            let output = OutputRow {
+                conversation: row.state.finish(row.order_id),
+                city: orders.city[position.expect("published rows have an order")],
+            };
+            if changed || recolored.contains(&row.order_id) {
+                changed_rows.push(output);
+            }
+            table_rows.push(output);
+        }
         if !rows.is_empty() {
             state_days.insert(*day, rows);
         }
     }
-    let table_rows: Vec<OutputRow> = state_days
-        .values()
-        .flat_map(|rows| {
-            let positions = positions_of(&orders.ids, rows.iter().map(|r| r.order_id));
-            rows.iter().zip(positions).map(|(r, i)| OutputRow {
-                conversation: r.state.finish(r.order_id),
-                city: orders.city[i],
-            })
-        })
-        .collect();
-    let changed_rows: Vec<OutputRow> = table_rows
-        .iter()
-        .filter(|r| changed.contains(&r.conversation.order_id))
-        .copied()
-        .collect();
     let mut waiting: Vec<StateRow> = waiting.into_values().collect();
     waiting.sort_unstable_by_key(|r| r.order_id);
 
@@ -375,26 +383,33 @@ fn stored_row(
         })
 }
 
-/// Two runs of rows sorted by order id (no id in both), merged into one sorted vector.
+/// Two runs of rows sorted by order id (no id in both), merged into one sorted vector,
+/// with a flag per row: true for the incoming (changed) ones.
 fn merge_by_order_id(
     stored: impl Iterator<Item = StateRow>,
     incoming: Vec<StateRow>,
-) -> Vec<StateRow> {
-    let mut merged = Vec::with_capacity(incoming.len() + stored.size_hint().0);
+) -> (Vec<StateRow>, Vec<bool>) {
+    let capacity = incoming.len() + stored.size_hint().0;
+    let (mut merged, mut changed) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
     let mut incoming = incoming.into_iter().peekable();
     for row in stored {
         while let Some(next) = incoming.next_if(|n| n.order_id < row.order_id) {
             merged.push(next);
+            changed.push(true);
         }
         merged.push(row);
+        changed.push(false);
     }
-    merged.extend(incoming);
-    merged
+    for next in incoming {
+        merged.push(next);
+        changed.push(true);
+    }
+    (merged, changed)
 }
 
-/// Positions in `ids` (ascending) of `wanted` (ascending, all present): a galloping search
-/// from the previous position, so a day's rows cost a walk, not a search each.
-fn positions_of(ids: &[i64], wanted: impl Iterator<Item = i64>) -> Vec<usize> {
+/// Positions in `ids` (ascending) of `wanted` (ascending), none for an id not there: a
+/// galloping search from the previous position, so a sorted batch costs a walk.
+fn find_sorted(ids: &[i64], wanted: impl Iterator<Item = i64>) -> Vec<Option<usize>> {
     let mut from = 0;
     wanted
         .map(|id| {
@@ -405,8 +420,7 @@ fn positions_of(ids: &[i64], wanted: impl Iterator<Item = i64>) -> Vec<usize> {
             }
             let end = (from + step + 1).min(ids.len());
             from += ids[from..end].partition_point(|&x| x < id);
-            debug_assert_eq!(ids.get(from), Some(&id));
-            from
+            (ids.get(from) == Some(&id)).then_some(from)
         })
         .collect()
 }

@@ -15,7 +15,8 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use super::error::IncrementalError;
-use super::rows::{OrdersState, StateRow};
+use super::manifest::OrderShard;
+use super::rows::{CityCodes, OrdersState, StateRow};
 use super::store::Generation;
 use crate::build::{
     aggregate_messages, build_order_book, day_of, ConversationTable, OrderBook, OutputRow,
@@ -105,8 +106,14 @@ pub struct Folded {
     pub state_days: BTreeMap<i64, Vec<StateRow>>,
     /// Conversations waiting for their order, sorted by order id.
     pub waiting: Vec<StateRow>,
-    /// The order book after this run.
+    /// The shards of the order book this run read, merged with the new orders.
     pub orders: OrdersState,
+    /// The order book's shards after this run, in id order.
+    pub shards: Vec<ShardPlan>,
+    /// The manifest's cities after this run (append-only).
+    pub manifest_cities: Vec<String>,
+    /// Run city codes ⇄ manifest indexes.
+    pub city_codes: CityCodes,
     /// Stage strings of every key in the state.
     pub stages: Dictionary,
     /// Unusable rows of the new files (orphans wait in the state instead).
@@ -165,9 +172,43 @@ pub fn fold(
         .collect();
     new_states.sort_unstable_by_key(|(id, _)| *id);
 
+    // Cities: the manifest's list grows at the end (stable indexes in the files); the run
+    // codes them in string order, so the smallest city of a conflict is the smallest code.
+    let mut manifest_cities: Vec<String> = previous
+        .map(|g| g.manifest.cities.clone())
+        .unwrap_or_default();
+    let known: FxHashSet<&str> = manifest_cities.iter().map(String::as_str).collect();
+    let mut arrived: Vec<String> = book
+        .cities
+        .values()
+        .iter()
+        .filter(|c| !known.contains(c.as_str()))
+        .cloned()
+        .collect();
+    arrived.sort_unstable();
+    manifest_cities.extend(arrived);
+    let cities = Dictionary::from_values(manifest_cities.clone());
+    let city_codes = CityCodes::new(&manifest_cities, &cities);
+
+    // Only the order-book shards whose id ranges hold an order of this run are read.
+    let old_shards: Vec<OrderShard> = previous
+        .map(|g| g.manifest.order_shards.clone())
+        .unwrap_or_default();
+    let touched_shards: BTreeSet<usize> = match previous {
+        Some(g) if !old_shards.is_empty() => new_states
+            .iter()
+            .map(|(id, _)| *id)
+            .chain(book.partitions.iter().flat_map(|p| p.keys().copied()))
+            .map(|id| g.manifest.shard_of(id))
+            .collect(),
+        _ => BTreeSet::new(),
+    };
     let old_orders = match previous {
-        Some(g) => g.read_orders()?,
-        None => OrdersState::default(),
+        Some(g) => g.read_order_shards(&touched_shards, &cities, &city_codes)?,
+        None => OrdersState {
+            cities: cities.clone(),
+            ..OrdersState::default()
+        },
     };
     let mut counts = FoldCounts {
         messages_read: sources.messages.row_count() as u64,
@@ -180,7 +221,7 @@ pub fn fold(
         merge_orders(old_orders, &book, &mut counts);
     let mut waiting: FxHashMap<i64, StateRow> = match previous {
         Some(g) => g
-            .read_waiting(&stages)?
+            .read_waiting(&stages, &city_codes)?
             .into_iter()
             .map(|r| (r.order_id, r))
             .collect(),
@@ -199,7 +240,7 @@ pub fn fold(
         .filter_map(|&i| orders.day[i])
         .chain(city_changed.iter().filter_map(|&id| old_day(id)))
         .collect();
-    let mut days = load_days(previous, &loaded, &stages)?;
+    let mut days = load_days(previous, &loaded, &stages, &city_codes)?;
 
     // Published conversations this run changed, in order-id order: (position in the order
     // book, day before, new state).
@@ -221,10 +262,15 @@ pub fn fold(
                 order_id: id,
                 state,
                 first_seen_run: generation,
+                city: 0,
             },
         };
         match position {
             Some(position) => {
+                let row = StateRow {
+                    city: orders.city[position],
+                    ..row
+                };
                 counts.messages_published += messages;
                 counts.conversations_changed += 1;
                 counts.conversations_released += u64::from(from_waiting);
@@ -244,7 +290,10 @@ pub fn fold(
     if !released.is_empty() {
         released.sort_unstable();
         for (position, id) in released {
-            let row = waiting.remove(&id).expect("listed above");
+            let row = StateRow {
+                city: orders.city[position],
+                ..waiting.remove(&id).expect("listed above")
+            };
             counts.conversations_changed += 1;
             counts.conversations_released += 1;
             updated.push((position, None, row));
@@ -273,7 +322,7 @@ pub fn fold(
         .filter(|d| !loaded.contains(d))
         .filter(|d| previous.is_some_and(|g| g.manifest.partitions.contains_key(&date_string(*d))))
         .collect();
-    days.extend(load_days(previous, &extra, &stages)?);
+    days.extend(load_days(previous, &extra, &stages, &city_codes)?);
     loaded.extend(days_now);
     counts.conversations_moved = updated
         .iter()
@@ -298,19 +347,22 @@ pub fn fold(
     for day in &loaded {
         let stored = days.remove(day).unwrap_or_default();
         let incoming = arriving.remove(day).unwrap_or_default();
-        let (rows, changed) = merge_by_order_id(
+        let (mut rows, changed) = merge_by_order_id(
             stored
                 .into_iter()
                 .filter(|r| !moved_out.contains(&r.order_id)),
             incoming,
         );
-        let positions = find_sorted(&orders.ids, rows.iter().map(|r| r.order_id));
-        for ((row, changed), position) in rows.iter().zip(changed).zip(positions) {
+        for (row, changed) in rows.iter_mut().zip(changed) {
+            let recolor = !recolored.is_empty() && recolored.contains(&row.order_id);
+            if recolor {
+                row.city = orders.city[orders.find(row.order_id).expect("a recolored order")];
+            }
             let output = OutputRow {
                 conversation: row.state.finish(row.order_id),
-                city: orders.city[position.expect("published rows have an order")],
+                city: row.city,
             };
-            if changed || recolored.contains(&row.order_id) {
+            if changed || recolor {
                 changed_rows.push(output);
             }
             table_rows.push(output);
@@ -319,6 +371,7 @@ pub fn fold(
             state_days.insert(*day, rows);
         }
     }
+    let shards = plan_shards(&old_shards, &touched_shards, &orders);
     let mut waiting: Vec<StateRow> = waiting.into_values().collect();
     waiting.sort_unstable_by_key(|r| r.order_id);
 
@@ -337,6 +390,9 @@ pub fn fold(
         state_days,
         waiting,
         orders,
+        shards,
+        manifest_cities,
+        city_codes,
         stages,
         quarantine: Quarantine {
             messages: aggregate.unusable,
@@ -349,17 +405,92 @@ pub fn fold(
     })
 }
 
+/// One shard of the order book after a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ShardPlan {
+    /// Not read by this run: linked from the previous generation.
+    Keep(OrderShard),
+    /// Written by this run: `orders[range]` of [`Folded::orders`].
+    Write {
+        /// The smallest id of its range.
+        first_id: i64,
+        /// Its rows in [`Folded::orders`].
+        range: std::ops::Range<usize>,
+    },
+}
+
+/// Orders per shard of the order book; a shard that grows past twice this is split.
+const SHARD_ROWS: usize = 1 << 16;
+
+/// The shards after this run: untouched ones kept, touched ones (whose rows, with this
+/// run's new orders, are `orders` in id order) written again, split when grown too large.
+fn plan_shards(
+    old: &[OrderShard],
+    touched: &BTreeSet<usize>,
+    orders: &OrdersState,
+) -> Vec<ShardPlan> {
+    fn pieces(
+        plan: &mut Vec<ShardPlan>,
+        orders: &OrdersState,
+        first_id: i64,
+        range: std::ops::Range<usize>,
+    ) {
+        if range.len() <= 2 * SHARD_ROWS {
+            if !range.is_empty() {
+                plan.push(ShardPlan::Write { first_id, range });
+            }
+            return;
+        }
+        for start in range.clone().step_by(SHARD_ROWS) {
+            let end = (start + SHARD_ROWS).min(range.end);
+            let first_id = if start == range.start {
+                first_id
+            } else {
+                orders.ids[start]
+            };
+            plan.push(ShardPlan::Write {
+                first_id,
+                range: start..end,
+            });
+        }
+    }
+    let mut plan = Vec::new();
+    if old.is_empty() {
+        pieces(&mut plan, orders, i64::MIN, 0..orders.len());
+        return plan;
+    }
+    let mut start = 0;
+    for (k, shard) in old.iter().enumerate() {
+        if !touched.contains(&k) {
+            plan.push(ShardPlan::Keep(shard.clone()));
+            continue;
+        }
+        let end = match old.get(k + 1) {
+            Some(next) => start + orders.ids[start..].partition_point(|&id| id < next.first_id),
+            None => orders.len(),
+        };
+        pieces(&mut plan, orders, shard.first_id, start..end);
+        start = end;
+    }
+    debug_assert_eq!(start, orders.len(), "every order read lies in a read shard");
+    plan
+}
+
 /// The state rows of some published days, each sorted by order id as stored.
 fn load_days(
     previous: Option<&Generation>,
     days: &BTreeSet<i64>,
     stages: &Dictionary,
+    cities: &CityCodes,
 ) -> Result<BTreeMap<i64, Vec<StateRow>>, IncrementalError> {
     let Some(generation) = previous else {
         return Ok(BTreeMap::new());
     };
     days.par_iter()
-        .map(|&day| Ok((day, generation.read_partition(&date_string(day), stages)?)))
+        .map(|&day| {
+            let rows = generation.read_partition(&date_string(day), stages, cities)?;
+            Ok((day, rows))
+        })
         .collect()
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the state layout; a state of another version is rebuilt with `--reprocess`.
-pub const STATE_FORMAT_VERSION: u32 = 1;
+pub const STATE_FORMAT_VERSION: u32 = 2;
 
 /// What a state generation holds, besides its Parquet files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,9 +28,12 @@ pub struct Manifest {
     pub output_formats: Vec<String>,
     /// Every `orderStage` string in the state's message keys, sorted.
     pub stages: Vec<String>,
-    /// Every `cityCode` of the order book, sorted; `orders.parquet`'s `city` is a 1-based
-    /// index into it.
+    /// Every `cityCode` ever seen, in order of arrival (append-only, so the 1-based
+    /// indexes that the order book and the state files store never change).
     pub cities: Vec<String>,
+    /// The order book's shards, by ascending `first_id`; shard k holds the orders with
+    /// ids from its `first_id` up to the next shard's (the first also those below).
+    pub order_shards: Vec<OrderShard>,
     /// The newest message time in the published table (RFC 3339), if anything is published.
     pub watermark: Option<String>,
     /// The same, in UTC microseconds.
@@ -43,6 +46,26 @@ pub struct Manifest {
     pub totals: Totals,
     /// The runs that built this state, oldest first.
     pub runs: Vec<RunEntry>,
+}
+
+/// One file of the order book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderShard {
+    /// The smallest order id of its range.
+    pub first_id: i64,
+    /// Orders in it.
+    pub rows: u64,
+    /// File name under `orders/`.
+    pub file: String,
+}
+
+impl Manifest {
+    /// The shard whose range holds `order_id`.
+    pub fn shard_of(&self, order_id: i64) -> usize {
+        self.order_shards
+            .partition_point(|s| s.first_id <= order_id)
+            .saturating_sub(1)
+    }
 }
 
 /// A source file folded into the state.

@@ -21,8 +21,8 @@ use ccc_ingest::SourceFile;
 use rayon::prelude::*;
 
 pub use error::IncrementalError;
-pub use fold::{fold, FoldCounts, Folded, LateCounts, LateMessage};
-pub use manifest::{hash_file, FoldedFile, Manifest, PartitionStats, RunEntry, Totals};
+pub use fold::{fold, FoldCounts, Folded, LateCounts, LateMessage, ShardPlan};
+pub use manifest::{hash_file, FoldedFile, Manifest, OrderShard, PartitionStats, RunEntry, Totals};
 pub use store::{Generation, GenerationWriter, StateDir};
 
 use crate::table::date_string;
@@ -178,7 +178,20 @@ pub fn next_manifest(
     m.token = format!("{}-{nanos:x}-{:x}", plan.generation, std::process::id());
     m.output_formats = formats.to_vec();
     m.stages = folded.stages.values().to_vec();
-    m.cities = folded.orders.cities.values().to_vec();
+    m.cities = folded.manifest_cities.clone();
+    m.order_shards = folded
+        .shards
+        .iter()
+        .enumerate()
+        .map(|(k, shard)| match shard {
+            ShardPlan::Keep(kept) => kept.clone(),
+            ShardPlan::Write { first_id, range } => OrderShard {
+                first_id: *first_id,
+                rows: range.len() as u64,
+                file: format!("orders-{:06}-{k:05}.parquet", plan.generation),
+            },
+        })
+        .collect();
     m.files
         .extend(plan.new_files.iter().map(|(f, hash)| FoldedFile {
             name: f.name.clone(),
@@ -248,12 +261,27 @@ pub fn write_state(
     let (parts, rest) = rayon::join(
         || {
             folded.state_days.par_iter().try_for_each(|(day, rows)| {
-                writer.write_partition(&date_string(*day), rows, &folded.stages)
+                writer.write_partition(&date_string(*day), rows, &folded.stages, &folded.city_codes)
             })
         },
         || {
-            writer.write_waiting(&folded.waiting, &folded.stages)?;
-            writer.write_orders(&folded.orders)
+            writer.write_waiting(&folded.waiting, &folded.stages, &folded.city_codes)?;
+            folded
+                .shards
+                .par_iter()
+                .zip(manifest.order_shards.par_iter())
+                .try_for_each(|(shard, named)| match (shard, plan.previous()) {
+                    (ShardPlan::Keep(_), Some(previous)) => {
+                        writer.keep_order_shard(previous, &named.file)
+                    }
+                    (ShardPlan::Keep(_), None) => unreachable!("a kept shard has a previous run"),
+                    (ShardPlan::Write { range, .. }, _) => writer.write_order_shard(
+                        &named.file,
+                        &folded.orders,
+                        range.clone(),
+                        &folded.city_codes,
+                    ),
+                })
         },
     );
     parts?;

@@ -33,11 +33,11 @@ pub const STATE_COLUMNS: &[(&str, FieldType)] = &[
     ("num_messages_courier", FieldType::Int64),
     ("num_messages_customer", FieldType::Int64),
     ("first_seen_run", FieldType::Int64),
+    ("city", FieldType::Int64),
 ];
 
-/// Columns of `orders.parquet`, one row per known order, sorted by `order_id`. `city` is
-/// a 1-based index into the manifest's `cities` (sorted): the file is read and written on
-/// every run, and integers cost a fraction of 1.5M strings.
+/// Columns of an order-book shard (`orders/*.parquet`), one row per known order, sorted by
+/// `order_id`. `city` is a 1-based index into the manifest's `cities`.
 pub const ORDERS_COLUMNS: &[(&str, FieldType)] = &[
     ("order_id", FieldType::Int64),
     ("city", FieldType::Int64),
@@ -70,6 +70,53 @@ pub struct StateRow {
     pub state: ConversationState,
     /// The run that first folded a message of this order.
     pub first_seen_run: u64,
+    /// The order's city, a code of the run's city dictionary (0 while the order is unknown).
+    pub city: u32,
+}
+
+/// City codes of one run (a sorted [`Dictionary`], so codes follow string order) and the
+/// manifest's append-only list of cities (stable indexes, so files written by earlier runs
+/// stay valid), mapped both ways. Index and code 0 are null.
+#[derive(Debug, Clone, Default)]
+pub struct CityCodes {
+    /// Manifest index → run code.
+    pub to_run: Vec<u32>,
+    /// Run code → manifest index.
+    pub to_manifest: Vec<u32>,
+}
+
+impl CityCodes {
+    /// The mapping between a manifest list and a run dictionary holding every one of its cities.
+    pub fn new(manifest: &[String], run: &Dictionary) -> CityCodes {
+        let mut codes = CityCodes {
+            to_run: vec![0; manifest.len() + 1],
+            to_manifest: vec![0; run.len() + 1],
+        };
+        for (i, city) in manifest.iter().enumerate() {
+            let code = run
+                .code(city)
+                .expect("the run's cities include the manifest's");
+            codes.to_run[i + 1] = code;
+            codes.to_manifest[code as usize] = i as u32 + 1;
+        }
+        codes
+    }
+
+    fn run_code(&self, index: i64) -> Option<u32> {
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| self.to_run.get(i))
+            .copied()
+            .filter(|&c| c != 0)
+    }
+
+    fn manifest_index(&self, code: u32) -> Option<i64> {
+        self.to_manifest
+            .get(code as usize)
+            .copied()
+            .filter(|&i| i != 0)
+            .map(i64::from)
+    }
 }
 
 /// Every known order, sorted by id: city (the smallest seen), whether cities conflicted,
@@ -118,7 +165,11 @@ fn role_of(name: &str) -> Option<Role> {
 }
 
 /// The Arrow columns of state rows; stage codes are written as their strings.
-pub fn state_chunk(rows: &[StateRow], stages: &Dictionary) -> Chunk<Box<dyn Array>> {
+pub fn state_chunk(
+    rows: &[StateRow],
+    stages: &Dictionary,
+    cities: &CityCodes,
+) -> Chunk<Box<dyn Array>> {
     let n = rows.len();
     let ints = |f: &dyn Fn(&StateRow) -> Option<i64>| -> Box<dyn Array> {
         let mut a = MutablePrimitiveArray::<i64>::with_capacity(n);
@@ -158,6 +209,7 @@ pub fn state_chunk(rows: &[StateRow], stages: &Dictionary) -> Chunk<Box<dyn Arra
         ints(&|r| Some(r.state.courier_messages)),
         ints(&|r| Some(r.state.customer_messages)),
         ints(&|r| Some(r.first_seen_run as i64)),
+        ints(&|r| cities.manifest_index(r.city)),
     ])
 }
 
@@ -169,7 +221,11 @@ fn col<T: 'static>(batch: &Batch, index: usize) -> &T {
 }
 
 /// State rows from batches read with [`state_layout`]. `Err` names what is wrong.
-pub fn state_rows(batches: &[Batch], stages: &Dictionary) -> Result<Vec<StateRow>, String> {
+pub fn state_rows(
+    batches: &[Batch],
+    stages: &Dictionary,
+    cities: &CityCodes,
+) -> Result<Vec<StateRow>, String> {
     let mut rows = Vec::with_capacity(batches.iter().map(Batch::len).sum());
     for batch in batches {
         let int = |i| col::<PrimitiveArray<i64>>(batch, i);
@@ -179,8 +235,8 @@ pub fn state_rows(batches: &[Batch], stages: &Dictionary) -> Result<Vec<StateRow
             (int(0), int(1), boolean(2), text(3), int(4), text(5));
         let (last_time, last_started, last_role, last_from, last_stage) =
             (int(6), boolean(7), text(8), int(9), text(10));
-        let (first_courier, first_customer, couriers, customers, seen) =
-            (int(11), int(12), int(13), int(14), int(15));
+        let (first_courier, first_customer, couriers, customers, seen, city) =
+            (int(11), int(12), int(13), int(14), int(15), int(16));
         for i in 0..batch.len() {
             let record = batch.first_record + i as u64;
             let missing = |what: &str| format!("record {record}: {what} is missing");
@@ -228,70 +284,97 @@ pub fn state_rows(batches: &[Batch], stages: &Dictionary) -> Result<Vec<StateRow
                     customer_messages: customers.get(i).ok_or_else(|| missing("a count"))?,
                 },
                 first_seen_run: seen.get(i).ok_or_else(|| missing("first_seen_run"))? as u64,
+                city: match city.get(i) {
+                    None => 0,
+                    Some(index) => cities.run_code(index).ok_or_else(|| {
+                        format!("record {record}: city {index} is not in the manifest")
+                    })?,
+                },
             });
         }
     }
     Ok(rows)
 }
 
-/// The Arrow columns of the order book.
-pub fn orders_chunk(orders: &OrdersState) -> Chunk<Box<dyn Array>> {
-    let mut day = MutablePrimitiveArray::<i64>::with_capacity(orders.len());
-    day.extend(orders.day.iter().copied());
+/// The Arrow columns of some orders of the book.
+pub fn orders_chunk(
+    orders: &OrdersState,
+    range: std::ops::Range<usize>,
+    cities: &CityCodes,
+) -> Chunk<Box<dyn Array>> {
+    let mut day = MutablePrimitiveArray::<i64>::with_capacity(range.len());
+    day.extend(orders.day[range.clone()].iter().copied());
+    let city: Vec<i64> = orders.city[range.clone()]
+        .iter()
+        .map(|&c| cities.manifest_index(c).unwrap_or(0))
+        .collect();
     Chunk::new(vec![
-        PrimitiveArray::<i64>::from_slice(&orders.ids).boxed(),
-        PrimitiveArray::<i64>::from_vec(orders.city.iter().map(|&c| i64::from(c)).collect())
-            .boxed(),
-        BooleanArray::from_slice(&orders.conflicting).boxed(),
+        PrimitiveArray::<i64>::from_slice(&orders.ids[range.clone()]).boxed(),
+        PrimitiveArray::<i64>::from_vec(city).boxed(),
+        BooleanArray::from_slice(&orders.conflicting[range]).boxed(),
         PrimitiveArray::from(day).boxed(),
     ])
 }
 
-/// The order book from batches read with [`orders_layout`]; `cities` is the manifest's.
-pub fn orders_state(batches: &[Batch], cities: Dictionary) -> Result<OrdersState, String> {
-    let n = batches.iter().map(Batch::len).sum();
-    let mut orders = OrdersState {
-        ids: Vec::with_capacity(n),
-        city: Vec::with_capacity(n),
-        cities,
-        conflicting: Vec::with_capacity(n),
-        day: Vec::with_capacity(n),
-    };
-    let known = orders.cities.len() as i64;
+/// Appends orders read with [`orders_layout`] to `orders` (ids must keep ascending).
+pub fn append_orders(
+    orders: &mut OrdersState,
+    batches: &[Batch],
+    cities: &CityCodes,
+) -> Result<(), String> {
     for batch in batches {
         let ids = col::<PrimitiveArray<i64>>(batch, 0);
         let city = col::<PrimitiveArray<i64>>(batch, 1);
         let conflicting = col::<BooleanArray>(batch, 2);
         let day = col::<PrimitiveArray<i64>>(batch, 3);
-        for i in 0..batch.len() {
-            let record = batch.first_record + i as u64;
-            let (Some(id), Some(code)) = (ids.get(i), city.get(i)) else {
-                return Err(format!("record {record}: order_id or city is missing"));
-            };
-            if !(1..=known).contains(&code) {
-                return Err(format!(
-                    "record {record}: city {code} is not in the manifest"
-                ));
-            }
-            if orders.ids.last().is_some_and(|&last| last >= id) {
-                return Err(format!("record {record}: order ids are not ascending"));
-            }
-            orders.ids.push(id);
-            orders.city.push(code as u32);
-            orders.conflicting.push(conflicting.get(i).unwrap_or(false));
-            orders.day.push(day.get(i));
+        let at = |i: usize| batch.first_record + i as u64;
+        if let Some(i) = (0..batch.len()).find(|&i| ids.is_null(i) || city.is_null(i)) {
+            return Err(format!("record {}: order_id or city is missing", at(i)));
         }
+        let values = ids.values();
+        let unordered = orders
+            .ids
+            .last()
+            .filter(|&&last| values.first().is_some_and(|&first| first <= last))
+            .map(|_| 0)
+            .or_else(|| values.windows(2).position(|w| w[0] >= w[1]).map(|i| i + 1));
+        if let Some(i) = unordered {
+            return Err(format!("record {}: order ids are not ascending", at(i)));
+        }
+        for (i, &index) in city.values().iter().enumerate() {
+            let code = cities
+                .run_code(index)
+                .ok_or_else(|| format!("record {}: city {index} is not in the manifest", at(i)))?;
+            orders.city.push(code);
+        }
+        orders.ids.extend_from_slice(values);
+        orders
+            .conflicting
+            .extend((0..batch.len()).map(|i| conflicting.get(i).unwrap_or(false)));
+        orders.day.extend(day.iter().map(|d| d.copied()));
     }
-    Ok(orders)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn batch(chunk: Chunk<Box<dyn Array>>) -> Batch {
+        Batch {
+            file: 0,
+            first_record: 1,
+            lines: None,
+            chunk,
+        }
+    }
+
     #[test]
     fn state_rows_round_trip_through_arrow() {
         let stages = Dictionary::from_values(vec!["ACCEPTED".into(), "DELIVERED".into()]);
+        let cities = Dictionary::from_values(vec!["BCN".into(), "LIS".into()]);
+        // The manifest lists LIS first: indexes are stable, codes follow string order.
+        let codes = CityCodes::new(&["LIS".into(), "BCN".into()], &cities);
         let key = |time, role, stage, from_id| MessageKey {
             time,
             not_started: time != 10,
@@ -301,41 +384,54 @@ mod tests {
         };
         let mut state = ConversationState::new(key(10, Role::Customer, 0, None));
         state.update(key(99, Role::Courier, 2, Some(7)));
-        let rows = vec![StateRow {
-            order_id: -5,
-            state,
-            first_seen_run: 4,
-        }];
-        let batch = Batch {
-            file: 0,
-            first_record: 0,
-            lines: None,
-            chunk: state_chunk(&rows, &stages),
-        };
-        assert_eq!(state_rows(&[batch], &stages).unwrap(), rows);
+        let rows = vec![
+            StateRow {
+                order_id: -5,
+                state,
+                first_seen_run: 4,
+                city: 1,
+            },
+            StateRow {
+                order_id: 8,
+                state,
+                first_seen_run: 5,
+                city: 0,
+            },
+        ];
+        let chunk = state_chunk(&rows, &stages, &codes);
+        let written = chunk.arrays()[16]
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .unwrap();
+        assert_eq!(written.get(0), Some(2), "BCN is the manifest's second city");
+        assert_eq!(written.get(1), None, "a waiting order has no city");
+        assert_eq!(state_rows(&[batch(chunk)], &stages, &codes).unwrap(), rows);
     }
 
     #[test]
     fn the_order_book_round_trips_and_checks_its_city_codes() {
+        let cities = Dictionary::from_values(vec!["BCN".into(), "LIS".into()]);
+        let codes = CityCodes::new(&["BCN".into(), "LIS".into()], &cities);
         let orders = OrdersState {
             ids: vec![3, 9],
             city: vec![2, 1],
-            cities: Dictionary::from_values(vec!["BCN".into(), "LIS".into()]),
+            cities: cities.clone(),
             conflicting: vec![false, true],
             day: vec![Some(19_754), None],
         };
-        let batch = Batch {
-            file: 0,
-            first_record: 1,
-            lines: None,
-            chunk: orders_chunk(&orders),
+        let chunk = orders_chunk(&orders, 0..2, &codes);
+        let mut back = OrdersState {
+            cities: cities.clone(),
+            ..OrdersState::default()
         };
-        let back = orders_state(std::slice::from_ref(&batch), orders.cities.clone()).unwrap();
+        append_orders(&mut back, &[batch(chunk.clone())], &codes).unwrap();
         assert_eq!(
             (back.ids, back.city, back.conflicting, back.day),
             (orders.ids, orders.city, orders.conflicting, orders.day)
         );
-        let err = orders_state(&[batch], Dictionary::from_values(vec!["BCN".into()])).unwrap_err();
+        let one = Dictionary::from_values(vec!["BCN".into()]);
+        let short = CityCodes::new(&["BCN".into()], &one);
+        let err = append_orders(&mut OrdersState::default(), &[batch(chunk)], &short).unwrap_err();
         assert_eq!(err, "record 1: city 2 is not in the manifest");
     }
 
@@ -353,15 +449,11 @@ mod tests {
             order_id: 1,
             state: ConversationState::new(key),
             first_seen_run: 1,
+            city: 0,
         }];
-        let batch = Batch {
-            file: 0,
-            first_record: 0,
-            lines: None,
-            chunk: state_chunk(&rows, &stages),
-        };
-        let empty = Dictionary::default();
-        let err = state_rows(&[batch], &empty).unwrap_err();
+        let codes = CityCodes::default();
+        let chunk = state_chunk(&rows, &stages, &codes);
+        let err = state_rows(&[batch(chunk)], &Dictionary::default(), &codes).unwrap_err();
         assert!(err.contains("ACCEPTED"), "{err}");
     }
 }

@@ -8,21 +8,24 @@
 //!
 //! ```text
 //! STATE/gen-000007/manifest.json
-//!                  orders.parquet
+//!                  orders/orders-000007-00000.parquet   (the order book, in id-range shards)
 //!                  waiting.parquet
 //!                  conversations/conversation_date=2024-02-01.parquet
 //! ```
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use ccc_ingest::{Format, ReadOptions, TableLayout};
 
 use super::error::{io_err, IncrementalError};
 use super::manifest::{Manifest, STATE_FORMAT_VERSION};
 use super::rows::{
-    orders_chunk, orders_layout, orders_state, state_chunk, state_layout, state_rows, OrdersState,
-    StateRow,
+    append_orders, orders_chunk, orders_layout, state_chunk, state_layout, state_rows, CityCodes,
+    OrdersState, StateRow,
 };
 use crate::dictionary::Dictionary;
 use crate::publish::test_hook;
@@ -161,6 +164,7 @@ impl StateDir {
             fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
         }
         fs::create_dir_all(tmp.join("conversations")).map_err(io_err(&tmp))?;
+        fs::create_dir_all(tmp.join("orders")).map_err(io_err(&tmp))?;
         Ok(GenerationWriter {
             dir: self.dir.join(format!("{GENERATION_PREFIX}{generation:06}")),
             tmp,
@@ -197,17 +201,43 @@ fn partition_file(dir: &Path, date: &str) -> PathBuf {
 }
 
 impl Generation {
-    /// The order book.
-    pub fn read_orders(&self) -> Result<OrdersState, IncrementalError> {
-        let path = self.dir.join("orders.parquet");
-        let cities = Dictionary::from_values(self.manifest.cities.clone());
-        orders_state(&read_layout(&path, orders_layout())?, cities).map_err(corrupt(&path))
+    /// Some shards of the order book (by index, ascending), as one sorted book whose
+    /// cities are coded in `cities`.
+    pub fn read_order_shards(
+        &self,
+        shards: &BTreeSet<usize>,
+        cities: &Dictionary,
+        codes: &CityCodes,
+    ) -> Result<OrdersState, IncrementalError> {
+        let read: Vec<(PathBuf, Vec<ccc_ingest::Batch>)> = shards
+            .par_iter()
+            .map(|&k| {
+                let path = self
+                    .dir
+                    .join("orders")
+                    .join(&self.manifest.order_shards[k].file);
+                let batches = read_layout(&path, orders_layout())?;
+                Ok((path, batches))
+            })
+            .collect::<Result<_, IncrementalError>>()?;
+        let mut orders = OrdersState {
+            cities: cities.clone(),
+            ..OrdersState::default()
+        };
+        for (path, batches) in read {
+            append_orders(&mut orders, &batches, codes).map_err(corrupt(&path))?;
+        }
+        Ok(orders)
     }
 
     /// Conversations of orders not known yet.
-    pub fn read_waiting(&self, stages: &Dictionary) -> Result<Vec<StateRow>, IncrementalError> {
+    pub fn read_waiting(
+        &self,
+        stages: &Dictionary,
+        cities: &CityCodes,
+    ) -> Result<Vec<StateRow>, IncrementalError> {
         let path = self.dir.join("waiting.parquet");
-        state_rows(&read_layout(&path, state_layout())?, stages).map_err(corrupt(&path))
+        state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
     }
 
     /// The state of the conversations of one published partition.
@@ -215,9 +245,10 @@ impl Generation {
         &self,
         date: &str,
         stages: &Dictionary,
+        cities: &CityCodes,
     ) -> Result<Vec<StateRow>, IncrementalError> {
         let path = partition_file(&self.dir, date);
-        state_rows(&read_layout(&path, state_layout())?, stages).map_err(corrupt(&path))
+        state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
     }
 }
 
@@ -266,11 +297,12 @@ impl GenerationWriter {
         date: &str,
         rows: &[StateRow],
         stages: &Dictionary,
+        cities: &CityCodes,
     ) -> Result<(), IncrementalError> {
         write_rows(
             &partition_file(&self.tmp, date),
             state_layout(),
-            state_chunk(rows, stages),
+            state_chunk(rows, stages, cities),
         )
     }
 
@@ -292,21 +324,41 @@ impl GenerationWriter {
         &self,
         rows: &[StateRow],
         stages: &Dictionary,
+        cities: &CityCodes,
     ) -> Result<(), IncrementalError> {
         write_rows(
             &self.tmp.join("waiting.parquet"),
             state_layout(),
-            state_chunk(rows, stages),
+            state_chunk(rows, stages, cities),
         )
     }
 
-    /// Writes the order book.
-    pub fn write_orders(&self, orders: &OrdersState) -> Result<(), IncrementalError> {
+    /// Writes one shard of the order book: `orders[range]`.
+    pub fn write_order_shard(
+        &self,
+        file: &str,
+        orders: &OrdersState,
+        range: std::ops::Range<usize>,
+        cities: &CityCodes,
+    ) -> Result<(), IncrementalError> {
         write_rows(
-            &self.tmp.join("orders.parquet"),
+            &self.tmp.join("orders").join(file),
             orders_layout(),
-            orders_chunk(orders),
+            orders_chunk(orders, range, cities),
         )
+    }
+
+    /// Links an unchanged shard of the order book from the previous generation.
+    pub fn keep_order_shard(
+        &self,
+        previous: &Generation,
+        file: &str,
+    ) -> Result<(), IncrementalError> {
+        let from = previous.dir.join("orders").join(file);
+        let to = self.tmp.join("orders").join(file);
+        fs::hard_link(&from, &to)
+            .or_else(|_| fs::copy(&from, &to).map(|_| ()))
+            .map_err(io_err(&to))
     }
 
     /// Writes the manifest last, syncs, and moves the folder to its final name.
@@ -315,7 +367,11 @@ impl GenerationWriter {
         let mut text = serde_json::to_string_pretty(manifest).expect("a manifest serializes");
         text.push('\n');
         write_synced(&path, text.as_bytes())?;
-        for dir in [self.tmp.join("conversations"), self.tmp.clone()] {
+        for dir in [
+            self.tmp.join("conversations"),
+            self.tmp.join("orders"),
+            self.tmp.clone(),
+        ] {
             sync_dir(&dir);
         }
         test_hook("state-before-rename");

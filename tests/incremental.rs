@@ -415,6 +415,41 @@ fn a_changed_file_is_an_error_unless_reprocessed() {
 }
 
 #[test]
+fn rehash_finds_a_change_that_kept_size_and_modification_time() {
+    let job = Job::new();
+    let name = "customer_courier_chat_messages_1.ndjson";
+    job.add(
+        name,
+        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
+    );
+    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.incremental_ok();
+    let path = job.src().join(name);
+    let modified = fs::metadata(&path).unwrap().modified().unwrap();
+    job.add(
+        name,
+        &[message(1, "2024-02-01T09:00:00Z", false, "ACCEPTED")],
+    );
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+
+    // Same size, same time: taken as folded, as make or git would.
+    let o = job.incremental(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(row_of(&job.out(), 1)
+        .unwrap()
+        .contains(",2024-02-01T08:00:00Z,"));
+    // --rehash reads every file's content.
+    let o = job.incremental(&["--rehash"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("has changed since"), "{}", stderr(&o));
+}
+
+#[test]
 fn max_lateness_turns_very_late_messages_into_a_warning_not_a_loss() {
     let job = Job::new();
     job.add(

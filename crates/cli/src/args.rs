@@ -125,6 +125,10 @@ pub struct RunArgs {
     /// output (after a source file changed, or to start over).
     #[arg(long, requires = "incremental")]
     pub reprocess: bool,
+    /// With --incremental: hash every source file to look for changed content, not only
+    /// new files and files whose size or modification time changed.
+    #[arg(long, requires = "incremental")]
+    pub rehash: bool,
     /// With --incremental: warn about messages more than this behind the newest message
     /// published before (e.g. 90m, 6h, 2d); they are still folded in.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "incremental")]

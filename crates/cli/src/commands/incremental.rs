@@ -45,7 +45,14 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
     let state = StateDir::open(&settings.state)?;
     let formats = format_names(&config);
     progress.stage("hashing source files");
-    let plan = incremental::plan(&state, &config.out, files, &formats, settings.reprocess)?;
+    let plan = incremental::plan(
+        &state,
+        &config.out,
+        files,
+        &formats,
+        settings.reprocess,
+        settings.rehash,
+    )?;
     timings.discover_ms = clock.elapsed().as_millis() as u64;
 
     if plan.new_files.is_empty() && plan.previous().is_some() {
@@ -68,7 +75,7 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
     }
 
     let clock = Instant::now();
-    let new_files: Vec<SourceFile> = plan.new_files.iter().map(|(f, _)| f.clone()).collect();
+    let new_files: Vec<SourceFile> = plan.new_files.iter().map(|n| n.file.clone()).collect();
     progress.start_bytes("reading new files", new_files.iter().map(|f| f.size).sum());
     let sources = ccc_ingest::read_sources(new_files, &config.read, &|f| progress.add(f.size))?;
     timings.read_ms = clock.elapsed().as_millis() as u64;
@@ -363,7 +370,7 @@ fn run_report(
             generation: manifest.generation,
             state_token: manifest.token.clone(),
             reprocessed: plan.reprocess,
-            files_new: plan.new_files.iter().map(|(f, _)| f.name.clone()).collect(),
+            files_new: plan.new_files.iter().map(|n| n.file.name.clone()).collect(),
             files_already_folded: plan.already_folded.len() as u64,
             files_missing: plan.missing.clone(),
             changes: c.clone(),

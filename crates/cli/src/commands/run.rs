@@ -41,6 +41,7 @@ pub(super) struct RunConfig {
 pub(super) struct IncrementalConfig {
     pub(super) state: PathBuf,
     pub(super) reprocess: bool,
+    pub(super) rehash: bool,
     pub(super) max_lateness: Option<std::time::Duration>,
 }
 
@@ -71,6 +72,7 @@ impl RunConfig {
             (true, Some(state)) => Some(IncrementalConfig {
                 state,
                 reprocess: args.reprocess,
+                rehash: args.rehash,
                 max_lateness: args.max_lateness,
             }),
             _ => None,

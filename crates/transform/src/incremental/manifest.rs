@@ -77,6 +77,9 @@ pub struct FoldedFile {
     pub size: u64,
     /// XXH3-128 of the content, hex.
     pub xxh3_128: String,
+    /// Modification time when it was last hashed, nanoseconds since the epoch: a file
+    /// with the same size and time is not hashed again.
+    pub modified_ns: i64,
     /// The run that folded it in.
     pub generation: u64,
 }

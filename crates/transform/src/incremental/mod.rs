@@ -40,8 +40,11 @@ pub struct Plan {
     pub reprocess: bool,
     /// Number of the generation this run writes.
     pub generation: u64,
-    /// Files to read, with their hashes.
-    pub new_files: Vec<(SourceFile, String)>,
+    /// Files to read.
+    pub new_files: Vec<NewFile>,
+    /// Files folded before whose content was hashed again and found the same (their
+    /// modification time changed): name and the time to record.
+    pub reverified: Vec<(String, i64)>,
     /// Files already folded in with the same content (skipped).
     pub already_folded: Vec<String>,
     /// Files folded in earlier that are no longer in the source folder.
@@ -70,6 +73,26 @@ pub fn published_token(out: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A source file this run folds in.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    /// The file.
+    pub file: SourceFile,
+    /// XXH3-128 of its content.
+    pub hash: String,
+    /// Its modification time, nanoseconds since the epoch.
+    pub modified_ns: i64,
+}
+
+fn modified_ns(path: &Path) -> Result<i64, IncrementalError> {
+    let modified = std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .map_err(error::io_err(path))?;
+    Ok(modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)))
+}
+
 /// Decides what a run does: finds the generation the output at `out` was published from
 /// (none for a state never published: then everything is folded from scratch; a state
 /// published to another output is an error unless `reprocess`), hashes the source files
@@ -81,6 +104,7 @@ pub fn plan(
     files: Vec<SourceFile>,
     formats: &[String],
     reprocess: bool,
+    rehash: bool,
 ) -> Result<Plan, IncrementalError> {
     let current = match published_token(out) {
         None => None,
@@ -112,15 +136,12 @@ pub fn plan(
         }
     }
     let generation = state.last_generation_number()? + 1;
-    let hashes: Vec<String> = files
-        .par_iter()
-        .map(|f| hash_file(&f.path).map_err(error::io_err(&f.path)))
-        .collect::<Result<_, _>>()?;
     let mut plan = Plan {
         current,
         reprocess,
         generation,
         new_files: Vec::new(),
+        reverified: Vec::new(),
         already_folded: Vec::new(),
         missing: Vec::new(),
     };
@@ -129,11 +150,39 @@ pub fn plan(
     let folded: std::collections::HashMap<&str, &FoldedFile> = manifest
         .map(|m| m.files.iter().map(|f| (f.name.as_str(), f)).collect())
         .unwrap_or_default();
-    for (file, hash) in files.iter().zip(hashes) {
+    // A folded file with the same size and modification time is not read again (as make
+    // and git decide); any other file is hashed. `rehash` hashes every file.
+    let checked: Vec<(i64, Option<String>)> = files
+        .par_iter()
+        .map(|f| {
+            let modified = modified_ns(&f.path)?;
+            let unchanged = folded
+                .get(f.name.as_str())
+                .is_some_and(|old| !rehash && old.size == f.size && old.modified_ns == modified);
+            let hash = if unchanged {
+                None
+            } else {
+                Some(hash_file(&f.path).map_err(error::io_err(&f.path))?)
+            };
+            Ok((modified, hash))
+        })
+        .collect::<Result<_, IncrementalError>>()?;
+    for (file, (modified, hash)) in files.iter().zip(checked) {
+        let Some(hash) = hash else {
+            plan.already_folded.push(file.name.clone());
+            continue;
+        };
         match folded.get(file.name.as_str()) {
-            None => plan.new_files.push((file.clone(), hash)),
+            None => plan.new_files.push(NewFile {
+                file: file.clone(),
+                hash,
+                modified_ns: modified,
+            }),
             Some(folded) if folded.size == file.size && folded.xxh3_128 == hash => {
-                plan.already_folded.push(file.name.clone())
+                plan.already_folded.push(file.name.clone());
+                if folded.modified_ns != modified {
+                    plan.reverified.push((file.name.clone(), modified));
+                }
             }
             Some(folded) => {
                 return Err(IncrementalError::ChangedFile {
@@ -192,13 +241,18 @@ pub fn next_manifest(
             },
         })
         .collect();
-    m.files
-        .extend(plan.new_files.iter().map(|(f, hash)| FoldedFile {
-            name: f.name.clone(),
-            size: f.size,
-            xxh3_128: hash.clone(),
-            generation: plan.generation,
-        }));
+    m.files.extend(plan.new_files.iter().map(|new| FoldedFile {
+        name: new.file.name.clone(),
+        size: new.file.size,
+        xxh3_128: new.hash.clone(),
+        modified_ns: new.modified_ns,
+        generation: plan.generation,
+    }));
+    for (name, modified) in &plan.reverified {
+        if let Some(file) = m.files.iter_mut().find(|f| &f.name == name) {
+            file.modified_ns = *modified;
+        }
+    }
     for day in &folded.rewritten {
         m.partitions.remove(&date_string(*day));
     }

@@ -342,7 +342,9 @@ pub fn fold(
         arriving.entry(new_day(&row)).or_default().push(row);
     }
     let mut state_days: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
-    let mut table_rows: Vec<OutputRow> = Vec::new();
+    let mut table_rows: Vec<OutputRow> = Vec::with_capacity(
+        days.values().map(Vec::len).sum::<usize>() + arriving.values().map(Vec::len).sum::<usize>(),
+    );
     let mut changed_rows: Vec<OutputRow> = Vec::new();
     for day in &loaded {
         let stored = days.remove(day).unwrap_or_default();

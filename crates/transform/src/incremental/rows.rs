@@ -11,6 +11,8 @@ use arrow2::chunk::Chunk;
 use ccc_ingest::schema::{timestamp_type, FieldType, TableLayout};
 use ccc_ingest::Batch;
 
+use rayon::prelude::*;
+
 use crate::dictionary::Dictionary;
 use crate::key::{MessageKey, Role};
 use crate::state::ConversationState;
@@ -226,8 +228,25 @@ pub fn state_rows(
     stages: &Dictionary,
     cities: &CityCodes,
 ) -> Result<Vec<StateRow>, String> {
-    let mut rows = Vec::with_capacity(batches.iter().map(Batch::len).sum());
-    for batch in batches {
+    // Row groups convert in parallel; their order is kept.
+    let parts: Vec<Vec<StateRow>> = batches
+        .par_iter()
+        .map(|batch| batch_state_rows(batch, stages, cities))
+        .collect::<Result<_, _>>()?;
+    let mut rows = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        rows.extend(part);
+    }
+    Ok(rows)
+}
+
+fn batch_state_rows(
+    batch: &Batch,
+    stages: &Dictionary,
+    cities: &CityCodes,
+) -> Result<Vec<StateRow>, String> {
+    let mut rows = Vec::with_capacity(batch.len());
+    {
         let int = |i| col::<PrimitiveArray<i64>>(batch, i);
         let boolean = |i| col::<BooleanArray>(batch, i);
         let text = |i| col::<Utf8Array<i32>>(batch, i);

@@ -716,3 +716,90 @@ fn count_late(sources: &Sources, watermark: Option<i64>, max_lateness: Option<i6
     }
     late
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incremental::Manifest;
+
+    fn book(ids: Vec<i64>) -> OrdersState {
+        let n = ids.len();
+        OrdersState {
+            ids,
+            city: vec![1; n],
+            cities: Dictionary::from_values(vec!["BCN".into()]),
+            conflicting: vec![false; n],
+            day: vec![None; n],
+        }
+    }
+
+    fn shard(first_id: i64, rows: u64, file: &str) -> OrderShard {
+        OrderShard {
+            first_id,
+            rows,
+            file: file.into(),
+        }
+    }
+
+    #[test]
+    fn untouched_shards_are_kept_and_touched_ones_take_their_new_orders() {
+        let old = vec![
+            shard(i64::MIN, 3, "a"),
+            shard(100, 2, "b"),
+            shard(500, 4, "c"),
+        ];
+        // Shard 1 was read (ids 100 and 150) and gained 120 and 499.
+        let orders = book(vec![100, 120, 150, 499]);
+        let plan = plan_shards(&old, &BTreeSet::from([1]), &orders);
+        assert_eq!(
+            plan,
+            vec![
+                ShardPlan::Keep(old[0].clone()),
+                ShardPlan::Write {
+                    first_id: 100,
+                    range: 0..4
+                },
+                ShardPlan::Keep(old[2].clone()),
+            ]
+        );
+        let manifest = Manifest {
+            order_shards: old,
+            ..Manifest::default()
+        };
+        assert_eq!(
+            [-7, 99, 100, 499, 500, i64::MAX].map(|id| manifest.shard_of(id)),
+            [0, 0, 1, 1, 2, 2]
+        );
+    }
+
+    #[test]
+    fn a_shard_grown_past_twice_its_size_is_split() {
+        let n = 2 * SHARD_ROWS + 1;
+        let orders = book((0..n as i64).map(|i| i * 2).collect());
+        let plan = plan_shards(&[], &BTreeSet::new(), &orders);
+        assert_eq!(
+            plan,
+            vec![
+                ShardPlan::Write {
+                    first_id: i64::MIN,
+                    range: 0..SHARD_ROWS
+                },
+                ShardPlan::Write {
+                    first_id: 2 * SHARD_ROWS as i64,
+                    range: SHARD_ROWS..2 * SHARD_ROWS
+                },
+                ShardPlan::Write {
+                    first_id: 4 * SHARD_ROWS as i64,
+                    range: 2 * SHARD_ROWS..n
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn find_sorted_walks_both_lists() {
+        let ids = [1, 4, 9, 16, 25, 36];
+        let found = find_sorted(&ids, [0, 4, 5, 25, 36, 40].into_iter());
+        assert_eq!(found, [None, Some(1), None, Some(4), Some(5), None]);
+    }
+}

@@ -753,6 +753,42 @@ fn sigkill_before_the_swap_keeps_the_previous_state_and_output() {
     job.assert_equals_full_run();
 }
 
+#[test]
+fn a_second_run_on_a_busy_state_is_refused_and_a_killed_runs_lock_is_taken_over() {
+    let job = Job::new();
+    job.add(
+        "customer_courier_chat_messages_1.ndjson",
+        &[message(1, "2024-02-02T10:00:00Z", false, "ACCEPTED")],
+    );
+    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    let mut first = job
+        .command()
+        .env("CCC_TEST_PAUSE_AT", "publish-before-swap")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(first.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line.trim(), "paused at publish-before-swap");
+    let second = job.incremental(&[]);
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!(
+            "another ccc run (process {}) is using",
+            first.id()
+        )),
+        "{}",
+        stderr(&second)
+    );
+    first.kill().unwrap();
+    first.wait().unwrap();
+    job.incremental_ok();
+    job.assert_equals_full_run();
+    assert!(!job.state().join("lock").exists(), "released at the end");
+}
+
 /// Generated data with late messages and late orders, once per test binary.
 fn generated(format: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("incremental-generated");

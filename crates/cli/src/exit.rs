@@ -42,6 +42,13 @@ pub enum CliError {
         help("nothing was published and the state is unchanged; `--reprocess` folds every file again from scratch (a full rebuild of state and output)")
     )]
     Incremental(#[source] ccc_transform::incremental::IncrementalError),
+    /// Another run holds the state folder.
+    #[error("the state folder is in use")]
+    #[diagnostic(
+        code(ccc::busy),
+        help("nothing was done; run again when the other run has finished")
+    )]
+    Busy(#[source] ccc_transform::incremental::IncrementalError),
     /// Arguments that parse but make no sense together.
     #[error("{0}")]
     #[diagnostic(code(ccc::usage))]
@@ -78,6 +85,7 @@ impl CliError {
                 ExitStatus::Usage
             }
             CliError::Publish(_) => ExitStatus::Io,
+            CliError::Busy(_) => ExitStatus::Usage,
             CliError::Incremental(e) if e.is_usage() => ExitStatus::Usage,
             CliError::Incremental(_) => ExitStatus::Io,
             CliError::Usage(_) | CliError::Suite(_) => ExitStatus::Usage,
@@ -100,6 +108,9 @@ impl From<ccc_transform::PublishError> for CliError {
 
 impl From<ccc_transform::incremental::IncrementalError> for CliError {
     fn from(e: ccc_transform::incremental::IncrementalError) -> Self {
-        CliError::Incremental(e)
+        match e {
+            ccc_transform::incremental::IncrementalError::Locked { .. } => CliError::Busy(e),
+            e => CliError::Incremental(e),
+        }
     }
 }

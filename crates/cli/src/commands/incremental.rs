@@ -43,6 +43,7 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
     let files = ccc_ingest::discover_any(&config.source)?;
     let staging = Staging::create(&config.out)?;
     let state = StateDir::open(&settings.state)?;
+    let _lock = state.lock()?;
     let formats = format_names(&config);
     progress.stage("hashing source files");
     let plan = incremental::plan(

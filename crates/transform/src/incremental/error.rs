@@ -68,6 +68,14 @@ pub enum IncrementalError {
         /// The state folder.
         state: PathBuf,
     },
+    /// Another run holds the state folder.
+    #[error("another ccc run (process {pid}) is using the state folder {state}")]
+    Locked {
+        /// The state folder.
+        state: PathBuf,
+        /// The process holding it.
+        pid: i32,
+    },
     /// The output formats differ from those the state's partitions were published in.
     #[error("the state was published as {was}, this run asks for {now}")]
     FormatsChanged {
@@ -87,6 +95,7 @@ impl IncrementalError {
             IncrementalError::ChangedFile { .. }
                 | IncrementalError::StateMismatch { .. }
                 | IncrementalError::StateOfAnotherOutput { .. }
+                | IncrementalError::Locked { .. }
                 | IncrementalError::FormatsChanged { .. }
         )
     }

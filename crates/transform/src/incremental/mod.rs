@@ -23,7 +23,7 @@ use rayon::prelude::*;
 pub use error::IncrementalError;
 pub use fold::{fold, FoldCounts, Folded, LateCounts, LateMessage, ShardPlan};
 pub use manifest::{hash_file, FoldedFile, Manifest, OrderShard, PartitionStats, RunEntry, Totals};
-pub use store::{Generation, GenerationWriter, StateDir};
+pub use store::{Generation, GenerationWriter, StateDir, StateLock};
 
 use crate::table::date_string;
 

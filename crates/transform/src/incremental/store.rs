@@ -32,6 +32,33 @@ use crate::publish::test_hook;
 
 const GENERATION_PREFIX: &str = "gen-";
 const COMMITTED: &str = "committed";
+const LOCK: &str = "lock";
+
+/// The state folder taken by this process ([`StateDir::lock`]); released on drop.
+#[derive(Debug)]
+pub struct StateLock {
+    path: PathBuf,
+}
+
+impl Drop for StateLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+fn process_is_alive(pid: i32) -> bool {
+    if pid as u32 == std::process::id() {
+        return true;
+    }
+    match rustix::process::Pid::from_raw(pid) {
+        // Signal 0 asks whether the process exists; EPERM means it does, as someone else's.
+        Some(pid) => !matches!(
+            rustix::process::test_kill_process(pid),
+            Err(rustix::io::Errno::SRCH)
+        ),
+        None => false,
+    }
+}
 
 /// A state folder.
 #[derive(Debug, Clone)]
@@ -60,6 +87,44 @@ impl StateDir {
     /// The folder.
     pub fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// Takes the state folder for this process until the lock is dropped: two runs on one
+    /// state would write the same generation. A lock left by a killed run (its process is
+    /// gone) is taken over.
+    pub fn lock(&self) -> Result<StateLock, IncrementalError> {
+        let path = self.dir.join(LOCK);
+        for _ in 0..2 {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    use std::io::Write;
+                    write!(file, "{}", std::process::id()).map_err(io_err(&path))?;
+                    return Ok(StateLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|t| t.trim().parse::<i32>().ok());
+                    if let Some(pid) = holder.filter(|&pid| process_is_alive(pid)) {
+                        return Err(IncrementalError::Locked {
+                            state: self.dir.clone(),
+                            pid,
+                        });
+                    }
+                    // The run that took it is gone: its lock is stale.
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+        }
+        Err(IncrementalError::Locked {
+            state: self.dir.clone(),
+            pid: 0,
+        })
     }
 
     /// Generation numbers and folders present, complete or not, ascending.

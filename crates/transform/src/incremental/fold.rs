@@ -356,19 +356,14 @@ pub fn fold(
             incoming,
         );
         for (row, changed) in rows.iter_mut().zip(changed) {
-            let recolor = !recolored.is_empty() && recolored.contains(&row.order_id);
-            if recolor {
+            if !recolored.is_empty() && recolored.contains(&row.order_id) {
                 row.city = orders.city[orders.find(row.order_id).expect("a recolored order")];
+                changed_rows.push(output_row(row));
+            } else if changed {
+                changed_rows.push(output_row(row));
             }
-            let output = OutputRow {
-                conversation: row.state.finish(row.order_id),
-                city: row.city,
-            };
-            if changed || recolor {
-                changed_rows.push(output);
-            }
-            table_rows.push(output);
         }
+        table_rows.par_extend(rows.par_iter().map(output_row));
         if !rows.is_empty() {
             state_days.insert(*day, rows);
         }
@@ -405,6 +400,14 @@ pub fn fold(
         late,
         cross_run_conflicts,
     })
+}
+
+/// The output row of a stored conversation.
+fn output_row(row: &StateRow) -> OutputRow {
+    OutputRow {
+        conversation: row.state.finish(row.order_id),
+        city: row.city,
+    }
 }
 
 /// One shard of the order book after a run.

@@ -240,7 +240,99 @@ pub fn state_rows(
     Ok(rows)
 }
 
+/// Columns of a state file that are never null.
+const REQUIRED: [usize; 10] = [0, 1, 2, 3, 6, 7, 8, 13, 14, 15];
+
 fn batch_state_rows(
+    batch: &Batch,
+    stages: &Dictionary,
+    cities: &CityCodes,
+) -> Result<Vec<StateRow>, String> {
+    let complete = REQUIRED
+        .iter()
+        .all(|&i| batch.chunk.arrays()[i].null_count() == 0);
+    match complete
+        .then(|| fast_state_rows(batch, stages, cities))
+        .flatten()
+    {
+        Some(rows) => Ok(rows),
+        // Something is missing or unknown: the row-by-row reader says what and where.
+        None => checked_state_rows(batch, stages, cities),
+    }
+}
+
+/// The common case, column by column: every required value present, every stage, role
+/// and city known. `None` sends the batch to [`checked_state_rows`] for the error.
+fn fast_state_rows(
+    batch: &Batch,
+    stages: &Dictionary,
+    cities: &CityCodes,
+) -> Option<Vec<StateRow>> {
+    let int = |i| col::<PrimitiveArray<i64>>(batch, i);
+    let boolean = |i| col::<BooleanArray>(batch, i);
+    let text = |i| col::<Utf8Array<i32>>(batch, i);
+    let stage_codes = |a: &Utf8Array<i32>| -> Option<Vec<u32>> {
+        let known: rustc_hash::FxHashMap<&str, u32> = stages
+            .values()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.as_str(), i as u32 + 1))
+            .collect();
+        a.iter()
+            .map(|v| match v {
+                None => Some(0),
+                Some(s) => known.get(s).copied(),
+            })
+            .collect()
+    };
+    let roles =
+        |a: &Utf8Array<i32>| -> Option<Vec<Role>> { a.values_iter().map(role_of).collect() };
+    let (first_stage, last_stage) = (stage_codes(text(5))?, stage_codes(text(10))?);
+    let (first_role, last_role) = (roles(text(3))?, roles(text(8))?);
+    let city: Vec<u32> = int(16)
+        .iter()
+        .map(|v| match v {
+            None => Some(0),
+            Some(&index) => cities.run_code(index),
+        })
+        .collect::<Option<_>>()?;
+    let (ids, first_time, last_time) = (int(0).values(), int(1).values(), int(6).values());
+    let (first_started, last_started) = (boolean(2).values(), boolean(7).values());
+    let (first_from, last_from) = (int(4), int(9));
+    let (first_courier, first_customer) = (int(11), int(12));
+    let (couriers, customers, seen) = (int(13).values(), int(14).values(), int(15).values());
+    Some(
+        (0..batch.len())
+            .map(|i| StateRow {
+                order_id: ids[i],
+                state: ConversationState {
+                    first: MessageKey {
+                        time: first_time[i],
+                        not_started: !first_started.get_bit(i),
+                        role: first_role[i],
+                        from_id: first_from.get(i),
+                        stage: first_stage[i],
+                    },
+                    last: MessageKey {
+                        time: last_time[i],
+                        not_started: !last_started.get_bit(i),
+                        role: last_role[i],
+                        from_id: last_from.get(i),
+                        stage: last_stage[i],
+                    },
+                    first_courier: first_courier.get(i),
+                    first_customer: first_customer.get(i),
+                    courier_messages: couriers[i],
+                    customer_messages: customers[i],
+                },
+                first_seen_run: seen[i] as u64,
+                city: city[i],
+            })
+            .collect(),
+    )
+}
+
+fn checked_state_rows(
     batch: &Batch,
     stages: &Dictionary,
     cities: &CityCodes,

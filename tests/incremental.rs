@@ -102,6 +102,21 @@ impl Job {
             .arg(self.out());
         command
     }
+    /// The incremental command started, and paused by its test hook just before the swap.
+    fn paused_before_swap(&self) -> std::process::Child {
+        let mut child = self
+            .command()
+            .env("CCC_TEST_PAUSE_AT", "publish-before-swap")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "paused at publish-before-swap");
+        child
+    }
     fn incremental_ok(&self) -> Value {
         let o = self.incremental(&[]);
         assert!(o.status.success(), "{}", stderr(&o));
@@ -729,17 +744,7 @@ fn sigkill_before_the_swap_keeps_the_previous_state_and_output() {
         "customer_courier_chat_messages_2.ndjson",
         &[message(1, "2024-02-01T10:00:00Z", true, "ACCEPTED")],
     );
-    let mut child = job
-        .command()
-        .env("CCC_TEST_PAUSE_AT", "publish-before-swap")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "paused at publish-before-swap");
+    let mut child = job.paused_before_swap();
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(snapshot(&job.out()), old);
@@ -761,17 +766,7 @@ fn a_second_run_on_a_busy_state_is_refused_and_a_killed_runs_lock_is_taken_over(
         &[message(1, "2024-02-02T10:00:00Z", false, "ACCEPTED")],
     );
     job.add("orders_1.ndjson", &[order(1, "BCN")]);
-    let mut first = job
-        .command()
-        .env("CCC_TEST_PAUSE_AT", "publish-before-swap")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(first.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "paused at publish-before-swap");
+    let mut first = job.paused_before_swap();
     let second = job.incremental(&[]);
     assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
     assert!(

@@ -23,6 +23,7 @@
 
 mod build;
 pub mod dictionary;
+mod durable;
 mod error;
 pub mod incremental;
 pub mod key;

@@ -28,6 +28,7 @@ use super::rows::{
     OrdersState, StateRow,
 };
 use crate::dictionary::Dictionary;
+use crate::durable::{link_or_copy, sync_dir, write_synced};
 use crate::publish::test_hook;
 
 const GENERATION_PREFIX: &str = "gen-";
@@ -194,7 +195,8 @@ impl StateDir {
     /// that belongs to another output (refuse).
     pub fn record_committed(&self, generation: &Generation) -> Result<(), IncrementalError> {
         let tmp = self.dir.join(".tmp-committed");
-        write_synced(&tmp, format!("{}\n", generation.manifest.token).as_bytes())?;
+        write_synced(&tmp, format!("{}\n", generation.manifest.token).as_bytes())
+            .map_err(io_err(&tmp))?;
         let path = self.dir.join(COMMITTED);
         fs::rename(&tmp, &path).map_err(io_err(&path))?;
         sync_dir(&self.dir);
@@ -379,9 +381,7 @@ impl GenerationWriter {
     ) -> Result<(), IncrementalError> {
         let from = partition_file(&previous.dir, date);
         let to = partition_file(&self.tmp, date);
-        fs::hard_link(&from, &to)
-            .or_else(|_| fs::copy(&from, &to).map(|_| ()))
-            .map_err(io_err(&to))
+        link_or_copy(&from, &to).map_err(io_err(&to))
     }
 
     /// Writes the conversations still waiting for their order.
@@ -421,9 +421,7 @@ impl GenerationWriter {
     ) -> Result<(), IncrementalError> {
         let from = previous.dir.join("orders").join(file);
         let to = self.tmp.join("orders").join(file);
-        fs::hard_link(&from, &to)
-            .or_else(|_| fs::copy(&from, &to).map(|_| ()))
-            .map_err(io_err(&to))
+        link_or_copy(&from, &to).map_err(io_err(&to))
     }
 
     /// Writes the manifest last, syncs, and moves the folder to its final name.
@@ -431,7 +429,7 @@ impl GenerationWriter {
         let path = self.tmp.join("manifest.json");
         let mut text = serde_json::to_string_pretty(manifest).expect("a manifest serializes");
         text.push('\n');
-        write_synced(&path, text.as_bytes())?;
+        write_synced(&path, text.as_bytes()).map_err(io_err(&path))?;
         for dir in [
             self.tmp.join("conversations"),
             self.tmp.join("orders"),
@@ -448,19 +446,5 @@ impl GenerationWriter {
             dir: self.dir.clone(),
             manifest: manifest.clone(),
         })
-    }
-}
-
-/// Writes a file and flushes it to disk before returning.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), IncrementalError> {
-    use std::io::Write;
-    let mut file = fs::File::create(path).map_err(io_err(path))?;
-    file.write_all(bytes).map_err(io_err(path))?;
-    file.sync_all().map_err(io_err(path))
-}
-
-fn sync_dir(dir: &Path) {
-    if let Ok(f) = fs::File::open(dir) {
-        let _ = f.sync_all();
     }
 }

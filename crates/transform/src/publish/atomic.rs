@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{quarantine_csv, writers, Formats, OUTPUT_ENTRIES};
+use crate::durable::{link_or_copy, sync_dir, write_synced};
 use crate::error::{io_err, PublishError};
 use crate::quarantine::Quarantine;
 use crate::schema::TABLE_NAME;
@@ -152,9 +153,7 @@ impl Staging {
             fs::create_dir_all(&dir).map_err(io_err(&dir))?;
             let source = from.join(&relative).join(file);
             let target = dir.join(file);
-            fs::hard_link(&source, &target)
-                .or_else(|_| fs::copy(&source, &target).map(|_| ()))
-                .map_err(io_err(&source))
+            link_or_copy(&source, &target).map_err(io_err(&source))
         })
     }
 
@@ -176,7 +175,7 @@ impl Staging {
             };
             let mut merged = previous;
             merged.extend_from_slice(rows);
-            write_synced(&path, &merged)?;
+            write_synced(&path, &merged).map_err(io_err(&path))?;
         }
         Ok(())
     }
@@ -197,7 +196,7 @@ impl Staging {
         let path = self.dir.join("_run.json");
         let mut text = serde_json::to_string_pretty(report).expect("a JSON value serializes");
         text.push('\n');
-        write_synced(&path, text.as_bytes())
+        write_synced(&path, text.as_bytes()).map_err(io_err(&path))
     }
 
     /// Replaces the output with the staging folder in one step and removes the old one.
@@ -277,18 +276,4 @@ fn swap(new: &Path, out: &Path) -> Result<(), PublishError> {
     fs::rename(new, out).map_err(io_err(out))?;
     fs::rename(&aside, new).map_err(io_err(new))?;
     Ok(())
-}
-
-/// Writes a file and flushes it to disk, so the swap never publishes an empty file.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), PublishError> {
-    use std::io::Write;
-    let mut file = fs::File::create(path).map_err(io_err(path))?;
-    file.write_all(bytes).map_err(io_err(path))?;
-    file.sync_all().map_err(io_err(path))
-}
-
-fn sync_dir(dir: &Path) {
-    if let Ok(f) = fs::File::open(dir) {
-        let _ = f.sync_all();
-    }
 }

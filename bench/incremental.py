@@ -498,12 +498,7 @@ def main(argv: list[str]) -> int:
             print(f"  {'PASS' if r['bar'] else 'FAIL'}  {r['scenario']} checks {r['checks']}: incremental "
                   f"<= {BAR:.2f} x full ({fmt_num(r['ratio'], '.3f')})")
     print(f"\nresults: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
-    if problems:
-        print("\nPROBLEMS:")
-        for pr in problems:
-            print("  " + pr)
-        return 1
-    return 0
+    return rb.report_problems(problems)
 
 
 if __name__ == "__main__":

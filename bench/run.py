@@ -510,6 +510,16 @@ def print_table(rows: list[dict]) -> None:
         print("  ".join(c.rjust(w) for c, w in zip(l, widths)))
 
 
+def report_problems(problems: list[str]) -> int:
+    """Prints what went wrong, if anything; the exit code of the script."""
+    if problems:
+        print("\nPROBLEMS:")
+        for pr in problems:
+            print("  " + pr)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="1m,10m", help="comma-separated message counts (1m, 10m, 200k, ...)")
@@ -810,12 +820,7 @@ def main(argv: list[str]) -> int:
               f"(ccc vs DuckDB, {c['expectations']} expectations, {c['failed_expectations']} with unexpected "
               f"values, {c['unexpected_total_ccc']} unexpected in all, {len(c['mismatches'])} mismatches)")
     print(f"\nresults: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
-    if problems:
-        print("\nPROBLEMS:")
-        for pr in problems:
-            print("  " + pr)
-        return 1
-    return 0
+    return report_problems(problems)
 
 
 if __name__ == "__main__":

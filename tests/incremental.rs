@@ -63,6 +63,14 @@ impl Job {
     fn add(&self, name: &str, lines: &[String]) {
         write_lines(&self.src(), name, lines);
     }
+    /// Order 1 in BCN, and one customer message for it at `time`.
+    fn one_order(&self, time: &str) {
+        self.add(
+            "customer_courier_chat_messages_1.ndjson",
+            &[message(1, time, false, "ACCEPTED")],
+        );
+        self.add("orders_1.ndjson", &[order(1, "BCN")]);
+    }
     /// `ccc run --incremental` with the default checks (enforce).
     fn incremental(&self, extra: &[&str]) -> Output {
         let (state, src, out) = (self.state(), self.src(), self.out());
@@ -235,11 +243,7 @@ fn a_late_first_message_moves_the_conversation_to_an_earlier_date() {
 #[test]
 fn a_conversation_whose_only_partition_empties_removes_the_partition() {
     let job = Job::new();
-    job.add(
-        "customer_courier_chat_messages_1.ndjson",
-        &[message(1, "2024-02-02T10:00:00Z", false, "ACCEPTED")],
-    );
-    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.one_order("2024-02-02T10:00:00Z");
     job.incremental_ok();
     job.add(
         "customer_courier_chat_messages_2.ndjson",
@@ -392,11 +396,7 @@ fn a_redelivered_file_is_skipped() {
 #[test]
 fn a_changed_file_is_an_error_unless_reprocessed() {
     let job = Job::new();
-    job.add(
-        "customer_courier_chat_messages_1.ndjson",
-        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
-    );
-    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.one_order("2024-02-01T08:00:00Z");
     job.incremental_ok();
     let (before, state_before) = (snapshot(&job.out()), snapshot(&job.state()));
 
@@ -517,11 +517,7 @@ fn usage_and_state_errors_exit_2_and_publish_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--state"), "{}", stderr(&o));
 
-    job.add(
-        "customer_courier_chat_messages_1.ndjson",
-        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
-    );
-    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.one_order("2024-02-01T08:00:00Z");
     job.incremental_ok();
     let before = snapshot(&job.out());
     fs::remove_dir_all(job.state()).unwrap();
@@ -545,11 +541,7 @@ fn usage_and_state_errors_exit_2_and_publish_nothing() {
 #[test]
 fn a_state_is_not_silently_restarted_for_another_output() {
     let job = Job::new();
-    job.add(
-        "customer_courier_chat_messages_1.ndjson",
-        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
-    );
-    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.one_order("2024-02-01T08:00:00Z");
     job.incremental_ok();
     let state_before = snapshot(&job.state());
     let other = job.root.join("other-out");
@@ -589,11 +581,7 @@ fn a_state_is_not_silently_restarted_for_another_output() {
 #[test]
 fn reprocess_rebuilds_over_a_damaged_state() {
     let job = Job::new();
-    job.add(
-        "customer_courier_chat_messages_1.ndjson",
-        &[message(1, "2024-02-01T08:00:00Z", false, "ACCEPTED")],
-    );
-    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.one_order("2024-02-01T08:00:00Z");
     job.incremental_ok();
     fs::write(job.state().join("gen-000001/manifest.json"), "{ not json").unwrap();
     let o = job.incremental(&[]);
@@ -685,11 +673,7 @@ const KILL_POINTS: [&str; 5] = [
 fn a_run_killed_anywhere_leaves_state_and_output_together() {
     for (i, point) in KILL_POINTS.iter().enumerate() {
         let job = Job::new();
-        job.add(
-            "customer_courier_chat_messages_1.ndjson",
-            &[message(1, "2024-02-02T10:00:00Z", false, "ACCEPTED")],
-        );
-        job.add("orders_1.ndjson", &[order(1, "BCN")]);
+        job.one_order("2024-02-02T10:00:00Z");
         job.incremental_ok();
         let old = table_snapshot(&job.out());
         job.add(
@@ -733,11 +717,7 @@ fn a_run_killed_anywhere_leaves_state_and_output_together() {
 #[test]
 fn sigkill_before_the_swap_keeps_the_previous_state_and_output() {
     let job = Job::new();
-    job.add(
-        "customer_courier_chat_messages_1.ndjson",
-        &[message(1, "2024-02-02T10:00:00Z", false, "ACCEPTED")],
-    );
-    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.one_order("2024-02-02T10:00:00Z");
     job.incremental_ok();
     let old = snapshot(&job.out());
     job.add(
@@ -761,11 +741,7 @@ fn sigkill_before_the_swap_keeps_the_previous_state_and_output() {
 #[test]
 fn a_second_run_on_a_busy_state_is_refused_and_a_killed_runs_lock_is_taken_over() {
     let job = Job::new();
-    job.add(
-        "customer_courier_chat_messages_1.ndjson",
-        &[message(1, "2024-02-02T10:00:00Z", false, "ACCEPTED")],
-    );
-    job.add("orders_1.ndjson", &[order(1, "BCN")]);
+    job.one_order("2024-02-02T10:00:00Z");
     let mut first = job.paused_before_swap();
     let second = job.incremental(&[]);
     assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));

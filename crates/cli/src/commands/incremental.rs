@@ -14,8 +14,8 @@ use ccc_transform::publish::{test_hook, Staging};
 use ccc_transform::{date_string, to_partitions};
 
 use super::run::{
-    annotate_quarantine, by_reason, file_entries, print_checks, run_suite, stop_on_failed_checks,
-    RunConfig,
+    annotate_quarantine, by_reason, file_entries, print_checks, record_suite, run_suite, RunConfig,
+    Side,
 };
 use crate::args::ChecksMode;
 use crate::exit::{CliError, ExitStatus};
@@ -95,11 +95,8 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
             &datasets,
             &BTreeMap::new(),
         )?;
-        let stop = config.checks == ChecksMode::Enforce && !result.success;
-        checks.source = Some(result);
-        if stop {
-            progress.finish();
-            return stop_on_failed_checks(&config, &checks, "source");
+        if let Some(end) = record_suite(&config, &mut checks, Side::Source, result, &progress) {
+            return end;
         }
     }
     timings.source_checks_ms = clock.elapsed().as_millis() as u64;
@@ -156,11 +153,8 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
         )))
         .collect();
         let result = run_suite(suite, &[dataset], &metrics)?;
-        let stop = config.checks == ChecksMode::Enforce && !result.success;
-        checks.output = Some(result);
-        if stop {
-            progress.finish();
-            return stop_on_failed_checks(&config, &checks, "output");
+        if let Some(end) = record_suite(&config, &mut checks, Side::Output, result, &progress) {
+            return end;
         }
     }
     if let Some(source) = &checks.source {

@@ -144,11 +144,8 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
         progress.stage("checking sources");
         let datasets = source_datasets(&sources)?;
         let result = run_suite(suite, &datasets, &BTreeMap::new())?;
-        let stop = config.checks == ChecksMode::Enforce && !result.success;
-        checks.source = Some(result);
-        if stop {
-            progress.finish();
-            return stop_on_failed_checks(&config, &checks, "source");
+        if let Some(end) = record_suite(&config, &mut checks, Side::Source, result, &progress) {
+            return end;
         }
     }
     timings.source_checks_ms = clock.elapsed().as_millis() as u64;
@@ -180,11 +177,8 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
         )))
         .collect();
         let result = run_suite(suite, &[dataset], &metrics)?;
-        let stop = config.checks == ChecksMode::Enforce && !result.success;
-        checks.output = Some(result);
-        if stop {
-            progress.finish();
-            return stop_on_failed_checks(&config, &checks, "output");
+        if let Some(end) = record_suite(&config, &mut checks, Side::Output, result, &progress) {
+            return end;
         }
     }
     if let Some(source) = &checks.source {
@@ -280,6 +274,41 @@ pub(super) fn print_checks(checks: &ChecksReport) {
     for result in checks.results() {
         println!("{}", human_table(result));
     }
+}
+
+/// Which side of the transform a suite checks.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Side {
+    /// The sources, after ingest.
+    Source,
+    /// The table, before publishing.
+    Output,
+}
+
+/// Records a suite's result in the report. With `--checks enforce` and a failed
+/// error-severity expectation, returns how the run ends instead of going on.
+pub(super) fn record_suite(
+    config: &RunConfig,
+    checks: &mut ChecksReport,
+    side: Side,
+    result: SuiteResult,
+    progress: &Progress,
+) -> Option<Result<ExitStatus, CliError>> {
+    let stop = config.checks == ChecksMode::Enforce && !result.success;
+    let which = match side {
+        Side::Source => {
+            checks.source = Some(result);
+            "source"
+        }
+        Side::Output => {
+            checks.output = Some(result);
+            "output"
+        }
+    };
+    stop.then(|| {
+        progress.finish();
+        stop_on_failed_checks(config, checks, which)
+    })
 }
 
 /// `--checks enforce` and a failed error-severity expectation: nothing is published, the

@@ -150,6 +150,16 @@ pub enum DatasetError {
         /// The column.
         column: String,
     },
+    /// A chunk names an unread column past the schema's columns.
+    #[error("table {table}: chunk {chunk} names unread column {column}, past the schema")]
+    UnreadOutOfRange {
+        /// The table.
+        table: String,
+        /// The chunk index.
+        chunk: usize,
+        /// The column index given.
+        column: usize,
+    },
     /// A type problem points past the data.
     #[error("table {table}: type problem at chunk {chunk} row {row} is outside the data")]
     ProblemOutOfRange {
@@ -176,6 +186,8 @@ pub struct Dataset {
     key_column: Option<usize>,
     /// Per column, the type problems sorted by (chunk, row).
     problems: Vec<Vec<TypeProblem>>,
+    /// Per chunk, the columns whose values were not read (see [`Dataset::push_chunk_unread`]).
+    unread: Vec<Box<[usize]>>,
 }
 
 impl Dataset {
@@ -202,6 +214,7 @@ impl Dataset {
             rows: 0,
             key_column: None,
             problems,
+            unread: Vec::new(),
         }
     }
 
@@ -210,6 +223,22 @@ impl Dataset {
         &mut self,
         chunk: Chunk<Box<dyn Array>>,
         origin: ChunkOrigin,
+    ) -> Result<(), DatasetError> {
+        self.push_chunk_unread(chunk, origin, &[])
+    }
+
+    /// Appends a chunk in which the columns `unread` were not read, because the reader
+    /// knows from the file's metadata (say, Parquet statistics with a null count of 0 on
+    /// a column of the schema's type) that every value there is present and of the
+    /// column's type. Their arrays are placeholders of the chunk's length (any type,
+    /// usually a `NullArray`). Expectations that such knowledge decides
+    /// ([`crate::decided_by_presence`]) count those rows as present and valid; a suite
+    /// with any other expectation on an unread column is refused by [`crate::validate`].
+    pub fn push_chunk_unread(
+        &mut self,
+        chunk: Chunk<Box<dyn Array>>,
+        origin: ChunkOrigin,
+        unread: &[usize],
     ) -> Result<(), DatasetError> {
         let index = self.chunks.len();
         if chunk.arrays().len() != self.schema.fields.len() {
@@ -220,8 +249,24 @@ impl Dataset {
                 expected: self.schema.fields.len(),
             });
         }
+        if let Some(&column) = unread.iter().find(|&&c| c >= self.schema.fields.len()) {
+            return Err(DatasetError::UnreadOutOfRange {
+                table: self.name.clone(),
+                chunk: index,
+                column,
+            });
+        }
         let mut arrays = Vec::with_capacity(chunk.arrays().len());
-        for (array, field) in chunk.into_arrays().into_iter().zip(&self.schema.fields) {
+        for (i, (array, field)) in chunk
+            .into_arrays()
+            .into_iter()
+            .zip(&self.schema.fields)
+            .enumerate()
+        {
+            if unread.contains(&i) {
+                arrays.push(array);
+                continue;
+            }
             let array = match array.data_type().to_logical_type() {
                 DataType::Dictionary(_, values, _) => {
                     let values = (**values).clone();
@@ -252,7 +297,25 @@ impl Dataset {
         self.rows += chunk.len();
         self.chunks.push(chunk);
         self.origins.push(origin);
+        let mut unread = unread.to_vec();
+        unread.sort_unstable();
+        unread.dedup();
+        self.unread.push(unread.into_boxed_slice());
         Ok(())
+    }
+
+    /// Whether column `column` of chunk `chunk` was pushed unread.
+    pub fn is_unread(&self, chunk: usize, column: usize) -> bool {
+        self.unread
+            .get(chunk)
+            .is_some_and(|cols| cols.binary_search(&column).is_ok())
+    }
+
+    /// Whether any chunk holds column `column` unread.
+    pub fn has_unread(&self, column: usize) -> bool {
+        self.unread
+            .iter()
+            .any(|cols| cols.binary_search(&column).is_ok())
     }
 
     /// Locates rows by `column=value` instead of by file and record (for outputs).

@@ -11,6 +11,7 @@ use crate::checks::{column, hash, pair, table, Run, Tally};
 use crate::dataset::Dataset;
 use crate::error::SuiteError;
 use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
+use crate::streaming::ChunkTallies;
 use crate::suite::{Expectation, ExpectationKind, Suite};
 
 /// How to run a suite.
@@ -43,6 +44,20 @@ pub fn validate(
     metrics: &BTreeMap<String, i64>,
     options: &Options,
 ) -> Result<SuiteResult, SuiteError> {
+    validate_prechecked(suite, tables, metrics, options, &BTreeMap::new())
+}
+
+/// [`validate`], with the row-local expectations of some tables already run on each chunk
+/// as it was read ([`crate::RowChecks`]): `prechecked` maps a table to its chunks' tallies,
+/// in the dataset's chunk order. The columns of those tables that only row-local
+/// expectations read may have been dropped (pushed unread) after their check.
+pub fn validate_prechecked(
+    suite: &Suite,
+    tables: &[&Dataset],
+    metrics: &BTreeMap<String, i64>,
+    options: &Options,
+    prechecked: &BTreeMap<String, Vec<ChunkTallies>>,
+) -> Result<SuiteResult, SuiteError> {
     let schemas: BTreeMap<String, Schema> = tables
         .iter()
         .map(|d| (d.name().to_string(), d.schema().clone()))
@@ -52,13 +67,26 @@ pub fn validate(
         suite.check_metrics(metrics)?;
     }
     let by_name: BTreeMap<&str, &Dataset> = tables.iter().map(|d| (d.name(), *d)).collect();
+    for (table, chunks) in prechecked {
+        let expected = by_name.get(table.as_str()).map_or(0, |d| d.chunks().len());
+        if chunks.len() != expected {
+            return Err(SuiteError::PrecheckedChunks {
+                table: table.clone(),
+                chunks: expected,
+                prechecked: chunks.len(),
+            });
+        }
+    }
+    suite.check_unread(&by_name, &|e: &Expectation| {
+        prechecked.contains_key(&e.table) && is_row_local(&e.kind)
+    })?;
     let run = Run {
         limit: options.partial_unexpected_count,
         parallel: options.parallel,
         only_chunk: None,
     };
     let expectations: Vec<&Expectation> = suite.expectations().collect();
-    let local = chunk_major_tallies(run, &expectations, &by_name);
+    let local = chunk_major_tallies(run, &expectations, &by_name, prechecked);
     let evaluate =
         |(i, e): (usize, &&Expectation)| evaluate(run, e, &by_name, metrics, local[i].clone());
     let results: Vec<ExpectationResult> = if options.parallel {
@@ -78,6 +106,7 @@ fn chunk_major_tallies(
     run: Run,
     expectations: &[&Expectation],
     tables: &BTreeMap<&str, &Dataset>,
+    prechecked: &BTreeMap<String, Vec<ChunkTallies>>,
 ) -> Vec<Option<(Tally, Denominator)>> {
     let mut out: Vec<Option<(Tally, Denominator)>> = vec![None; expectations.len()];
     for (name, ds) in tables {
@@ -98,14 +127,21 @@ fn chunk_major_tallies(
                 .map(|&i| local_tally(run, expectations[i], ds))
                 .collect()
         };
-        let chunks: Vec<Vec<Option<(Tally, Denominator)>>> = if run.parallel {
-            (0..ds.chunks().len())
-                .into_par_iter()
-                .map(per_chunk)
-                .collect()
-        } else {
-            (0..ds.chunks().len()).map(per_chunk).collect()
-        };
+        let chunks: Vec<Vec<Option<(Tally, Denominator)>>> =
+            if let Some(given) = prechecked.get(*name) {
+                given
+                    .iter()
+                    .enumerate()
+                    .map(|(c, tallies)| local.iter().map(|&i| tallies.take(i, c)).collect())
+                    .collect()
+            } else if run.parallel {
+                (0..ds.chunks().len())
+                    .into_par_iter()
+                    .map(per_chunk)
+                    .collect()
+            } else {
+                (0..ds.chunks().len()).map(per_chunk).collect()
+            };
         for (j, &i) in local.iter().enumerate() {
             let mut merged: Option<(Tally, Denominator)> = None;
             for chunk in &chunks {
@@ -123,7 +159,7 @@ fn chunk_major_tallies(
 }
 
 /// Whether an expectation decides each row on its own (so it can run chunk by chunk).
-fn is_row_local(kind: &ExpectationKind) -> bool {
+pub(crate) fn is_row_local(kind: &ExpectationKind) -> bool {
     matches!(
         kind,
         ExpectationKind::NotNull { .. }
@@ -138,8 +174,27 @@ fn is_row_local(kind: &ExpectationKind) -> bool {
 
 /// The tally of a row-local expectation over the chunks `run` allows; `None` when a column
 /// is missing (binding has checked them) or the expectation is not row-local.
-fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Tally, Denominator)> {
+pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Tally, Denominator)> {
     let col = |name: &str| ds.column_index(name);
+    if let Some(c) = run.only_chunk {
+        // Binding has refused unread columns that the expectation cannot decide.
+        let unread = e
+            .kind
+            .columns()
+            .iter()
+            .any(|name| col(name).is_some_and(|i| ds.is_unread(c, i)));
+        if unread {
+            let tally = Tally {
+                element_count: ds.chunks().get(c).map_or(0, |chunk| chunk.len() as u64),
+                ..Tally::default()
+            };
+            let denominator = match e.kind {
+                ExpectationKind::NotNull { .. } => Denominator::All,
+                _ => Denominator::NonMissing,
+            };
+            return Some((tally, denominator));
+        }
+    }
     match &e.kind {
         ExpectationKind::NotNull { column } => {
             col(column).map(|c| (column::not_null(run, ds, c), Denominator::All))
@@ -194,8 +249,8 @@ fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Tally, Denomi
 
 /// How `unexpected_percent` and `mostly` count: over non-null values (value checks) or
 /// over all rows (not-null).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Denominator {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Denominator {
     NonMissing,
     All,
 }

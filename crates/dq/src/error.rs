@@ -134,6 +134,30 @@ pub enum SuiteError {
         /// The column's Arrow type, as text.
         data_type: String,
     },
+    /// An expectation needs the values of a column that the caller left unread.
+    #[error(
+        "{site}: expectation `{id}` needs the values of `{table}.{column}`, which were not read"
+    )]
+    ValuesNotRead {
+        /// Where the column is named.
+        site: Box<Site>,
+        /// The expectation's id.
+        id: String,
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+    },
+    /// Tallies computed chunk by chunk do not match the dataset's chunks.
+    #[error("table {table} has {chunks} chunks but {prechecked} were checked as they were read")]
+    PrecheckedChunks {
+        /// The table.
+        table: String,
+        /// Chunks in the dataset.
+        chunks: usize,
+        /// Chunks with tallies.
+        prechecked: usize,
+    },
     /// A reconciliation names a metric the caller did not give.
     #[error("{site}: unknown metric `{metric}`")]
     UnknownMetric {
@@ -150,7 +174,7 @@ impl SuiteError {
     /// The file and position the error is about, when it comes from a suite's text.
     pub fn site(&self) -> Option<&Site> {
         match self {
-            SuiteError::Read { .. } => None,
+            SuiteError::Read { .. } | SuiteError::PrecheckedChunks { .. } => None,
             SuiteError::Yaml { site, .. }
             | SuiteError::Schema { site, .. }
             | SuiteError::DuplicateId { site, .. }
@@ -158,6 +182,7 @@ impl SuiteError {
             | SuiteError::UnknownTable { site, .. }
             | SuiteError::UnknownColumn { site, .. }
             | SuiteError::UnsupportedType { site, .. }
+            | SuiteError::ValuesNotRead { site, .. }
             | SuiteError::UnknownMetric { site, .. } => Some(site),
         }
     }
@@ -218,7 +243,11 @@ impl SuiteError {
                 data_type,
                 ..
             } => format!("`{expectation}` cannot check `{column}` of type {data_type}"),
+            SuiteError::ValuesNotRead {
+                id, table, column, ..
+            } => format!("`{id}` needs the values of `{table}.{column}`, which were not read"),
             SuiteError::UnknownMetric { metric, .. } => format!("unknown metric `{metric}`"),
+            SuiteError::PrecheckedChunks { .. } => self.to_string(),
         }
     }
 }

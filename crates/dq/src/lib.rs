@@ -10,6 +10,10 @@
 //!   ([`TypeProblem`]).
 //! - [`validate`] binds a suite to datasets and evaluates it, in parallel, into a
 //!   [`SuiteResult`] of [`ExpectationResult`]s with Great Expectations' SUMMARY fields.
+//! - [`RowChecks`] runs a table's row-local expectations on each chunk as a reader
+//!   produces it, and [`validate_prechecked`] folds those tallies into the results, so a
+//!   reader can drop what only they needed ([`Suite::columns_needing_values`] and
+//!   [`decided_by_presence`] tell a reader what it need not read at all).
 //!
 //! Value checks skip nulls (they count as `missing_count`); only not-null counts them.
 //! `mostly` is compared exactly, as a decimal fraction. `docs/expectations.md` lists
@@ -58,15 +62,19 @@ mod dataset;
 mod engine;
 mod error;
 mod position;
+mod presence;
 mod result;
+mod streaming;
 mod suite;
 mod time;
 mod types;
 
 pub use dataset::{ChunkOrigin, Dataset, DatasetError, Location, TypeProblem};
-pub use engine::{validate, Options};
+pub use engine::{validate, validate_prechecked, Options};
 pub use error::{Position, Site, SuiteError};
+pub use presence::decided_by_presence;
 pub use result::{ExpectationResult, Statistics, SuiteResult, UnexpectedValue};
+pub use streaming::{ChunkTallies, RowChecks};
 pub use suite::{
     suite_schema_text, Bound, Expectation, ExpectationKind, IgnoreRowIf, Mostly, SetValue,
     Severity, Suite, TableExpectations, ValueType, SUITE_SCHEMA_PATH,

@@ -20,6 +20,10 @@ pub struct Batch {
     pub lines: Option<std::sync::Arc<[u64]>>,
     /// The columns, in [`Table::schema`] order.
     pub chunk: Chunk<Box<dyn Array>>,
+    /// Columns left unread (see [`crate::ReadOptions::presence_only`]): the file proves
+    /// every value present and of the column's type; their arrays are `NullArray`
+    /// placeholders of the batch's length.
+    pub unread: Vec<usize>,
 }
 
 impl Batch {

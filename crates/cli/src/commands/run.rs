@@ -56,8 +56,10 @@ impl RunConfig {
                 "--format needs parquet, csv or both".into(),
             ));
         }
+        // The transform and the quarantine need every column: nothing is left unread.
         let read = ccc_ingest::ReadOptions {
             chunk_bytes: args.chunk_bytes.max(1),
+            presence_only: Vec::new(),
         };
         let reports = pair_reports(&args.report, &args.report_file)?;
         // Suites are loaded and checked before any data is read: a typo fails in milliseconds.

@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use ccc_dq::{validate, Dataset, Options};
+use ccc_dq::{validate_prechecked, Dataset, Options};
 
 use crate::args::ValidateArgs;
 use crate::exit::{CliError, ExitStatus};
-use crate::quality::datasets::{published_dataset, source_datasets};
+use crate::quality::ahead::ChecksAhead;
+use crate::quality::datasets::{presence_only_columns, published_dataset, source_datasets};
 use crate::quality::reports::{human_table, pair_reports, verdict_line, write_reports};
 use crate::quality::suites::{load_suite, SuiteChoice};
 
@@ -81,10 +82,22 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
         (_, None, None) => Target::Sources(PathBuf::from("data/source")),
     };
     let suite = load_suite(&choice.path(&args.expectations))?;
+    let mut prechecked = BTreeMap::new();
     let (datasets, metrics): (Vec<Dataset>, BTreeMap<String, i64>) = match &target {
         Target::Sources(dir) => {
             let files = ccc_ingest::discover(dir)?;
-            let sources = ccc_ingest::read_sources(files, &Default::default(), &|_| {})?;
+            // Only what the suite looks at: presence-only columns stay unread where the
+            // files' statistics already answer for them, row checks run on each batch as
+            // it is read, and what only they needed is dropped right after.
+            let options = ccc_ingest::ReadOptions {
+                presence_only: presence_only_columns(&suite),
+                ..Default::default()
+            };
+            let ahead = ChecksAhead::new(&suite, true)?;
+            let sources = ccc_ingest::read_sources_with(files, &options, &|_| {}, &|t, b, p| {
+                ahead.on_batch(t, b, p)
+            })?;
+            prechecked = ahead.into_prechecked(&sources)?;
             (source_datasets(&sources)?, BTreeMap::new())
         }
         Target::Published(dir) => {
@@ -100,7 +113,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
         }
     };
     let refs: Vec<&Dataset> = datasets.iter().collect();
-    let result = validate(&suite, &refs, &metrics, &Options::default())
+    let result = validate_prechecked(&suite, &refs, &metrics, &Options::default(), &prechecked)
         .map_err(|e| CliError::Suite(Box::new(crate::quality::suites::SuiteDiagnostic::new(e))))?;
     if args.quiet {
         println!("{}", verdict_line(&result));

@@ -32,7 +32,7 @@ fn fill(
             lines: batch.lines.clone(),
         };
         dataset
-            .push_chunk(batch.chunk.clone(), origin)
+            .push_chunk_unread(batch.chunk.clone(), origin, &batch.unread)
             .map_err(dataset_error)?;
     }
     // Chunk of each problem: batches are in (file, record) order, so binary search.
@@ -54,6 +54,23 @@ fn fill(
         }
     }
     Ok(())
+}
+
+/// The source columns whose values `suite` does not need, only their presence: a reader
+/// may leave them unread where the files prove them complete.
+pub fn presence_only_columns(suite: &ccc_dq::Suite) -> Vec<(ccc_ingest::Table, String)> {
+    ccc_ingest::Table::ALL
+        .into_iter()
+        .flat_map(|table| {
+            let needed = suite.columns_needing_values(table.name(), &table.schema());
+            table
+                .layout()
+                .columns
+                .iter()
+                .filter(move |(name, _)| !needed.contains(*name))
+                .map(move |(name, _)| (table, (*name).to_string()))
+        })
+        .collect()
 }
 
 /// The two source tables as datasets named after the tables.

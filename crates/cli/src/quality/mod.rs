@@ -1,6 +1,7 @@
 //! Data quality in the CLI: turning our tables into `ccc_dq::Dataset`s, loading suites,
 //! and rendering results for people and machines. `ccc_dq` itself knows no table.
 
+pub mod ahead;
 pub mod datasets;
 pub mod reports;
 pub mod suites;

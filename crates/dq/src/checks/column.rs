@@ -333,6 +333,148 @@ impl<T: Eq + std::hash::Hash + Copy> SmallSet<T> {
     }
 }
 
+/// A few short strings (at most 16 bytes each), compared as (length, bytes as one
+/// 128-bit integer): a set check on a text column then costs a load, a mask and a few
+/// integer compares per value instead of a string compare (a `memcmp` call) per
+/// candidate — in-set checks on codes and enums run on every row.
+struct ShortTexts {
+    keys: Vec<(usize, u128)>,
+    /// A collision-free table from (length, first byte) to (length, key, mask), when the
+    /// set's values allow one (see [`ShortTexts::slot`]).
+    table: Option<(usize, Box<SlotTable>)>,
+}
+
+/// Per slot: (length, key, mask); an empty slot has length `usize::MAX`.
+type SlotTable = [(usize, u128, u128); 64];
+
+impl ShortTexts {
+    const WIDTH: usize = 16;
+
+    fn new(values: &[String]) -> Option<ShortTexts> {
+        if values.len() > 16 || values.iter().any(|v| v.len() > Self::WIDTH) {
+            return None;
+        }
+        let keys: Vec<(usize, u128)> = values
+            .iter()
+            .map(|v| {
+                let mut bytes = [0u8; 16];
+                bytes[..v.len()].copy_from_slice(v.as_bytes());
+                (v.len(), u128::from_le_bytes(bytes))
+            })
+            .collect();
+        // An empty slot holds a length no value has, so it never matches.
+        let empty = (usize::MAX, 0u128, 0u128);
+        let table = [1usize, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]
+            .into_iter()
+            .find_map(|multiplier| {
+                let mut table = Box::new([empty; 64]);
+                for &(len, key) in &keys {
+                    let slot = &mut table[Self::slot(multiplier, len, key as u8)];
+                    if slot.0 != usize::MAX && (slot.0, slot.1) != (len, key) {
+                        return None;
+                    }
+                    *slot = (len, key, Self::mask(len));
+                }
+                Some((multiplier, table))
+            });
+        Some(ShortTexts { keys, table })
+    }
+
+    /// The table slot of a value of length `len` starting with byte `first`.
+    #[inline(always)]
+    fn slot(multiplier: usize, len: usize, first: u8) -> usize {
+        (len.wrapping_mul(multiplier) ^ usize::from(first).wrapping_mul(7)) & 63
+    }
+
+    fn mask(len: usize) -> u128 {
+        if len >= Self::WIDTH {
+            u128::MAX
+        } else {
+            (1u128 << (8 * len)) - 1
+        }
+    }
+
+    /// Whether the value `values[start..end]` is outside the set.
+    #[inline(always)]
+    fn is_outside(&self, values: &[u8], start: usize, end: usize) -> bool {
+        let len = end - start;
+        if len > Self::WIDTH {
+            return true;
+        }
+        let mut bytes = [0u8; 16];
+        bytes[..len].copy_from_slice(&values[start..end]);
+        let word = u128::from_le_bytes(bytes);
+        !self.keys.iter().any(|&(l, k)| l == len && k == word)
+    }
+
+    /// Counts the values of a UTF-8 chunk that are not in the set (`None` for other types).
+    fn scan_outside(&self, array: &dyn Array, limit: usize) -> Option<(u64, u64, Vec<usize>)> {
+        match array.data_type().to_physical_type() {
+            PhysicalType::Utf8 => Some(self.scan_offsets(types::utf8::<i32>(array), limit)),
+            PhysicalType::LargeUtf8 => Some(self.scan_offsets(types::utf8::<i64>(array), limit)),
+            _ => None,
+        }
+    }
+
+    fn scan_offsets<O: arrow2::offset::Offset>(
+        &self,
+        a: &arrow2::array::Utf8Array<O>,
+        limit: usize,
+    ) -> (u64, u64, Vec<usize>) {
+        let offsets = a.offsets().buffer();
+        let values = a.values().as_slice();
+        let no_nulls = a.validity().is_none_or(|v| v.unset_bits() == 0);
+        match (&self.table, no_nulls) {
+            (Some((multiplier, table)), true) if values.len() >= Self::WIDTH => {
+                self.scan_dense(*multiplier, table, offsets, values, limit)
+            }
+            _ => scan(a.len(), a.validity(), limit, |i| {
+                self.is_outside(values, offsets[i].to_usize(), offsets[i + 1].to_usize())
+            }),
+        }
+    }
+
+    /// The common case as one tight loop: no nulls, and a table. A value costs two offset
+    /// loads, one 16-byte load, a table look-up and a masked compare.
+    fn scan_dense<O: arrow2::offset::Offset>(
+        &self,
+        multiplier: usize,
+        table: &SlotTable,
+        offsets: &[O],
+        values: &[u8],
+        limit: usize,
+    ) -> (u64, u64, Vec<usize>) {
+        // Bytes past a value (the next values) are masked off; near the end of the
+        // buffer, where 16 bytes are not there to load, the value is copied.
+        let last_window = values.len() - Self::WIDTH;
+        let mut unexpected = 0u64;
+        let mut rows = Vec::new();
+        for (i, pair) in offsets.windows(2).enumerate() {
+            let (start, end) = (pair[0].to_usize(), pair[1].to_usize());
+            let len = end - start;
+            let outside = if len > Self::WIDTH {
+                true
+            } else if start <= last_window {
+                let window: [u8; 16] = values[start..start + Self::WIDTH]
+                    .try_into()
+                    .expect("16 bytes");
+                let word = u128::from_le_bytes(window);
+                let (key_len, key, mask) = table[Self::slot(multiplier, len, word as u8)];
+                key_len != len || word & mask != key
+            } else {
+                self.is_outside(values, start, end)
+            };
+            if outside {
+                unexpected += 1;
+                if rows.len() < limit {
+                    rows.push(i);
+                }
+            }
+        }
+        (0, unexpected, rows)
+    }
+}
+
 /// `expect_column_values_to_be_in_set`: set values are converted to the column's type
 /// once; each value is then a comparison or a hash lookup.
 pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue]) -> Tally {
@@ -378,6 +520,7 @@ pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue])
         })
         .collect();
     let text_set = SmallSet::new(texts.iter().map(String::as_str));
+    let short_texts = ShortTexts::new(&texts);
     let int_set = SmallSet::new(ints);
     let float_set = SmallSet::new(floats);
     let (has_true, has_false) = (bools.contains(&true), bools.contains(&false));
@@ -385,7 +528,10 @@ pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue])
         let array = chunk.arrays()[col].as_ref();
         let counts = match class {
             ColumnClass::Null => return all_missing(array),
-            ColumnClass::Text => scan_text(array, run.limit, |s| !text_set.contains(&s)),
+            ColumnClass::Text => short_texts
+                .as_ref()
+                .and_then(|short| short.scan_outside(array, run.limit))
+                .or_else(|| scan_text(array, run.limit, |s| !text_set.contains(&s))),
             ColumnClass::Integer | ColumnClass::Temporal => with_integers!(
                 array,
                 |a| {
@@ -973,6 +1119,40 @@ mod tests {
 
     const CITY_IN_SET: &str =
         "expectation: expect_column_values_to_be_in_set, column: c, value_set: [BCN, MAD, LIS]";
+
+    proptest::proptest! {
+        /// The short-text fast paths (a table by length and first byte, 16-byte loads
+        /// masked to the value) agree with plain string comparison: values of every
+        /// length around 16, sharing lengths and first bytes, at the end of the buffer,
+        /// with and without nulls.
+        #[test]
+        fn in_set_on_short_texts_agrees_with_string_compare(
+            set in proptest::collection::vec("[AB]{0,3}[a-c]{0,15}", 1..10),
+            data in proptest::collection::vec(proptest::option::weighted(0.9, "[AB]{0,3}[a-c]{0,15}"), 0..60),
+        ) {
+            let quoted: Vec<String> = set.iter().map(|v| format!("'{v}'")).collect();
+            let body = format!(
+                "expectation: expect_column_values_to_be_in_set, column: c, value_set: [{}]",
+                quoted.join(", ")
+            );
+            let column: Vec<Option<&str>> = data.iter().map(|v| v.as_deref()).collect();
+            let t = table("t", vec![("c", strs(&column))]);
+            let r = check(&body, &[&t]);
+            let outside: Vec<String> = data
+                .iter()
+                .flatten()
+                .filter(|v| !set.contains(v))
+                .cloned()
+                .collect();
+            proptest::prop_assert_eq!(r.unexpected_count, outside.len() as u64);
+            proptest::prop_assert_eq!(
+                r.missing_count,
+                data.iter().filter(|v| v.is_none()).count() as u64
+            );
+            let shown: Vec<String> = outside.into_iter().take(20).collect();
+            proptest::prop_assert_eq!(values(&r), shown);
+        }
+    }
 
     #[test]
     fn in_set_passes_fails_and_skips_nulls() {

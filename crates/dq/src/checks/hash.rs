@@ -4,6 +4,7 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::int_set::IntSet;
 use super::{over_chunks, scan, Run, Sample, Tally};
 use crate::dataset::Dataset;
 use crate::types::{self, classify, with_integers, ColumnClass, Key, Reader};
@@ -176,6 +177,32 @@ fn dense_ids(ds: &Dataset, col: usize) -> DenseIds {
                 };
             }
         }
+        // Wide-ranging integers (ids spread over 64 bits): hash the integer itself, not a
+        // `Key`. Within one column the signed or unsigned value as 64 bits is one-to-one.
+        let mut map: FxHashMap<u64, u32> = FxHashMap::default();
+        map.reserve(rows);
+        for chunk in ds.chunks() {
+            let array = chunk.arrays()[col].as_ref();
+            with_integers!(
+                array,
+                |a| {
+                    let validity = a.validity().filter(|v| v.unset_bits() > 0);
+                    ids.extend(a.values().iter().enumerate().map(|(i, &v)| {
+                        if validity.is_none_or(|b| b.get_bit(i)) {
+                            let next = map.len() as u32;
+                            *map.entry(i128::from(v) as u64).or_insert(next)
+                        } else {
+                            NULL_ID
+                        }
+                    }));
+                },
+                ids.extend(std::iter::repeat_n(NULL_ID, array.len()))
+            );
+        }
+        return DenseIds {
+            ids,
+            cardinality: map.len(),
+        };
     }
     let cardinality = if class == ColumnClass::Text {
         let mut map: FxHashMap<&str, u32> = FxHashMap::default();
@@ -367,42 +394,40 @@ pub(crate) fn in_other_table(
     let other_class = classify(&other.schema().fields[other_col].data_type);
     let plain_ints = class == ColumnClass::Integer && other_class == ColumnClass::Integer;
     if plain_ints {
-        // Integers in a small range: a presence table instead of a hash set.
-        if let Some((lo, hi)) = int_bounds(other, other_col) {
-            if hi - lo < dense_span_limit(other.row_count()) {
-                let mut present = vec![false; (hi - lo) as usize + 1];
-                for chunk in other.chunks() {
-                    let array = chunk.arrays()[other_col].as_ref();
-                    with_integers!(
-                        array,
-                        |x| {
-                            let validity = x.validity().filter(|v| v.unset_bits() > 0);
-                            for (i, &v) in x.values().iter().enumerate() {
-                                if validity.is_none_or(|b| b.get_bit(i)) {
-                                    present[(i128::from(v) - lo) as usize] = true;
-                                }
-                            }
-                        },
-                        ()
-                    );
-                }
-                return over_chunks(run, ds, |c, chunk| {
-                    let array = chunk.arrays()[col].as_ref();
-                    let present = &present;
-                    let result = with_integers!(
-                        array,
-                        |x| {
-                            let values = x.values();
-                            scan(x.len(), x.validity(), run.limit, |i| {
-                                let v = i128::from(values[i]) - lo;
-                                !(0..present.len() as i128).contains(&v) || !present[v as usize]
-                            })
-                        },
-                        (0, 0, Vec::new())
-                    );
-                    super::chunk_tally(c, array, result)
-                });
-            }
+        // Ids in runs and clusters: pages of bits instead of a hash set of the values
+        // (see `IntSet`), unless they are so scattered that pages would cost more.
+        let mut present = IntSet::default();
+        for chunk in other.chunks() {
+            let array = chunk.arrays()[other_col].as_ref();
+            with_integers!(
+                array,
+                |x| {
+                    let validity = x.validity().filter(|v| v.unset_bits() > 0);
+                    for (i, &v) in x.values().iter().enumerate() {
+                        if validity.is_none_or(|b| b.get_bit(i)) {
+                            present.insert(i128::from(v));
+                        }
+                    }
+                },
+                ()
+            );
+        }
+        if present.pages() <= other.row_count() / 16 + 64 {
+            return over_chunks(run, ds, |c, chunk| {
+                let array = chunk.arrays()[col].as_ref();
+                let present = &present;
+                let result = with_integers!(
+                    array,
+                    |x| {
+                        let values = x.values();
+                        scan(x.len(), x.validity(), run.limit, |i| {
+                            !present.contains(i128::from(values[i]))
+                        })
+                    },
+                    (0, 0, Vec::new())
+                );
+                super::chunk_tally(c, array, result)
+            });
         }
     }
     if class == ColumnClass::Text && other_class == ColumnClass::Text {

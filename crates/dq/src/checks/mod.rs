@@ -4,6 +4,7 @@
 
 pub(crate) mod column;
 pub(crate) mod hash;
+mod int_set;
 pub(crate) mod pair;
 pub(crate) mod table;
 

@@ -11,6 +11,7 @@ use crate::catalog;
 use crate::error::SuiteError;
 use crate::position::{doc_path, Seg};
 use crate::types::{self, ColumnClass};
+use crate::Dataset;
 
 /// Checks the suite against the data's schemas (see [`Suite::check_columns`]).
 pub(super) fn check_columns(
@@ -51,6 +52,53 @@ pub(super) fn check_metrics(
                         });
                     }
                 }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses the run when an expectation needs the values of a column that a chunk holds
+/// unread: the caller read less than the suite needs.
+pub(super) fn check_unread(
+    suite: &Suite,
+    tables: &BTreeMap<&str, &Dataset>,
+    already_run: &dyn Fn(&Expectation) -> bool,
+) -> Result<(), SuiteError> {
+    let ctx = suite.ctx();
+    let other_param = doc_path!["other_column"];
+    for e in suite.expectations().filter(|e| !already_run(e)) {
+        // (table, column, where the suite names it, whether it is the expectation's own)
+        let mut refs: Vec<(&str, &str, Vec<Seg>, bool)> = e
+            .kind
+            .column_refs()
+            .into_iter()
+            .map(|(param, column)| (e.table.as_str(), column, param, true))
+            .collect();
+        if let ExpectationKind::InOtherTable {
+            other_table,
+            other_column,
+            ..
+        } = &e.kind
+        {
+            refs.push((other_table, other_column, other_param.to_vec(), false));
+        }
+        for (table, column, param, own) in refs {
+            let Some(ds) = tables.get(table) else {
+                continue;
+            };
+            let Some(index) = ds.column_index(column) else {
+                continue;
+            };
+            let decided =
+                own && crate::decided_by_presence(&e.kind, ds.schema().fields[index].data_type());
+            if ds.has_unread(index) && !decided {
+                return Err(SuiteError::ValuesNotRead {
+                    site: ctx.site(&e.path(&param), false),
+                    id: e.id.clone(),
+                    table: table.to_string(),
+                    column: column.to_string(),
+                });
             }
         }
     }

@@ -541,6 +541,17 @@ impl Suite {
         bind::check_columns(self, schemas)
     }
 
+    /// Refuses data where an expectation needs the values of a column that some chunk
+    /// holds unread (see [`crate::Dataset::push_chunk_unread`]); expectations for which
+    /// `already_run` holds were run before the columns were dropped.
+    pub(crate) fn check_unread(
+        &self,
+        tables: &BTreeMap<&str, &crate::Dataset>,
+        already_run: &dyn Fn(&Expectation) -> bool,
+    ) -> Result<(), SuiteError> {
+        bind::check_unread(self, tables, already_run)
+    }
+
     /// Checks that every metric a reconciliation names was given.
     pub(crate) fn check_metrics(&self, metrics: &BTreeMap<String, i64>) -> Result<(), SuiteError> {
         bind::check_metrics(self, metrics)

@@ -23,15 +23,37 @@ pub type FileContents = (Vec<Batch>, Vec<FieldProblem>);
 pub struct ReadOptions {
     /// Target size of a text chunk parsed by one task; smaller means more parallelism.
     pub chunk_bytes: usize,
+    /// Columns whose values the caller does not need, only whether each is present and
+    /// of its type (a data-quality suite's not-null and type checks). A reader leaves
+    /// such a column unread where the file's metadata proves every value present and of
+    /// the column's type — a Parquet column of that type whose statistics count no nulls
+    /// in any row group — and lists it in [`Batch::unread`].
+    pub presence_only: Vec<(Table, String)>,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         Self {
             chunk_bytes: 4 << 20,
+            presence_only: Vec::new(),
         }
     }
 }
+
+impl ReadOptions {
+    /// Whether `column` of `table` is one whose values the caller does not need.
+    pub fn is_presence_only(&self, table: Table, column: &str) -> bool {
+        self.presence_only
+            .iter()
+            .any(|(t, c)| *t == table && c == column)
+    }
+}
+
+/// Called with each batch as soon as it is read, with the value problems of its rows, on
+/// the thread that read it: for work that is cheapest while the batch is in the cache
+/// (data-quality checks). It may replace columns it no longer needs by placeholders,
+/// listing them in [`Batch::unread`].
+pub type BatchHook<'a> = &'a (dyn Fn(Table, &mut Batch, &[FieldProblem]) + Sync);
 
 /// Reads every file (as listed by [`crate::discover`]) into [`Sources`].
 ///
@@ -42,11 +64,21 @@ pub fn read_sources(
     options: &ReadOptions,
     on_file_read: &(dyn Fn(&SourceFile) + Sync),
 ) -> Result<Sources, IngestError> {
+    read_sources_with(files, options, on_file_read, &|_, _, _| {})
+}
+
+/// [`read_sources`], calling `on_batch` with every batch as it is read.
+pub fn read_sources_with(
+    files: Vec<SourceFile>,
+    options: &ReadOptions,
+    on_file_read: &(dyn Fn(&SourceFile) + Sync),
+    on_batch: BatchHook<'_>,
+) -> Result<Sources, IngestError> {
     let per_file: Vec<Result<FileContents, IngestError>> = files
         .par_iter()
         .enumerate()
         .map(|(i, file)| {
-            let out = read_file(i as u32, file, options);
+            let out = read_file_with(i as u32, file, options, on_batch);
             on_file_read(file);
             out
         })
@@ -90,7 +122,7 @@ pub fn read_layout_file(
 ) -> Result<FileContents, IngestError> {
     match format {
         Format::Csv => csv::read_csv(index, path, layout, options.chunk_bytes.max(1)),
-        Format::Parquet => parquet::read_parquet(index, path, layout),
+        Format::Parquet => parquet::read_parquet(index, path, layout, &|_| false, &|_, _| {}),
         Format::Json | Format::Ndjson => Err(IngestError::Parquet {
             path: path.to_path_buf(),
             message: "only CSV and Parquet tables can be read back".into(),
@@ -104,10 +136,52 @@ pub fn read_file(
     file: &SourceFile,
     options: &ReadOptions,
 ) -> Result<FileContents, IngestError> {
+    read_file_with(index, file, options, &|_, _, _| {})
+}
+
+/// [`read_file`], calling `on_batch` with every non-empty batch as it is read.
+pub fn read_file_with(
+    index: u32,
+    file: &SourceFile,
+    options: &ReadOptions,
+    on_batch: BatchHook<'_>,
+) -> Result<FileContents, IngestError> {
     let chunk = options.chunk_bytes.max(1);
-    match file.format {
-        Format::Json | Format::Ndjson => json::read_json(index, file, file.table, chunk),
-        Format::Csv => csv::read_csv(index, &file.path, file.table.layout(), chunk),
-        Format::Parquet => parquet::read_parquet(index, &file.path, file.table.layout()),
+    let (mut batches, problems) = match file.format {
+        Format::Json | Format::Ndjson => json::read_json(index, file, file.table, chunk)?,
+        Format::Csv => csv::read_csv(index, &file.path, file.table.layout(), chunk)?,
+        Format::Parquet => {
+            // Row groups are handed over as each is decoded, in parallel.
+            let presence_only = |c: &str| options.is_presence_only(file.table, c);
+            let hook = |batch: &mut Batch, problems: &[FieldProblem]| {
+                on_batch(file.table, batch, problems)
+            };
+            return parquet::read_parquet(
+                index,
+                &file.path,
+                file.table.layout(),
+                &presence_only,
+                &hook,
+            );
+        }
+    };
+    // Text formats: batches are in record order, and so are the problems of a record
+    // reader; the check keeps this correct whatever order a reader gives them in.
+    let sorted = problems.is_sorted_by_key(|p| p.record);
+    for batch in batches.iter_mut().filter(|b| !b.is_empty()) {
+        let rows = batch.first_record..batch.first_record + batch.len() as u64;
+        if sorted {
+            let from = problems.partition_point(|p| p.record < rows.start);
+            let to = problems.partition_point(|p| p.record < rows.end);
+            on_batch(file.table, batch, &problems[from..to]);
+        } else {
+            let within: Vec<FieldProblem> = problems
+                .iter()
+                .filter(|p| rows.contains(&p.record))
+                .cloned()
+                .collect();
+            on_batch(file.table, batch, &within);
+        }
     }
+    Ok((batches, problems))
 }

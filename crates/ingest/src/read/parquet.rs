@@ -1,11 +1,13 @@
 //! Parquet sources: columns are picked by name (missing ones are null, extra ones are not
 //! read), row groups are read in parallel and their columns decoded in parallel, and each
 //! column is coerced to the table's type: integers widen, strings are parsed, timestamps
-//! of any unit become UTC microseconds (naive ones are taken as UTC).
+//! of any unit become UTC microseconds (naive ones are taken as UTC). A column the caller
+//! needs only for presence is left unread when the file proves it complete (see
+//! [`complete_columns`]).
 
 use std::fs::File;
 
-use arrow2::array::{Array, MutablePrimitiveArray, PrimitiveArray, Utf8Array};
+use arrow2::array::{Array, MutablePrimitiveArray, NullArray, PrimitiveArray, Utf8Array};
 use arrow2::chunk::Chunk;
 use arrow2::compute::cast::{cast, CastOptions};
 use arrow2::datatypes::{DataType, TimeUnit};
@@ -18,11 +20,18 @@ use crate::problems::{FieldProblem, ProblemKind};
 use crate::schema::{FieldType, TableLayout};
 use crate::sources::Batch;
 
+/// Rows per batch: a row group is decoded this many rows at a time (its last batch may be
+/// shorter), small enough for a batch's columns to stay in the cache while they are
+/// checked, large enough to keep per-batch costs invisible.
+const BATCH_ROWS: usize = 64 * 1024;
+
 /// Reads one Parquet file of `table`.
 pub(crate) fn read_parquet(
     file_index: u32,
     path: &std::path::Path,
     table: TableLayout,
+    presence_only: &dyn Fn(&str) -> bool,
+    on_batch: &(dyn Fn(&mut Batch, &[FieldProblem]) + Sync),
 ) -> Result<super::FileContents, IngestError> {
     let parquet_err = |e: arrow2::error::Error| IngestError::Parquet {
         path: path.to_path_buf(),
@@ -38,93 +47,168 @@ pub(crate) fn read_parquet(
     let file_schema = pq::infer_schema(&metadata).map_err(parquet_err)?;
     let columns = table.columns;
     // For each table column, the file's field with that name, if any.
-    let wanted: Vec<Option<arrow2::datatypes::Field>> = columns
+    let in_file: Vec<Option<arrow2::datatypes::Field>> = columns
         .iter()
         .map(|(name, _)| file_schema.fields.iter().find(|f| f.name == *name).cloned())
         .collect();
-    if wanted.iter().all(Option::is_none) {
+    if in_file.iter().all(Option::is_none) {
         return Err(IngestError::Parquet {
             path: path.to_path_buf(),
             message: format!("it has none of the columns of {}", table.name),
         });
     }
+    let unread = complete_columns(&metadata, &in_file, columns, presence_only);
+    let wanted: Vec<Option<arrow2::datatypes::Field>> = in_file
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| f.filter(|_| !unread.contains(&i)))
+        .collect();
     let mut first_rows = Vec::with_capacity(metadata.row_groups.len());
     let mut next = 1u64;
     for rg in &metadata.row_groups {
         first_rows.push(next);
         next += rg.num_rows() as u64;
     }
-    let groups: Vec<Result<(Batch, Vec<FieldProblem>), IngestError>> = metadata
+    let present: Vec<arrow2::datatypes::Field> = wanted.iter().flatten().cloned().collect();
+    let groups: Vec<Result<Vec<BatchWithProblems>, IngestError>> = metadata
         .row_groups
         .par_iter()
         .zip(first_rows.par_iter())
         // An empty row group (a writer's zero-row chunk) has no pages to decode.
         .filter(|(rg, _)| rg.num_rows() > 0)
         .map(|(rg, &first_record)| {
-            let rows = rg.num_rows();
-            let present: Vec<arrow2::datatypes::Field> = wanted.iter().flatten().cloned().collect();
-            let readers = pq::read_columns_many(&mut open()?, rg, present, None, None, None)
-                .map_err(parquet_err)?;
-            let decoded: Vec<Box<dyn Array>> = readers
-                .into_par_iter()
-                .map(|iter| {
-                    let parts = iter.collect::<Result<Vec<_>, _>>()?;
-                    Ok(match parts.len() {
-                        1 => parts.into_iter().next().expect("one part"),
-                        _ => arrow2::compute::concatenate::concatenate(
-                            &parts.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
-                        )?,
+            let mut readers = pq::read_columns_many(
+                &mut open()?,
+                rg,
+                present.clone(),
+                Some(BATCH_ROWS),
+                None,
+                None,
+            )
+            .map_err(parquet_err)?;
+            // A row group is decoded BATCH_ROWS rows at a time, all columns in step, so
+            // that a batch is handed over (and checked) while it is still in the cache.
+            let mut out = Vec::new();
+            let mut next_record = first_record;
+            let mut left = rg.num_rows();
+            while left > 0 {
+                let rows = left.min(BATCH_ROWS);
+                let decoded: Vec<Box<dyn Array>> = readers
+                    .par_iter_mut()
+                    .map(|iter| match iter.next() {
+                        Some(array) => array,
+                        None => Err(arrow2::error::Error::OutOfSpec(String::from(
+                            "a column has fewer values than its row group",
+                        ))),
                     })
-                })
-                .collect::<Result<_, arrow2::error::Error>>()
-                .map_err(parquet_err)?;
-            let mut decoded = decoded.into_iter();
-            let mut problems = Vec::new();
-            let mut arrays = Vec::with_capacity(columns.len());
-            for (i, field) in wanted.iter().enumerate() {
-                let (name, ty) = columns[i];
-                let array = match field {
-                    Some(_) => {
-                        let source = decoded
-                            .next()
-                            .expect("one decoded array per present column");
-                        let (array, bad) = coerce(source.as_ref(), ty).map_err(parquet_err)?;
-                        problems.extend(bad.into_iter().map(|(row, raw, kind)| FieldProblem {
-                            file: file_index,
-                            record: first_record + row as u64,
-                            line: None,
-                            column: name,
-                            raw,
-                            kind,
-                        }));
-                        array
-                    }
-                    None => arrow2::array::new_null_array(ty.data_type(), rows),
+                    .collect::<Result<_, arrow2::error::Error>>()
+                    .map_err(parquet_err)?;
+                if let Some(short) = decoded.iter().find(|a| a.len() != rows) {
+                    return Err(parquet_err(arrow2::error::Error::OutOfSpec(format!(
+                        "a column gave {} values where its row group has {rows} more",
+                        short.len()
+                    ))));
+                }
+                let mut decoded = decoded.into_iter();
+                let mut problems = Vec::new();
+                let mut arrays = Vec::with_capacity(columns.len());
+                for (i, field) in wanted.iter().enumerate() {
+                    let (name, ty) = columns[i];
+                    let array = match field {
+                        Some(_) => {
+                            let source = decoded
+                                .next()
+                                .expect("one decoded array per present column");
+                            let (array, bad) = coerce(source.as_ref(), ty).map_err(parquet_err)?;
+                            problems.extend(bad.into_iter().map(|(row, raw, kind)| FieldProblem {
+                                file: file_index,
+                                record: next_record + row as u64,
+                                line: None,
+                                column: name,
+                                raw,
+                                kind,
+                            }));
+                            array
+                        }
+                        None if unread.contains(&i) => NullArray::new(DataType::Null, rows).boxed(),
+                        None => arrow2::array::new_null_array(ty.data_type(), rows),
+                    };
+                    arrays.push(array);
+                }
+                let mut batch = Batch {
+                    file: file_index,
+                    first_record: next_record,
+                    lines: None,
+                    chunk: Chunk::new(arrays),
+                    unread: unread.clone(),
                 };
-                arrays.push(array);
+                on_batch(&mut batch, &problems);
+                out.push((batch, problems));
+                next_record += rows as u64;
+                left -= rows;
             }
-            let batch = Batch {
-                file: file_index,
-                first_record,
-                lines: None,
-                chunk: Chunk::new(arrays),
-            };
-            Ok((batch, problems))
+            Ok(out)
         })
         .collect();
     let mut batches = Vec::with_capacity(groups.len());
     let mut problems = Vec::new();
     for group in groups {
-        let (batch, bad) = group?;
-        if !batch.is_empty() {
+        for (batch, bad) in group? {
             batches.push(batch);
+            problems.extend(bad);
         }
-        problems.extend(bad);
     }
     Ok((batches, problems))
 }
 
+/// The table columns (by index) that need not be read: the caller wants only their
+/// presence, the file's column already has the table's type (so no value can be a type
+/// problem), and every row group's statistics count its nulls as 0. A writer may leave
+/// statistics out; such a column is read.
+fn complete_columns(
+    metadata: &pq::FileMetaData,
+    in_file: &[Option<arrow2::datatypes::Field>],
+    columns: &[(&str, FieldType)],
+    presence_only: &dyn Fn(&str) -> bool,
+) -> Vec<usize> {
+    let no_nulls = |name: &str| {
+        metadata.row_groups.iter().all(|rg| {
+            let mut chunks = rg.columns().iter().filter(|c| {
+                c.descriptor().path_in_schema.first().map(String::as_str) == Some(name)
+            });
+            match (chunks.next(), chunks.next()) {
+                (Some(chunk), None) => {
+                    chunk
+                        .metadata()
+                        .statistics
+                        .as_ref()
+                        .and_then(|s| s.null_count)
+                        == Some(0)
+                }
+                // Absent, or nested (several leaves): read it.
+                _ => false,
+            }
+        })
+    };
+    columns
+        .iter()
+        .zip(in_file)
+        .enumerate()
+        .filter(|(_, ((name, ty), field))| {
+            presence_only(name)
+                && field
+                    .as_ref()
+                    .is_some_and(|f| f.data_type() == &ty.data_type())
+                && no_nulls(name)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
 type Bad = Vec<(usize, String, ProblemKind)>;
+
+/// A decoded batch and the values of it that did not fit their column.
+type BatchWithProblems = (Batch, Vec<FieldProblem>);
 
 /// Converts a decoded column to the table's type; values that do not convert become
 /// null and are returned as (row, raw text, problem).

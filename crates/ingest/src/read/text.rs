@@ -119,6 +119,7 @@ pub(crate) fn assemble(
                 first_record: records_before + 1,
                 lines: Some(lines),
                 chunk: out.chunk,
+                unread: Vec::new(),
             });
         }
         records_before += rows;

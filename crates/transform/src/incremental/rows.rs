@@ -477,6 +477,7 @@ mod tests {
             first_record: 1,
             lines: None,
             chunk,
+            unread: Vec::new(),
         }
     }
 

@@ -1,0 +1,140 @@
+//! The source suite's row-local checks run while the sources are read: each batch is
+//! checked on the thread that decoded it, while it is in the cache, and — for `ccc
+//! validate`, which keeps nothing else — the columns only those checks read are dropped
+//! at once, so no table is ever held whole for them. The tallies are folded into the
+//! suite's results by `ccc_dq::validate_prechecked`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use arrow2::array::{Array, NullArray};
+use arrow2::chunk::Chunk;
+use arrow2::datatypes::DataType;
+use ccc_dq::{ChunkTallies, DatasetError, RowChecks, Suite, TypeProblem};
+use ccc_ingest::{Batch, FieldProblem, Sources, Table};
+
+use crate::exit::CliError;
+use crate::quality::suites::SuiteDiagnostic;
+
+/// A batch's place: its table, file and first record.
+type BatchKey = (Table, u32, u64);
+
+/// The row-local checks of both source tables, and the tallies of the batches seen.
+pub struct ChecksAhead {
+    checks: Vec<(Table, RowChecks)>,
+    drop_checked: bool,
+    tallies: Mutex<BTreeMap<BatchKey, ChunkTallies>>,
+    failure: Mutex<Option<DatasetError>>,
+}
+
+impl ChecksAhead {
+    /// Binds `suite` to the source tables (its binding errors come out here, before any
+    /// data is read). With `drop_checked`, columns that no later check reads are replaced
+    /// by placeholders once their batch is checked.
+    pub fn new(suite: &Suite, drop_checked: bool) -> Result<ChecksAhead, CliError> {
+        let schemas: BTreeMap<String, arrow2::datatypes::Schema> = Table::ALL
+            .into_iter()
+            .map(|t| (t.name().to_string(), t.schema()))
+            .collect();
+        let checks = Table::ALL
+            .into_iter()
+            .map(|t| {
+                RowChecks::new(suite, t.name(), &schemas, &ccc_dq::Options::default())
+                    .map(|c| (t, c))
+                    .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(ChecksAhead {
+            checks,
+            drop_checked,
+            tallies: Mutex::new(BTreeMap::new()),
+            failure: Mutex::new(None),
+        })
+    }
+
+    /// Checks one batch as it is read (the reader's batch hook).
+    pub fn on_batch(&self, table: Table, batch: &mut Batch, problems: &[FieldProblem]) {
+        let Some((_, checks)) = self.checks.iter().find(|(t, _)| *t == table) else {
+            return;
+        };
+        let type_problems = problems
+            .iter()
+            .filter(|p| !p.column.is_empty() && p.record >= batch.first_record)
+            .map(|p| TypeProblem {
+                column: p.column.to_string(),
+                chunk: 0,
+                row: (p.record - batch.first_record) as usize,
+                raw: p.raw.clone(),
+            })
+            .collect();
+        match checks.check(batch.chunk.clone(), &batch.unread, type_problems) {
+            Ok(tallies) => {
+                let key = (table, batch.file, batch.first_record);
+                self.tallies
+                    .lock()
+                    .expect("no thread panics holding the lock")
+                    .insert(key, tallies);
+            }
+            Err(e) => {
+                self.failure
+                    .lock()
+                    .expect("no thread panics holding the lock")
+                    .get_or_insert(e);
+                return;
+            }
+        }
+        if self.drop_checked {
+            let len = batch.len();
+            let keep = checks.columns_needed_later();
+            let arrays: Vec<Box<dyn Array>> =
+                std::mem::replace(&mut batch.chunk, Chunk::new(vec![]))
+                    .into_arrays()
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, array)| {
+                        if keep.contains(&i) || batch.unread.contains(&i) {
+                            array
+                        } else {
+                            batch.unread.push(i);
+                            NullArray::new(DataType::Null, len).boxed()
+                        }
+                    })
+                    .collect();
+            batch.chunk = Chunk::new(arrays);
+        }
+    }
+
+    /// The tallies per table, in the order of the tables' batches (the datasets' chunk
+    /// order).
+    pub fn into_prechecked(
+        self,
+        sources: &Sources,
+    ) -> Result<BTreeMap<String, Vec<ChunkTallies>>, CliError> {
+        if let Some(e) = self.failure.into_inner().expect("no thread panicked") {
+            return Err(CliError::Internal(format!(
+                "cannot prepare data for the checks: {e}"
+            )));
+        }
+        let mut tallies = self.tallies.into_inner().expect("no thread panicked");
+        let mut out = BTreeMap::new();
+        for (table, _) in &self.checks {
+            let batches = &sources.table(*table).batches;
+            let per_chunk = batches
+                .iter()
+                .map(|b| {
+                    tallies
+                        .remove(&(*table, b.file, b.first_record))
+                        .ok_or_else(|| {
+                            CliError::Internal(format!(
+                                "batch of {} at record {} was not checked as it was read",
+                                table.name(),
+                                b.first_record
+                            ))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            out.insert(table.name().to_string(), per_chunk);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,97 @@
+//! A set of integers stored as 4096-bit pages, for membership checks on id columns.
+//!
+//! Ids are rarely spread evenly over 64 bits: they come in runs and clusters (sequences,
+//! per-shard ranges, a few reserved blocks). A page per 4096 consecutive values keeps such
+//! a set at a bit or two per id, and a lookup is a hash of the page number in a small map
+//! that stays in cache plus one bit test — where a hash set of the ids themselves costs a
+//! cache miss per probe once it outgrows the cache. Scattered values cost a page each, so
+//! the caller falls back to a hash set when pages would outnumber the values.
+
+use rustc_hash::FxHashMap;
+
+const PAGE_BITS: u32 = 12;
+const WORDS: usize = 1 << (PAGE_BITS - 6);
+
+/// Integers (any width, signed or not) as pages of bits.
+#[derive(Default)]
+pub(crate) struct IntSet {
+    pages: FxHashMap<i128, u32>,
+    bits: Vec<[u64; WORDS]>,
+}
+
+impl IntSet {
+    /// Adds `v`.
+    #[inline]
+    pub(crate) fn insert(&mut self, v: i128) {
+        let page = v >> PAGE_BITS;
+        let next = self.bits.len() as u32;
+        let index = *self.pages.entry(page).or_insert(next);
+        if index == next {
+            self.bits.push([0; WORDS]);
+        }
+        let bit = (v & ((1 << PAGE_BITS) - 1)) as usize;
+        self.bits[index as usize][bit >> 6] |= 1 << (bit & 63);
+    }
+
+    /// Whether `v` was added.
+    #[inline]
+    pub(crate) fn contains(&self, v: i128) -> bool {
+        let Some(&index) = self.pages.get(&(v >> PAGE_BITS)) else {
+            return false;
+        };
+        let bit = (v & ((1 << PAGE_BITS) - 1)) as usize;
+        self.bits[index as usize][bit >> 6] & (1 << (bit & 63)) != 0
+    }
+
+    /// Number of pages in use (each 512 bytes).
+    pub(crate) fn pages(&self) -> usize {
+        self.bits.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn finds_what_was_added_at_page_edges_and_extremes() {
+        let values = [
+            0,
+            -1,
+            4095,
+            4096,
+            i128::from(i64::MIN),
+            i128::from(i64::MAX),
+            i128::from(u64::MAX),
+            (1 << 62) + 1,
+        ];
+        let mut set = IntSet::default();
+        for v in values {
+            set.insert(v);
+        }
+        for v in values {
+            assert!(set.contains(v), "{v}");
+        }
+        for v in [1, -2, 4094, 4097, i128::from(i64::MIN) + 1, (1 << 62) + 3] {
+            assert!(!set.contains(v), "{v}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_a_btree_set(
+            added in proptest::collection::vec(any::<i64>().prop_map(|v| i128::from(v % 20_000)), 0..200),
+            probes in proptest::collection::vec(any::<i64>().prop_map(|v| i128::from(v % 20_000)), 0..200),
+        ) {
+            let mut set = IntSet::default();
+            added.iter().for_each(|&v| set.insert(v));
+            let reference: BTreeSet<i128> = added.iter().copied().collect();
+            for v in probes.iter().chain(&added) {
+                prop_assert_eq!(set.contains(*v), reference.contains(v));
+            }
+        }
+    }
+}

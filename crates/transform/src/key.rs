@@ -15,6 +15,29 @@ impl Role {
     /// The role of a `senderAppType`: its first word, case-insensitive; `None` when the
     /// first word is neither `courier` nor `customer`.
     pub fn of_sender_app_type(text: &str) -> Option<Role> {
+        // Every message goes through here: when the text starts with a word character,
+        // compare that word in place instead of splitting on Unicode whitespace.
+        if text
+            .as_bytes()
+            .first()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+        {
+            let word_is = |word: &str| {
+                text.get(..word.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(word))
+                    && text[word.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(char::is_whitespace)
+            };
+            return if word_is("courier") {
+                Some(Role::Courier)
+            } else if word_is("customer") {
+                Some(Role::Customer)
+            } else {
+                None
+            };
+        }
         let word = text.split_whitespace().next()?;
         if word.eq_ignore_ascii_case("courier") {
             Some(Role::Courier)
@@ -62,6 +85,46 @@ pub struct MessageKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The rule as written: the first whitespace-separated word, case-insensitive.
+    fn by_splitting(text: &str) -> Option<Role> {
+        let word = text.split_whitespace().next()?;
+        if word.eq_ignore_ascii_case("courier") {
+            Some(Role::Courier)
+        } else if word.eq_ignore_ascii_case("customer") {
+            Some(Role::Customer)
+        } else {
+            None
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_in_place_word_test_is_the_split_rule(
+            text in "[ \t\u{a0}\u{3000}]{0,2}(courier|Customer|COURIER|custom|couriers|k|é)?[ \t\u{a0}\u{2028}x]{0,2}(iOS|Android)?"
+        ) {
+            proptest::prop_assert_eq!(Role::of_sender_app_type(&text), by_splitting(&text));
+        }
+    }
+
+    #[test]
+    fn sender_app_types_give_roles() {
+        assert_eq!(
+            Role::of_sender_app_type("Courier Android"),
+            Some(Role::Courier)
+        );
+        assert_eq!(Role::of_sender_app_type("customer"), Some(Role::Customer));
+        assert_eq!(
+            Role::of_sender_app_type("Customer\u{a0}iOS"),
+            Some(Role::Customer)
+        );
+        assert_eq!(Role::of_sender_app_type("Couriers iOS"), None);
+        assert_eq!(
+            Role::of_sender_app_type(" Courier iOS"),
+            Some(Role::Courier)
+        );
+        assert_eq!(Role::of_sender_app_type(""), None);
+    }
 
     fn key(time: i64, started: bool, role: Role, from_id: Option<i64>, stage: u32) -> MessageKey {
         MessageKey {

@@ -94,6 +94,7 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
             &suite_for_new_files(suite, &sources),
             &datasets,
             &BTreeMap::new(),
+            &BTreeMap::new(),
         )?;
         if let Some(end) = record_suite(&config, &mut checks, Side::Source, result, &progress) {
             return end;
@@ -152,7 +153,7 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
             messages_in_partitions(&partitions) + kept_messages as i64,
         )))
         .collect();
-        let result = run_suite(suite, &[dataset], &metrics)?;
+        let result = run_suite(suite, &[dataset], &metrics, &BTreeMap::new())?;
         if let Some(end) = record_suite(&config, &mut checks, Side::Output, result, &progress) {
             return end;
         }

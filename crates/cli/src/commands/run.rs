@@ -13,6 +13,7 @@ use ccc_dq::{Dataset, Suite, SuiteResult};
 use crate::args::{ChecksMode, OutputFormat, RunArgs};
 use crate::exit::{CliError, ExitStatus};
 use crate::progress::Progress;
+use crate::quality::ahead::ChecksAhead;
 use crate::quality::datasets::{messages_in_table, output_dataset, source_datasets};
 use crate::quality::reports::{
     human_table, pair_reports, verdict_line, write_reports, ReportFormat,
@@ -133,7 +134,26 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
 
     let clock = Instant::now();
     progress.start_bytes("reading", files.iter().map(|f| f.size).sum());
-    let sources = ccc_ingest::read_sources(files, &config.read, &|file| progress.add(file.size))?;
+    // The source suite's row checks run on each batch as it is read, while it is in
+    // the cache; the transform needs every column, so nothing is dropped.
+    let ahead = match &config.suites {
+        Some((suite, _)) => Some(ChecksAhead::new(suite, false)?),
+        None => None,
+    };
+    let sources = ccc_ingest::read_sources_with(
+        files,
+        &config.read,
+        &|file| progress.add(file.size),
+        &|table, batch, problems| {
+            if let Some(ahead) = &ahead {
+                ahead.on_batch(table, batch, problems);
+            }
+        },
+    )?;
+    let prechecked = match ahead {
+        Some(ahead) => ahead.into_prechecked(&sources)?,
+        None => BTreeMap::new(),
+    };
     timings.read_ms = clock.elapsed().as_millis() as u64;
 
     let clock = Instant::now();
@@ -145,7 +165,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
     if let Some((suite, _)) = &config.suites {
         progress.stage("checking sources");
         let datasets = source_datasets(&sources)?;
-        let result = run_suite(suite, &datasets, &BTreeMap::new())?;
+        let result = run_suite(suite, &datasets, &BTreeMap::new(), &prechecked)?;
         if let Some(end) = record_suite(&config, &mut checks, Side::Source, result, &progress) {
             return end;
         }
@@ -178,7 +198,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
             messages_in_table(&dataset),
         )))
         .collect();
-        let result = run_suite(suite, &[dataset], &metrics)?;
+        let result = run_suite(suite, &[dataset], &metrics, &BTreeMap::new())?;
         if let Some(end) = record_suite(&config, &mut checks, Side::Output, result, &progress) {
             return end;
         }
@@ -266,10 +286,17 @@ pub(super) fn run_suite(
     suite: &Suite,
     datasets: &[Dataset],
     metrics: &BTreeMap<String, i64>,
+    prechecked: &BTreeMap<String, Vec<ccc_dq::ChunkTallies>>,
 ) -> Result<SuiteResult, CliError> {
     let refs: Vec<&Dataset> = datasets.iter().collect();
-    ccc_dq::validate(suite, &refs, metrics, &ccc_dq::Options::default())
-        .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
+    ccc_dq::validate_prechecked(
+        suite,
+        &refs,
+        metrics,
+        &ccc_dq::Options::default(),
+        prechecked,
+    )
+    .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
 }
 
 pub(super) fn print_checks(checks: &ChecksReport) {

@@ -107,6 +107,42 @@ pub(crate) fn unique(run: Run, ds: &Dataset, col: usize) -> Tally {
             }
         }
     }
+    // Wide-ranging integer ids: the values seen, and those seen twice, as pages of bits.
+    if class == ColumnClass::Integer {
+        let (mut seen, mut repeated) = (IntSet::default(), IntSet::default());
+        for chunk in ds.chunks() {
+            let array = chunk.arrays()[col].as_ref();
+            with_integers!(
+                array,
+                |a| {
+                    let validity = a.validity().filter(|v| v.unset_bits() > 0);
+                    for (i, &v) in a.values().iter().enumerate() {
+                        if validity.is_none_or(|b| b.get_bit(i)) && !seen.insert(i128::from(v)) {
+                            repeated.insert(i128::from(v));
+                        }
+                    }
+                },
+                ()
+            );
+        }
+        if seen.pages() <= rows / 16 + 64 {
+            return over_chunks(run, ds, |c, chunk| {
+                let array = chunk.arrays()[col].as_ref();
+                let mut probe = repeated.probe();
+                let result = with_integers!(
+                    array,
+                    |a| {
+                        let values = a.values();
+                        scan(a.len(), a.validity(), run.limit, |i| {
+                            probe.contains(i128::from(values[i]))
+                        })
+                    },
+                    (0, 0, Vec::new())
+                );
+                super::chunk_tally(c, array, result)
+            });
+        }
+    }
     let readers = readers(ds, col);
     let mut counts: FxHashMap<Key<'_>, u8> = FxHashMap::default();
     counts.reserve(rows);
@@ -415,13 +451,13 @@ pub(crate) fn in_other_table(
         if present.pages() <= other.row_count() / 16 + 64 {
             return over_chunks(run, ds, |c, chunk| {
                 let array = chunk.arrays()[col].as_ref();
-                let present = &present;
+                let mut probe = present.probe();
                 let result = with_integers!(
                     array,
                     |x| {
                         let values = x.values();
                         scan(x.len(), x.validity(), run.limit, |i| {
-                            !present.contains(i128::from(values[i]))
+                            !probe.contains(i128::from(values[i]))
                         })
                     },
                     (0, 0, Vec::new())

@@ -17,35 +17,73 @@ const WORDS: usize = 1 << (PAGE_BITS - 6);
 pub(crate) struct IntSet {
     pages: FxHashMap<i128, u32>,
     bits: Vec<[u64; WORDS]>,
+    /// The page of the last insert: ids often arrive in runs, and a hit skips the hash.
+    last: Option<(i128, u32)>,
 }
 
 impl IntSet {
-    /// Adds `v`.
+    /// Adds `v`; whether it was new.
     #[inline]
-    pub(crate) fn insert(&mut self, v: i128) {
+    pub(crate) fn insert(&mut self, v: i128) -> bool {
         let page = v >> PAGE_BITS;
-        let next = self.bits.len() as u32;
-        let index = *self.pages.entry(page).or_insert(next);
-        if index == next {
-            self.bits.push([0; WORDS]);
-        }
-        let bit = (v & ((1 << PAGE_BITS) - 1)) as usize;
-        self.bits[index as usize][bit >> 6] |= 1 << (bit & 63);
-    }
-
-    /// Whether `v` was added.
-    #[inline]
-    pub(crate) fn contains(&self, v: i128) -> bool {
-        let Some(&index) = self.pages.get(&(v >> PAGE_BITS)) else {
-            return false;
+        let index = match self.last {
+            Some((p, index)) if p == page => index,
+            _ => {
+                let next = self.bits.len() as u32;
+                let index = *self.pages.entry(page).or_insert(next);
+                if index == next {
+                    self.bits.push([0; WORDS]);
+                }
+                self.last = Some((page, index));
+                index
+            }
         };
         let bit = (v & ((1 << PAGE_BITS) - 1)) as usize;
-        self.bits[index as usize][bit >> 6] & (1 << (bit & 63)) != 0
+        let word = &mut self.bits[index as usize][bit >> 6];
+        let mask = 1 << (bit & 63);
+        let new = *word & mask == 0;
+        *word |= mask;
+        new
+    }
+
+    /// A reader that remembers the last page it found, for runs of nearby values.
+    pub(crate) fn probe(&self) -> Probe<'_> {
+        Probe {
+            set: self,
+            last: None,
+        }
     }
 
     /// Number of pages in use (each 512 bytes).
     pub(crate) fn pages(&self) -> usize {
         self.bits.len()
+    }
+}
+
+/// Membership tests on an [`IntSet`], with the last page found remembered.
+pub(crate) struct Probe<'s> {
+    set: &'s IntSet,
+    last: Option<(i128, Option<u32>)>,
+}
+
+impl Probe<'_> {
+    /// Whether `v` is in the set.
+    #[inline]
+    pub(crate) fn contains(&mut self, v: i128) -> bool {
+        let page = v >> PAGE_BITS;
+        let index = match self.last {
+            Some((p, index)) if p == page => index,
+            _ => {
+                let index = self.set.pages.get(&page).copied();
+                self.last = Some((page, index));
+                index
+            }
+        };
+        let Some(index) = index else {
+            return false;
+        };
+        let bit = (v & ((1 << PAGE_BITS) - 1)) as usize;
+        self.set.bits[index as usize][bit >> 6] & (1 << (bit & 63)) != 0
     }
 }
 
@@ -72,12 +110,15 @@ mod tests {
         for v in values {
             set.insert(v);
         }
+        let mut probe = set.probe();
         for v in values {
-            assert!(set.contains(v), "{v}");
+            assert!(probe.contains(v), "{v}");
         }
         for v in [1, -2, 4094, 4097, i128::from(i64::MIN) + 1, (1 << 62) + 3] {
-            assert!(!set.contains(v), "{v}");
+            assert!(!probe.contains(v), "{v}");
         }
+        assert!(!set.insert(4096), "already there");
+        assert!(set.insert(4097), "new");
     }
 
     proptest! {
@@ -87,10 +128,13 @@ mod tests {
             probes in proptest::collection::vec(any::<i64>().prop_map(|v| i128::from(v % 20_000)), 0..200),
         ) {
             let mut set = IntSet::default();
-            added.iter().for_each(|&v| set.insert(v));
-            let reference: BTreeSet<i128> = added.iter().copied().collect();
+            let mut reference = BTreeSet::new();
+            for &v in &added {
+                prop_assert_eq!(set.insert(v), reference.insert(v));
+            }
+            let mut probe = set.probe();
             for v in probes.iter().chain(&added) {
-                prop_assert_eq!(set.contains(*v), reference.contains(v));
+                prop_assert_eq!(probe.contains(*v), reference.contains(v));
             }
         }
     }

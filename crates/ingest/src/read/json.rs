@@ -1,8 +1,10 @@
 //! JSON sources: arrays of records (pretty-printed or not), concatenated objects, and
 //! newline-delimited JSON. A cheap structural scan finds record boundaries so chunks of
-//! a large file parse in parallel; each record is read by a seeded visitor that parses the
-//! table's fields straight into their column builders and skips the rest, so no
-//! `serde_json::Value` (nor any per-record allocation) is built.
+//! a large file parse in parallel. A flat record of simple values is read by the fast path
+//! of [`super::json_fast`]; any other record by a seeded visitor that parses the table's
+//! fields straight into their column builders and skips the rest. Both push through the
+//! same `push_*` helpers below, and neither builds a `serde_json::Value` (nor allocates per
+//! record).
 
 use std::marker::PhantomData;
 
@@ -10,6 +12,7 @@ use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::columns::{ColumnBuilder, TableBuilder};
+use super::json_fast::{scan_record, FlatRecord, Scalar};
 use super::text::{
     assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput,
 };
@@ -19,7 +22,7 @@ use crate::problems::{FieldProblem, ProblemKind};
 use crate::schema::{self, Table};
 
 /// The most columns a source table has.
-const MAX_COLUMNS: usize = 9;
+pub(crate) const MAX_COLUMNS: usize = 9;
 
 /// A table's column lookup by key, as a `match` (length and byte compares), chosen at
 /// compile time so the per-key cost of a record is a jump, not a scan over names.
@@ -87,6 +90,26 @@ struct FieldSeed<'b>(&'b mut ColumnBuilder);
 /// What [`FieldSeed`] gives: `Err` with the problem and the value's text when it did not fit.
 type FieldOutcome = Result<(), (ProblemKind, String)>;
 
+// How a JSON value of each simple kind goes into a column, and the text a misfit keeps:
+// shared by the visitor and the fast path so that both read a value alike.
+#[inline]
+fn push_null(column: &mut ColumnBuilder) -> FieldOutcome {
+    column.push_null();
+    Ok(())
+}
+#[inline]
+fn push_bool(column: &mut ColumnBuilder, v: bool) -> FieldOutcome {
+    column.push_json_bool(v).map_err(|k| (k, v.to_string()))
+}
+#[inline]
+fn push_i64(column: &mut ColumnBuilder, v: i64) -> FieldOutcome {
+    column.push_json_i64(v).map_err(|k| (k, v.to_string()))
+}
+#[inline]
+fn push_str(column: &mut ColumnBuilder, v: &str) -> FieldOutcome {
+    column.push_text(v, true).map_err(|k| (k, v.to_string()))
+}
+
 impl<'de> DeserializeSeed<'de> for FieldSeed<'_> {
     type Value = FieldOutcome;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
@@ -100,21 +123,22 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
         f.write_str("a JSON value")
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        self.0.push_null();
-        Ok(Ok(()))
+        Ok(push_null(self.0))
     }
     fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(self.0.push_json_bool(v).map_err(|k| (k, v.to_string())))
+        Ok(push_bool(self.0, v))
     }
     fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(self.0.push_json_i64(v).map_err(|k| (k, v.to_string())))
+        Ok(push_i64(self.0, v))
     }
     fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        let outcome = match i64::try_from(v) {
-            Ok(v) => self.0.push_json_i64(v),
-            Err(_) => self.0.push_json_out_of_i64(true),
-        };
-        Ok(outcome.map_err(|k| (k, v.to_string())))
+        match i64::try_from(v) {
+            Ok(v) => Ok(push_i64(self.0, v)),
+            Err(_) => Ok(self
+                .0
+                .push_json_out_of_i64(true)
+                .map_err(|k| (k, v.to_string()))),
+        }
     }
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         // serde_json gives f64 for fractions, exponents and integers beyond u64 — and for
@@ -129,7 +153,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
             .map_err(|k| (k, v.to_string())))
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(self.0.push_text(v, true).map_err(|k| (k, v.to_string())))
+        Ok(push_str(self.0, v))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -220,6 +244,32 @@ impl<'de, C: TableColumns> Visitor<'de> for RecordSeed<'_, C> {
     }
 }
 
+/// How many records the fast path read: tests check that it is taken at all, since its
+/// results are by design those of the serde path.
+#[cfg(test)]
+static FAST_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Pushes a record read by the fast path: what [`RecordSeed`] does for the same record.
+fn push_flat(builder: &mut TableBuilder, misfits: &mut Vec<Misfit>, record: &FlatRecord) {
+    for &(i, value) in record.fields() {
+        let column = &mut builder.columns[i];
+        let outcome = match value {
+            Scalar::Null => push_null(column),
+            Scalar::Bool(v) => push_bool(column, v),
+            Scalar::Int(v) => push_i64(column, v),
+            Scalar::Str(v) => push_str(column, v),
+        };
+        if let Err((kind, raw)) = outcome {
+            misfits.push((i, kind, raw));
+        }
+    }
+    for (i, column) in builder.columns.iter_mut().enumerate() {
+        if !record.has(i) {
+            column.push_null();
+        }
+    }
+}
+
 /// A syntax error inside a chunk, relative to the chunk until [`read_json`] resolves it.
 struct ChunkError {
     record_in_chunk: u64,
@@ -256,7 +306,18 @@ fn read_typed<C: TableColumns>(
     chunk_bytes: usize,
 ) -> Result<super::FileContents, IngestError> {
     let bytes = map_file(&file.path)?;
-    let bytes: &[u8] = &bytes;
+    read_bytes::<C>(file_index, file, &bytes, chunk_bytes, true)
+}
+
+/// Reads the contents of `file`. `fast` off reads every record with serde alone (the
+/// reference the fast path is tested against).
+fn read_bytes<C: TableColumns>(
+    file_index: u32,
+    file: &SourceFile,
+    bytes: &[u8],
+    chunk_bytes: usize,
+    fast: bool,
+) -> Result<super::FileContents, IngestError> {
     let json_error = |offset: usize, record: u64, message: String| {
         let (line, column) = line_column(bytes, offset);
         IngestError::Json {
@@ -311,7 +372,7 @@ fn read_typed<C: TableColumns>(
         .map_or(0, |&(s, _)| count_newlines(&bytes[..s]));
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
-        .map(|&(s, e)| parse_chunk::<C>(file_index, bytes, s, e, by_lines))
+        .map(|&(s, e)| parse_chunk::<C>(file_index, bytes, s, e, by_lines, fast))
         .collect();
     let mut ok = Vec::with_capacity(outputs.len());
     let (mut records_before, mut lines_before) = (0u64, lines_before_first);
@@ -478,13 +539,25 @@ fn value_end(bytes: &[u8], pos: usize, end: usize) -> usize {
 
 /// Parses the records in `bytes[start..end]`: one per line (`by_lines`, NDJSON), or JSON
 /// values separated by whitespace and commas (the inside of an array, concatenated objects).
+/// With `fast`, flat records take the fast path and the rest serde.
 fn parse_chunk<C: TableColumns>(
     file_index: u32,
     bytes: &[u8],
     start: usize,
     end: usize,
     by_lines: bool,
+    fast: bool,
 ) -> Result<ChunkOutput, ChunkError> {
+    // Validating the chunk's UTF-8 once lets the fast path slice strings out of it for
+    // free. Chunks start and end at ASCII bytes, so no character straddles two chunks. A
+    // chunk that is not UTF-8 goes to serde whole: it either rejects the record or (in a
+    // value it skips) tolerates the bytes, and only serde knows which.
+    let text = if fast {
+        std::str::from_utf8(&bytes[start..end]).ok()
+    } else {
+        None
+    };
+    let mut flat = FlatRecord::new();
     let columns = C::TABLE.columns();
     let mut builder = TableBuilder::new(C::TABLE.columns(), ((end - start) / 200).max(16));
     let mut record_lines = Vec::new();
@@ -504,26 +577,40 @@ fn parse_chunk<C: TableColumns>(
         if pos >= end {
             break;
         }
-        let record_end = if by_lines {
-            memchr::memchr(b'\n', &bytes[pos..end]).map_or(end, |p| pos + p)
-        } else {
-            value_end(bytes, pos, end)
-        };
         let row = record_lines.len() as u64;
-        let column_at_start = (pos - line_start) as u64 + 1;
-        let mut de = serde_json::Deserializer::from_slice(&bytes[pos..record_end]);
         misfits.clear();
-        let seed = RecordSeed::<C> {
-            builder: &mut builder,
-            misfits: &mut misfits,
-            _table: PhantomData,
+        let fast_end = text.and_then(|text| {
+            scan_record::<C>(text, pos - start, end - start, by_lines, &mut flat).map(|e| start + e)
+        });
+        let (record_end, parsed) = match fast_end {
+            Some(record_end) => {
+                #[cfg(test)]
+                FAST_READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                push_flat(&mut builder, &mut misfits, &flat);
+                (record_end, Ok(true))
+            }
+            None => {
+                let record_end = if by_lines {
+                    memchr::memchr(b'\n', &bytes[pos..end]).map_or(end, |p| pos + p)
+                } else {
+                    value_end(bytes, pos, end)
+                };
+                let mut de = serde_json::Deserializer::from_slice(&bytes[pos..record_end]);
+                let seed = RecordSeed::<C> {
+                    builder: &mut builder,
+                    misfits: &mut misfits,
+                    _table: PhantomData,
+                };
+                let parsed = seed
+                    .deserialize(&mut de)
+                    .and_then(|is_object| de.end().map(|_| is_object));
+                (record_end, parsed)
+            }
         };
-        let parsed = seed
-            .deserialize(&mut de)
-            .and_then(|is_object| de.end().map(|_| is_object));
         let is_object = match parsed {
             Ok(is_object) => is_object,
             Err(e) => {
+                let column_at_start = (pos - line_start) as u64 + 1;
                 let message = e.to_string();
                 let message = message
                     .rsplit_once(" at line ")
@@ -583,11 +670,76 @@ fn parse_chunk<C: TableColumns>(
 
 #[cfg(test)]
 mod tests {
-    use arrow2::array::PrimitiveArray;
+    use arrow2::array::{Array, PrimitiveArray};
+    use proptest::prelude::*;
 
+    use super::{read_bytes, MessageColumns, OrderColumns};
     use crate::discover::{Format, SourceFile};
-    use crate::problems::ProblemKind;
+    use crate::problems::{FieldProblem, ProblemKind};
     use crate::schema::{FieldType, Table};
+
+    /// A batch as the tests compare it: file, first record, record lines, arrays.
+    type Seen = (u32, u64, Option<Vec<u64>>, Arrays);
+
+    /// A batch's arrays, equal when every array is (Arrow's logical `==`).
+    #[derive(Debug)]
+    struct Arrays(Vec<Box<dyn Array>>);
+    impl PartialEq for Arrays {
+        fn eq(&self, other: &Self) -> bool {
+            self.0.len() == other.0.len()
+                && self
+                    .0
+                    .iter()
+                    .zip(&other.0)
+                    .all(|(a, b)| a.as_ref() == b.as_ref())
+        }
+    }
+
+    /// Reads `text` as a file of `table` in `format`, by the fast path with fallback
+    /// (`fast`) or by serde alone; errors as their message (which names record, line
+    /// and column).
+    fn read(
+        table: Table,
+        format: Format,
+        text: &[u8],
+        chunk: usize,
+        fast: bool,
+    ) -> Result<(Vec<Seen>, Vec<FieldProblem>), String> {
+        let file = SourceFile {
+            path: "src.json".into(),
+            name: "src.json".into(),
+            table,
+            format,
+            size: text.len() as u64,
+        };
+        let read = match table {
+            Table::ChatMessages => read_bytes::<MessageColumns>(0, &file, text, chunk, fast),
+            Table::Orders => read_bytes::<OrderColumns>(0, &file, text, chunk, fast),
+        };
+        let (batches, problems) = read.map_err(|e| e.to_string())?;
+        let batches = batches
+            .into_iter()
+            .map(|b| {
+                let lines = b.lines.map(|l| l.to_vec());
+                (b.file, b.first_record, lines, Arrays(b.chunk.into_arrays()))
+            })
+            .collect();
+        Ok((batches, problems))
+    }
+
+    /// Asserts that the fast path with its fallback reads `text` exactly as serde does,
+    /// and gives that reading.
+    fn same_as_serde(
+        table: Table,
+        format: Format,
+        text: &str,
+        chunk: usize,
+    ) -> Result<(Vec<Seen>, Vec<FieldProblem>), String> {
+        let serde = read(table, format, text.as_bytes(), chunk, false);
+        let fast = read(table, format, text.as_bytes(), chunk, true);
+        assert_eq!(fast, serde, "{text:?}");
+        fast
+    }
 
     fn read_orders(text: &str) -> (Vec<Option<i64>>, Vec<ProblemKind>) {
         let dir = tempfile::tempdir().unwrap();
@@ -632,5 +784,303 @@ mod tests {
                 ProblemKind::OutOfRange
             ]
         );
+    }
+
+    #[test]
+    fn typical_records_take_the_fast_path() {
+        let line = r#"{"orderId":100000003,"cityCode":"MAD"}"#;
+        let reads = || super::FAST_READS.load(std::sync::atomic::Ordering::Relaxed);
+        for (format, text) in [
+            (Format::Ndjson, format!("{line}\n{line}\r\n{line}")),
+            (
+                Format::Json,
+                format!("[\n  {line},\n  {line},\n  {line}\n]\n"),
+            ),
+            (Format::Json, format!("{line}\n{line} {line}")),
+        ] {
+            let before = reads();
+            same_as_serde(Table::Orders, format, &text, 1 << 20).unwrap();
+            // At least: other tests running alongside may add theirs.
+            assert!(reads() - before >= 3, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_give_up_case_gets_the_serde_reading() {
+        let typical = r#"{"senderAppType":"Customer Android","customerId":17173029,"fromId":17173029,"toId":23956,"chatStartedByMessage":true,"orderId":100000003,"orderStage":"ACCEPTED","courierId":23956,"messageSentTime":"2024-02-01T00:00:00.75Z"}"#;
+        let odd = [
+            r#"{"toId":1.5}"#,
+            r#"{"toId":-2.5e3,"fromId":1E2}"#,
+            r#"{"toId":-0}"#,
+            r#"{"toId":9223372036854775808}"#,
+            r#"{"toId":-9223372036854775809}"#,
+            r#"{"toId":18446744073709551616}"#,
+            r#"{"toId":[1,{"a":2}],"fromId":{"x":[]}}"#,
+            r#"{"senderAppType":"a\"b","orderStage":"\u0043"}"#,
+            r#"{"to\u0049d":1,"toId":2}"#,
+            r#"{"toId":1,"x":1.5}"#,
+            r#"{"toId":1,"x":[1]}"#,
+            r#"{"toId":1,"toId":1.5}"#,
+            r#"{"toId":"7","orderStage":7,"chatStartedByMessage":"true"}"#,
+            r#"{"messageSentTime":"2024-13-01T00:00:00Z","customerId":null}"#,
+            "7",
+            "[1]",
+            "\"x\"",
+            "null",
+        ];
+        for (i, record) in odd.iter().enumerate() {
+            // The odd record between typical ones: fallback leaves no half-pushed row.
+            let text = format!("{typical}\n{record}\n{typical}\n");
+            same_as_serde(Table::ChatMessages, Format::Ndjson, &text, 1 << 20)
+                .unwrap_or_else(|e| panic!("case {i}: {e}"));
+            let text = format!("[{typical},\n  {record} , {typical}]");
+            same_as_serde(Table::ChatMessages, Format::Json, &text, 1 << 20)
+                .unwrap_or_else(|e| panic!("case {i}: {e}"));
+        }
+        let (batches, problems) = same_as_serde(
+            Table::ChatMessages,
+            Format::Ndjson,
+            &format!("{typical}\n{}\n", odd[12]),
+            1 << 20,
+        )
+        .unwrap();
+        assert_eq!(batches[0].3 .0[0].len(), 2);
+        let raws: Vec<_> = problems
+            .iter()
+            .map(|p| (p.column, p.raw.as_str()))
+            .collect();
+        assert_eq!(
+            raws,
+            vec![
+                ("toId", "7"),
+                ("orderStage", "7"),
+                ("chatStartedByMessage", "true")
+            ]
+        );
+    }
+
+    /// The messages are those the reader gave before the fast path existed (checked
+    /// against that build's binary).
+    #[test]
+    fn a_malformed_line_gives_the_same_error_as_before() {
+        let cases = [
+            (
+                "{\"orderId\":1}\n{\"orderId\":1,}\n",
+                "src.json:2:14: invalid JSON in record 2: trailing comma",
+            ),
+            (
+                "{\"orderId\":1}\n\n  {\"orderId\" 1}\n",
+                "src.json:3:14: invalid JSON in record 2: expected `:`",
+            ),
+            (
+                "{\"orderId\":1}\n{\"orderId\":01}\n",
+                "src.json:2:13: invalid JSON in record 2: invalid number",
+            ),
+            (
+                "{\"orderId\":1} x\n",
+                "src.json:1:15: invalid JSON in record 1: trailing characters",
+            ),
+            (
+                "{\"orderId\":1\n}\n",
+                "src.json:1:12: invalid JSON in record 1: EOF while parsing an object",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = same_as_serde(Table::Orders, Format::Ndjson, text, 1 << 20);
+            assert_eq!(got.unwrap_err(), want);
+        }
+    }
+
+    const KNOWN_KEYS: [&str; 10] = [
+        "senderAppType",
+        "customerId",
+        "fromId",
+        "toId",
+        "chatStartedByMessage",
+        "orderId",
+        "orderStage",
+        "courierId",
+        "messageSentTime",
+        "cityCode",
+    ];
+
+    /// Keys the fast path reads: the table's, others, in any order and repeated.
+    fn plain_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            12 => proptest::sample::select(&KNOWN_KEYS[..]).prop_map(str::to_string),
+            1 => proptest::sample::select(vec!["extra", "", "clé", "orderId ", "toIdx", "toI"])
+                .prop_map(str::to_string),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            12 => proptest::sample::select(&KNOWN_KEYS[..]).prop_map(str::to_string),
+            1 => proptest::sample::select(vec![
+                "extra", "", "clé", "orderId ", "order\\u0049d", "sender\\u0041ppType",
+                "a\\\"b", "city\\nCode",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    fn fixed(values: &[&'static str]) -> impl Strategy<Value = String> {
+        proptest::sample::select(values.to_vec()).prop_map(str::to_string)
+    }
+
+    /// Values the fast path reads (which of them fit their column is the builders' call).
+    fn plain_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => any::<i64>().prop_map(|v| v.to_string()),
+            6 => (0i64..1000).prop_map(|v| v.to_string()),
+            6 => "[ a-zA-Z0-9_é日😀:.+\x7f-]{0,24}".prop_map(|s| format!("\"{s}\"")),
+            4 => fixed(&["null", "true", "false", "0", "-9223372036854775808", "9223372036854775807"]),
+            4 => fixed(&[
+                "\"2024-02-01T00:00:00Z\"", "\"2024-02-01T00:00:00.75Z\"",
+                "\"2024-02-01T05:30:39.845951+05:30\"", "\"2024-13-01T00:00:00Z\"",
+                "\"2024-02-01\"", "\"N/A\"", "\"\"", "\"17\"", "\"true\"", "\"-0\"",
+            ]),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            26 => plain_value(),
+            4 => fixed(&[
+                "\"\\u0043ustomer\"", "\"a\\\"b\"", "\"tab\\tend\"", "\"\\ud83d\\ude00\"",
+                "\"back\\\\slash\"", "\"\\/\"",
+            ]),
+            4 => fixed(&[
+                "1.5", "-2.5e3", "1E2", "0e0", "-0", "0", "-0.0", "9223372036854775807",
+                "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+                "18446744073709551615", "18446744073709551616", "123456789012345678901234",
+            ]),
+            3 => fixed(&[
+                "[]", "[1,\"x\",{\"a\":null}]", "{}", "{\"orderId\":1}", "[[\"}\"]]",
+            ]),
+            1 => fixed(&["01", "tru", "nul", "\"open", "1.", "+1", "'x'", "\"ctl\u{1}\"", "NaN", "-"]),
+        ]
+    }
+
+    /// Whitespace between tokens; `\n` only rarely, as in an NDJSON file it cuts a record.
+    fn ws() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            12 => Just(""),
+            2 => Just(" "),
+            1 => Just("\t"),
+            1 => Just("\r"),
+            1 => Just(" \t "),
+            1 => Just("\n"),
+        ]
+    }
+
+    /// Whitespace within one line.
+    fn line_ws() -> impl Strategy<Value = &'static str> {
+        prop_oneof![12 => Just(""), 2 => Just(" "), 1 => Just("\t"), 1 => Just("\r")]
+    }
+
+    fn record() -> impl Strategy<Value = String> {
+        let entry = (ws(), key(), ws(), ws(), value(), ws())
+            .prop_map(|(a, k, b, c, v, d)| format!("{a}\"{k}\"{b}:{c}{v}{d}"));
+        let plain_entry = (
+            line_ws(),
+            plain_key(),
+            line_ws(),
+            line_ws(),
+            plain_value(),
+            line_ws(),
+        )
+            .prop_map(|(a, k, b, c, v, d)| format!("{a}\"{k}\"{b}:{c}{v}{d}"));
+        prop_oneof![
+            12 => (proptest::collection::vec(plain_entry, 0..12), line_ws())
+                .prop_map(|(entries, ws)| format!("{{{ws}{}}}", entries.join(","))),
+            12 => (proptest::collection::vec(entry, 0..12), ws())
+                .prop_map(|(entries, ws)| format!("{{{ws}{}}}", entries.join(","))),
+            2 => proptest::sample::select(vec!["7", "[1]", "\"x\"", "null", "true", "[]", "-0", "1.5"])
+                .prop_map(str::to_string),
+            1 => proptest::sample::select(vec![
+                "{\"orderId\":1,}", "{\"orderId\" 1}", "{\"orderId\":1}}", "{\"orderId\":1} x",
+                "{", "{\"orderId\":1", "}", "{,}", "{\"toId\":1 \"fromId\":2}",
+            ])
+            .prop_map(str::to_string),
+        ]
+    }
+
+    /// A file of records in one of the three layouts, with a chunk size.
+    fn file() -> impl Strategy<Value = (Format, String, usize)> {
+        let records = proptest::collection::vec((record(), ws()), 0..10);
+        let separator = proptest::sample::select(vec!["\n", "\r\n", "\n\n", " \n"]);
+        (0..3u8, records, separator, any::<bool>(), 1usize..400).prop_map(
+            |(layout, records, separator, final_newline, chunk)| {
+                let (format, text) = match layout {
+                    0 => {
+                        let lines: Vec<String> =
+                            records.iter().map(|(r, ws)| format!("{r}{ws}")).collect();
+                        let end = if final_newline { separator } else { "" };
+                        (Format::Ndjson, format!("{}{end}", lines.join(separator)))
+                    }
+                    1 => {
+                        let items: Vec<String> =
+                            records.iter().map(|(r, ws)| format!("{ws}{r}")).collect();
+                        (
+                            Format::Json,
+                            format!("[{}]\n", items.join(&format!(",{separator}"))),
+                        )
+                    }
+                    _ => {
+                        let items: Vec<String> =
+                            records.iter().map(|(r, ws)| format!("{r}{ws}")).collect();
+                        (
+                            Format::Json,
+                            format!("{{}}{separator}{}", items.join(separator)),
+                        )
+                    }
+                };
+                (format, text, chunk)
+            },
+        )
+    }
+
+    proptest! {
+        /// What the equivalence below relies on: the records of the plain grammar are
+        /// the fast path's, not all sent to serde.
+        #[test]
+        fn plain_records_take_the_fast_path(
+            entries in proptest::collection::vec(
+                (line_ws(), plain_key(), line_ws(), line_ws(), plain_value(), line_ws()),
+                0..12,
+            ),
+        ) {
+            let entries: Vec<String> = entries
+                .iter()
+                .map(|(a, k, b, c, v, d)| format!("{a}\"{k}\"{b}:{c}{v}{d}"))
+                .collect();
+            let text = format!("{{{}}}\n", entries.join(","));
+            let mut flat = super::FlatRecord::new();
+            let end = super::scan_record::<MessageColumns>(&text, 0, text.len(), true, &mut flat);
+            prop_assert_eq!(end, Some(text.len() - 1));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        #[test]
+        fn fast_path_reads_like_serde((format, text, chunk) in file(), orders in any::<bool>()) {
+            let table = if orders { Table::Orders } else { Table::ChatMessages };
+            let serde = read(table, format, text.as_bytes(), chunk, false);
+            let fast = read(table, format, text.as_bytes(), chunk, true);
+            prop_assert_eq!(fast, serde, "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn a_chunk_that_is_not_utf8_goes_to_serde_whole() {
+        // Serde skips unknown keys' values without looking at their encoding.
+        let mut text = b"{\"orderId\":1}\n{\"orderId\":2,\"x\":\"".to_vec();
+        text.extend_from_slice(b"\xff\"}\n{\"orderId\":3}\n");
+        let serde = read(Table::Orders, Format::Ndjson, &text, 1 << 20, false);
+        let fast = read(Table::Orders, Format::Ndjson, &text, 1 << 20, true);
+        assert_eq!(fast, serde);
+        assert_eq!(fast.unwrap().0[0].3 .0[0].len(), 3);
     }
 }

@@ -30,8 +30,8 @@ pub use discover::{discover, discover_any, Format, SourceFile};
 pub use error::IngestError;
 pub use problems::{FieldProblem, ProblemKind};
 pub use read::{
-    read_file, read_file_with, read_layout_file, read_sources, read_sources_with, BatchHook,
-    FileContents, ReadOptions,
+    read_file, read_file_with, read_layout_file, read_sources, read_sources_with,
+    with_unread_columns, BatchHook, FileContents, ReadOptions,
 };
 pub use schema::{FieldType, Table, TableLayout};
 pub use sources::{Batch, Sources, TableData};

@@ -99,7 +99,25 @@ struct Row {
     key: MessageKey,
 }
 
+/// The source columns the transform reads. The others matter only to the suites and to
+/// the quarantine, which writes rows out in full (reading back any column a batch was
+/// read without, see [`ccc_ingest::with_unread_columns`]).
+pub const COLUMNS_READ: [(Table, &str); 8] = [
+    (Table::ChatMessages, src::SENDER_APP_TYPE),
+    (Table::ChatMessages, src::FROM_ID),
+    (Table::ChatMessages, src::CHAT_STARTED_BY_MESSAGE),
+    (Table::ChatMessages, src::ORDER_ID),
+    (Table::ChatMessages, src::ORDER_STAGE),
+    (Table::ChatMessages, src::MESSAGE_SENT_TIME),
+    (Table::Orders, src::ORDER_ID),
+    (Table::Orders, src::CITY_CODE),
+];
+
 fn column<'a, T: 'static>(batch: &'a Batch, table: Table, name: &str) -> &'a T {
+    debug_assert!(
+        COLUMNS_READ.contains(&(table, name)),
+        "{name} is in COLUMNS_READ"
+    );
     let index = table
         .column_index(name)
         .expect("column of the table schema");

@@ -35,6 +35,7 @@ mod table;
 
 pub use build::{
     build_conversations, day_of, ConversationTable, OutputRow, TransformCounts, TransformOutput,
+    COLUMNS_READ,
 };
 pub use error::PublishError;
 pub use key::{MessageKey, Role};

@@ -14,7 +14,9 @@ use crate::args::{ChecksMode, OutputFormat, RunArgs};
 use crate::exit::{CliError, ExitStatus};
 use crate::progress::Progress;
 use crate::quality::ahead::ChecksAhead;
-use crate::quality::datasets::{messages_in_table, output_dataset, source_datasets};
+use crate::quality::datasets::{
+    messages_in_table, output_dataset, presence_only_columns, source_datasets,
+};
 use crate::quality::reports::{
     human_table, pair_reports, verdict_line, write_reports, ReportFormat,
 };
@@ -57,7 +59,8 @@ impl RunConfig {
                 "--format needs parquet, csv or both".into(),
             ));
         }
-        // The transform and the quarantine need every column: nothing is left unread.
+        // Incremental runs keep every column (the state and quarantine carry them); the
+        // full run narrows this down.
         let read = ccc_ingest::ReadOptions {
             chunk_bytes: args.chunk_bytes.max(1),
             presence_only: Vec::new(),
@@ -140,9 +143,18 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
         Some((suite, _)) => Some(ChecksAhead::new(suite, false)?),
         None => None,
     };
+    // Columns only the suites' presence checks and the quarantine look at are left unread
+    // where the files prove them complete; the quarantine reads back what it writes.
+    let read = ccc_ingest::ReadOptions {
+        presence_only: presence_only_columns(
+            config.suites.as_ref().map(|(source, _)| source),
+            &ccc_transform::COLUMNS_READ,
+        ),
+        ..config.read.clone()
+    };
     let sources = ccc_ingest::read_sources_with(
         files,
-        &config.read,
+        &read,
         &|file| progress.add(file.size),
         &|table, batch, problems| {
             if let Some(ahead) = &ahead {

@@ -90,7 +90,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
             // files' statistics already answer for them, row checks run on each batch as
             // it is read, and what only they needed is dropped right after.
             let options = ccc_ingest::ReadOptions {
-                presence_only: presence_only_columns(&suite),
+                presence_only: presence_only_columns(Some(&suite), &[]),
                 ..Default::default()
             };
             let ahead = ChecksAhead::new(&suite, true)?;

@@ -56,18 +56,26 @@ fn fill(
     Ok(())
 }
 
-/// The source columns whose values `suite` does not need, only their presence: a reader
-/// may leave them unread where the files prove them complete.
-pub fn presence_only_columns(suite: &ccc_dq::Suite) -> Vec<(ccc_ingest::Table, String)> {
+/// The source columns whose values neither `suite` (when there is one) nor the caller
+/// (`needed`) uses, only their presence: a reader may leave them unread where the files
+/// prove them complete.
+pub fn presence_only_columns(
+    suite: Option<&ccc_dq::Suite>,
+    needed: &[(ccc_ingest::Table, &str)],
+) -> Vec<(ccc_ingest::Table, String)> {
     ccc_ingest::Table::ALL
         .into_iter()
         .flat_map(|table| {
-            let needed = suite.columns_needing_values(table.name(), &table.schema());
+            let for_suite = suite
+                .map(|s| s.columns_needing_values(table.name(), &table.schema()))
+                .unwrap_or_default();
             table
                 .layout()
                 .columns
                 .iter()
-                .filter(move |(name, _)| !needed.contains(*name))
+                .filter(move |(name, _)| {
+                    !for_suite.contains(*name) && !needed.contains(&(table, *name))
+                })
                 .map(move |(name, _)| (table, (*name).to_string()))
         })
         .collect()

@@ -111,6 +111,32 @@ pub fn read_sources_with(
     })
 }
 
+/// `batch` with the columns it was read without (see [`ReadOptions::presence_only`]) read
+/// from its file again, for writing its rows out in full (the quarantine); a batch with
+/// every column is returned as it is.
+pub fn with_unread_columns(files: &[SourceFile], batch: &Batch) -> Result<Batch, IngestError> {
+    if batch.unread.is_empty() {
+        return Ok(batch.clone());
+    }
+    let file = &files[batch.file as usize];
+    let values = parquet::read_rows(
+        &file.path,
+        file.table.layout(),
+        batch.first_record,
+        batch.len(),
+        &batch.unread,
+    )?;
+    let mut arrays = batch.chunk.arrays().to_vec();
+    for (&i, array) in batch.unread.iter().zip(values) {
+        arrays[i] = array;
+    }
+    Ok(Batch {
+        chunk: arrow2::chunk::Chunk::new(arrays),
+        unread: Vec::new(),
+        ..batch.clone()
+    })
+}
+
 /// Reads a CSV or Parquet file into the columns of any table layout — how `ccc validate`
 /// reads a published output table back (ours or another engine's). JSON files are
 /// source-only and not accepted here.

@@ -161,6 +161,79 @@ pub(crate) fn read_parquet(
     Ok((batches, problems))
 }
 
+/// The rows `first_record..first_record + rows` (1-based records of the file) of the
+/// columns `columns` (indices into the table's columns), read again: the values of
+/// columns a batch was read without. The rows lie in one row group, as a batch's do.
+pub(crate) fn read_rows(
+    path: &std::path::Path,
+    table: TableLayout,
+    first_record: u64,
+    rows: usize,
+    columns: &[usize],
+) -> Result<Vec<Box<dyn Array>>, IngestError> {
+    let parquet_err = |e: arrow2::error::Error| IngestError::Parquet {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut file = File::open(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let metadata = pq::read_metadata(&mut file).map_err(parquet_err)?;
+    let file_schema = pq::infer_schema(&metadata).map_err(parquet_err)?;
+    let mut start = 1u64;
+    let group = metadata.row_groups.iter().find(|rg| {
+        let end = start + rg.num_rows() as u64;
+        let holds = first_record >= start && first_record + rows as u64 <= end;
+        start = end;
+        holds
+    });
+    let group_start = start - group.map_or(0, |rg| rg.num_rows() as u64);
+    let (Some(group), Ok(offset)) = (group, usize::try_from(first_record - group_start)) else {
+        return Err(parquet_err(arrow2::error::Error::OutOfSpec(format!(
+            "records {first_record}..{} are no longer in one row group (did the file change?)",
+            first_record + rows as u64
+        ))));
+    };
+    columns
+        .iter()
+        .map(|&i| {
+            let (name, ty) = table.columns[i];
+            let field = file_schema
+                .fields
+                .iter()
+                .find(|f| f.name == name)
+                .cloned()
+                .ok_or_else(|| {
+                    parquet_err(arrow2::error::Error::OutOfSpec(format!(
+                        "column {name} is no longer in the file (did the file change?)"
+                    )))
+                })?;
+            let mut readers =
+                pq::read_columns_many(&mut file, group, vec![field], None, None, None)
+                    .map_err(parquet_err)?;
+            let parts = readers
+                .pop()
+                .map(|iter| iter.collect::<Result<Vec<_>, _>>())
+                .transpose()
+                .map_err(parquet_err)?
+                .unwrap_or_default();
+            let whole = arrow2::compute::concatenate::concatenate(
+                &parts.iter().map(|a| a.as_ref()).collect::<Vec<_>>(),
+            )
+            .map_err(parquet_err)?;
+            if whole.len() < offset + rows {
+                return Err(parquet_err(arrow2::error::Error::OutOfSpec(format!(
+                    "column {name} has fewer rows than before (did the file change?)"
+                ))));
+            }
+            let (array, _) =
+                coerce(whole.sliced(offset, rows).as_ref(), ty).map_err(parquet_err)?;
+            Ok(array)
+        })
+        .collect()
+}
+
 /// The table columns (by index) that need not be read: the caller wants only their
 /// presence, the file's column already has the table's type (so no value can be a type
 /// problem), and every row group's statistics count its nulls as 0. A writer may leave

@@ -9,7 +9,7 @@ use std::path::Path;
 use arrow2::array::{Array, BooleanArray, PrimitiveArray, Utf8Array};
 use ccc_ingest::schema::FieldType;
 use ccc_ingest::timestamp::format_rfc3339_micros;
-use ccc_ingest::{Sources, Table};
+use ccc_ingest::{with_unread_columns, Batch, Sources, Table};
 use rustc_hash::FxHashMap;
 
 use crate::error::{io_err, PublishError};
@@ -61,8 +61,14 @@ fn write_table(
         .chain(QUARANTINE_COLUMNS)
         .collect();
     writer.write_record(&header).map_err(csv_err)?;
+    // Batches read without some columns get them read again, once each, for their rows.
+    let mut filled: FxHashMap<u32, Batch> = FxHashMap::default();
     for q in rows {
-        let batch = &data.batches[q.batch as usize];
+        let read = &data.batches[q.batch as usize];
+        if !read.unread.is_empty() && !filled.contains_key(&q.batch) {
+            filled.insert(q.batch, with_unread_columns(&sources.files, read)?);
+        }
+        let batch = filled.get(&q.batch).unwrap_or(read);
         let row = q.row as usize;
         let record = batch.first_record + row as u64;
         for (i, (name, ty)) in table.columns().iter().enumerate() {

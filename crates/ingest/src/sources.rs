@@ -24,6 +24,11 @@ pub struct Batch {
     /// every value present and of the column's type; their arrays are `NullArray`
     /// placeholders of the batch's length.
     pub unread: Vec<usize>,
+    /// Where the batch starts in its file — its first record (Parquet) or the byte offset
+    /// of its first record (text formats) — known as soon as the batch is read, before a
+    /// text file's record numbers are: the key that matches work done on a batch while it
+    /// was read (see [`crate::BatchHook`]) with the batch in the final [`TableData`].
+    pub position: u64,
 }
 
 impl Batch {

@@ -16,7 +16,7 @@ use ccc_ingest::{Batch, FieldProblem, Sources, Table};
 use crate::exit::CliError;
 use crate::quality::suites::SuiteDiagnostic;
 
-/// A batch's place: its table, file and first record.
+/// A batch's place: its table, file and position in the file (see `Batch::position`).
 type BatchKey = (Table, u32, u64);
 
 /// The row-local checks of both source tables, and the tallies of the batches seen.
@@ -69,7 +69,7 @@ impl ChecksAhead {
             .collect();
         match checks.check(batch.chunk.clone(), &batch.unread, type_problems) {
             Ok(tallies) => {
-                let key = (table, batch.file, batch.first_record);
+                let key = (table, batch.file, batch.position);
                 self.tallies
                     .lock()
                     .expect("no thread panics holding the lock")
@@ -123,7 +123,7 @@ impl ChecksAhead {
                 .iter()
                 .map(|b| {
                     tallies
-                        .remove(&(*table, b.file, b.first_record))
+                        .remove(&(*table, b.file, b.position))
                         .ok_or_else(|| {
                             CliError::Internal(format!(
                                 "batch of {} at record {} was not checked as it was read",

@@ -74,7 +74,12 @@ pub(crate) fn read_csv(
     };
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
-        .map(|&(s, e)| parse_chunk(file_index, &table, &map, &bytes[s..e]))
+        .map(|&(s, e)| {
+            parse_chunk(file_index, &table, &map, &bytes[s..e]).map(|out| ChunkOutput {
+                start: s as u64,
+                ..out
+            })
+        })
         .collect();
     let lines_before_first = count_newlines(&bytes[..header_end]);
     let mut ok = Vec::with_capacity(outputs.len());
@@ -177,5 +182,7 @@ fn parse_chunk(
         record_lines,
         problems,
         newlines: count_newlines(text),
+        start: 0,
+        unread: Vec::new(),
     })
 }

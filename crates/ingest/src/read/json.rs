@@ -8,6 +8,7 @@
 
 use std::marker::PhantomData;
 
+use arrow2::chunk::Chunk;
 use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -20,6 +21,7 @@ use crate::discover::{Format, SourceFile};
 use crate::error::IngestError;
 use crate::problems::{FieldProblem, ProblemKind};
 use crate::schema::{self, Table};
+use crate::sources::Batch;
 
 /// The most columns a source table has.
 pub(crate) const MAX_COLUMNS: usize = 9;
@@ -288,25 +290,35 @@ enum Layout {
 }
 
 /// Reads one JSON or NDJSON file of `table`.
+/// `on_batch` sees each chunk's batch as soon as the chunk is parsed, on the thread that
+/// parsed it, with chunk-relative numbers: `first_record` 0 and its problems' records
+/// 0-based in the chunk (rows of the batch); [`Batch::position`] is the chunk's offset.
 pub(crate) fn read_json(
     file_index: u32,
     file: &SourceFile,
     table: Table,
     chunk_bytes: usize,
+    on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
     match table {
-        Table::ChatMessages => read_typed::<MessageColumns>(file_index, file, chunk_bytes),
-        Table::Orders => read_typed::<OrderColumns>(file_index, file, chunk_bytes),
+        Table::ChatMessages => {
+            read_typed::<MessageColumns>(file_index, file, chunk_bytes, on_batch)
+        }
+        Table::Orders => read_typed::<OrderColumns>(file_index, file, chunk_bytes, on_batch),
     }
 }
+
+/// A hook on one file's batches (see [`crate::BatchHook`]).
+pub(crate) type ChunkHook<'a> = dyn Fn(&mut Batch, &[FieldProblem]) + Sync + 'a;
 
 fn read_typed<C: TableColumns>(
     file_index: u32,
     file: &SourceFile,
     chunk_bytes: usize,
+    on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
     let bytes = map_file(&file.path)?;
-    read_bytes::<C>(file_index, file, &bytes, chunk_bytes, true)
+    read_bytes::<C>(file_index, file, &bytes, chunk_bytes, true, on_batch)
 }
 
 /// Reads the contents of `file`. `fast` off reads every record with serde alone (the
@@ -317,6 +329,7 @@ fn read_bytes<C: TableColumns>(
     bytes: &[u8],
     chunk_bytes: usize,
     fast: bool,
+    on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
     let json_error = |offset: usize, record: u64, message: String| {
         let (line, column) = line_column(bytes, offset);
@@ -372,7 +385,23 @@ fn read_bytes<C: TableColumns>(
         .map_or(0, |&(s, _)| count_newlines(&bytes[..s]));
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
-        .map(|&(s, e)| parse_chunk::<C>(file_index, bytes, s, e, by_lines, fast))
+        .map(|&(s, e)| {
+            let mut out = parse_chunk::<C>(file_index, bytes, s, e, by_lines, fast)?;
+            if !out.record_lines.is_empty() {
+                let mut batch = Batch {
+                    file: file_index,
+                    first_record: 0,
+                    lines: None,
+                    chunk: std::mem::replace(&mut out.chunk, Chunk::new(Vec::new())),
+                    unread: Vec::new(),
+                    position: out.start,
+                };
+                on_batch(&mut batch, &out.problems);
+                out.chunk = batch.chunk;
+                out.unread = batch.unread;
+            }
+            Ok(out)
+        })
         .collect();
     let mut ok = Vec::with_capacity(outputs.len());
     let (mut records_before, mut lines_before) = (0u64, lines_before_first);
@@ -665,6 +694,8 @@ fn parse_chunk<C: TableColumns>(
         record_lines,
         problems,
         newlines,
+        start: start as u64,
+        unread: Vec::new(),
     })
 }
 
@@ -713,8 +744,10 @@ mod tests {
             size: text.len() as u64,
         };
         let read = match table {
-            Table::ChatMessages => read_bytes::<MessageColumns>(0, &file, text, chunk, fast),
-            Table::Orders => read_bytes::<OrderColumns>(0, &file, text, chunk, fast),
+            Table::ChatMessages => {
+                read_bytes::<MessageColumns>(0, &file, text, chunk, fast, &|_, _| {})
+            }
+            Table::Orders => read_bytes::<OrderColumns>(0, &file, text, chunk, fast, &|_, _| {}),
         };
         let (batches, problems) = read.map_err(|e| e.to_string())?;
         let batches = batches
@@ -1082,5 +1115,68 @@ mod tests {
         let fast = read(Table::Orders, Format::Ndjson, &text, 1 << 20, true);
         assert_eq!(fast, serde);
         assert_eq!(fast.unwrap().0[0].3 .0[0].len(), 3);
+    }
+
+    /// The batch hook sees each chunk as it is parsed, numbered within the chunk, and its
+    /// position names the batch that ends up in the file's result.
+    #[test]
+    fn the_batch_hook_sees_chunks_numbered_within_and_named_by_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.ndjson");
+        let mut text = String::new();
+        for i in 0..40 {
+            if i % 7 == 3 {
+                text.push_str(&format!(
+                    "{{\"orderId\": \"x{i}\", \"cityCode\": \"BCN\"}}\n"
+                ));
+            } else {
+                text.push_str(&format!("{{\"orderId\": {i}, \"cityCode\": \"BCN\"}}\n"));
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+        let file = SourceFile {
+            path,
+            name: "orders.ndjson".into(),
+            table: Table::Orders,
+            format: Format::Ndjson,
+            size: text.len() as u64,
+        };
+        let seen = std::sync::Mutex::new(Vec::new());
+        let options = crate::ReadOptions {
+            chunk_bytes: 200,
+            ..Default::default()
+        };
+        let (batches, problems) =
+            crate::read_file_with(0, &file, &options, &|_, batch, problems| {
+                let rows: Vec<u64> = problems
+                    .iter()
+                    .map(|p| p.record - batch.first_record)
+                    .collect();
+                seen.lock()
+                    .unwrap()
+                    .push((batch.position, batch.len(), rows));
+            })
+            .unwrap();
+        let mut seen = seen.into_inner().unwrap();
+        seen.sort();
+        assert!(batches.len() > 3, "several chunks: {}", batches.len());
+        assert_eq!(seen.len(), batches.len());
+        for batch in &batches {
+            let (_, len, rows) = seen
+                .iter()
+                .find(|(position, ..)| *position == batch.position)
+                .expect("every batch was seen by its position");
+            assert_eq!(*len, batch.len());
+            let absolute: Vec<u64> = problems
+                .iter()
+                .filter(|p| {
+                    (batch.first_record..batch.first_record + batch.len() as u64)
+                        .contains(&p.record)
+                })
+                .map(|p| p.record - batch.first_record)
+                .collect();
+            assert_eq!(rows, &absolute, "the same rows, relative or absolute");
+        }
+        assert_eq!(problems.len(), 6, "x3, x10, x17, x24, x31, x38");
     }
 }

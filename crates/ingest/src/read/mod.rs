@@ -53,7 +53,10 @@ impl ReadOptions {
 /// Called with each batch as soon as it is read, with the value problems of its rows, on
 /// the thread that read it: for work that is cheapest while the batch is in the cache
 /// (data-quality checks). It may replace columns it no longer needs by placeholders,
-/// listing them in [`Batch::unread`].
+/// listing them in [`Batch::unread`]. A JSON chunk is handed over before its file's record
+/// numbers are known: `first_record` is then 0 and its problems' records count from 0, so
+/// a row is always `record - first_record`; [`Batch::position`] names the batch in either
+/// case.
 pub type BatchHook<'a> = &'a (dyn Fn(Table, &mut Batch, &[FieldProblem]) + Sync);
 
 /// Reads every file (as listed by [`crate::discover`]) into [`Sources`].
@@ -175,7 +178,13 @@ pub fn read_file_with(
 ) -> Result<FileContents, IngestError> {
     let chunk = options.chunk_bytes.max(1);
     let (mut batches, problems) = match file.format {
-        Format::Json | Format::Ndjson => json::read_json(index, file, file.table, chunk)?,
+        Format::Json | Format::Ndjson => {
+            // Chunks are handed over as each is parsed, in parallel.
+            let hook = |batch: &mut Batch, problems: &[FieldProblem]| {
+                on_batch(file.table, batch, problems)
+            };
+            return json::read_json(index, file, file.table, chunk, &hook);
+        }
         Format::Csv => csv::read_csv(index, &file.path, file.table.layout(), chunk)?,
         Format::Parquet => {
             // Row groups are handed over as each is decoded, in parallel.
@@ -192,8 +201,8 @@ pub fn read_file_with(
             );
         }
     };
-    // Text formats: batches are in record order, and so are the problems of a record
-    // reader; the check keeps this correct whatever order a reader gives them in.
+    // CSV: batches are in record order, and so are the problems of a record reader; the
+    // check keeps this correct whatever order a reader gives them in.
     let sorted = problems.is_sorted_by_key(|p| p.record);
     for batch in batches.iter_mut().filter(|b| !b.is_empty()) {
         let rows = batch.first_record..batch.first_record + batch.len() as u64;

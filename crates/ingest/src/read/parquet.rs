@@ -141,6 +141,7 @@ pub(crate) fn read_parquet(
                     lines: None,
                     chunk: Chunk::new(arrays),
                     unread: unread.clone(),
+                    position: next_record,
                 };
                 on_batch(&mut batch, &problems);
                 out.push((batch, problems));

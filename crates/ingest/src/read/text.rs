@@ -88,6 +88,10 @@ pub(crate) struct ChunkOutput {
     pub(crate) problems: Vec<FieldProblem>,
     /// Newlines in the whole chunk.
     pub(crate) newlines: u64,
+    /// Byte offset of the chunk in its file (the batch's [`Batch::position`]).
+    pub(crate) start: u64,
+    /// Columns a batch hook left unread (see [`Batch::unread`]).
+    pub(crate) unread: Vec<usize>,
 }
 
 /// Turns chunk outputs into batches with absolute record and line numbers.
@@ -119,7 +123,8 @@ pub(crate) fn assemble(
                 first_record: records_before + 1,
                 lines: Some(lines),
                 chunk: out.chunk,
-                unread: Vec::new(),
+                unread: out.unread,
+                position: out.start,
             });
         }
         records_before += rows;

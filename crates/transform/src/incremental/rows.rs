@@ -478,6 +478,7 @@ mod tests {
             lines: None,
             chunk,
             unread: Vec::new(),
+            position: 1,
         }
     }
 

@@ -16,23 +16,30 @@ impl Role {
     /// first word is neither `courier` nor `customer`.
     pub fn of_sender_app_type(text: &str) -> Option<Role> {
         // Every message goes through here: when the text starts with a word character,
-        // compare that word in place instead of splitting on Unicode whitespace.
-        if text
-            .as_bytes()
-            .first()
-            .is_some_and(|b| b.is_ascii_alphanumeric())
-        {
-            let word_is = |word: &str| {
-                text.get(..word.len())
-                    .is_some_and(|head| head.eq_ignore_ascii_case(word))
-                    && text[word.len()..]
-                        .chars()
-                        .next()
-                        .is_none_or(char::is_whitespace)
+        // compare that word in place instead of splitting on Unicode whitespace. Its first
+        // eight bytes are compared as one integer with bit 5 set in every byte, which
+        // folds exactly the two cases of each letter of "courier" and "customer" together.
+        let bytes = text.as_bytes();
+        if bytes.first().is_some_and(|b| b.is_ascii_alphanumeric()) {
+            const FOLD: u64 = 0x2020_2020_2020_2020;
+            let ends_word = |at: usize| match bytes.get(at) {
+                None | Some(b' ') => true,
+                Some(b) if b.is_ascii() => b.is_ascii_whitespace() || *b == 0x0b,
+                Some(_) => text[at..].chars().next().is_some_and(char::is_whitespace),
             };
-            return if word_is("courier") {
+            let head = match bytes.get(..8) {
+                Some(eight) => u64::from_le_bytes(eight.try_into().expect("8 bytes")),
+                None => {
+                    let mut eight = [0u8; 8];
+                    eight[..bytes.len()].copy_from_slice(bytes);
+                    u64::from_le_bytes(eight)
+                }
+            };
+            let courier = u64::from_le_bytes(*b"courier\0");
+            let customer = u64::from_le_bytes(*b"customer");
+            return if (head | FOLD) & 0x00ff_ffff_ffff_ffff == courier && ends_word(7) {
                 Some(Role::Courier)
-            } else if word_is("customer") {
+            } else if head | FOLD == customer && ends_word(8) {
                 Some(Role::Customer)
             } else {
                 None
@@ -101,7 +108,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn the_in_place_word_test_is_the_split_rule(
-            text in "[ \t\u{a0}\u{3000}]{0,2}(courier|Customer|COURIER|custom|couriers|k|é)?[ \t\u{a0}\u{2028}x]{0,2}(iOS|Android)?"
+            text in "[ \t\u{a0}\u{3000}]{0,2}(courier|Customer|COURIER|custom|couriers|cOuRiEr|CUSTOMER|customers|k|é)?[ \t\u{a0}\u{2028}\u{b}\u{c}\u{1c}\u{85}x]{0,2}(iOS|Android)?"
         ) {
             proptest::prop_assert_eq!(Role::of_sender_app_type(&text), by_splitting(&text));
         }
@@ -124,6 +131,20 @@ mod tests {
             Some(Role::Courier)
         );
         assert_eq!(Role::of_sender_app_type(""), None);
+        // Every ASCII and a few Unicode separators after the word, as the split rule has it.
+        for sep in (0u8..=0x7f)
+            .map(char::from)
+            .chain(['\u{85}', '\u{a0}', '\u{2028}', 'é'])
+        {
+            for word in ["courier", "CUSTOMER", "Courie", "customers"] {
+                let text = format!("{word}{sep}iOS");
+                assert_eq!(
+                    Role::of_sender_app_type(&text),
+                    by_splitting(&text),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     fn key(time: i64, started: bool, role: Role, from_id: Option<i64>, stage: u32) -> MessageKey {

@@ -2,9 +2,13 @@
 //! column order of [`crate::schema::output_schema`]. Both writers and the output suite
 //! read these chunks, so every consumer sees the same values.
 
-use arrow2::array::{Array, MutablePrimitiveArray, MutableUtf8Array, PrimitiveArray, Utf8Array};
+use arrow2::array::{Array, MutablePrimitiveArray, PrimitiveArray, Utf8Array};
+use arrow2::bitmap::{Bitmap, MutableBitmap};
 use arrow2::chunk::Chunk;
+use arrow2::datatypes::DataType;
+use arrow2::offset::OffsetsBuffer;
 use ccc_ingest::schema::timestamp_type;
+use rayon::prelude::*;
 
 use crate::build::{day_of, ConversationTable, OutputRow};
 
@@ -25,23 +29,43 @@ pub fn date_string(day: i64) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
-/// Splits the table into per-day Arrow chunks.
+/// Splits the table into per-day Arrow chunks, built in parallel.
 pub fn to_partitions(table: &ConversationTable) -> Vec<Partition> {
     let rows = &table.rows;
-    let mut partitions = Vec::new();
+    let mut days = Vec::new();
     let mut start = 0;
     while start < rows.len() {
         let day = day_of(rows[start].conversation.conversation_started_at);
         let end = start
             + rows[start..]
                 .partition_point(|r| day_of(r.conversation.conversation_started_at) == day);
-        partitions.push(Partition {
-            date: date_string(day),
-            chunk: to_chunk(table, &rows[start..end]),
-        });
+        days.push((day, start, end));
         start = end;
     }
-    partitions
+    days.into_par_iter()
+        .map(|(day, start, end)| Partition {
+            date: date_string(day),
+            chunk: to_chunk(table, &rows[start..end]),
+        })
+        .collect()
+}
+
+/// A UTF-8 column from one optional string per row, with its offsets and values written
+/// directly (pushing value by value costs more than the strings themselves).
+fn utf8_column<'a>(n: usize, values: impl Iterator<Item = Option<&'a str>>) -> Box<dyn Array> {
+    let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
+    let mut bytes: Vec<u8> = Vec::with_capacity(n * 8);
+    let mut validity = MutableBitmap::with_capacity(n);
+    offsets.push(0);
+    for value in values {
+        validity.push(value.is_some());
+        bytes.extend_from_slice(value.unwrap_or_default().as_bytes());
+        let end = i32::try_from(bytes.len()).expect("a partition's strings fit i32 offsets");
+        offsets.push(end);
+    }
+    let offsets = OffsetsBuffer::try_from(offsets).expect("offsets only grow");
+    let validity: Option<Bitmap> = validity.into();
+    Utf8Array::<i32>::new(DataType::Utf8, offsets, bytes.into(), validity).boxed()
 }
 
 /// The Arrow columns of some rows.
@@ -55,37 +79,30 @@ pub fn to_chunk(table: &ConversationTable, rows: &[OutputRow]) -> Chunk<Box<dyn 
         a.extend(rows.iter().map(f));
         PrimitiveArray::from(a).to(timestamp_type()).boxed()
     };
-    let mut city = MutableUtf8Array::<i32>::with_capacities(n, n * 3);
-    let mut first_by = MutableUtf8Array::<i32>::with_capacities(n, n * 8);
-    let mut stage = MutableUtf8Array::<i32>::with_capacities(n, n * 10);
     let mut delay = MutablePrimitiveArray::<i64>::with_capacity(n);
-    for r in rows {
-        let c = &r.conversation;
-        city.push(table.cities.value(r.city));
-        first_by.push(Some(c.first_message_by.as_str()));
-        stage.push(table.stages.value(c.last_stage));
-        delay.push(c.first_responsetime_delay_seconds);
-    }
+    delay.extend(
+        rows.iter()
+            .map(|r| r.conversation.first_responsetime_delay_seconds),
+    );
     Chunk::new(vec![
         ints(&|r| r.conversation.order_id),
-        {
-            let a: Utf8Array<i32> = city.into();
-            a.boxed()
-        },
+        utf8_column(n, rows.iter().map(|r| table.cities.value(r.city))),
         times(&|r| r.conversation.first_courier_message),
         times(&|r| r.conversation.first_customer_message),
         ints(&|r| r.conversation.num_messages_courier),
         ints(&|r| r.conversation.num_messages_customer),
-        {
-            let a: Utf8Array<i32> = first_by.into();
-            a.boxed()
-        },
+        utf8_column(
+            n,
+            rows.iter()
+                .map(|r| Some(r.conversation.first_message_by.as_str())),
+        ),
         times(&|r| Some(r.conversation.conversation_started_at)),
         PrimitiveArray::from(delay).boxed(),
         times(&|r| Some(r.conversation.last_message_time)),
-        {
-            let a: Utf8Array<i32> = stage.into();
-            a.boxed()
-        },
+        utf8_column(
+            n,
+            rows.iter()
+                .map(|r| table.stages.value(r.conversation.last_stage)),
+        ),
     ])
 }

@@ -45,6 +45,12 @@ impl Role {
                 None
             };
         }
+        Role::of_first_word(text)
+    }
+
+    /// The rule as written: the first whitespace-separated word, case-insensitive (the
+    /// in-place test above is checked against it).
+    fn of_first_word(text: &str) -> Option<Role> {
         let word = text.split_whitespace().next()?;
         if word.eq_ignore_ascii_case("courier") {
             Some(Role::Courier)
@@ -93,16 +99,8 @@ pub struct MessageKey {
 mod tests {
     use super::*;
 
-    /// The rule as written: the first whitespace-separated word, case-insensitive.
     fn by_splitting(text: &str) -> Option<Role> {
-        let word = text.split_whitespace().next()?;
-        if word.eq_ignore_ascii_case("courier") {
-            Some(Role::Courier)
-        } else if word.eq_ignore_ascii_case("customer") {
-            Some(Role::Customer)
-        } else {
-            None
-        }
+        Role::of_first_word(text)
     }
 
     proptest::proptest! {

@@ -61,6 +61,59 @@ fn int_bounds(ds: &Dataset, col: usize) -> Option<(i128, i128)> {
     bounds
 }
 
+/// Calls `f` with each row of an integer column: its value, or `None` for a null (and for
+/// every row of a chunk of another type).
+fn for_each_int_row(ds: &Dataset, col: usize, mut f: impl FnMut(Option<i128>)) {
+    for chunk in ds.chunks() {
+        let array = chunk.arrays()[col].as_ref();
+        with_integers!(
+            array,
+            |a| {
+                let validity = a.validity().filter(|v| v.unset_bits() > 0);
+                for (i, &v) in a.values().iter().enumerate() {
+                    f(validity.is_none_or(|b| b.get_bit(i)).then(|| i128::from(v)));
+                }
+            },
+            (0..array.len()).for_each(|_| f(None))
+        );
+    }
+}
+
+/// Calls `f` with every non-null value of an integer column.
+fn for_each_int(ds: &Dataset, col: usize, mut f: impl FnMut(i128)) {
+    for_each_int_row(ds, col, |v| {
+        if let Some(v) = v {
+            f(v)
+        }
+    });
+}
+
+/// Tallies an integer column against `set`: a value is unexpected when its presence in
+/// the set is `unexpected_if_present`.
+fn tally_against(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    set: &IntSet,
+    unexpected_if_present: bool,
+) -> Tally {
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let mut probe = set.probe();
+        let result = with_integers!(
+            array,
+            |a| {
+                let values = a.values();
+                scan(a.len(), a.validity(), run.limit, |i| {
+                    probe.contains(i128::from(values[i])) == unexpected_if_present
+                })
+            },
+            (0, 0, Vec::new())
+        );
+        super::chunk_tally(c, array, result)
+    })
+}
+
 /// `expect_column_values_to_be_unique`: every row whose value occurs more than once is
 /// unexpected (as in Great Expectations), nulls are skipped.
 pub(crate) fn unique(run: Run, ds: &Dataset, col: usize) -> Tally {
@@ -110,37 +163,13 @@ pub(crate) fn unique(run: Run, ds: &Dataset, col: usize) -> Tally {
     // Wide-ranging integer ids: the values seen, and those seen twice, as pages of bits.
     if class == ColumnClass::Integer {
         let (mut seen, mut repeated) = (IntSet::default(), IntSet::default());
-        for chunk in ds.chunks() {
-            let array = chunk.arrays()[col].as_ref();
-            with_integers!(
-                array,
-                |a| {
-                    let validity = a.validity().filter(|v| v.unset_bits() > 0);
-                    for (i, &v) in a.values().iter().enumerate() {
-                        if validity.is_none_or(|b| b.get_bit(i)) && !seen.insert(i128::from(v)) {
-                            repeated.insert(i128::from(v));
-                        }
-                    }
-                },
-                ()
-            );
-        }
+        for_each_int(ds, col, |v| {
+            if !seen.insert(v) {
+                repeated.insert(v);
+            }
+        });
         if seen.pages() <= rows / 16 + 64 {
-            return over_chunks(run, ds, |c, chunk| {
-                let array = chunk.arrays()[col].as_ref();
-                let mut probe = repeated.probe();
-                let result = with_integers!(
-                    array,
-                    |a| {
-                        let values = a.values();
-                        scan(a.len(), a.validity(), run.limit, |i| {
-                            probe.contains(i128::from(values[i]))
-                        })
-                    },
-                    (0, 0, Vec::new())
-                );
-                super::chunk_tally(c, array, result)
-            });
+            return tally_against(run, ds, col, &repeated, true);
         }
     }
     let readers = readers(ds, col);
@@ -183,6 +212,12 @@ fn dense_span_limit(rows: usize) -> i128 {
     (4 * rows as i128 + 1024).min(i128::from(u32::MAX - 1))
 }
 
+/// Appends one id per row of an integer column: `id_of(value)`, or `NULL_ID` for nulls
+/// (and for every row of a non-integer chunk).
+fn push_int_ids(ds: &Dataset, col: usize, ids: &mut Vec<u32>, mut id_of: impl FnMut(i128) -> u32) {
+    for_each_int_row(ds, col, |v| ids.push(v.map_or(NULL_ID, &mut id_of)));
+}
+
 fn dense_ids(ds: &Dataset, col: usize) -> DenseIds {
     let rows = ds.row_count();
     let class = classify(&ds.schema().fields[col].data_type);
@@ -190,23 +225,7 @@ fn dense_ids(ds: &Dataset, col: usize) -> DenseIds {
     if matches!(class, ColumnClass::Integer | ColumnClass::Temporal) {
         if let Some((lo, hi)) = int_bounds(ds, col) {
             if hi - lo < dense_span_limit(rows) {
-                for chunk in ds.chunks() {
-                    let array = chunk.arrays()[col].as_ref();
-                    with_integers!(
-                        array,
-                        |a| {
-                            let validity = a.validity().filter(|v| v.unset_bits() > 0);
-                            ids.extend(a.values().iter().enumerate().map(|(i, &v)| {
-                                if validity.is_none_or(|b| b.get_bit(i)) {
-                                    (i128::from(v) - lo) as u32
-                                } else {
-                                    NULL_ID
-                                }
-                            }));
-                        },
-                        ids.extend(std::iter::repeat_n(NULL_ID, array.len()))
-                    );
-                }
+                push_int_ids(ds, col, &mut ids, |v| (v - lo) as u32);
                 return DenseIds {
                     ids,
                     cardinality: (hi - lo) as usize + 1,
@@ -217,24 +236,10 @@ fn dense_ids(ds: &Dataset, col: usize) -> DenseIds {
         // `Key`. Within one column the signed or unsigned value as 64 bits is one-to-one.
         let mut map: FxHashMap<u64, u32> = FxHashMap::default();
         map.reserve(rows);
-        for chunk in ds.chunks() {
-            let array = chunk.arrays()[col].as_ref();
-            with_integers!(
-                array,
-                |a| {
-                    let validity = a.validity().filter(|v| v.unset_bits() > 0);
-                    ids.extend(a.values().iter().enumerate().map(|(i, &v)| {
-                        if validity.is_none_or(|b| b.get_bit(i)) {
-                            let next = map.len() as u32;
-                            *map.entry(i128::from(v) as u64).or_insert(next)
-                        } else {
-                            NULL_ID
-                        }
-                    }));
-                },
-                ids.extend(std::iter::repeat_n(NULL_ID, array.len()))
-            );
-        }
+        push_int_ids(ds, col, &mut ids, |v| {
+            let next = map.len() as u32;
+            *map.entry(v as u64).or_insert(next)
+        });
         return DenseIds {
             ids,
             cardinality: map.len(),
@@ -433,37 +438,11 @@ pub(crate) fn in_other_table(
         // Ids in runs and clusters: pages of bits instead of a hash set of the values
         // (see `IntSet`), unless they are so scattered that pages would cost more.
         let mut present = IntSet::default();
-        for chunk in other.chunks() {
-            let array = chunk.arrays()[other_col].as_ref();
-            with_integers!(
-                array,
-                |x| {
-                    let validity = x.validity().filter(|v| v.unset_bits() > 0);
-                    for (i, &v) in x.values().iter().enumerate() {
-                        if validity.is_none_or(|b| b.get_bit(i)) {
-                            present.insert(i128::from(v));
-                        }
-                    }
-                },
-                ()
-            );
-        }
+        for_each_int(other, other_col, |v| {
+            present.insert(v);
+        });
         if present.pages() <= other.row_count() / 16 + 64 {
-            return over_chunks(run, ds, |c, chunk| {
-                let array = chunk.arrays()[col].as_ref();
-                let mut probe = present.probe();
-                let result = with_integers!(
-                    array,
-                    |x| {
-                        let values = x.values();
-                        scan(x.len(), x.validity(), run.limit, |i| {
-                            !probe.contains(i128::from(values[i]))
-                        })
-                    },
-                    (0, 0, Vec::new())
-                );
-                super::chunk_tally(c, array, result)
-            });
+            return tally_against(run, ds, col, &present, false);
         }
     }
     if class == ColumnClass::Text && other_class == ColumnClass::Text {

@@ -774,17 +774,22 @@ mod tests {
         fast
     }
 
-    fn read_orders(text: &str) -> (Vec<Option<i64>>, Vec<ProblemKind>) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("orders.ndjson");
+    /// `text` written to `dir/orders.ndjson`, as a source file of the orders table.
+    fn orders_file(dir: &std::path::Path, text: &str) -> SourceFile {
+        let path = dir.join("orders.ndjson");
         std::fs::write(&path, text).unwrap();
-        let file = SourceFile {
+        SourceFile {
             path,
             name: "orders.ndjson".into(),
             table: Table::Orders,
             format: Format::Ndjson,
             size: text.len() as u64,
-        };
+        }
+    }
+
+    fn read_orders(text: &str) -> (Vec<Option<i64>>, Vec<ProblemKind>) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = orders_file(dir.path(), text);
         let (batches, problems) = crate::read_file(0, &file, &Default::default()).unwrap();
         let ids = batches
             .iter()
@@ -1122,7 +1127,6 @@ mod tests {
     #[test]
     fn the_batch_hook_sees_chunks_numbered_within_and_named_by_position() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("orders.ndjson");
         let mut text = String::new();
         for i in 0..40 {
             if i % 7 == 3 {
@@ -1133,14 +1137,7 @@ mod tests {
                 text.push_str(&format!("{{\"orderId\": {i}, \"cityCode\": \"BCN\"}}\n"));
             }
         }
-        std::fs::write(&path, &text).unwrap();
-        let file = SourceFile {
-            path,
-            name: "orders.ndjson".into(),
-            table: Table::Orders,
-            format: Format::Ndjson,
-            size: text.len() as u64,
-        };
+        let file = orders_file(dir.path(), &text);
         let seen = std::sync::Mutex::new(Vec::new());
         let options = crate::ReadOptions {
             chunk_bytes: 200,

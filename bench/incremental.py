@@ -74,30 +74,7 @@ def generate(label: str, messages: int, fmt: str, late: float, seed: int) -> tup
     """The generated sources of one scenario, reused when _generated.json has the same options."""
     orders = max(1, round(messages / rb.MESSAGES_PER_ORDER))
     folder = DATA / (f"incr-{label}-{fmt}" + ("-late" if late else ""))
-    want = {"orders": orders, "seed": seed, "format": fmt, "files": FILES, "dirty": 0.0, "late": late}
-    manifest = folder / "_generated.json"
-    if manifest.exists():
-        try:
-            meta = json.loads(manifest.read_text())
-            if all(meta["options"].get(k) == v for k, v in want.items()) and all(
-                (folder / f["name"]).exists() for f in meta["files"]
-            ):
-                log(f"data {folder.relative_to(ROOT)}: cached ({meta['counts']['messages']:,} messages)")
-                return folder, meta
-        except (ValueError, KeyError, TypeError):
-            pass
-    rmtree(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    log(f"data {folder.relative_to(ROOT)}: generating {orders:,} orders as {fmt} in {FILES} files, late {late} ...")
-    t = time.perf_counter()
-    subprocess.run(
-        [str(CCC), "generate", "--orders", str(orders), "--seed", str(seed), "--format", fmt,
-         "--files", str(FILES), "--late", str(late), "--out", str(folder)],
-        check=True, stdout=subprocess.DEVNULL,
-    )
-    meta = json.loads(manifest.read_text())
-    log(f"  done in {time.perf_counter() - t:.1f}s: {meta['counts']['messages']:,} messages")
-    return folder, meta
+    return folder, rb.generated(folder, orders, fmt, seed, FILES, late)
 
 
 def split_files(meta: dict) -> tuple[list[dict], list[dict]]:

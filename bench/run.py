@@ -202,11 +202,10 @@ def build() -> None:
     subprocess.run(["cargo", "build", "--release", "-p", "ccc-cli"], cwd=ROOT, check=True)
 
 
-def generate(label: str, messages: int, fmt: str, seed: int, files: int) -> tuple[Path, int]:
-    """Generated sources for one (size, format), reused when _generated.json matches."""
-    orders = max(1, round(messages / MESSAGES_PER_ORDER))
-    folder = DATA / f"{label}-{fmt}"
-    want = {"orders": orders, "seed": seed, "format": fmt, "files": files, "dirty": 0.0, "late": 0.0}
+def generated(folder: Path, orders: int, fmt: str, seed: int, files: int, late: float = 0.0) -> dict:
+    """`ccc generate` into `folder`, reused when its _generated.json has the same options
+    and every file it lists is there; gives that _generated.json."""
+    want = {"orders": orders, "seed": seed, "format": fmt, "files": files, "dirty": 0.0, "late": late}
     manifest = folder / "_generated.json"
     if manifest.exists():
         try:
@@ -215,21 +214,29 @@ def generate(label: str, messages: int, fmt: str, seed: int, files: int) -> tupl
             if all(opts.get(k) == v for k, v in want.items()) and all(
                 (folder / f["name"]).exists() for f in meta.get("files", [])
             ):
-                log(f"data {folder.relative_to(ROOT)}: cached ({meta['counts']['messages']} messages)")
-                return folder, int(meta["counts"]["messages"])
+                log(f"data {folder.relative_to(ROOT)}: cached ({meta['counts']['messages']:,} messages)")
+                return meta
         except (ValueError, KeyError, TypeError):
             pass
     rmtree(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    log(f"data {folder.relative_to(ROOT)}: generating {orders} orders as {fmt} in {files} files ...")
+    log(f"data {folder.relative_to(ROOT)}: generating {orders:,} orders as {fmt} in {files} files, late {late} ...")
     t = time.perf_counter()
     subprocess.run(
         [str(CCC), "generate", "--orders", str(orders), "--seed", str(seed), "--format", fmt,
-         "--files", str(files), "--out", str(folder)],
+         "--files", str(files), "--late", str(late), "--out", str(folder)],
         check=True, stdout=subprocess.DEVNULL,
     )
     meta = json.loads(manifest.read_text())
-    log(f"  done in {time.perf_counter() - t:.1f}s: {meta['counts']['messages']} messages")
+    log(f"  done in {time.perf_counter() - t:.1f}s: {meta['counts']['messages']:,} messages")
+    return meta
+
+
+def generate(label: str, messages: int, fmt: str, seed: int, files: int) -> tuple[Path, int]:
+    """Generated sources for one (size, format), reused when _generated.json matches."""
+    orders = max(1, round(messages / MESSAGES_PER_ORDER))
+    folder = DATA / f"{label}-{fmt}"
+    meta = generated(folder, orders, fmt, seed, files)
     return folder, int(meta["counts"]["messages"])
 
 

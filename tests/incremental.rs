@@ -5,9 +5,8 @@
 mod support;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use proptest::prelude::*;
 use serde_json::Value;
@@ -112,18 +111,7 @@ impl Job {
     }
     /// The incremental command started, and paused by its test hook just before the swap.
     fn paused_before_swap(&self) -> std::process::Child {
-        let mut child = self
-            .command()
-            .env("CCC_TEST_PAUSE_AT", "publish-before-swap")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "paused at publish-before-swap");
-        child
+        spawn_paused(&mut self.command(), "publish-before-swap")
     }
     fn incremental_ok(&self) -> Value {
         let o = self.incremental(&[]);

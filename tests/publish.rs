@@ -5,9 +5,7 @@
 mod support;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 
 use support::*;
 
@@ -100,8 +98,8 @@ fn sigkill_while_publishing_keeps_the_old_output() {
     write_changed_sources(&new_src);
     assert!(run_job(&old_src, &out, &[]).status.success());
     let old = snapshot(&out);
-    let mut child = support::ccc()
-        .args([
+    let mut child = spawn_paused(
+        support::ccc().args([
             "run",
             "--checks",
             "off",
@@ -110,16 +108,9 @@ fn sigkill_while_publishing_keeps_the_old_output() {
             path_str(&new_src),
             "--out",
             path_str(&out),
-        ])
-        .env("CCC_TEST_PAUSE_AT", "publish-before-swap")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line.trim(), "paused at publish-before-swap");
+        ]),
+        "publish-before-swap",
+    );
     child.kill().unwrap(); // SIGKILL: no destructor, no cleanup
     child.wait().unwrap();
     assert_eq!(snapshot(&out), old);

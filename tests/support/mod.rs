@@ -2,12 +2,29 @@
 //! folder and reading what it wrote.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The binary under test.
 pub fn ccc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ccc"))
+}
+
+/// Starts `command` with its test hook set to pause at `point` and returns once it has
+/// (its first line on stderr says so), so the test can inspect or kill it there.
+pub fn spawn_paused(command: &mut Command, point: &str) -> Child {
+    let mut child = command
+        .env("CCC_TEST_PAUSE_AT", point)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ccc binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().expect("stderr is piped"))
+        .read_line(&mut line)
+        .expect("the paused run writes a line");
+    assert_eq!(line.trim(), format!("paused at {point}"));
+    child
 }
 
 /// Runs `ccc` with arguments and returns its output.

@@ -6,6 +6,7 @@ mod csv;
 mod json;
 mod json_fast;
 mod parquet;
+mod parquet_text;
 mod text;
 
 use rayon::prelude::*;

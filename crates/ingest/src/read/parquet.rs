@@ -15,6 +15,7 @@ use arrow2::io::parquet::read as pq;
 use rayon::prelude::*;
 
 use super::columns::TableBuilder;
+use super::parquet_text;
 use crate::error::IngestError;
 use crate::problems::{FieldProblem, ProblemKind};
 use crate::schema::{FieldType, TableLayout};
@@ -77,15 +78,7 @@ pub(crate) fn read_parquet(
         // An empty row group (a writer's zero-row chunk) has no pages to decode.
         .filter(|(rg, _)| rg.num_rows() > 0)
         .map(|(rg, &first_record)| {
-            let mut readers = pq::read_columns_many(
-                &mut open()?,
-                rg,
-                present.clone(),
-                Some(BATCH_ROWS),
-                None,
-                None,
-            )
-            .map_err(parquet_err)?;
+            let mut readers = column_batches(&mut open()?, rg, &present).map_err(parquet_err)?;
             // A row group is decoded BATCH_ROWS rows at a time, all columns in step, so
             // that a batch is handed over (and checked) while it is still in the cache.
             let mut out = Vec::new();
@@ -160,6 +153,39 @@ pub(crate) fn read_parquet(
         }
     }
     Ok((batches, problems))
+}
+
+/// An iterator of `BATCH_ROWS`-row arrays for each of `fields` in row group `rg`: flat
+/// plain-encoded text by [`super::parquet_text`], anything else by arrow2.
+fn column_batches(
+    file: &mut File,
+    rg: &pq::RowGroupMetaData,
+    fields: &[arrow2::datatypes::Field],
+) -> arrow2::error::Result<Vec<pq::ArrayIter<'static>>> {
+    fields
+        .iter()
+        .map(|field| {
+            let mut chunks = pq::read_columns(file, rg.columns(), &field.name)?;
+            match chunks.as_slice() {
+                [(meta, _)] if parquet_text::applies(meta, field) => {
+                    let (meta, bytes) = chunks.pop().expect("one chunk");
+                    Ok(Box::new(parquet_text::plain_text_batches(
+                        meta,
+                        bytes,
+                        rg.num_rows(),
+                        BATCH_ROWS,
+                    )) as pq::ArrayIter<'static>)
+                }
+                _ => pq::to_deserializer(
+                    chunks,
+                    field.clone(),
+                    rg.num_rows(),
+                    Some(BATCH_ROWS),
+                    None,
+                ),
+            }
+        })
+        .collect()
 }
 
 /// The rows `first_record..first_record + rows` (1-based records of the file) of the

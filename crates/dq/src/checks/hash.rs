@@ -383,6 +383,12 @@ pub(crate) fn compound_unique(run: Run, ds: &Dataset, cols: &[usize]) -> Tally {
 /// seen with two or more distinct B values is unexpected; rows with a null in A or B
 /// are skipped.
 pub(crate) fn functionally_dependent(run: Run, ds: &Dataset, a: usize, b: usize) -> Tally {
+    functionally_dependent_on_ids(run, ds, a, b)
+        .unwrap_or_else(|| functionally_dependent_dense(run, ds, a, b))
+}
+
+/// [`functionally_dependent`] for any columns: both as dense ids, one table over every row.
+fn functionally_dependent_dense(run: Run, ds: &Dataset, a: usize, b: usize) -> Tally {
     let (ida, idb) = rayon::join(|| dense_ids(ds, a), || dense_ids(ds, b));
     let mut first = vec![NULL_ID; ida.cardinality];
     let mut conflict = vec![false; ida.cardinality];
@@ -405,6 +411,87 @@ pub(crate) fn functionally_dependent(run: Run, ds: &Dataset, a: usize, b: usize)
         },
         |c, row| row_text(ds, &[a, b], c, row),
     )
+}
+
+/// [`functionally_dependent`] where A is a wide-ranging integer id (see [`IntSet`]): only
+/// rows whose A value repeats can disagree, and where A is nearly unique they are few. They
+/// are found with pages of bits, and B is compared on them alone — no table over every
+/// row. `None` when A is not such a column.
+fn functionally_dependent_on_ids(run: Run, ds: &Dataset, a: usize, b: usize) -> Option<Tally> {
+    if classify(&ds.schema().fields[a].data_type) != ColumnClass::Integer {
+        return None;
+    }
+    let (mut seen, mut repeated) = (IntSet::default(), IntSet::default());
+    for_each_int(ds, a, |v| {
+        if !seen.insert(v) {
+            repeated.insert(v);
+        }
+    });
+    if seen.pages() > ds.row_count() / 16 + 64 {
+        return None;
+    }
+    // (global row, A value) of every row whose A value repeats, in row order.
+    let mut candidates: Vec<(usize, i128)> = Vec::new();
+    let mut probe = repeated.probe();
+    let mut row = 0;
+    for_each_int_row(ds, a, |v| {
+        if let Some(v) = v.filter(|&v| probe.contains(v)) {
+            candidates.push((row, v));
+        }
+        row += 1;
+    });
+    let starts = chunk_starts(ds);
+    let b_readers = readers(ds, b);
+    let b_key = |row: usize| {
+        let c = starts.partition_point(|&s| s <= row) - 1;
+        b_readers[c]
+            .and_then(|r| r.get(row - starts[c]))
+            .map(|v| v.key())
+    };
+    let mut first: FxHashMap<i128, (Key<'_>, bool)> = FxHashMap::default();
+    for &(row, v) in &candidates {
+        if let Some(key) = b_key(row) {
+            first
+                .entry(v)
+                .and_modify(|(seen_key, conflict)| *conflict |= *seen_key != key)
+                .or_insert((key, false));
+        }
+    }
+    // Rows that break the rule: A in conflict and B present (A is, being a candidate).
+    let unexpected: Vec<usize> = candidates
+        .iter()
+        .filter(|&&(row, v)| first.get(&v).is_some_and(|&(_, c)| c) && b_key(row).is_some())
+        .map(|&(row, _)| row)
+        .collect();
+    Some(over_chunks(run, ds, |c, chunk| {
+        let a_array = chunk.arrays()[a].as_ref();
+        let a_valid: Box<dyn Fn(usize) -> bool> = with_integers!(
+            a_array,
+            |_x| Box::new(|i| a_array.is_valid(i)),
+            Box::new(|_| false)
+        );
+        let b_reader = b_readers[c];
+        let missing = (0..chunk.len())
+            .filter(|&i| !a_valid(i) || b_reader.is_none_or(|r| r.get(i).is_none()))
+            .count();
+        let start = starts[c];
+        let mine = &unexpected[unexpected.partition_point(|&r| r < start)
+            ..unexpected.partition_point(|&r| r < start + chunk.len())];
+        Tally {
+            element_count: chunk.len() as u64,
+            missing_count: missing as u64,
+            unexpected_count: mine.len() as u64,
+            samples: mine
+                .iter()
+                .take(run.limit)
+                .map(|&r| Sample {
+                    chunk: c,
+                    row: r - start,
+                    value: Some(row_text(ds, &[a, b], c, r - start)),
+                })
+                .collect(),
+        }
+    }))
 }
 
 /// Whether keys of two column classes compare directly (else both sides are compared
@@ -650,6 +737,44 @@ mod tests {
             ],
         );
         assert!(!check(&format!("{COMPOUND}, mostly: 0.95"), &[&six]).success);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn functional_dependency_on_ids_agrees_with_dense_ids(
+            rows in proptest::collection::vec(
+                (proptest::option::weighted(0.9, 0i64..40), proptest::option::weighted(0.9, 0u8..3)),
+                0..120,
+            ),
+            wide in proptest::bool::ANY,
+            chunk_rows in 1usize..50,
+        ) {
+            let a: Vec<Option<i64>> = rows
+                .iter()
+                .map(|(a, _)| a.map(|v| if wide { v << 50 } else { v }))
+                .collect();
+            let b: Vec<Option<String>> = rows.iter().map(|(_, b)| b.map(|c| format!("c{c}"))).collect();
+            let chunks: Vec<Vec<(&str, Box<dyn arrow2::array::Array>)>> = a
+                .chunks(chunk_rows)
+                .zip(b.chunks(chunk_rows))
+                .map(|(a, b)| {
+                    let b: Vec<Option<&str>> = b.iter().map(|v| v.as_deref()).collect();
+                    vec![("a", ints(a)), ("b", strs(&b))]
+                })
+                .collect();
+            proptest::prop_assume!(!chunks.is_empty());
+            let ds = chunked("t", chunks);
+            let run = super::Run { limit: 5, parallel: false, only_chunk: None };
+            let fast = super::functionally_dependent_on_ids(run, &ds, 0, 1).expect("integer ids");
+            let dense = super::functionally_dependent_dense(run, &ds, 0, 1);
+            let key = |t: &super::Tally| (
+                t.element_count,
+                t.missing_count,
+                t.unexpected_count,
+                t.samples.iter().map(|s| (s.chunk, s.row, s.value.clone())).collect::<Vec<_>>(),
+            );
+            proptest::prop_assert_eq!(key(&fast), key(&dense));
+        }
     }
 
     const ONE_CITY: &str =

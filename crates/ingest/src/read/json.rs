@@ -582,7 +582,7 @@ fn parse_chunk<C: TableColumns>(
     // chunk that is not UTF-8 goes to serde whole: it either rejects the record or (in a
     // value it skips) tolerates the bytes, and only serde knows which.
     let text = if fast {
-        std::str::from_utf8(&bytes[start..end]).ok()
+        simdutf8::basic::from_utf8(&bytes[start..end]).ok()
     } else {
         None
     };

@@ -87,7 +87,7 @@ pub struct TransformOutput {
 
 /// One partition after the group-by: finished rows with their city code, and orphan
 /// order ids with their message counts.
-type GroupedPartition = (Vec<(Conversation, u32)>, Vec<(i64, i64)>);
+type GroupedPartition = (Vec<OutputRow>, Vec<(i64, i64)>);
 
 /// One batch of orders scattered into partitions of (order id, city code), plus its unusable rows.
 type ScatteredOrders = (Vec<Vec<(i64, u32)>>, Vec<QuarantinedRow>);
@@ -146,7 +146,7 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         maps,
         unusable,
         stages,
-    } = aggregate_messages(sources, &problems);
+    } = aggregate_messages(sources, &problems, &orders.partition_sizes());
     let messages = &sources.messages.batches;
 
     // Join each partition's conversations with the orders of the same partition.
@@ -158,7 +158,10 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
                 let mut orphans = Vec::new();
                 for (order_id, state) in states {
                     match order_map.get(&order_id) {
-                        Some(&city) => found.push((state.finish(order_id), city)),
+                        Some(&city) => found.push(OutputRow {
+                            conversation: state.finish(order_id),
+                            city,
+                        }),
                         None => orphans
                             .push((order_id, state.courier_messages + state.customer_messages)),
                     }
@@ -167,32 +170,15 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
             })
             .collect();
 
-    let mut rows: Vec<OutputRow> = Vec::new();
     let mut orphan_ids: FxHashSet<i64> = FxHashSet::default();
     let mut orphaned_messages = 0u64;
-    for (found, orphans) in grouped {
-        rows.extend(
-            found
-                .into_iter()
-                .map(|(conversation, city)| OutputRow { conversation, city }),
-        );
-        for (order_id, count) in orphans {
+    for (_, orphans) in &grouped {
+        for &(order_id, count) in orphans {
             orphan_ids.insert(order_id);
             orphaned_messages += count as u64;
         }
     }
-    // Sort small (day, order id, index) keys, then gather the rows: moving ~100-byte rows
-    // and recomputing the day in every comparison cost more than the one gather.
-    let mut keys: Vec<(i64, i64, u32)> = rows
-        .par_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let c = &r.conversation;
-            (day_of(c.conversation_started_at), c.order_id, i as u32)
-        })
-        .collect();
-    keys.par_sort_unstable();
-    let rows: Vec<OutputRow> = keys.par_iter().map(|&(_, _, i)| rows[i as usize]).collect();
+    let rows = sorted_rows(grouped);
 
     // Orphans are rare: find their records for the quarantine in a second, cheap pass.
     let mut orphan_rows: Vec<QuarantinedRow> = if orphan_ids.is_empty() {
@@ -246,8 +232,40 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
     }
 }
 
+/// The partitions' rows in one table sorted by (conversation date, order id). Small
+/// (day, order id, partition, index) keys are sorted, and the rows gathered from their
+/// partitions once: moving ~100-byte rows into one vector first, and then again while
+/// sorting, cost more than the sort itself.
+fn sorted_rows(grouped: Vec<GroupedPartition>) -> Vec<OutputRow> {
+    let mut keys: Vec<(i64, i64, u32, u32)> = grouped
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(p, (found, _))| {
+            found.iter().enumerate().map(move |(i, r)| {
+                let c = &r.conversation;
+                (
+                    day_of(c.conversation_started_at),
+                    c.order_id,
+                    p as u32,
+                    i as u32,
+                )
+            })
+        })
+        .collect();
+    keys.par_sort_unstable();
+    keys.par_iter()
+        .map(|&(_, _, p, i)| grouped[p as usize].0[i as usize])
+        .collect()
+}
+
 /// Classifies every message and folds the usable ones into per-order states.
-pub(crate) fn aggregate_messages(sources: &Sources, problems: &ProblemIndex) -> MessageAggregate {
+/// `expected_orders[p]` (when given) sizes partition `p`'s map up front: growing a map of
+/// a million states by doubling rehashes it over and over into fresh memory.
+pub(crate) fn aggregate_messages(
+    sources: &Sources,
+    problems: &ProblemIndex,
+    expected_orders: &[usize],
+) -> MessageAggregate {
     let messages = &sources.messages.batches;
     let stage_arrays: Vec<&Utf8Array<i32>> = messages
         .iter()
@@ -259,45 +277,47 @@ pub(crate) fn aggregate_messages(sources: &Sources, problems: &ProblemIndex) -> 
     // partitions (A), then fold each partition's rows into its per-order map (B). Only one
     // wave's key rows exist at a time, so memory holds the sources and the maps, not a
     // second copy of every message.
-    let mut maps: Vec<FxHashMap<i64, ConversationState>> =
-        (0..PARTITIONS).map(|_| FxHashMap::default()).collect();
+    let mut maps: Vec<FxHashMap<i64, ConversationState>> = (0..PARTITIONS)
+        .map(|p| {
+            let expected = expected_orders.get(p).copied().unwrap_or(0);
+            FxHashMap::with_capacity_and_hasher(expected, Default::default())
+        })
+        .collect();
     let mut unusable: Vec<QuarantinedRow> = Vec::new();
     let wave = (rayon::current_num_threads() * 4).max(1);
+    // One set of partition buffers per batch slot of a wave, reused wave after wave:
+    // freed and allocated again, they were faulted in afresh every time.
+    let mut buffers: Vec<Vec<Vec<Row>>> = (0..wave.min(messages.len()))
+        .map(|_| (0..PARTITIONS).map(|_| Vec::new()).collect())
+        .collect();
     for (w, wave_batches) in messages.chunks(wave).enumerate() {
-        let scattered: Vec<(Vec<Vec<Row>>, Vec<QuarantinedRow>)> = wave_batches
+        let bad: Vec<Vec<QuarantinedRow>> = wave_batches
             .par_iter()
+            .zip(buffers.par_iter_mut())
             .enumerate()
-            .map(|(i, batch)| {
+            .map(|(i, (batch, parts))| {
                 let batch_index = w * wave + i;
                 scatter_messages(
                     batch_index as u32,
                     batch,
                     &stage_codes[batch_index],
                     problems,
+                    parts,
                 )
             })
             .collect();
-        let mut by_partition: Vec<Vec<Vec<Row>>> = (0..PARTITIONS)
-            .map(|_| Vec::with_capacity(wave_batches.len()))
-            .collect();
-        for (parts, bad) in scattered {
-            for (p, rows) in parts.into_iter().enumerate() {
-                by_partition[p].push(rows);
-            }
-            unusable.extend(bad);
-        }
-        maps.par_iter_mut()
-            .zip(by_partition.into_par_iter())
-            .for_each(|(states, slices)| {
-                for rows in slices {
-                    for row in &rows {
-                        states
-                            .entry(row.order_id)
-                            .and_modify(|s| s.update(row.key))
-                            .or_insert_with(|| ConversationState::new(row.key));
-                    }
+        unusable.extend(bad.into_iter().flatten());
+        let filled = &buffers[..wave_batches.len()];
+        maps.par_iter_mut().enumerate().for_each(|(p, states)| {
+            for parts in filled {
+                for row in &parts[p] {
+                    states
+                        .entry(row.order_id)
+                        .and_modify(|s| s.update(row.key))
+                        .or_insert_with(|| ConversationState::new(row.key));
                 }
-            });
+            }
+        });
     }
     MessageAggregate {
         maps,
@@ -311,21 +331,25 @@ pub fn day_of(micros: i64) -> i64 {
     micros.div_euclid(86_400 * 1_000_000)
 }
 
+/// Classifies a batch's messages: the usable ones go to `parts` (emptied first) by
+/// [`partition_of`] their order id, the unusable ones are returned.
 fn scatter_messages(
     batch_index: u32,
     batch: &Batch,
     stage_codes: &[u32],
     problems: &ProblemIndex,
-) -> (Vec<Vec<Row>>, Vec<QuarantinedRow>) {
+    parts: &mut [Vec<Row>],
+) -> Vec<QuarantinedRow> {
     let t = Table::ChatMessages;
     let sender = column::<Utf8Array<i32>>(batch, t, src::SENDER_APP_TYPE);
     let order_id = column::<PrimitiveArray<i64>>(batch, t, src::ORDER_ID);
     let time = column::<PrimitiveArray<i64>>(batch, t, src::MESSAGE_SENT_TIME);
     let started = column::<BooleanArray>(batch, t, src::CHAT_STARTED_BY_MESSAGE);
     let from_id = column::<PrimitiveArray<i64>>(batch, t, src::FROM_ID);
-    let mut parts: Vec<Vec<Row>> = (0..PARTITIONS)
-        .map(|_| Vec::with_capacity(batch.len() / PARTITIONS + 8))
-        .collect();
+    for part in parts.iter_mut() {
+        part.clear();
+        part.reserve(batch.len() / PARTITIONS + 8);
+    }
     let mut bad = Vec::new();
     for (i, &stage) in stage_codes.iter().enumerate() {
         let role = sender.get(i).and_then(Role::of_sender_app_type);
@@ -372,7 +396,7 @@ fn scatter_messages(
         };
         parts[partition_of(oid)].push(Row { order_id: oid, key });
     }
-    (parts, bad)
+    bad
 }
 
 fn find_orphans(
@@ -411,6 +435,13 @@ pub(crate) struct OrderBook {
     pub conflicting: Vec<i64>,
     /// Unusable order records.
     pub unusable: Vec<QuarantinedRow>,
+}
+
+impl OrderBook {
+    /// Distinct orders per partition, in partition order.
+    pub(crate) fn partition_sizes(&self) -> Vec<usize> {
+        self.partitions.iter().map(FxHashMap::len).collect()
+    }
 }
 
 pub(crate) fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {

@@ -22,7 +22,7 @@ impl ColumnBuilder {
     fn new(ty: FieldType, capacity: usize) -> Self {
         match ty {
             FieldType::Utf8 => {
-                ColumnBuilder::Utf8(MutableUtf8Array::with_capacities(capacity, capacity * 12))
+                ColumnBuilder::Utf8(MutableUtf8Array::with_capacities(capacity, capacity * 16))
             }
             FieldType::Int64 => {
                 ColumnBuilder::Int64(MutablePrimitiveArray::with_capacity(capacity))

@@ -140,7 +140,7 @@ pub fn fold(
     let problems = ProblemIndex::new(sources);
     let (book, aggregate) = rayon::join(
         || build_order_book(sources, &problems),
-        || aggregate_messages(sources, &problems),
+        || aggregate_messages(sources, &problems, &[]),
     );
     let watermark = previous.and_then(|g| g.manifest.watermark_micros);
     let late = count_late(sources, watermark, max_lateness_micros);

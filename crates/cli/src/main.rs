@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod exit;
+mod memory;
 mod progress;
 mod quality;
 mod report;
@@ -11,6 +12,7 @@ mod report;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    memory::keep_freed_memory();
     // Error lines name files and positions: never wrap them, so they stay greppable in CI logs.
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())

@@ -7,20 +7,38 @@
 /// millions of timestamps — and anything else goes to chrono, which decides; a property
 /// test checks that both agree.
 pub fn parse_rfc3339_micros(text: &str) -> Option<i64> {
-    if let Some(micros) = parse_common(text.as_bytes()) {
-        return Some(micros);
+    TimestampParser::default().parse(text)
+}
+
+/// [`parse_rfc3339_micros`] for a column of timestamps: it remembers the last date it
+/// read. A file's records come roughly in time order, so most share their date with the
+/// record before, and the date's validation and day count are then skipped.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct TimestampParser {
+    last: LastDate,
+}
+
+/// A date (`YYYY-MM-DD`, as written) known to be valid, and its days since 1970-01-01.
+/// The default (zero bytes) matches no text that reaches the comparison.
+#[derive(Debug, Default, Clone)]
+struct LastDate {
+    text: [u8; 10],
+    days: i64,
+}
+
+impl TimestampParser {
+    /// See [`parse_rfc3339_micros`].
+    pub(crate) fn parse(&mut self, text: &str) -> Option<i64> {
+        if let Some(micros) = parse_common(text.as_bytes(), &mut self.last) {
+            return Some(micros);
+        }
+        let parsed = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+        Some(parsed.timestamp_micros())
     }
-    let parsed = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-    Some(parsed.timestamp_micros())
 }
 
 /// The fast path of [`parse_rfc3339_micros`]; `None` means "ask chrono", not "invalid".
-fn parse_common(b: &[u8]) -> Option<i64> {
-    fn digits(b: &[u8]) -> Option<u32> {
-        b.iter().try_fold(0u32, |acc, &c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    }
+fn parse_common(b: &[u8], last: &mut LastDate) -> Option<i64> {
     if b.len() < 20
         || b[4] != b'-'
         || b[7] != b'-'
@@ -30,30 +48,19 @@ fn parse_common(b: &[u8]) -> Option<i64> {
     {
         return None;
     }
-    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let date: [u8; 10] = b[..10].try_into().ok()?;
+    let days = if date == last.text {
+        last.days
+    } else {
+        let days = days_of_date(b)?;
+        *last = LastDate { text: date, days };
+        days
+    };
     let (hour, minute, second) = (
         digits(&b[11..13])?,
         digits(&b[14..16])?,
         digits(&b[17..19])?,
     );
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&month) || day == 0 || day > month_days[month as usize - 1] {
-        return None;
-    }
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
@@ -88,9 +95,40 @@ fn parse_common(b: &[u8]) -> Option<i64> {
         }
         _ => return None,
     };
-    let days = days_from_civil(i64::from(year), month, day);
     let seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_seconds;
     Some(seconds * 1_000_000 + i64::from(micros))
+}
+
+/// Days since 1970-01-01 of the date `YYYY-MM-DD` at the start of `b` (its separators
+/// already checked); `None` when it is not a valid date.
+fn days_of_date(b: &[u8]) -> Option<i64> {
+    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&month) || day == 0 || day > month_days[month as usize - 1] {
+        return None;
+    }
+    Some(days_from_civil(i64::from(year), month, day))
+}
+
+/// The number written by ASCII digits; `None` at any other byte.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
@@ -247,15 +285,32 @@ mod tests {
                 text.push_str(&dt.format("%:z").to_string());
             }
             let want = chrono::DateTime::parse_from_rfc3339(&text).ok().map(|d| d.timestamp_micros());
-            proptest::prop_assert_eq!(parse_common(text.as_bytes()).or(want), want, "{}", text);
+            proptest::prop_assert_eq!(parse_common(text.as_bytes(), &mut LastDate::default()).or(want), want, "{}", text);
             proptest::prop_assert_eq!(parse_rfc3339_micros(&text), want);
         }
 
         #[test]
         fn fast_parse_never_accepts_what_chrono_rejects(text in "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{0,10})?(Z|[+-][0-9]{2}:[0-9]{2}|z)?") {
             let want = chrono::DateTime::parse_from_rfc3339(&text).ok().map(|d| d.timestamp_micros());
-            if let Some(fast) = parse_common(text.as_bytes()) {
+            if let Some(fast) = parse_common(text.as_bytes(), &mut LastDate::default()) {
                 proptest::prop_assert_eq!(Some(fast), want, "{}", text);
+            }
+        }
+
+        /// A column's parser remembers the last valid date: a run of texts (invalid dates,
+        /// repeated dates, dates whose time part is invalid) parses as each text alone.
+        #[test]
+        fn a_parser_that_remembers_dates_parses_each_text_as_alone(
+            texts in proptest::collection::vec(
+                "20(2[34]|00)-0[1-3]-(0[1-9]|[23][0-9])T([01][0-9]|2[0-5]):[0-5][0-9]:[0-6][0-9](\\.[0-9]{1,3})?(Z|[+-]0[0-2]:[0-5][0-9])",
+                1..40,
+            ),
+        ) {
+            let mut parser = TimestampParser::default();
+            for text in &texts {
+                proptest::prop_assert_eq!(parser.parse(text), parse_rfc3339_micros(text), "{}", text);
+                let want = chrono::DateTime::parse_from_rfc3339(text).ok().map(|d| d.timestamp_micros());
+                proptest::prop_assert_eq!(parser.parse(text), want, "{}", text);
             }
         }
     }

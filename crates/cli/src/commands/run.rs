@@ -63,7 +63,7 @@ impl RunConfig {
         // full run narrows this down.
         let read = ccc_ingest::ReadOptions {
             chunk_bytes: args.chunk_bytes.max(1),
-            presence_only: Vec::new(),
+            ..Default::default()
         };
         let reports = pair_reports(&args.report, &args.report_file)?;
         // Suites are loaded and checked before any data is read: a typo fails in milliseconds.

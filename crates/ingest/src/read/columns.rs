@@ -2,7 +2,8 @@
 //! is parsed into its field's type, or becomes null with a [`ProblemKind`].
 
 use arrow2::array::{
-    Array, BooleanArray, MutableArray, MutableBooleanArray, MutablePrimitiveArray, Utf8Array,
+    Array, BooleanArray, MutableArray, MutableBooleanArray, MutablePrimitiveArray, NullArray,
+    Utf8Array,
 };
 use arrow2::bitmap::MutableBitmap;
 use arrow2::chunk::Chunk;
@@ -19,6 +20,27 @@ pub(crate) enum ColumnBuilder {
     Int64(MutablePrimitiveArray<i64>),
     Boolean(MutableBooleanArray),
     Timestamp(MutablePrimitiveArray<i64>, TimestampParser),
+    Presence(PresenceColumn),
+}
+
+/// A column whose values the caller does not need, only that every row holds one of the
+/// column's type (see `ReadOptions::text_presence_only`): values are checked, not kept.
+/// A row that is not certainly a valid value (a null, an absent key, any other type)
+/// spoils it; the reader then reads its chunk again in full, so nothing about such rows
+/// has to be right here.
+pub(crate) struct PresenceColumn {
+    ty: FieldType,
+    parser: TimestampParser,
+    rows: usize,
+    spoiled: bool,
+}
+
+impl PresenceColumn {
+    fn record(&mut self, valid: bool) -> Result<(), ProblemKind> {
+        self.rows += 1;
+        self.spoiled |= !valid;
+        Ok(())
+    }
 }
 
 /// A growing UTF-8 column: offsets and bytes pushed directly. arrow2's `MutableUtf8Array`
@@ -109,6 +131,7 @@ impl ColumnBuilder {
             ColumnBuilder::Int64(_) => FieldType::Int64,
             ColumnBuilder::Boolean(_) => FieldType::Boolean,
             ColumnBuilder::Timestamp(..) => FieldType::Timestamp,
+            ColumnBuilder::Presence(p) => p.ty,
         }
     }
 
@@ -117,6 +140,9 @@ impl ColumnBuilder {
             ColumnBuilder::Utf8(b) => b.push_null(),
             ColumnBuilder::Int64(b) | ColumnBuilder::Timestamp(b, _) => b.push_null(),
             ColumnBuilder::Boolean(b) => b.push_null(),
+            ColumnBuilder::Presence(p) => {
+                let _ = p.record(false);
+            }
         }
     }
 
@@ -135,6 +161,19 @@ impl ColumnBuilder {
         from_json_string: bool,
     ) -> Result<(), ProblemKind> {
         match self {
+            ColumnBuilder::Presence(p) => {
+                let valid = match p.ty {
+                    FieldType::Utf8 => true,
+                    FieldType::Timestamp => p.parser.parse(text).is_some(),
+                    FieldType::Int64 => !from_json_string && parse_integer(text).is_ok(),
+                    FieldType::Boolean => {
+                        !from_json_string
+                            && (text.eq_ignore_ascii_case("true")
+                                || text.eq_ignore_ascii_case("false"))
+                    }
+                };
+                p.record(valid)
+            }
             ColumnBuilder::Utf8(b) => {
                 b.push(text);
                 Ok(())
@@ -189,6 +228,7 @@ impl ColumnBuilder {
                 b.push(Some(value));
                 Ok(())
             }
+            ColumnBuilder::Presence(p) => p.record(p.ty == FieldType::Boolean),
             _ => self.wrong_type(),
         }
     }
@@ -200,7 +240,17 @@ impl ColumnBuilder {
                 b.push(Some(value));
                 Ok(())
             }
+            ColumnBuilder::Presence(p) => p.record(p.ty == FieldType::Int64),
             _ => self.wrong_type(),
+        }
+    }
+
+    /// Pushes a JSON integer within i64 whose value was not computed; only a presence
+    /// column's records are lexed that way ([`TableBuilder::presence_mask`]).
+    pub(crate) fn push_json_int_not_kept(&mut self) -> Result<(), ProblemKind> {
+        match self {
+            ColumnBuilder::Presence(p) => p.record(p.ty == FieldType::Int64),
+            _ => unreachable!("only presence columns are lexed without their integers"),
         }
     }
 
@@ -208,6 +258,7 @@ impl ColumnBuilder {
     /// for an integer field; anything else (a fraction, an exponent) is a wrong type.
     pub(crate) fn push_json_out_of_i64(&mut self, integral: bool) -> Result<(), ProblemKind> {
         match self {
+            ColumnBuilder::Presence(p) => p.record(false),
             ColumnBuilder::Int64(b) if integral => {
                 b.push_null();
                 Err(ProblemKind::OutOfRange)
@@ -218,7 +269,10 @@ impl ColumnBuilder {
 
     /// Pushes null for a value of the wrong JSON type (an object or array).
     pub(crate) fn push_wrong_type(&mut self) -> Result<(), ProblemKind> {
-        self.wrong_type()
+        match self {
+            ColumnBuilder::Presence(p) => p.record(false),
+            _ => self.wrong_type(),
+        }
     }
 
     fn finish(self) -> Box<dyn Array> {
@@ -230,6 +284,7 @@ impl ColumnBuilder {
                 array.boxed()
             }
             ColumnBuilder::Timestamp(b, _) => b.to(FieldType::Timestamp.data_type()).as_box(),
+            ColumnBuilder::Presence(p) => NullArray::new(DataType::Null, p.rows).boxed(),
         }
     }
 }
@@ -265,6 +320,57 @@ impl TableBuilder {
                 .map(|(_, ty)| ColumnBuilder::new(*ty, capacity))
                 .collect(),
         }
+    }
+
+    /// [`TableBuilder::new`], with the columns flagged in `presence` (by index; missing
+    /// entries are false) kept as [`PresenceColumn`]s.
+    pub(crate) fn with_presence(
+        columns: &[(&'static str, FieldType)],
+        capacity: usize,
+        presence: &[bool],
+    ) -> Self {
+        Self {
+            columns: columns
+                .iter()
+                .enumerate()
+                .map(|(i, (_, ty))| {
+                    if presence.get(i).copied().unwrap_or(false) {
+                        ColumnBuilder::Presence(PresenceColumn {
+                            ty: *ty,
+                            parser: TimestampParser::default(),
+                            rows: 0,
+                            spoiled: false,
+                        })
+                    } else {
+                        ColumnBuilder::new(*ty, capacity)
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether a presence column met a row that is not certainly a valid value.
+    pub(crate) fn presence_spoiled(&self) -> bool {
+        self.columns
+            .iter()
+            .any(|c| matches!(c, ColumnBuilder::Presence(p) if p.spoiled))
+    }
+
+    /// The presence columns as a bit mask (bit `i` for column `i`).
+    pub(crate) fn presence_mask(&self) -> u32 {
+        self.presence_columns()
+            .iter()
+            .fold(0, |mask, &i| mask | 1 << i)
+    }
+
+    /// The presence columns, by index: left unread in the finished chunk.
+    pub(crate) fn presence_columns(&self) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c, ColumnBuilder::Presence(_)))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     pub(crate) fn finish(self) -> Chunk<Box<dyn Array>> {

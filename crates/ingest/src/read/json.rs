@@ -259,6 +259,9 @@ fn push_flat(builder: &mut TableBuilder, misfits: &mut Vec<Misfit>, record: &Fla
             Scalar::Null => push_null(column),
             Scalar::Bool(v) => push_bool(column, v),
             Scalar::Int(v) => push_i64(column, v),
+            Scalar::IntNotKept => column
+                .push_json_int_not_kept()
+                .map_err(|k| (k, String::new())),
             Scalar::Str(v) => push_str(column, v),
         };
         if let Err((kind, raw)) = outcome {
@@ -293,18 +296,24 @@ enum Layout {
 /// `on_batch` sees each chunk's batch as soon as the chunk is parsed, on the thread that
 /// parsed it, with chunk-relative numbers: `first_record` 0 and its problems' records
 /// 0-based in the chunk (rows of the batch); [`Batch::position`] is the chunk's offset.
+/// Columns flagged in `presence` (by index in the table) are checked but not kept where
+/// every record of a chunk holds a value of the column's type: the batch lists them in
+/// [`Batch::unread`]. A chunk where one does not is read again in full.
 pub(crate) fn read_json(
     file_index: u32,
     file: &SourceFile,
     table: Table,
     chunk_bytes: usize,
+    presence: &[bool],
     on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
     match table {
         Table::ChatMessages => {
-            read_typed::<MessageColumns>(file_index, file, chunk_bytes, on_batch)
+            read_typed::<MessageColumns>(file_index, file, chunk_bytes, presence, on_batch)
         }
-        Table::Orders => read_typed::<OrderColumns>(file_index, file, chunk_bytes, on_batch),
+        Table::Orders => {
+            read_typed::<OrderColumns>(file_index, file, chunk_bytes, presence, on_batch)
+        }
     }
 }
 
@@ -315,20 +324,33 @@ fn read_typed<C: TableColumns>(
     file_index: u32,
     file: &SourceFile,
     chunk_bytes: usize,
+    presence: &[bool],
     on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
     let bytes = map_file(&file.path)?;
-    read_bytes::<C>(file_index, file, &bytes, chunk_bytes, true, on_batch)
+    let reading = Reading {
+        fast: true,
+        presence,
+    };
+    read_bytes::<C>(file_index, file, &bytes, chunk_bytes, reading, on_batch)
 }
 
-/// Reads the contents of `file`. `fast` off reads every record with serde alone (the
-/// reference the fast path is tested against).
+/// How a file's chunks are parsed.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    /// Flat records by the fast path (off: serde alone, the reference it is tested against).
+    fast: bool,
+    /// Columns checked but not kept (see [`read_json`]).
+    presence: &'a [bool],
+}
+
+/// Reads the contents of `file`.
 fn read_bytes<C: TableColumns>(
     file_index: u32,
     file: &SourceFile,
     bytes: &[u8],
     chunk_bytes: usize,
-    fast: bool,
+    reading: Reading<'_>,
     on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
     let json_error = |offset: usize, record: u64, message: String| {
@@ -386,14 +408,14 @@ fn read_bytes<C: TableColumns>(
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
         .map(|&(s, e)| {
-            let mut out = parse_chunk::<C>(file_index, bytes, s, e, by_lines, fast)?;
+            let mut out = parse_chunk::<C>(file_index, bytes, s, e, by_lines, reading)?;
             if !out.record_lines.is_empty() {
                 let mut batch = Batch {
                     file: file_index,
                     first_record: 0,
                     lines: None,
                     chunk: std::mem::replace(&mut out.chunk, Chunk::new(Vec::new())),
-                    unread: Vec::new(),
+                    unread: std::mem::take(&mut out.unread),
                     position: out.start,
                 };
                 on_batch(&mut batch, &out.problems);
@@ -568,15 +590,16 @@ fn value_end(bytes: &[u8], pos: usize, end: usize) -> usize {
 
 /// Parses the records in `bytes[start..end]`: one per line (`by_lines`, NDJSON), or JSON
 /// values separated by whitespace and commas (the inside of an array, concatenated objects).
-/// With `fast`, flat records take the fast path and the rest serde.
+/// With `reading.fast`, flat records take the fast path and the rest serde.
 fn parse_chunk<C: TableColumns>(
     file_index: u32,
     bytes: &[u8],
     start: usize,
     end: usize,
     by_lines: bool,
-    fast: bool,
+    reading: Reading<'_>,
 ) -> Result<ChunkOutput, ChunkError> {
+    let fast = reading.fast;
     // Validating the chunk's UTF-8 once lets the fast path slice strings out of it for
     // free. Chunks start and end at ASCII bytes, so no character straddles two chunks. A
     // chunk that is not UTF-8 goes to serde whole: it either rejects the record or (in a
@@ -588,7 +611,12 @@ fn parse_chunk<C: TableColumns>(
     };
     let mut flat = FlatRecord::new();
     let columns = C::TABLE.columns();
-    let mut builder = TableBuilder::new(C::TABLE.columns(), ((end - start) / 200).max(16));
+    let mut builder = TableBuilder::with_presence(
+        C::TABLE.columns(),
+        ((end - start) / 200).max(16),
+        reading.presence,
+    );
+    let not_kept = builder.presence_mask();
     let mut record_lines = Vec::new();
     let mut problems = Vec::new();
     let mut misfits: Vec<Misfit> = Vec::new();
@@ -609,7 +637,15 @@ fn parse_chunk<C: TableColumns>(
         let row = record_lines.len() as u64;
         misfits.clear();
         let fast_end = text.and_then(|text| {
-            scan_record::<C>(text, pos - start, end - start, by_lines, &mut flat).map(|e| start + e)
+            scan_record::<C>(
+                text,
+                pos - start,
+                end - start,
+                by_lines,
+                not_kept,
+                &mut flat,
+            )
+            .map(|e| start + e)
         });
         let (record_end, parsed) = match fast_end {
             Some(record_end) => {
@@ -689,13 +725,23 @@ fn parse_chunk<C: TableColumns>(
         }
         pos = record_end;
     }
+    if builder.presence_spoiled() {
+        // A record without a valid value in a presence column: its null or problem must
+        // be seen, so the chunk is read again with every column kept.
+        let full = Reading {
+            presence: &[],
+            ..reading
+        };
+        return parse_chunk::<C>(file_index, bytes, start, end, by_lines, full);
+    }
+    let unread = builder.presence_columns();
     Ok(ChunkOutput {
         chunk: builder.finish(),
         record_lines,
         problems,
         newlines,
         start: start as u64,
-        unread: Vec::new(),
+        unread,
     })
 }
 
@@ -726,6 +772,176 @@ mod tests {
         }
     }
 
+    /// A batch read with presence columns: its position, unread columns and arrays.
+    type SeenUnread = (u64, Vec<usize>, Vec<Box<dyn Array>>);
+
+    /// Reads `text` (NDJSON) as a file of `table` with the columns flagged in `presence`
+    /// checked but not kept, by the fast path.
+    fn read_presence(
+        table: Table,
+        text: &[u8],
+        chunk: usize,
+        presence: &[bool],
+    ) -> Result<(Vec<SeenUnread>, Vec<FieldProblem>), String> {
+        let file = SourceFile {
+            path: "src.ndjson".into(),
+            name: "src.ndjson".into(),
+            table,
+            format: Format::Ndjson,
+            size: text.len() as u64,
+        };
+        let reading = super::Reading {
+            fast: true,
+            presence,
+        };
+        let read = match table {
+            Table::ChatMessages => {
+                read_bytes::<MessageColumns>(0, &file, text, chunk, reading, &|_, _| {})
+            }
+            Table::Orders => read_bytes::<OrderColumns>(0, &file, text, chunk, reading, &|_, _| {}),
+        };
+        let (batches, problems) = read.map_err(|e| e.to_string())?;
+        let batches = batches
+            .into_iter()
+            .map(|b| (b.position, b.unread.clone(), b.chunk.into_arrays()))
+            .collect();
+        Ok((batches, problems))
+    }
+
+    #[test]
+    fn presence_columns_are_checked_not_kept_unless_a_chunk_needs_them() {
+        let mut text = String::new();
+        for i in 0..30 {
+            let customer = match i {
+                17 => "null".to_string(),
+                23 => "\"c23\"".to_string(),
+                _ => (1000 + i).to_string(),
+            };
+            text.push_str(&format!(
+                "{{\"senderAppType\":\"Courier iOS\",\"customerId\":{customer},\"orderId\":{i},\"messageSentTime\":\"2024-02-01T10:00:{:02}Z\"}}\n",
+                i
+            ));
+        }
+        // customerId (1) and messageSentTime (8) checked, not kept.
+        let presence = [false, true, false, false, false, false, false, false, true];
+        let (kept, kept_problems) =
+            read_presence(Table::ChatMessages, text.as_bytes(), 400, &[]).unwrap();
+        let (seen, problems) =
+            read_presence(Table::ChatMessages, text.as_bytes(), 400, &presence).unwrap();
+        assert_eq!(
+            problems, kept_problems,
+            "the same problems, found in the same rows"
+        );
+        assert_eq!(
+            problems.len(),
+            1,
+            "\"c23\" is a string where an integer belongs"
+        );
+        assert_eq!(seen.len(), kept.len());
+        let mut unread_batches = 0;
+        for ((position, unread, arrays), (kept_position, _, kept_arrays)) in seen.iter().zip(&kept)
+        {
+            assert_eq!(position, kept_position);
+            for (c, (array, kept_array)) in arrays.iter().zip(kept_arrays).enumerate() {
+                if unread.contains(&c) {
+                    assert_eq!(array.data_type(), &arrow2::datatypes::DataType::Null);
+                    assert_eq!(array.len(), kept_array.len());
+                    assert_eq!(
+                        kept_array.null_count(),
+                        0,
+                        "column {c} had a value in every row"
+                    );
+                } else {
+                    assert_eq!(array.as_ref(), kept_array.as_ref(), "column {c}");
+                }
+            }
+            if unread.is_empty() {
+                unread_batches += 0;
+            } else {
+                assert_eq!(unread, &vec![1, 8]);
+                unread_batches += 1;
+            }
+        }
+        // The chunks holding rows 17 (null) and 23 (a string) are read in full.
+        let full = seen
+            .iter()
+            .filter(|(_, unread, _)| unread.is_empty())
+            .count();
+        assert!((1..=2).contains(&full), "{full} chunks read in full");
+        assert!(unread_batches >= seen.len() - 2 && unread_batches > 0);
+    }
+
+    #[test]
+    fn presence_integers_keep_json_grammar_and_range() {
+        // (value, whether it is an integer within i64)
+        let cases = [
+            ("0", true),
+            ("-0", true), // serde reads it as 0.0, which the reader takes as 0
+            ("01", false),
+            ("-", false),
+            ("123456789012345678", true),
+            ("9223372036854775807", true),
+            ("-9223372036854775808", true),
+            ("9223372036854775808", false),
+            ("-9223372036854775809", false),
+            ("99999999999999999999", false),
+            ("1.5", false),
+            ("1e3", false),
+        ];
+        for (value, valid) in cases {
+            let text = format!("{{\"orderId\":{value},\"cityCode\":\"BCN\"}}\n");
+            let kept = read_presence(Table::Orders, text.as_bytes(), 1 << 20, &[]);
+            let seen = read_presence(Table::Orders, text.as_bytes(), 1 << 20, &[true, false]);
+            match (kept, seen) {
+                (Ok((kept, kept_problems)), Ok((seen, problems))) => {
+                    assert_eq!(problems, kept_problems, "{value}");
+                    let unread = &seen[0].1;
+                    assert_eq!(unread.is_empty(), !valid, "{value}: unread {unread:?}");
+                    assert_eq!(kept[0].2[0].null_count() == 0, valid, "{value}");
+                }
+                (Err(a), Err(b)) => assert!(!valid && a == b, "{value}: {a}"),
+                (a, b) => panic!("{value}: {:?} / {:?}", a.err(), b.err()),
+            }
+        }
+    }
+
+    proptest! {
+        /// Presence columns change nothing but which columns a batch keeps: the same
+        /// batches, problems and kept columns as a full read, and a column is left unread
+        /// only in a batch where the full read found a value in every row.
+        #[test]
+        fn presence_columns_read_like_kept_ones(
+            (_, text, chunk) in file(),
+            presence in proptest::collection::vec(any::<bool>(), 9),
+            orders in any::<bool>(),
+        ) {
+            let table = if orders { Table::Orders } else { Table::ChatMessages };
+            let lines: String = text.lines().filter(|l| l.starts_with('{')).map(|l| format!("{l}\n")).collect();
+            let kept = read_presence(table, lines.as_bytes(), chunk, &[]);
+            let seen = read_presence(table, lines.as_bytes(), chunk, &presence);
+            match (kept, seen) {
+                (Err(a), Err(b)) => prop_assert_eq!(a, b),
+                (Ok((kept, kept_problems)), Ok((seen, problems))) => {
+                    prop_assert_eq!(problems, kept_problems);
+                    prop_assert_eq!(seen.len(), kept.len());
+                    for ((position, unread, arrays), (kept_position, _, kept_arrays)) in seen.iter().zip(&kept) {
+                        prop_assert_eq!(position, kept_position);
+                        for (c, (array, kept_array)) in arrays.iter().zip(kept_arrays).enumerate() {
+                            if unread.contains(&c) {
+                                prop_assert!(presence[c]);
+                                prop_assert_eq!(array.len(), kept_array.len());
+                                prop_assert_eq!(kept_array.null_count(), 0);
+                            } else {
+                                prop_assert_eq!(array.as_ref(), kept_array.as_ref());
+                            }
+                        }
+                    }
+                }
+                (a, b) => prop_assert!(false, "one read failed: {:?} / {:?}", a.err(), b.err()),
+            }
+        }
+    }
+
     /// Reads `text` as a file of `table` in `format`, by the fast path with fallback
     /// (`fast`) or by serde alone; errors as their message (which names record, line
     /// and column).
@@ -745,9 +961,19 @@ mod tests {
         };
         let read = match table {
             Table::ChatMessages => {
-                read_bytes::<MessageColumns>(0, &file, text, chunk, fast, &|_, _| {})
+                let reading = super::Reading {
+                    fast,
+                    presence: &[],
+                };
+                read_bytes::<MessageColumns>(0, &file, text, chunk, reading, &|_, _| {})
             }
-            Table::Orders => read_bytes::<OrderColumns>(0, &file, text, chunk, fast, &|_, _| {}),
+            Table::Orders => {
+                let reading = super::Reading {
+                    fast,
+                    presence: &[],
+                };
+                read_bytes::<OrderColumns>(0, &file, text, chunk, reading, &|_, _| {})
+            }
         };
         let (batches, problems) = read.map_err(|e| e.to_string())?;
         let batches = batches
@@ -1095,7 +1321,7 @@ mod tests {
                 .collect();
             let text = format!("{{{}}}\n", entries.join(","));
             let mut flat = super::FlatRecord::new();
-            let end = super::scan_record::<MessageColumns>(&text, 0, text.len(), true, &mut flat);
+            let end = super::scan_record::<MessageColumns>(&text, 0, text.len(), true, 0, &mut flat);
             prop_assert_eq!(end, Some(text.len() - 1));
         }
     }

@@ -15,6 +15,9 @@ pub(crate) enum Scalar<'a> {
     Null,
     Bool(bool),
     Int(i64),
+    /// An integer within i64 whose value was not computed: the record was lexed for a
+    /// column whose values are not kept (see `ReadOptions::text_presence_only`).
+    IntNotKept,
     /// A string's content, which held no escape and no control byte.
     Str(&'a str),
 }
@@ -60,11 +63,14 @@ impl<'a> FlatRecord<'a> {
 /// `\n` (or `end`) closing an NDJSON line when `by_lines`, else just past the `}`.
 /// `None` when the record is anything but a flat object of simple values; `out` is then
 /// to be discarded.
+/// Integers of the columns flagged in `not_kept` (bit `i` for column `i`) are checked
+/// against JSON's grammar and the i64 range, not converted: [`Scalar::IntNotKept`].
 pub(crate) fn scan_record<'a, C: TableColumns>(
     text: &'a str,
     pos: usize,
     end: usize,
     by_lines: bool,
+    not_kept: u32,
     out: &mut FlatRecord<'a>,
 ) -> Option<usize> {
     out.len = 0;
@@ -100,7 +106,14 @@ pub(crate) fn scan_record<'a, C: TableColumns>(
                 return None;
             }
             i = skip_ws(b, i + 1, by_lines);
-            let (value, after) = scan_value(text, b, i)?;
+            let (value, after) = match column {
+                Some(c)
+                    if not_kept & (1 << c) != 0 && matches!(b.get(i), Some(b'-' | b'0'..=b'9')) =>
+                {
+                    skip_integer(b, i)?
+                }
+                _ => scan_value(text, b, i)?,
+            };
             if let Some(column) = column {
                 out.set(column, value);
             }
@@ -278,6 +291,53 @@ fn scan_integer(b: &[u8], mut i: usize) -> Option<(Scalar<'static>, usize)> {
     Some((Scalar::Int(value), i))
 }
 
+/// [`scan_integer`] without the conversion: the same grammar and range, and the offset
+/// after the number. Up to 18 digits always fit an i64; 19 are converted to find out.
+#[inline(always)]
+fn skip_integer(b: &[u8], start: usize) -> Option<(Scalar<'static>, usize)> {
+    let negative = b[start] == b'-';
+    let i = start + usize::from(negative);
+    let first = *b.get(i)?;
+    if !first.is_ascii_digit() {
+        return None;
+    }
+    if first == b'0' {
+        // `-0` is serde's float; `0` is an integer.
+        return (!negative).then_some((Scalar::IntNotKept, i + 1));
+    }
+    let digits = digit_run(b, i);
+    if digits >= 19 {
+        let (value, after) = scan_integer(b, start)?;
+        return matches!(value, Scalar::Int(_)).then_some((Scalar::IntNotKept, after));
+    }
+    Some((Scalar::IntNotKept, i + digits))
+}
+
+/// The number of ASCII digits at `b[start..]`, eight bytes at a time (counting stops
+/// past 19, which is all [`skip_integer`] needs to know).
+#[inline(always)]
+fn digit_run(b: &[u8], start: usize) -> usize {
+    const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
+    const SIXES: u64 = u64::from_le_bytes([6; 8]);
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xf0; 8]);
+    let mut i = start;
+    while let Some(word) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w) ^ ZEROS;
+        let not_digit = (x | x.wrapping_add(SIXES)) & HIGH_NIBBLES;
+        let n = (not_digit.trailing_zeros() / 8) as usize;
+        i += n;
+        if n < 8 || i - start > 19 {
+            return i - start;
+        }
+    }
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    i - start
+}
+
 /// The run of digits at `b[start..]` as a number, and the offset after it; `None` past
 /// 19 digits (the most that cannot overflow u64). Eight digits at a time: ids are 4 to 10
 /// digits long, and digit by digit they took a tenth of the read's instructions.
@@ -344,7 +404,7 @@ mod tests {
 
     fn scan(text: &str, by_lines: bool) -> Option<(usize, Vec<(usize, Scalar<'_>)>)> {
         let mut out = FlatRecord::new();
-        let end = scan_record::<MessageColumns>(text, 0, text.len(), by_lines, &mut out)?;
+        let end = scan_record::<MessageColumns>(text, 0, text.len(), by_lines, 0, &mut out)?;
         Some((end, out.fields().to_vec()))
     }
 
@@ -456,7 +516,7 @@ mod tests {
         let mut out = FlatRecord::new();
         let text = "{\"cityCode\":\"MAD\",\"orderId\":0}";
         assert_eq!(
-            scan_record::<OrderColumns>(text, 0, text.len(), false, &mut out),
+            scan_record::<OrderColumns>(text, 0, text.len(), false, 0, &mut out),
             Some(text.len())
         );
         assert_eq!(

@@ -31,6 +31,11 @@ pub struct ReadOptions {
     /// the column's type — a Parquet column of that type whose statistics count no nulls
     /// in any row group — and lists it in [`Batch::unread`].
     pub presence_only: Vec<(Table, String)>,
+    /// Also leave presence-only columns of JSON and NDJSON chunks unread, where every
+    /// record of the chunk holds a value of the column's type (each value is still read
+    /// and checked, just not kept). Such a batch cannot be read back from its file for the
+    /// quarantine (see [`with_unread_columns`]), so `ccc run` leaves this off.
+    pub text_presence_only: bool,
 }
 
 impl Default for ReadOptions {
@@ -38,6 +43,7 @@ impl Default for ReadOptions {
         Self {
             chunk_bytes: 4 << 20,
             presence_only: Vec::new(),
+            text_presence_only: false,
         }
     }
 }
@@ -184,7 +190,16 @@ pub fn read_file_with(
             let hook = |batch: &mut Batch, problems: &[FieldProblem]| {
                 on_batch(file.table, batch, problems)
             };
-            return json::read_json(index, file, file.table, chunk, &hook);
+            let presence: Vec<bool> = file
+                .table
+                .layout()
+                .columns
+                .iter()
+                .map(|(name, _)| {
+                    options.text_presence_only && options.is_presence_only(file.table, name)
+                })
+                .collect();
+            return json::read_json(index, file, file.table, chunk, &presence, &hook);
         }
         Format::Csv => csv::read_csv(index, &file.path, file.table.layout(), chunk)?,
         Format::Parquet => {

@@ -261,7 +261,10 @@ def undisturbed(run, *args) -> dict:
 
 
 def warm_page_cache(folder: Path) -> None:
-    """Read every source file once, so that no measured run pays for the disk alone."""
+    """Read every source file once, so that no measured run pays for the disk alone. Done
+    before every measured run, not once per size: this box's kernel pages out file pages
+    left idle for a few seconds (DAMON reclaim), so a run a minute after the warm-up read
+    part of its input from the disk, at random."""
     for f in sorted(folder.iterdir()):
         if f.is_file():
             with open(f, "rb") as fh:
@@ -271,6 +274,7 @@ def warm_page_cache(folder: Path) -> None:
 
 def run_ccc(src: Path, out: Path, threads: int, checks: str) -> dict:
     rmtree(out)
+    warm_page_cache(src)
     idle = wait_idle(IDLE_WAIT_S) if IDLE_WAIT_S > 0 else None
     r = measure([str(CCC), "run", "--source", str(src), "--out", str(out), "--checks", checks,
                  "--quiet", "--format", "parquet", "--threads", str(threads)])
@@ -287,6 +291,7 @@ def run_ccc(src: Path, out: Path, threads: int, checks: str) -> dict:
 
 def run_duckdb(src: Path, out: Path, fmt: str, threads: int) -> dict:
     rmtree(out)
+    warm_page_cache(src)
     idle = wait_idle(IDLE_WAIT_S) if IDLE_WAIT_S > 0 else None
     r = measure([sys.executable, str(DUCKDB_JOB), str(src), str(out), fmt, "--threads", str(threads)], cwd=DATA)
     line = [ln for ln in r.pop("stdout").splitlines() if ln.startswith("{")][-1]
@@ -307,6 +312,7 @@ def suite_cmd(src: Path, threads: int) -> list[str]:
 def run_suite_ccc(src: Path, threads: int) -> dict:
     """`ccc validate --suite source`, the whole process. Exit 1 (an error expectation failed)
     is a result, not a failure of the bench."""
+    warm_page_cache(src)
     idle = wait_idle(IDLE_WAIT_S) if IDLE_WAIT_S > 0 else None
     r = measure(suite_cmd(src, threads), cwd=ROOT, ok_codes=(0, 1))
     r["verdict"] = r.pop("stdout").strip().splitlines()[-1:]
@@ -324,6 +330,7 @@ def parse_duckdb_checks(stdout: str) -> dict:
 
 
 def run_suite_duckdb(src: Path, fmt: str, threads: int, ndjson_columns: str) -> dict:
+    warm_page_cache(src)
     idle = wait_idle(IDLE_WAIT_S) if IDLE_WAIT_S > 0 else None
     r = measure(duckdb_checks_cmd(src, fmt, threads, ndjson_columns), cwd=DATA)
     info = parse_duckdb_checks(r.pop("stdout"))

@@ -521,7 +521,9 @@ fn shipped_suites_name_only_columns_of_the_code_schemas() {
 /// rows still carry their values, read back from the file. The same data as NDJSON (read
 /// whole) must give the same quarantine rows, field for field.
 #[test]
-fn quarantined_rows_of_unread_parquet_columns_are_read_back_in_full() {
+/// Both formats leave customerId, toId and courierId unread in a run (Parquet by its
+/// statistics, NDJSON chunk by chunk) and read them back for the quarantine.
+fn quarantined_rows_of_unread_columns_are_read_back_in_full() {
     let tmp = tempfile::tempdir().unwrap();
     let quarantine_of = |format: &str, ext: &str| -> Vec<Vec<String>> {
         let src = tmp.path().join(format!("src-{format}"));

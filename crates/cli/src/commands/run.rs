@@ -150,6 +150,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
             config.suites.as_ref().map(|(source, _)| source),
             &ccc_transform::COLUMNS_READ,
         ),
+        text_presence_only: true,
         ..config.read.clone()
     };
     let sources = ccc_ingest::read_sources_with(

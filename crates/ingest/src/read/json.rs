@@ -317,6 +317,52 @@ pub(crate) fn read_json(
     }
 }
 
+/// The columns `columns` (indices into the table's columns) of `batch`'s records, read
+/// again from `file` with every column kept: the values of columns the batch was read
+/// without (see [`read_json`]).
+pub(crate) fn read_rows(
+    file: &SourceFile,
+    batch: &Batch,
+    columns: &[usize],
+) -> Result<Vec<Box<dyn arrow2::array::Array>>, IngestError> {
+    let (position, rows) = (batch.position, batch.len());
+    let bytes = map_file(&file.path)?;
+    let changed = |detail: &str| IngestError::Json {
+        path: file.path.clone(),
+        record: batch.first_record,
+        line: batch
+            .lines
+            .as_ref()
+            .and_then(|l| l.first().copied())
+            .unwrap_or(1),
+        column: 1,
+        message: format!("{detail} (did the file change?)"),
+    };
+    let start = usize::try_from(position)
+        .ok()
+        .filter(|&p| p <= bytes.len())
+        .ok_or_else(|| changed("the file is shorter than when it was read"))?;
+    let reading = Reading {
+        fast: true,
+        presence: &[],
+    };
+    let by_lines = file.format == Format::Ndjson;
+    let parse = match file.table {
+        Table::ChatMessages => parse_records::<MessageColumns>,
+        Table::Orders => parse_records::<OrderColumns>,
+    };
+    let out = parse(0, &bytes, start, bytes.len(), by_lines, reading, rows)
+        .map_err(|e| changed(&format!("records that no longer parse ({})", e.message)))?;
+    if out.record_lines.len() != rows {
+        return Err(changed(&format!(
+            "{} records where {rows} were read",
+            out.record_lines.len()
+        )));
+    }
+    let arrays = out.chunk.into_arrays();
+    Ok(columns.iter().map(|&i| arrays[i].clone()).collect())
+}
+
 /// A hook on one file's batches (see [`crate::BatchHook`]).
 pub(crate) type ChunkHook<'a> = dyn Fn(&mut Batch, &[FieldProblem]) + Sync + 'a;
 
@@ -599,6 +645,19 @@ fn parse_chunk<C: TableColumns>(
     by_lines: bool,
     reading: Reading<'_>,
 ) -> Result<ChunkOutput, ChunkError> {
+    parse_records::<C>(file_index, bytes, start, end, by_lines, reading, usize::MAX)
+}
+
+/// [`parse_chunk`], stopping after `max_records` records.
+fn parse_records<C: TableColumns>(
+    file_index: u32,
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    by_lines: bool,
+    reading: Reading<'_>,
+    max_records: usize,
+) -> Result<ChunkOutput, ChunkError> {
     let fast = reading.fast;
     // Validating the chunk's UTF-8 once lets the fast path slice strings out of it for
     // free. Chunks start and end at ASCII bytes, so no character straddles two chunks. A
@@ -631,7 +690,7 @@ fn parse_chunk<C: TableColumns>(
             }
             pos += 1;
         }
-        if pos >= end {
+        if pos >= end || record_lines.len() == max_records {
             break;
         }
         let row = record_lines.len() as u64;
@@ -732,7 +791,7 @@ fn parse_chunk<C: TableColumns>(
             presence: &[],
             ..reading
         };
-        return parse_chunk::<C>(file_index, bytes, start, end, by_lines, full);
+        return parse_records::<C>(file_index, bytes, start, end, by_lines, full, max_records);
     }
     let unread = builder.presence_columns();
     Ok(ChunkOutput {
@@ -1011,6 +1070,43 @@ mod tests {
             format: Format::Ndjson,
             size: text.len() as u64,
         }
+    }
+
+    /// Columns read without their values come back whole from the file, and a file that
+    /// changed since is an error that says so.
+    #[test]
+    fn unread_columns_are_read_back_from_the_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = (0..50)
+            .map(|i| format!("{{\"orderId\": {}, \"cityCode\": \"BCN\"}}\n", 1000 + i))
+            .collect();
+        let file = orders_file(dir.path(), &text);
+        let options = crate::ReadOptions {
+            chunk_bytes: 300,
+            presence_only: vec![(Table::Orders, "orderId".to_string())],
+            text_presence_only: true,
+        };
+        let (batches, _) = crate::read_file(0, &file, &options).unwrap();
+        assert!(batches.len() > 3, "several chunks");
+        let files = [file.clone()];
+        let mut ids = Vec::new();
+        for batch in &batches {
+            assert_eq!(batch.unread, [0], "orderId is checked, not kept");
+            let whole = crate::with_unread_columns(&files, batch).unwrap();
+            assert!(whole.unread.is_empty());
+            let column = whole.chunk.arrays()[0]
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()
+                .unwrap();
+            ids.extend(column.iter().map(|v| v.copied()));
+        }
+        assert_eq!(ids, (0..50).map(|i| Some(1000 + i)).collect::<Vec<_>>());
+        // The file shrinks under the reader: the read-back finds fewer records.
+        std::fs::write(&file.path, &text[..text.len() / 2]).unwrap();
+        let err = crate::with_unread_columns(&files, batches.last().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("did the file change?"), "{err}");
     }
 
     fn read_orders(text: &str) -> (Vec<Option<i64>>, Vec<ProblemKind>) {

@@ -33,8 +33,8 @@ pub struct ReadOptions {
     pub presence_only: Vec<(Table, String)>,
     /// Also leave presence-only columns of JSON and NDJSON chunks unread, where every
     /// record of the chunk holds a value of the column's type (each value is still read
-    /// and checked, just not kept). Such a batch cannot be read back from its file for the
-    /// quarantine (see [`with_unread_columns`]), so `ccc run` leaves this off.
+    /// and checked, just not kept); [`with_unread_columns`] reads them back by parsing the
+    /// batch's records again.
     pub text_presence_only: bool,
 }
 
@@ -129,13 +129,18 @@ pub fn with_unread_columns(files: &[SourceFile], batch: &Batch) -> Result<Batch,
         return Ok(batch.clone());
     }
     let file = &files[batch.file as usize];
-    let values = parquet::read_rows(
-        &file.path,
-        file.table.layout(),
-        batch.first_record,
-        batch.len(),
-        &batch.unread,
-    )?;
+    let values = match file.format {
+        Format::Parquet => parquet::read_rows(
+            &file.path,
+            file.table.layout(),
+            batch.first_record,
+            batch.len(),
+            &batch.unread,
+        )?,
+        Format::Json | Format::Ndjson => json::read_rows(file, batch, &batch.unread)?,
+        // CSV is always read whole: it proves nothing about a column before reading it.
+        Format::Csv => return Ok(batch.clone()),
+    };
     let mut arrays = batch.chunk.arrays().to_vec();
     for (&i, array) in batch.unread.iter().zip(values) {
         arrays[i] = array;

@@ -454,7 +454,8 @@ fn read_bytes<C: TableColumns>(
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
         .map(|&(s, e)| {
-            let mut out = parse_chunk::<C>(file_index, bytes, s, e, by_lines, reading)?;
+            let mut out =
+                parse_records::<C>(file_index, bytes, s, e, by_lines, reading, usize::MAX)?;
             if !out.record_lines.is_empty() {
                 let mut batch = Batch {
                     file: file_index,
@@ -636,19 +637,8 @@ fn value_end(bytes: &[u8], pos: usize, end: usize) -> usize {
 
 /// Parses the records in `bytes[start..end]`: one per line (`by_lines`, NDJSON), or JSON
 /// values separated by whitespace and commas (the inside of an array, concatenated objects).
-/// With `reading.fast`, flat records take the fast path and the rest serde.
-fn parse_chunk<C: TableColumns>(
-    file_index: u32,
-    bytes: &[u8],
-    start: usize,
-    end: usize,
-    by_lines: bool,
-    reading: Reading<'_>,
-) -> Result<ChunkOutput, ChunkError> {
-    parse_records::<C>(file_index, bytes, start, end, by_lines, reading, usize::MAX)
-}
-
-/// [`parse_chunk`], stopping after `max_records` records.
+/// With `reading.fast`, flat records take the fast path and the rest serde. Parsing stops
+/// after `max_records` records (a batch read again, see [`read_rows`]).
 fn parse_records<C: TableColumns>(
     file_index: u32,
     bytes: &[u8],

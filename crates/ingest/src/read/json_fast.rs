@@ -317,16 +317,8 @@ fn skip_integer(b: &[u8], start: usize) -> Option<(Scalar<'static>, usize)> {
 /// past 19, which is all [`skip_integer`] needs to know).
 #[inline(always)]
 fn digit_run(b: &[u8], start: usize) -> usize {
-    const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
-    const SIXES: u64 = u64::from_le_bytes([6; 8]);
-    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xf0; 8]);
     let mut i = start;
-    while let Some(word) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        let x = u64::from_le_bytes(w) ^ ZEROS;
-        let not_digit = (x | x.wrapping_add(SIXES)) & HIGH_NIBBLES;
-        let n = (not_digit.trailing_zeros() / 8) as usize;
+    while let Some((_, n)) = digit_word(b, i) {
         i += n;
         if n < 8 || i - start > 19 {
             return i - start;
@@ -338,14 +330,27 @@ fn digit_run(b: &[u8], start: usize) -> usize {
     i - start
 }
 
+/// The eight bytes at `b[i..]` as a word in which each ASCII digit became its value, and
+/// how many of them, from the first, are digits; `None` when fewer than eight remain.
+#[inline(always)]
+fn digit_word(b: &[u8], i: usize) -> Option<(u64, usize)> {
+    const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
+    const SIXES: u64 = u64::from_le_bytes([6; 8]);
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xf0; 8]);
+    let mut w = [0u8; 8];
+    w.copy_from_slice(b.get(i..i + 8)?);
+    // Digits become 0..=9; any other byte has a high nibble, or gets one when 6 is added.
+    // Carries only spill past the first such byte, whose position is all that counts.
+    let x = u64::from_le_bytes(w) ^ ZEROS;
+    let not_digit = (x | x.wrapping_add(SIXES)) & HIGH_NIBBLES;
+    Some((x, (not_digit.trailing_zeros() / 8) as usize))
+}
+
 /// The run of digits at `b[start..]` as a number, and the offset after it; `None` past
 /// 19 digits (the most that cannot overflow u64). Eight digits at a time: ids are 4 to 10
 /// digits long, and digit by digit they took a tenth of the read's instructions.
 #[inline(always)]
 fn scan_digits(b: &[u8], start: usize) -> Option<(u64, usize)> {
-    const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
-    const SIXES: u64 = u64::from_le_bytes([6; 8]);
-    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xf0; 8]);
     const POWERS: [u64; 9] = [
         1,
         10,
@@ -359,15 +364,7 @@ fn scan_digits(b: &[u8], start: usize) -> Option<(u64, usize)> {
     ];
     let mut value = 0u64;
     let mut i = start;
-    while let Some(word) = b.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(word);
-        // Digits become 0..=9; any other byte has a high nibble, or gets one when 6 is
-        // added. Carries only spill past the first such byte, whose position is all that
-        // counts.
-        let x = u64::from_le_bytes(w) ^ ZEROS;
-        let not_digit = (x | x.wrapping_add(SIXES)) & HIGH_NIBBLES;
-        let n = (not_digit.trailing_zeros() / 8) as usize;
+    while let Some((x, n)) = digit_word(b, i) {
         if n > 0 {
             // Shifting the n digits to the top leaves zeros (leading zero digits) below.
             let digits = eight_digits(x << (64 - 8 * n));

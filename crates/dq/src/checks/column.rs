@@ -923,6 +923,22 @@ mod tests {
     }
 
     #[test]
+    fn not_empty_and_longer_bounds_on_multibyte_text() {
+        let t = table(
+            "t",
+            vec![("c", strs(&[Some("é"), Some(""), Some("ßé"), None]))],
+        );
+        let r = check(NOT_EMPTY, &[&t]);
+        assert_eq!((counts(&r), values(&r)), ((4, 1, 1), vec![String::new()]));
+        // A bound above one counts characters: "é" is one, though two bytes.
+        let r = check(
+            "expectation: expect_column_value_lengths_to_be_between, column: c, min_value: 2",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["é", ""]);
+    }
+
+    #[test]
     fn lengths_measure_the_raw_text_of_unparsable_values() {
         let mut t = table("t", vec![("c", ints(&[Some(1), None, None, None]))]);
         for (row, raw) in [(1, ""), (2, "abc")] {

@@ -20,8 +20,44 @@ pub(crate) struct IntSet {
     /// took two.
     pages: FxHashMap<i64, u32>,
     bits: Vec<[u64; WORDS]>,
-    /// The page of the last insert: ids often arrive in runs, and a hit skips the hash.
-    last: Option<(i64, u32)>,
+    /// Pages found lately: ids often arrive in runs, or alternate between a few ranges,
+    /// and a hit skips the hash.
+    recent: PageCache,
+}
+
+/// A direct-mapped cache of page look-ups (page number → index in `bits`, or
+/// [`PageCache::ABSENT`]), slot chosen by the page number's low bits: a few ranges of ids
+/// interleaved (regular ids and a reserved block, say) each keep their slot, where
+/// remembering only the last page would miss at every switch.
+#[derive(Clone)]
+struct PageCache {
+    slots: Box<[(i64, u32); PageCache::SLOTS]>,
+}
+
+impl Default for PageCache {
+    fn default() -> Self {
+        PageCache {
+            slots: Box::new([(PageCache::EMPTY, PageCache::ABSENT); PageCache::SLOTS]),
+        }
+    }
+}
+
+impl PageCache {
+    const SLOTS: usize = 64;
+    /// No page number is `i64::MIN` (a page is a 64-bit value shifted right by 12).
+    const EMPTY: i64 = i64::MIN;
+    /// The page is not in the set.
+    const ABSENT: u32 = u32::MAX;
+
+    /// The cached look-up of `page`, or the result of `look_up`, remembered.
+    #[inline(always)]
+    fn get(&mut self, page: i64, look_up: impl FnOnce() -> u32) -> u32 {
+        let slot = &mut self.slots[page as usize & (Self::SLOTS - 1)];
+        if slot.0 != page {
+            *slot = (page, look_up());
+        }
+        slot.1
+    }
 }
 
 /// The page of `v`; exact for every value of a 64-bit integer column.
@@ -36,18 +72,15 @@ impl IntSet {
     #[inline]
     pub(crate) fn insert(&mut self, v: i128) -> bool {
         let page = page_of(v);
-        let index = match self.last {
-            Some((p, index)) if p == page => index,
-            _ => {
-                let next = self.bits.len() as u32;
-                let index = *self.pages.entry(page).or_insert(next);
-                if index == next {
-                    self.bits.push([0; WORDS]);
-                }
-                self.last = Some((page, index));
-                index
+        let (pages, bits) = (&mut self.pages, &mut self.bits);
+        let index = self.recent.get(page, || {
+            let next = bits.len() as u32;
+            let index = *pages.entry(page).or_insert(next);
+            if index == next {
+                bits.push([0; WORDS]);
             }
-        };
+            index
+        });
         let bit = (v & ((1 << PAGE_BITS) - 1)) as usize;
         let word = &mut self.bits[index as usize][bit >> 6];
         let mask = 1 << (bit & 63);
@@ -60,7 +93,7 @@ impl IntSet {
     pub(crate) fn probe(&self) -> Probe<'_> {
         Probe {
             set: self,
-            last: None,
+            recent: PageCache::default(),
         }
     }
 
@@ -70,10 +103,10 @@ impl IntSet {
     }
 }
 
-/// Membership tests on an [`IntSet`], with the last page found remembered.
+/// Membership tests on an [`IntSet`], with the pages found lately remembered.
 pub(crate) struct Probe<'s> {
     set: &'s IntSet,
-    last: Option<(i64, Option<u32>)>,
+    recent: PageCache,
 }
 
 impl Probe<'_> {
@@ -81,17 +114,13 @@ impl Probe<'_> {
     #[inline]
     pub(crate) fn contains(&mut self, v: i128) -> bool {
         let page = page_of(v);
-        let index = match self.last {
-            Some((p, index)) if p == page => index,
-            _ => {
-                let index = self.set.pages.get(&page).copied();
-                self.last = Some((page, index));
-                index
-            }
-        };
-        let Some(index) = index else {
+        let pages = &self.set.pages;
+        let index = self.recent.get(page, || {
+            pages.get(&page).copied().unwrap_or(PageCache::ABSENT)
+        });
+        if index == PageCache::ABSENT {
             return false;
-        };
+        }
         let bit = (v & ((1 << PAGE_BITS) - 1)) as usize;
         self.set.bits[index as usize][bit >> 6] & (1 << (bit & 63)) != 0
     }
@@ -132,6 +161,26 @@ mod tests {
     }
 
     proptest! {
+        /// Ids alternating between far ranges whose pages share cache slots (pages 64
+        /// apart) and ranges that do not, as regular ids and a reserved block do.
+        #[test]
+        fn agrees_with_a_btree_set_on_interleaved_ranges(
+            added in proptest::collection::vec((0..4usize, 0..20_000i128), 0..300),
+            probes in proptest::collection::vec((0..4usize, 0..20_000i128), 0..300),
+        ) {
+            let bases = [0, 64 << 12, 1 << 62, -(5 << 40)];
+            let value = |(range, offset): (usize, i128)| bases[range] + offset;
+            let mut set = IntSet::default();
+            let mut reference = BTreeSet::new();
+            for &v in &added {
+                prop_assert_eq!(set.insert(value(v)), reference.insert(value(v)));
+            }
+            let mut probe = set.probe();
+            for &v in probes.iter().chain(&added) {
+                prop_assert_eq!(probe.contains(value(v)), reference.contains(&value(v)));
+            }
+        }
+
         #[test]
         fn agrees_with_a_btree_set(
             added in proptest::collection::vec(any::<i64>().prop_map(|v| i128::from(v % 20_000)), 0..200),

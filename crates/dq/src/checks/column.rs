@@ -339,13 +339,59 @@ impl<T: Eq + std::hash::Hash + Copy> SmallSet<T> {
 /// candidate — in-set checks on codes and enums run on every row.
 struct ShortTexts {
     keys: Vec<(usize, u128)>,
-    /// A collision-free table from (length, first byte) to (length, key, mask), when the
-    /// set's values allow one (see [`ShortTexts::slot`]).
-    table: Option<(usize, Box<SlotTable>)>,
+    /// A collision-free table from a value to the slot of (length, key, mask) it must
+    /// equal, when the set's values allow one (see [`SlotHash`]).
+    table: Option<(SlotHash, Box<SlotTable>)>,
 }
 
 /// Per slot: (length, key, mask); an empty slot has length `usize::MAX`.
 type SlotTable = [(usize, u128, u128); 64];
+
+/// How a value (its length and its first 16 bytes, read past its end) picks a slot.
+#[derive(Clone, Copy)]
+enum SlotHash {
+    /// From the length and the first byte: the cheapest, enough for most enums.
+    FirstByte(usize),
+    /// From the length and every byte of the value (masked to its length): for sets
+    /// whose values share lengths and first letters (city codes such as BCN and BUH).
+    Word(u64),
+}
+
+impl SlotHash {
+    /// The multipliers tried, cheapest kind first.
+    fn candidates() -> impl Iterator<Item = SlotHash> {
+        let first_byte = [1usize, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]
+            .into_iter()
+            .map(SlotHash::FirstByte);
+        // Odd multipliers from splitmix64: with at most 16 values in 64 slots, one in
+        // seven is collision-free, so 64 of them all but never fail.
+        let word = (1..=64u64).map(|k| {
+            let mut z = k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            SlotHash::Word((z ^ (z >> 31)) | 1)
+        });
+        first_byte.chain(word)
+    }
+
+    /// The slot of a value of length `len` (at most 16) whose first 16 bytes, as read
+    /// from the buffer, are `word`.
+    #[inline(always)]
+    fn slot(self, len: usize, word: u128) -> usize {
+        match self {
+            SlotHash::FirstByte(multiplier) => {
+                // An empty value's first byte is the next value's: it counts as 0.
+                let first = if len == 0 { 0 } else { word as u8 };
+                (len.wrapping_mul(multiplier) ^ usize::from(first).wrapping_mul(7)) & 63
+            }
+            SlotHash::Word(multiplier) => {
+                let word = word & ShortTexts::mask(len);
+                let folded = (word as u64) ^ ((word >> 64) as u64).rotate_left(23) ^ len as u64;
+                (folded.wrapping_mul(multiplier) >> 58) as usize
+            }
+        }
+    }
+}
 
 impl ShortTexts {
     const WIDTH: usize = 16;
@@ -364,26 +410,18 @@ impl ShortTexts {
             .collect();
         // An empty slot holds a length no value has, so it never matches.
         let empty = (usize::MAX, 0u128, 0u128);
-        let table = [1usize, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]
-            .into_iter()
-            .find_map(|multiplier| {
-                let mut table = Box::new([empty; 64]);
-                for &(len, key) in &keys {
-                    let slot = &mut table[Self::slot(multiplier, len, key as u8)];
-                    if slot.0 != usize::MAX && (slot.0, slot.1) != (len, key) {
-                        return None;
-                    }
-                    *slot = (len, key, Self::mask(len));
+        let table = SlotHash::candidates().find_map(|hash| {
+            let mut table = Box::new([empty; 64]);
+            for &(len, key) in &keys {
+                let slot = &mut table[hash.slot(len, key)];
+                if slot.0 != usize::MAX && (slot.0, slot.1) != (len, key) {
+                    return None;
                 }
-                Some((multiplier, table))
-            });
+                *slot = (len, key, Self::mask(len));
+            }
+            Some((hash, table))
+        });
         Some(ShortTexts { keys, table })
-    }
-
-    /// The table slot of a value of length `len` starting with byte `first`.
-    #[inline(always)]
-    fn slot(multiplier: usize, len: usize, first: u8) -> usize {
-        (len.wrapping_mul(multiplier) ^ usize::from(first).wrapping_mul(7)) & 63
     }
 
     fn mask(len: usize) -> u128 {
@@ -424,9 +462,19 @@ impl ShortTexts {
         let offsets = a.offsets().buffer();
         let values = a.values().as_slice();
         match &self.table {
-            Some((multiplier, table)) if values.len() >= Self::WIDTH => {
+            Some((hash, table)) if values.len() >= Self::WIDTH => {
                 let validity = a.validity().filter(|v| v.unset_bits() > 0);
-                self.scan_dense(*multiplier, table, offsets, values, validity, limit)
+                // One loop per kind of hash, each with its slot function inlined.
+                match *hash {
+                    SlotHash::FirstByte(m) => {
+                        let slot = |len, word| SlotHash::FirstByte(m).slot(len, word);
+                        self.scan_dense(slot, table, offsets, values, validity, limit)
+                    }
+                    SlotHash::Word(m) => {
+                        let slot = |len, word| SlotHash::Word(m).slot(len, word);
+                        self.scan_dense(slot, table, offsets, values, validity, limit)
+                    }
+                }
             }
             _ => scan(a.len(), a.validity(), limit, |i| {
                 self.is_outside(values, offsets[i].to_usize(), offsets[i + 1].to_usize())
@@ -440,7 +488,7 @@ impl ShortTexts {
     /// and then not counted.
     fn scan_dense<O: arrow2::offset::Offset>(
         &self,
-        multiplier: usize,
+        slot: impl Fn(usize, u128) -> usize,
         table: &SlotTable,
         offsets: &[O],
         values: &[u8],
@@ -462,9 +510,7 @@ impl ShortTexts {
                     .try_into()
                     .expect("16 bytes");
                 let word = u128::from_le_bytes(window);
-                // An empty value's first byte is the next value's: it counts as 0.
-                let first = if len == 0 { 0 } else { word as u8 };
-                let (key_len, key, mask) = table[Self::slot(multiplier, len, first)];
+                let (key_len, key, mask) = table[slot(len, word)];
                 key_len != len || word & mask != key
             } else {
                 self.is_outside(values, start, end)
@@ -1193,6 +1239,39 @@ mod tests {
         assert!(!r.success);
         assert_eq!(counts(&r), (4, 1, 2));
         assert_eq!(values(&r), ["bcn", ""]);
+    }
+
+    #[test]
+    fn in_set_on_codes_sharing_lengths_and_first_letters() {
+        let codes = [
+            "BCN", "MAD", "LIS", "OPO", "MIL", "ROM", "PAR", "WAW", "BUH", "IEV",
+        ];
+        let owned: Vec<String> = codes.iter().map(|c| c.to_string()).collect();
+        let short = super::ShortTexts::new(&owned).expect("short values");
+        assert!(
+            matches!(short.table, Some((super::SlotHash::Word(_), _))),
+            "BCN and BUH share a length and a first letter: the first-byte table cannot hold them"
+        );
+        let data: Vec<Option<&str>> = [
+            "BUH", "BCN", "BUX", "MIL", "MAL", "", "M", "IEVV", "PAR", "WAW",
+        ]
+        .into_iter()
+        .cycle()
+        .take(40)
+        .map(Some)
+        .chain([None])
+        .collect();
+        let body = format!(
+            "expectation: expect_column_values_to_be_in_set, column: c, value_set: [{}]",
+            codes.join(", ")
+        );
+        let r = check(&body, &[&table("t", vec![("c", strs(&data))])]);
+        assert_eq!(
+            counts(&r),
+            (41, 1, 20),
+            "BUX, MAL, '', M and IEVV, four times each"
+        );
+        assert_eq!(values(&r)[..5], ["BUX", "MAL", "", "M", "IEVV"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! expectation — in parallel over expectations and, inside each, over chunks — and
 //! turn the counters into results with Great Expectations' null and `mostly` rules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use arrow2::datatypes::Schema;
 use rayon::prelude::*;
@@ -77,16 +77,35 @@ pub fn validate_prechecked(
             });
         }
     }
-    suite.check_unread(&by_name, &|e: &Expectation| {
-        prechecked.contains_key(&e.table) && is_row_local(&e.kind)
-    })?;
+    let expectations: Vec<&Expectation> = suite.expectations().collect();
+    // Expectations checked chunk by chunk as the tables were read: the row-local ones, and
+    // look-ups whose other table was whole before the first chunk. Every chunk of a
+    // table must have the same ones, or counts would be silently short.
+    let mut ahead = BTreeSet::new();
+    for (table, chunks) in prechecked {
+        for (i, e) in expectations.iter().enumerate() {
+            if e.table != *table {
+                continue;
+            }
+            let covering = chunks.iter().filter(|t| t.covers(i)).count();
+            if covering == chunks.len() && (covering > 0 || is_row_local(&e.kind)) {
+                ahead.insert(i);
+            } else if covering > 0 {
+                return Err(SuiteError::PrecheckedMixed {
+                    table: table.clone(),
+                    id: e.id.clone(),
+                });
+            }
+        }
+    }
+    let ids: BTreeSet<&str> = ahead.iter().map(|&i| expectations[i].id.as_str()).collect();
+    suite.check_unread(&by_name, &|e: &Expectation| ids.contains(e.id.as_str()))?;
     let run = Run {
         limit: options.partial_unexpected_count,
         parallel: options.parallel,
         only_chunk: None,
     };
-    let expectations: Vec<&Expectation> = suite.expectations().collect();
-    let local = chunk_major_tallies(run, &expectations, &by_name, prechecked);
+    let local = chunk_major_tallies(run, &expectations, &by_name, prechecked, &ahead);
     let evaluate =
         |(i, e): (usize, &&Expectation)| evaluate(run, e, &by_name, metrics, local[i].clone());
     let results: Vec<ExpectationResult> = if options.parallel {
@@ -107,11 +126,15 @@ fn chunk_major_tallies(
     expectations: &[&Expectation],
     tables: &BTreeMap<&str, &Dataset>,
     prechecked: &BTreeMap<String, Vec<ChunkTallies>>,
+    ahead: &BTreeSet<usize>,
 ) -> Vec<Option<(Tally, Denominator)>> {
     let mut out: Vec<Option<(Tally, Denominator)>> = vec![None; expectations.len()];
     for (name, ds) in tables {
         let local: Vec<usize> = (0..expectations.len())
-            .filter(|&i| expectations[i].table == *name && is_row_local(&expectations[i].kind))
+            .filter(|&i| {
+                expectations[i].table == *name
+                    && (is_row_local(&expectations[i].kind) || ahead.contains(&i))
+            })
             .collect();
         if local.is_empty() {
             continue;
@@ -184,10 +207,7 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
             .iter()
             .any(|name| col(name).is_some_and(|i| ds.is_unread(c, i)));
         if unread {
-            let tally = Tally {
-                element_count: ds.chunks().get(c).map_or(0, |chunk| chunk.len() as u64),
-                ..Tally::default()
-            };
+            let tally = unread_tally(ds, c);
             let denominator = match e.kind {
                 ExpectationKind::NotNull { .. } => Denominator::All,
                 _ => Denominator::NonMissing,
@@ -244,6 +264,16 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
             .map(|(a, b)| pair::a_greater_than_b(run, ds, a, b, *or_equal, *ignore_row_if))
             .map(nonmissing),
         _ => None,
+    }
+}
+
+/// The tally of a check on chunk `c` whose column was left unread: the rows are counted,
+/// nothing else (binding and the reader leave a column unread only where its presence
+/// decides the check).
+pub(crate) fn unread_tally(ds: &Dataset, c: usize) -> Tally {
+    Tally {
+        element_count: ds.chunks().get(c).map_or(0, |chunk| chunk.len() as u64),
+        ..Tally::default()
     }
 }
 

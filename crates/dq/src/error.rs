@@ -158,6 +158,17 @@ pub enum SuiteError {
         /// Chunks with tallies.
         prechecked: usize,
     },
+    /// An expectation was checked on some chunks of a table as they were read, and not on
+    /// others (a look-up bound after the first chunk).
+    #[error(
+        "table {table}: `{id}` was checked on some chunks as they were read and not on others"
+    )]
+    PrecheckedMixed {
+        /// The table.
+        table: String,
+        /// The expectation.
+        id: String,
+    },
     /// A reconciliation names a metric the caller did not give.
     #[error("{site}: unknown metric `{metric}`")]
     UnknownMetric {
@@ -174,7 +185,9 @@ impl SuiteError {
     /// The file and position the error is about, when it comes from a suite's text.
     pub fn site(&self) -> Option<&Site> {
         match self {
-            SuiteError::Read { .. } | SuiteError::PrecheckedChunks { .. } => None,
+            SuiteError::Read { .. }
+            | SuiteError::PrecheckedChunks { .. }
+            | SuiteError::PrecheckedMixed { .. } => None,
             SuiteError::Yaml { site, .. }
             | SuiteError::Schema { site, .. }
             | SuiteError::DuplicateId { site, .. }
@@ -247,7 +260,9 @@ impl SuiteError {
                 id, table, column, ..
             } => format!("`{id}` needs the values of `{table}.{column}`, which were not read"),
             SuiteError::UnknownMetric { metric, .. } => format!("unknown metric `{metric}`"),
-            SuiteError::PrecheckedChunks { .. } => self.to_string(),
+            SuiteError::PrecheckedChunks { .. } | SuiteError::PrecheckedMixed { .. } => {
+                self.to_string()
+            }
         }
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! - [`schema`]: table and column names, Arrow types.
 //! - [`discover`]: which files belong to which table, in which format.
-//! - [`read_sources`]: all files in parallel into [`Sources`]; values that do not fit
-//!   their field become null and are recorded as [`FieldProblem`]s, never lost.
+//! - [`read_sources`]: orders then messages, each table's files in parallel, into
+//!   [`Sources`]; values that do not fit their field become null and are recorded as
+//!   [`FieldProblem`]s, never lost.
 //! - [`generate`]: the deterministic data generator behind `ccc generate`.
 //!
 //! ```no_run
@@ -31,7 +32,7 @@ pub use error::IngestError;
 pub use problems::{FieldProblem, ProblemKind};
 pub use read::{
     read_file, read_file_with, read_layout_file, read_sources, read_sources_with,
-    with_unread_columns, BatchHook, FileContents, ReadOptions,
+    with_unread_columns, BatchHook, FileContents, ReadOptions, TableHook,
 };
 pub use schema::{FieldType, Table, TableLayout};
 pub use sources::{Batch, Sources, TableData};

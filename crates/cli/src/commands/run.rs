@@ -162,6 +162,11 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
                 ahead.on_batch(table, batch, problems);
             }
         },
+        &|data, files| {
+            if let Some(ahead) = &ahead {
+                ahead.on_table_read(data, files);
+            }
+        },
     )?;
     let prechecked = match ahead {
         Some(ahead) => ahead.into_prechecked(&sources)?,

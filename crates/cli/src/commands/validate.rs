@@ -96,9 +96,13 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
                 ..Default::default()
             };
             let ahead = ChecksAhead::new(&suite, true)?;
-            let sources = ccc_ingest::read_sources_with(files, &options, &|_| {}, &|t, b, p| {
-                ahead.on_batch(t, b, p)
-            })?;
+            let sources = ccc_ingest::read_sources_with(
+                files,
+                &options,
+                &|_| {},
+                &|t, b, p| ahead.on_batch(t, b, p),
+                &|data, files| ahead.on_table_read(data, files),
+            )?;
             prechecked = ahead.into_prechecked(&sources)?;
             (source_datasets(&sources)?, BTreeMap::new())
         }

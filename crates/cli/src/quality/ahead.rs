@@ -1,19 +1,21 @@
 //! The source suite's row-local checks run while the sources are read: each batch is
 //! checked on the thread that decoded it, while it is in the cache, and — for `ccc
 //! validate`, which keeps nothing else — the columns only those checks read are dropped
-//! at once, so no table is ever held whole for them. The tallies are folded into the
-//! suite's results by `ccc_dq::validate_prechecked`.
+//! at once, so no table is ever held whole for them. The orders are read first (see
+//! `ccc_ingest::read_sources_with`), so the messages' look-up in them runs batch by batch
+//! too. The tallies are folded into the suite's results by `ccc_dq::validate_prechecked`.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use arrow2::array::{Array, NullArray};
 use arrow2::chunk::Chunk;
 use arrow2::datatypes::DataType;
-use ccc_dq::{ChunkTallies, DatasetError, RowChecks, Suite, TypeProblem};
-use ccc_ingest::{Batch, FieldProblem, Sources, Table};
+use ccc_dq::{ChunkTallies, RowChecks, Suite, TypeProblem};
+use ccc_ingest::{Batch, FieldProblem, SourceFile, Sources, Table, TableData};
 
 use crate::exit::CliError;
+use crate::quality::datasets::table_dataset;
 use crate::quality::suites::SuiteDiagnostic;
 
 /// A batch's place: its table, file and position in the file (see `Batch::position`).
@@ -21,10 +23,11 @@ type BatchKey = (Table, u32, u64);
 
 /// The row-local checks of both source tables, and the tallies of the batches seen.
 pub struct ChecksAhead {
-    checks: Vec<(Table, RowChecks)>,
+    /// Written once per table read whole (binding look-ups in it), read for every batch.
+    checks: Vec<(Table, RwLock<RowChecks>)>,
     drop_checked: bool,
     tallies: Mutex<BTreeMap<BatchKey, ChunkTallies>>,
-    failure: Mutex<Option<DatasetError>>,
+    failure: Mutex<Option<CliError>>,
 }
 
 impl ChecksAhead {
@@ -40,7 +43,7 @@ impl ChecksAhead {
             .into_iter()
             .map(|t| {
                 RowChecks::new(suite, t.name(), &schemas, &ccc_dq::Options::default())
-                    .map(|c| (t, c))
+                    .map(|c| (t, RwLock::new(c)))
                     .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
             })
             .collect::<Result<_, _>>()?;
@@ -52,11 +55,38 @@ impl ChecksAhead {
         })
     }
 
+    /// Takes a table read whole (the reader's table hook) for the other table's look-ups
+    /// in it, which then run on each of that table's batches as it is read.
+    pub fn on_table_read(&self, data: &TableData, files: &[SourceFile]) {
+        for (table, checks) in &self.checks {
+            let looks_up = checks
+                .read()
+                .expect("no thread panics holding the lock")
+                .looks_up_in(data.table.name());
+            if *table == data.table || !looks_up {
+                continue;
+            }
+            match table_dataset(data, files) {
+                Ok(other) => checks
+                    .write()
+                    .expect("no thread panics holding the lock")
+                    .look_up_in(&other),
+                Err(e) => {
+                    self.failure
+                        .lock()
+                        .expect("no thread panics holding the lock")
+                        .get_or_insert(e);
+                }
+            }
+        }
+    }
+
     /// Checks one batch as it is read (the reader's batch hook).
     pub fn on_batch(&self, table: Table, batch: &mut Batch, problems: &[FieldProblem]) {
         let Some((_, checks)) = self.checks.iter().find(|(t, _)| *t == table) else {
             return;
         };
+        let checks = checks.read().expect("no thread panics holding the lock");
         let type_problems = problems
             .iter()
             .filter(|p| !p.column.is_empty() && p.record >= batch.first_record)
@@ -79,7 +109,9 @@ impl ChecksAhead {
                 self.failure
                     .lock()
                     .expect("no thread panics holding the lock")
-                    .get_or_insert(e);
+                    .get_or_insert(CliError::Internal(format!(
+                        "cannot prepare data for the checks: {e}"
+                    )));
                 return;
             }
         }
@@ -111,9 +143,7 @@ impl ChecksAhead {
         sources: &Sources,
     ) -> Result<BTreeMap<String, Vec<ChunkTallies>>, CliError> {
         if let Some(e) = self.failure.into_inner().expect("no thread panicked") {
-            return Err(CliError::Internal(format!(
-                "cannot prepare data for the checks: {e}"
-            )));
+            return Err(e);
         }
         let mut tallies = self.tallies.into_inner().expect("no thread panicked");
         let mut out = BTreeMap::new();

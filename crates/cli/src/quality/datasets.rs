@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use ccc_dq::{ChunkOrigin, Dataset, TypeProblem};
-use ccc_ingest::{Batch, FieldProblem, Format, Sources, TableData};
+use ccc_ingest::{Batch, FieldProblem, Format, SourceFile, Sources, TableData};
 use ccc_transform::schema::{
     output_layout, output_schema, NUM_MESSAGES_COURIER, NUM_MESSAGES_CUSTOMER, ORDER_ID, TABLE_NAME,
 };
@@ -83,13 +83,18 @@ pub fn presence_only_columns(
 
 /// The two source tables as datasets named after the tables.
 pub fn source_datasets(sources: &Sources) -> Result<Vec<Dataset>, CliError> {
-    let name = |i: u32| sources.files[i as usize].name.clone();
-    let table = |data: &TableData| -> Result<Dataset, CliError> {
-        let mut dataset = Dataset::new(data.table.name(), data.table.schema());
-        fill(&mut dataset, &data.batches, &data.problems, &name)?;
-        Ok(dataset)
-    };
-    Ok(vec![table(&sources.messages)?, table(&sources.orders)?])
+    Ok(vec![
+        table_dataset(&sources.messages, &sources.files)?,
+        table_dataset(&sources.orders, &sources.files)?,
+    ])
+}
+
+/// One source table, read from `files`, as a dataset named after the table.
+pub fn table_dataset(data: &TableData, files: &[SourceFile]) -> Result<Dataset, CliError> {
+    let name = |i: u32| files[i as usize].name.clone();
+    let mut dataset = Dataset::new(data.table.name(), data.table.schema());
+    fill(&mut dataset, &data.batches, &data.problems, &name)?;
+    Ok(dataset)
 }
 
 /// The output table built by this run, rows located by `order_id`.

@@ -2,6 +2,7 @@
 //! combination of columns, one value of B per value of A, and membership in another
 //! table's column. Each makes one pass to build a table and one pass to count rows.
 
+use arrow2::array::Array;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::int_set::IntSet;
@@ -98,20 +99,36 @@ fn tally_against(
     unexpected_if_present: bool,
 ) -> Tally {
     over_chunks(run, ds, |c, chunk| {
-        let array = chunk.arrays()[col].as_ref();
-        let mut probe = set.probe();
-        let result = with_integers!(
-            array,
-            |a| {
-                let values = a.values();
-                scan(a.len(), a.validity(), run.limit, |i| {
-                    probe.contains(i128::from(values[i])) == unexpected_if_present
-                })
-            },
-            (0, 0, Vec::new())
-        );
-        super::chunk_tally(c, array, result)
+        tally_ints_chunk(
+            run.limit,
+            c,
+            chunk.arrays()[col].as_ref(),
+            set,
+            unexpected_if_present,
+        )
     })
+}
+
+/// [`tally_against`] on one chunk (chunk number `c`).
+fn tally_ints_chunk(
+    limit: usize,
+    c: usize,
+    array: &dyn Array,
+    set: &IntSet,
+    unexpected_if_present: bool,
+) -> Tally {
+    let mut probe = set.probe();
+    let result = with_integers!(
+        array,
+        |a| {
+            let values = a.values();
+            scan(a.len(), a.validity(), limit, |i| {
+                probe.contains(i128::from(values[i])) == unexpected_if_present
+            })
+        },
+        (0, 0, Vec::new())
+    );
+    super::chunk_tally(c, array, result)
 }
 
 /// `expect_column_values_to_be_unique`: every row whose value occurs more than once is
@@ -518,83 +535,136 @@ pub(crate) fn in_other_table(
     other: &Dataset,
     other_col: usize,
 ) -> Tally {
-    let class = classify(&ds.schema().fields[col].data_type);
-    let other_class = classify(&other.schema().fields[other_col].data_type);
-    let plain_ints = class == ColumnClass::Integer && other_class == ColumnClass::Integer;
-    if plain_ints {
-        // Ids in runs and clusters: pages of bits instead of a hash set of the values
-        // (see `IntSet`), unless they are so scattered that pages would cost more.
-        let mut present = IntSet::default();
-        for_each_int(other, other_col, |v| {
-            present.insert(v);
-        });
-        if present.pages() <= other.row_count() / 16 + 64 {
-            return tally_against(run, ds, col, &present, false);
-        }
+    let lookup = KeyLookup::new(
+        classify(&ds.schema().fields[col].data_type),
+        other,
+        other_col,
+    );
+    over_chunks(run, ds, |c, chunk| {
+        lookup.tally_chunk(run.limit, c, chunk.arrays()[col].as_ref())
+    })
+}
+
+/// The values of another table's column, owned, for
+/// `expect_column_values_to_be_in_other_table`: built once, then probed chunk by chunk —
+/// after the run, or by a reader as each chunk is decoded once the other table is whole
+/// (see [`crate::RowChecks::look_up_in`]).
+pub(crate) struct KeyLookup {
+    set: LookupSet,
+}
+
+impl std::fmt::Debug for KeyLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match &self.set {
+            LookupSet::Ints(_) => "pages of integers",
+            LookupSet::Text(_) => "text",
+            LookupSet::Keys(_) => "keys",
+            LookupSet::Rendered(_) => "rendered text",
+        };
+        f.debug_struct("KeyLookup").field("set", &kind).finish()
     }
-    if class == ColumnClass::Text && other_class == ColumnClass::Text {
-        let mut set: FxHashSet<&str> = FxHashSet::default();
-        for r in readers(other, other_col).iter().flatten() {
-            for i in 0..r.len() {
-                if let Some(types::Scalar::Text(s)) = r.get(i) {
-                    set.insert(s);
-                }
-            }
-        }
-        let own = readers(ds, col);
-        return over_chunks(run, ds, |c, chunk| {
-            let array = chunk.arrays()[col].as_ref();
-            let Some(reader) = own[c] else {
-                return super::all_missing(array);
-            };
-            let result = scan(
-                array.len(),
-                array.validity(),
-                run.limit,
-                |i| matches!(reader.get(i), Some(types::Scalar::Text(s)) if !set.contains(s)),
-            );
-            super::chunk_tally(c, array, result)
-        });
-    }
-    if keys_compatible(class, other_class) {
-        let other_readers = readers(other, other_col);
-        let mut set: FxHashSet<Key<'_>> = FxHashSet::default();
-        set.reserve(other.row_count());
-        for r in other_readers.iter().flatten() {
-            for i in 0..r.len() {
-                if let Some(v) = r.get(i) {
-                    set.insert(v.key());
-                }
-            }
-        }
-        let own = readers(ds, col);
-        over_chunks(run, ds, |c, chunk| {
-            let array = chunk.arrays()[col].as_ref();
-            let Some(reader) = own[c] else {
-                return super::all_missing(array);
-            };
-            let result = scan(array.len(), array.validity(), run.limit, |i| {
-                reader.get(i).is_some_and(|v| !set.contains(&v.key()))
+}
+
+enum LookupSet {
+    /// Both columns integers, ids in runs and clusters: pages of bits (see `IntSet`).
+    Ints(IntSet),
+    /// Both columns text.
+    Text(FxHashSet<Box<str>>),
+    /// Classes whose keys compare directly (numbers, instants, booleans). Text keys are
+    /// never stored: a text column pairs with a non-text one here only when one of them
+    /// is of the null type, and then either nothing is probed or nothing is stored.
+    Keys(FxHashSet<Key<'static>>),
+    /// Classes that compare only as text.
+    Rendered(FxHashSet<String>),
+}
+
+impl KeyLookup {
+    /// The non-null values of `other`'s column `other_col`, for probing a column of
+    /// class `class`.
+    pub(crate) fn new(class: ColumnClass, other: &Dataset, other_col: usize) -> KeyLookup {
+        let other_class = classify(&other.schema().fields[other_col].data_type);
+        let set = if class == ColumnClass::Integer && other_class == ColumnClass::Integer {
+            // Unless the ids are so scattered that pages would cost more than a hash set.
+            let mut present = IntSet::default();
+            for_each_int(other, other_col, |v| {
+                present.insert(v);
             });
-            super::chunk_tally(c, array, result)
-        })
-    } else {
-        let mut set: FxHashSet<String> = FxHashSet::default();
-        for chunk in other.chunks() {
-            let array = chunk.arrays()[other_col].as_ref();
-            for i in 0..array.len() {
-                if let Some(text) = types::render(array, i) {
-                    set.insert(text);
+            (present.pages() <= other.row_count() / 16 + 64).then_some(LookupSet::Ints(present))
+        } else {
+            None
+        };
+        let set = set.unwrap_or_else(|| {
+            if class == ColumnClass::Text && other_class == ColumnClass::Text {
+                let mut set = FxHashSet::default();
+                for r in readers(other, other_col).iter().flatten() {
+                    for i in 0..r.len() {
+                        if let Some(types::Scalar::Text(s)) = r.get(i) {
+                            if !set.contains(s) {
+                                set.insert(Box::from(s));
+                            }
+                        }
+                    }
                 }
+                LookupSet::Text(set)
+            } else if keys_compatible(class, other_class) {
+                let mut set = FxHashSet::default();
+                set.reserve(other.row_count());
+                for r in readers(other, other_col).iter().flatten() {
+                    for i in 0..r.len() {
+                        match r.get(i).map(|v| v.key()) {
+                            Some(Key::Int(v)) => set.insert(Key::Int(v)),
+                            Some(Key::Float(v)) => set.insert(Key::Float(v)),
+                            Some(Key::Bool(v)) => set.insert(Key::Bool(v)),
+                            Some(Key::Text(_)) | None => false,
+                        };
+                    }
+                }
+                LookupSet::Keys(set)
+            } else {
+                let mut set = FxHashSet::default();
+                for chunk in other.chunks() {
+                    let array = chunk.arrays()[other_col].as_ref();
+                    for i in 0..array.len() {
+                        if let Some(text) = types::render(array, i) {
+                            set.insert(text);
+                        }
+                    }
+                }
+                LookupSet::Rendered(set)
             }
-        }
-        over_chunks(run, ds, |c, chunk| {
-            let array = chunk.arrays()[col].as_ref();
-            let result = scan(array.len(), array.validity(), run.limit, |i| {
+        });
+        KeyLookup { set }
+    }
+
+    /// The tally of one chunk (chunk number `c`) of the probed column: its non-null
+    /// values that the other column does not have are unexpected.
+    pub(crate) fn tally_chunk(&self, limit: usize, c: usize, array: &dyn Array) -> Tally {
+        let result = match &self.set {
+            LookupSet::Ints(set) => return tally_ints_chunk(limit, c, array, set, false),
+            LookupSet::Rendered(set) => scan(array.len(), array.validity(), limit, |i| {
                 types::render(array, i).is_some_and(|t| !set.contains(&t))
-            });
-            super::chunk_tally(c, array, result)
-        })
+            }),
+            LookupSet::Text(set) => {
+                let Some(reader) = Reader::new(array) else {
+                    return super::all_missing(array);
+                };
+                scan(
+                    array.len(),
+                    array.validity(),
+                    limit,
+                    |i| matches!(reader.get(i), Some(types::Scalar::Text(s)) if !set.contains(s)),
+                )
+            }
+            LookupSet::Keys(set) => {
+                let Some(reader) = Reader::new(array) else {
+                    return super::all_missing(array);
+                };
+                scan(array.len(), array.validity(), limit, |i| {
+                    reader.get(i).is_some_and(|v| !set.contains(&v.key()))
+                })
+            }
+        };
+        super::chunk_tally(c, array, result)
     }
 }
 

@@ -66,54 +66,62 @@ impl ReadOptions {
 /// case.
 pub type BatchHook<'a> = &'a (dyn Fn(Table, &mut Batch, &[FieldProblem]) + Sync);
 
-/// Reads every file (as listed by [`crate::discover`]) into [`Sources`].
+/// Called with each table once all its files are read, before the next table starts, with
+/// the files it was read from (`batch.file` indexes them): for work that needs one table
+/// whole while the other is read (look-ups of messages in orders).
+pub type TableHook<'a> = &'a (dyn Fn(&TableData, &[SourceFile]) + Sync);
+
+/// Reads every file (as listed by [`crate::discover`]) into [`Sources`]: the orders first
+/// (a tenth of the rows), then the messages, each table's files in parallel.
 ///
 /// `on_file_read` is called once per file as it completes (for progress displays).
-/// The first unreadable file, in file order, is the error.
+/// The first unreadable file is the error: orders first, then in file order.
 pub fn read_sources(
     files: Vec<SourceFile>,
     options: &ReadOptions,
     on_file_read: &(dyn Fn(&SourceFile) + Sync),
 ) -> Result<Sources, IngestError> {
-    read_sources_with(files, options, on_file_read, &|_, _, _| {})
+    read_sources_with(files, options, on_file_read, &|_, _, _| {}, &|_, _| {})
 }
 
-/// [`read_sources`], calling `on_batch` with every batch as it is read.
+/// [`read_sources`], calling `on_batch` with every batch as it is read and `on_table_read`
+/// with each table once it is whole.
 pub fn read_sources_with(
     files: Vec<SourceFile>,
     options: &ReadOptions,
     on_file_read: &(dyn Fn(&SourceFile) + Sync),
     on_batch: BatchHook<'_>,
+    on_table_read: TableHook<'_>,
 ) -> Result<Sources, IngestError> {
-    let per_file: Vec<Result<FileContents, IngestError>> = files
-        .par_iter()
-        .enumerate()
-        .map(|(i, file)| {
-            let out = read_file_with(i as u32, file, options, on_batch);
-            on_file_read(file);
-            out
-        })
-        .collect();
-    let mut messages = TableData {
-        table: Table::ChatMessages,
-        batches: Vec::new(),
-        problems: Vec::new(),
-    };
-    let mut orders = TableData {
-        table: Table::Orders,
-        batches: Vec::new(),
-        problems: Vec::new(),
-    };
-    for (file, result) in files.iter().zip(per_file) {
-        let (batches, problems) = result?;
-        let data = if file.table == Table::ChatMessages {
-            &mut messages
-        } else {
-            &mut orders
+    let read_table = |table: Table| -> Result<TableData, IngestError> {
+        let mine: Vec<(usize, &SourceFile)> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.table == table)
+            .collect();
+        let per_file: Vec<Result<FileContents, IngestError>> = mine
+            .par_iter()
+            .map(|&(i, file)| {
+                let out = read_file_with(i as u32, file, options, on_batch);
+                on_file_read(file);
+                out
+            })
+            .collect();
+        let mut data = TableData {
+            table,
+            batches: Vec::new(),
+            problems: Vec::new(),
         };
-        data.batches.extend(batches);
-        data.problems.extend(problems);
-    }
+        for result in per_file {
+            let (batches, problems) = result?;
+            data.batches.extend(batches);
+            data.problems.extend(problems);
+        }
+        on_table_read(&data, &files);
+        Ok(data)
+    };
+    let orders = read_table(Table::Orders)?;
+    let messages = read_table(Table::ChatMessages)?;
     Ok(Sources {
         files,
         messages,
@@ -241,4 +249,81 @@ pub fn read_file_with(
         }
     }
     Ok((batches, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::generate::{generate, GenerateOptions};
+
+    #[test]
+    fn orders_are_read_whole_before_any_messages_batch() {
+        for format in [Format::Parquet, Format::Ndjson, Format::Csv] {
+            let dir = tempfile::tempdir().unwrap();
+            let options = GenerateOptions {
+                orders: 400,
+                format,
+                files: 3,
+                ..Default::default()
+            };
+            generate(&options, dir.path()).unwrap();
+            // What the hooks saw, in order: a batch's table, or a whole table's.
+            let events: Mutex<Vec<String>> = Mutex::new(Vec::new());
+            let sources = read_sources_with(
+                crate::discover(dir.path()).unwrap(),
+                &ReadOptions {
+                    chunk_bytes: 4096,
+                    ..Default::default()
+                },
+                &|_| {},
+                &|table, _, _| {
+                    events
+                        .lock()
+                        .unwrap()
+                        .push(format!("batch {}", table.name()))
+                },
+                &|data, files| {
+                    let named = data
+                        .batches
+                        .iter()
+                        .all(|b| files[b.file as usize].table == data.table && b.first_record >= 1);
+                    let rows = data.row_count();
+                    events
+                        .lock()
+                        .unwrap()
+                        .push(format!("whole {} {rows} {named}", data.table.name()));
+                },
+            )
+            .unwrap();
+            let events = events.into_inner().unwrap();
+            let orders = sources.orders.row_count();
+            let messages = sources.messages.row_count();
+            let whole_orders = format!("whole orders {orders} true");
+            let at = events.iter().position(|e| *e == whole_orders);
+            let at = at.unwrap_or_else(|| panic!("{format:?}: {events:?}"));
+            assert!(
+                events[..at].iter().all(|e| e == "batch orders"),
+                "{format:?}: only orders batches before the orders are whole: {events:?}"
+            );
+            assert!(
+                events[at + 1..events.len() - 1]
+                    .iter()
+                    .all(|e| e == "batch customer_courier_chat_messages"),
+                "{format:?}: {events:?}"
+            );
+            assert_eq!(
+                events.last(),
+                Some(&format!(
+                    "whole customer_courier_chat_messages {messages} true"
+                )),
+                "{format:?}"
+            );
+            assert!(
+                at > 1 && events.len() - at > 3,
+                "{format:?}: several batches of each"
+            );
+        }
+    }
 }

@@ -359,6 +359,11 @@ impl<'a> Reader<'a> {
         self.len
     }
 
+    /// Whether some row is null.
+    pub(crate) fn has_nulls(&self) -> bool {
+        matches!(self.values, Values::Null) && self.len > 0 || self.validity.is_some()
+    }
+
     /// Whether row `i` is null.
     #[inline]
     pub(crate) fn is_null(&self, i: usize) -> bool {

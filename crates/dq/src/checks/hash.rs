@@ -482,15 +482,20 @@ fn functionally_dependent_on_ids(run: Run, ds: &Dataset, a: usize, b: usize) -> 
         .collect();
     Some(over_chunks(run, ds, |c, chunk| {
         let a_array = chunk.arrays()[a].as_ref();
-        let a_valid: Box<dyn Fn(usize) -> bool> = with_integers!(
-            a_array,
-            |_x| Box::new(|i| a_array.is_valid(i)),
-            Box::new(|_| false)
-        );
-        let b_reader = b_readers[c];
-        let missing = (0..chunk.len())
-            .filter(|&i| !a_valid(i) || b_reader.is_none_or(|r| r.get(i).is_none()))
-            .count();
+        // A row is missing when A is null (or not an integer column) or B is null.
+        let a_is_ints = with_integers!(a_array, |_x| true, false);
+        let missing = match b_readers[c] {
+            Some(b) if a_is_ints => {
+                if a_array.null_count() == 0 && !b.has_nulls() {
+                    0
+                } else {
+                    (0..chunk.len())
+                        .filter(|&i| a_array.is_null(i) || b.is_null(i))
+                        .count()
+                }
+            }
+            _ => chunk.len(),
+        };
         let start = starts[c];
         let mine = &unexpected[unexpected.partition_point(|&r| r < start)
             ..unexpected.partition_point(|&r| r < start + chunk.len())];

@@ -66,8 +66,27 @@ pub enum ChunkOrigin {
         /// The record number of the chunk's first row; row `i` is record `first_record + i`.
         first_record: u64,
         /// Per row, the line where its record starts (text formats), else `None`.
-        lines: Option<Arc<[u64]>>,
+        lines: Option<RecordLines>,
     },
+}
+
+/// The line where each row's record starts in a text file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordLines {
+    /// Row `i` starts on line `first + i` (one record per line).
+    Consecutive(u64),
+    /// Row `i` starts on line `lines[i]`.
+    Listed(Arc<[u64]>),
+}
+
+impl RecordLines {
+    /// The line of row `row`, if known.
+    pub fn line(&self, row: usize) -> Option<u64> {
+        match self {
+            RecordLines::Consecutive(first) => Some(first + row as u64),
+            RecordLines::Listed(lines) => lines.get(row).copied(),
+        }
+    }
 }
 
 impl ChunkOrigin {
@@ -80,7 +99,7 @@ impl ChunkOrigin {
         ChunkOrigin::Source {
             file: file.into(),
             first_record,
-            lines: lines.map(Arc::from),
+            lines: lines.map(|l| RecordLines::Listed(Arc::from(l))),
         }
     }
 }
@@ -425,7 +444,7 @@ impl Dataset {
             } => Location::Source {
                 file: file.to_string(),
                 record: first_record + row as u64,
-                line: lines.as_ref().and_then(|l| l.get(row).copied()),
+                line: lines.as_ref().and_then(|l| l.line(row)),
             },
             ChunkOrigin::Unknown => Location::Row {
                 row: (self.starts[chunk] + row) as u64,

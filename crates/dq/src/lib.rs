@@ -69,7 +69,7 @@ mod suite;
 mod time;
 mod types;
 
-pub use dataset::{ChunkOrigin, Dataset, DatasetError, Location, TypeProblem};
+pub use dataset::{ChunkOrigin, Dataset, DatasetError, Location, RecordLines, TypeProblem};
 pub use engine::{validate, validate_prechecked, Options};
 pub use error::{Position, Site, SuiteError};
 pub use presence::decided_by_presence;

@@ -35,4 +35,4 @@ pub use read::{
     with_unread_columns, BatchHook, FileContents, ReadOptions, TableHook,
 };
 pub use schema::{FieldType, Table, TableLayout};
-pub use sources::{Batch, Sources, TableData};
+pub use sources::{Batch, LineNumbers, Sources, TableData};

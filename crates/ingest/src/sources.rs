@@ -16,8 +16,7 @@ pub struct Batch {
     /// Record number (1-based) of the batch's first row; row `i` is record `first_record + i`.
     pub first_record: u64,
     /// For text formats, the 1-based line where each record starts.
-    /// Shared (`Arc`) so the data-quality layer can hold the same numbers without a copy.
-    pub lines: Option<std::sync::Arc<[u64]>>,
+    pub lines: Option<LineNumbers>,
     /// The columns, in [`Table::schema`] order.
     pub chunk: Chunk<Box<dyn Array>>,
     /// Columns left unread (see [`crate::ReadOptions::presence_only`]): the file proves
@@ -44,7 +43,45 @@ impl Batch {
 
     /// The line where row `row` starts, if the format has lines.
     pub fn line(&self, row: usize) -> Option<u64> {
-        self.lines.as_ref().map(|lines| lines[row])
+        self.lines.as_ref().and_then(|lines| lines.line(row))
+    }
+}
+
+/// The 1-based line where each record of a batch starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineNumbers {
+    /// Row `i` starts on line `first + i`: one record per line, as NDJSON is written. Kept
+    /// as one number, where a list would hold 8 bytes per record for the whole run.
+    Consecutive(u64),
+    /// Row `i` starts on line `lines[i]` (pretty-printed JSON, blank lines, CSV fields
+    /// holding newlines). Shared (`Arc`) so the data-quality layer can hold the same
+    /// numbers without a copy.
+    Listed(std::sync::Arc<[u64]>),
+}
+
+impl LineNumbers {
+    /// The numbers of `lines` (one per record, non-decreasing), kept as one number when
+    /// they are consecutive.
+    pub fn new(lines: &[u64]) -> LineNumbers {
+        match lines.first() {
+            Some(&first)
+                if lines
+                    .iter()
+                    .zip(first..)
+                    .all(|(&l, expected)| l == expected) =>
+            {
+                LineNumbers::Consecutive(first)
+            }
+            _ => LineNumbers::Listed(lines.into()),
+        }
+    }
+
+    /// The line of row `row`; `None` past the end of a listed batch.
+    pub fn line(&self, row: usize) -> Option<u64> {
+        match self {
+            LineNumbers::Consecutive(first) => Some(first + row as u64),
+            LineNumbers::Listed(lines) => lines.get(row).copied(),
+        }
     }
 }
 
@@ -84,5 +121,23 @@ impl Sources {
             Table::ChatMessages => &self.messages,
             Table::Orders => &self.orders,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineNumbers;
+
+    #[test]
+    fn line_numbers_are_one_number_only_when_consecutive() {
+        assert_eq!(LineNumbers::new(&[7]), LineNumbers::Consecutive(7));
+        assert_eq!(LineNumbers::new(&[3, 4, 5]), LineNumbers::Consecutive(3));
+        for listed in [&[][..], &[3, 4, 4], &[3, 5, 6], &[3, 2]] {
+            assert_eq!(LineNumbers::new(listed), LineNumbers::Listed(listed.into()));
+        }
+        let lines = LineNumbers::new(&[3, 4, 5]);
+        assert_eq!((lines.line(0), lines.line(2)), (Some(3), Some(5)));
+        let lines = LineNumbers::new(&[3, 5]);
+        assert_eq!((lines.line(1), lines.line(2)), (Some(5), None));
     }
 }

@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ccc_dq::{ChunkOrigin, Dataset, TypeProblem};
-use ccc_ingest::{Batch, FieldProblem, Format, SourceFile, Sources, TableData};
+use ccc_dq::{ChunkOrigin, Dataset, RecordLines, TypeProblem};
+use ccc_ingest::{Batch, FieldProblem, Format, LineNumbers, SourceFile, Sources, TableData};
 use ccc_transform::schema::{
     output_layout, output_schema, NUM_MESSAGES_COURIER, NUM_MESSAGES_CUSTOMER, ORDER_ID, TABLE_NAME,
 };
@@ -29,7 +29,10 @@ fn fill(
         let origin = ChunkOrigin::Source {
             file: file_name(batch.file).into(),
             first_record: batch.first_record,
-            lines: batch.lines.clone(),
+            lines: batch.lines.as_ref().map(|lines| match lines {
+                LineNumbers::Consecutive(first) => RecordLines::Consecutive(*first),
+                LineNumbers::Listed(lines) => RecordLines::Listed(lines.clone()),
+            }),
         };
         dataset
             .push_chunk_unread(batch.chunk.clone(), origin, &batch.unread)

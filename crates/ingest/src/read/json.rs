@@ -330,11 +330,7 @@ pub(crate) fn read_rows(
     let changed = |detail: &str| IngestError::Json {
         path: file.path.clone(),
         record: batch.first_record,
-        line: batch
-            .lines
-            .as_ref()
-            .and_then(|l| l.first().copied())
-            .unwrap_or(1),
+        line: batch.line(0).unwrap_or(1),
         column: 1,
         message: format!("{detail} (did the file change?)"),
     };
@@ -1028,7 +1024,11 @@ mod tests {
         let batches = batches
             .into_iter()
             .map(|b| {
-                let lines = b.lines.map(|l| l.to_vec());
+                let lines = b.lines.map(|l| {
+                    (0..b.chunk.len())
+                        .filter_map(|r| l.line(r))
+                        .collect::<Vec<u64>>()
+                });
                 (b.file, b.first_record, lines, Arrays(b.chunk.into_arrays()))
             })
             .collect();
@@ -1050,6 +1050,38 @@ mod tests {
     }
 
     /// `text` written to `dir/orders.ndjson`, as a source file of the orders table.
+    #[test]
+    fn line_numbers_are_one_number_per_batch_when_records_are_one_per_line() {
+        let line = |id: u32| format!("{{\"orderId\": {id}, \"cityCode\": \"BCN\"}}\n");
+        let ndjson: String = (1..=400).map(line).collect();
+        let (batches, _) =
+            read(Table::Orders, Format::Ndjson, ndjson.as_bytes(), 1000, true).expect("reads");
+        assert!(batches.len() > 3, "several chunks");
+        let mut next_line = 1;
+        for (_, first_record, lines, _) in &batches {
+            let lines = lines.as_ref().expect("lines");
+            assert_eq!(lines[0], next_line);
+            assert_eq!(*first_record, next_line, "record n on line n");
+            next_line += lines.len() as u64;
+        }
+        assert_eq!(next_line, 401);
+        // What the batches hold: one number, not one per record.
+        let dir = tempfile::tempdir().unwrap();
+        let file = orders_file(dir.path(), &ndjson);
+        let (batches, _) =
+            super::read_json(0, &file, Table::Orders, 1000, &[], &|_, _| {}).unwrap();
+        assert!(batches.len() > 3);
+        assert!(batches
+            .iter()
+            .all(|b| matches!(b.lines, Some(crate::LineNumbers::Consecutive(_)))));
+
+        // A blank line and a record on two lines: listed.
+        let text = "{\"orderId\": 1, \"cityCode\": \"BCN\"}\n\n{\"orderId\": 2,\n\"cityCode\": \"MAD\"}\n{\"orderId\": 3, \"cityCode\": \"LIS\"}\n";
+        let (batches, _) =
+            read(Table::Orders, Format::Json, text.as_bytes(), 1 << 20, true).expect("reads");
+        assert_eq!(batches[0].2, Some(vec![1, 3, 5]));
+    }
+
     fn orders_file(dir: &std::path::Path, text: &str) -> SourceFile {
         let path = dir.join("orders.ndjson");
         std::fs::write(&path, text).unwrap();

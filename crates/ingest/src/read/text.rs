@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::IngestError;
 use crate::problems::FieldProblem;
-use crate::sources::Batch;
+use crate::sources::{Batch, LineNumbers};
 
 /// A read-only view of a whole file.
 pub(crate) enum FileBytes {
@@ -115,15 +115,14 @@ pub(crate) fn assemble(
             problems.push(p);
         }
         if rows > 0 {
-            let lines: std::sync::Arc<[u64]> = out
-                .record_lines
-                .iter()
-                .map(|l| l + lines_before + 1)
-                .collect();
+            let mut lines = out.record_lines;
+            for l in &mut lines {
+                *l += lines_before + 1;
+            }
             batches.push(Batch {
                 file,
                 first_record: records_before + 1,
-                lines: Some(lines),
+                lines: Some(LineNumbers::new(&lines)),
                 chunk: out.chunk,
                 unread: out.unread,
                 position: out.start,

@@ -3,6 +3,7 @@
 //! table's column. Each makes one pass to build a table and one pass to count rows.
 
 use arrow2::array::Array;
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::int_set::IntSet;
@@ -66,27 +67,62 @@ fn int_bounds(ds: &Dataset, col: usize) -> Option<(i128, i128)> {
 /// every row of a chunk of another type).
 fn for_each_int_row(ds: &Dataset, col: usize, mut f: impl FnMut(Option<i128>)) {
     for chunk in ds.chunks() {
-        let array = chunk.arrays()[col].as_ref();
-        with_integers!(
-            array,
-            |a| {
-                let validity = a.validity().filter(|v| v.unset_bits() > 0);
-                for (i, &v) in a.values().iter().enumerate() {
-                    f(validity.is_none_or(|b| b.get_bit(i)).then(|| i128::from(v)));
-                }
-            },
-            (0..array.len()).for_each(|_| f(None))
-        );
+        for_each_int_row_of(chunk.arrays()[col].as_ref(), &mut f);
     }
 }
 
-/// Calls `f` with every non-null value of an integer column.
-fn for_each_int(ds: &Dataset, col: usize, mut f: impl FnMut(i128)) {
-    for_each_int_row(ds, col, |v| {
-        if let Some(v) = v {
-            f(v)
-        }
-    });
+/// [`for_each_int_row`] over one chunk's array.
+fn for_each_int_row_of(array: &dyn Array, mut f: impl FnMut(Option<i128>)) {
+    with_integers!(
+        array,
+        |a| {
+            let validity = a.validity().filter(|v| v.unset_bits() > 0);
+            for (i, &v) in a.values().iter().enumerate() {
+                f(validity.is_none_or(|b| b.get_bit(i)).then(|| i128::from(v)));
+            }
+        },
+        (0..array.len()).for_each(|_| f(None))
+    );
+}
+
+/// The non-null values of an integer column as an [`IntSet`], its chunks in parallel.
+fn int_set_of(ds: &Dataset, col: usize) -> IntSet {
+    ds.chunks()
+        .par_iter()
+        .map(|chunk| {
+            let mut set = IntSet::default();
+            for_each_int_row_of(chunk.arrays()[col].as_ref(), |v| {
+                if let Some(v) = v {
+                    set.insert(v);
+                }
+            });
+            set
+        })
+        .reduce(IntSet::default, IntSet::union)
+}
+
+/// The non-null values of an integer column, and those among them seen on two rows or
+/// more; chunks in parallel.
+fn seen_and_repeated(ds: &Dataset, col: usize) -> (IntSet, IntSet) {
+    ds.chunks()
+        .par_iter()
+        .map(|chunk| {
+            let (mut seen, mut repeated) = (IntSet::default(), IntSet::default());
+            for_each_int_row_of(chunk.arrays()[col].as_ref(), |v| {
+                if let Some(v) = v.filter(|&v| !seen.insert(v)) {
+                    repeated.insert(v);
+                }
+            });
+            (seen, repeated)
+        })
+        .reduce(
+            || (IntSet::default(), IntSet::default()),
+            |(seen_a, repeated_a), (seen_b, repeated_b)| {
+                let mut repeated = repeated_a.union(repeated_b);
+                seen_a.add_intersection(&seen_b, &mut repeated);
+                (seen_a.union(seen_b), repeated)
+            },
+        )
 }
 
 /// Tallies an integer column against `set`: a value is unexpected when its presence in
@@ -179,12 +215,7 @@ pub(crate) fn unique(run: Run, ds: &Dataset, col: usize) -> Tally {
     }
     // Wide-ranging integer ids: the values seen, and those seen twice, as pages of bits.
     if class == ColumnClass::Integer {
-        let (mut seen, mut repeated) = (IntSet::default(), IntSet::default());
-        for_each_int(ds, col, |v| {
-            if !seen.insert(v) {
-                repeated.insert(v);
-            }
-        });
+        let (seen, repeated) = seen_and_repeated(ds, col);
         if seen.pages() <= rows / 16 + 64 {
             return tally_against(run, ds, col, &repeated, true);
         }
@@ -438,26 +469,29 @@ fn functionally_dependent_on_ids(run: Run, ds: &Dataset, a: usize, b: usize) -> 
     if classify(&ds.schema().fields[a].data_type) != ColumnClass::Integer {
         return None;
     }
-    let (mut seen, mut repeated) = (IntSet::default(), IntSet::default());
-    for_each_int(ds, a, |v| {
-        if !seen.insert(v) {
-            repeated.insert(v);
-        }
-    });
+    let (seen, repeated) = seen_and_repeated(ds, a);
     if seen.pages() > ds.row_count() / 16 + 64 {
         return None;
     }
     // (global row, A value) of every row whose A value repeats, in row order.
-    let mut candidates: Vec<(usize, i128)> = Vec::new();
-    let mut probe = repeated.probe();
-    let mut row = 0;
-    for_each_int_row(ds, a, |v| {
-        if let Some(v) = v.filter(|&v| probe.contains(v)) {
-            candidates.push((row, v));
-        }
-        row += 1;
-    });
     let starts = chunk_starts(ds);
+    let candidates: Vec<(usize, i128)> = ds
+        .chunks()
+        .par_iter()
+        .zip(&starts)
+        .flat_map_iter(|(chunk, &start)| {
+            let mut probe = repeated.probe();
+            let mut mine = Vec::new();
+            let mut row = start;
+            for_each_int_row_of(chunk.arrays()[a].as_ref(), |v| {
+                if let Some(v) = v.filter(|&v| probe.contains(v)) {
+                    mine.push((row, v));
+                }
+                row += 1;
+            });
+            mine
+        })
+        .collect();
     let b_readers = readers(ds, b);
     let b_key = |row: usize| {
         let c = starts.partition_point(|&s| s <= row) - 1;
@@ -590,10 +624,7 @@ impl KeyLookup {
         let other_class = classify(&other.schema().fields[other_col].data_type);
         let set = if class == ColumnClass::Integer && other_class == ColumnClass::Integer {
             // Unless the ids are so scattered that pages would cost more than a hash set.
-            let mut present = IntSet::default();
-            for_each_int(other, other_col, |v| {
-                present.insert(v);
-            });
+            let present = int_set_of(other, other_col);
             (present.pages() <= other.row_count() / 16 + 64).then_some(LookupSet::Ints(present))
         } else {
             None

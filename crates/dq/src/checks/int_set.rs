@@ -89,6 +89,61 @@ impl IntSet {
         new
     }
 
+    /// The values of `self` and `other` (sets built in parallel, merged).
+    pub(crate) fn union(mut self, other: IntSet) -> IntSet {
+        if self.bits.len() < other.bits.len() {
+            return other.union(self);
+        }
+        for (&page, &index) in &other.pages {
+            let words = &other.bits[index as usize];
+            let next = self.bits.len() as u32;
+            let mine = *self.pages.entry(page).or_insert(next);
+            if mine == next {
+                self.bits.push(*words);
+            } else {
+                for (w, o) in self.bits[mine as usize].iter_mut().zip(words) {
+                    *w |= o;
+                }
+            }
+        }
+        self.recent = PageCache::default();
+        self
+    }
+
+    /// The values in both `self` and `other`, added to `out`.
+    pub(crate) fn add_intersection(&self, other: &IntSet, out: &mut IntSet) {
+        let (small, large) = if self.pages.len() <= other.pages.len() {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        for (&page, &index) in &small.pages {
+            let Some(&other_index) = large.pages.get(&page) else {
+                continue;
+            };
+            let (a, b) = (
+                &small.bits[index as usize],
+                &large.bits[other_index as usize],
+            );
+            let mut common = [0u64; WORDS];
+            for ((c, x), y) in common.iter_mut().zip(a).zip(b) {
+                *c = x & y;
+            }
+            if common.iter().any(|&w| w != 0) {
+                let next = out.bits.len() as u32;
+                let at = *out.pages.entry(page).or_insert(next);
+                if at == next {
+                    out.bits.push(common);
+                } else {
+                    for (w, c) in out.bits[at as usize].iter_mut().zip(&common) {
+                        *w |= c;
+                    }
+                }
+            }
+        }
+        out.recent = PageCache::default();
+    }
+
     /// A reader that remembers the last page it found, for runs of nearby values.
     pub(crate) fn probe(&self) -> Probe<'_> {
         Probe {
@@ -178,6 +233,37 @@ mod tests {
             let mut probe = set.probe();
             for &v in probes.iter().chain(&added) {
                 prop_assert_eq!(probe.contains(value(v)), reference.contains(&value(v)));
+            }
+        }
+
+        #[test]
+        fn union_and_intersection_agree_with_btree_sets(
+            a in proptest::collection::vec((0..4usize, 0..20_000i128), 0..200),
+            b in proptest::collection::vec((0..4usize, 0..20_000i128), 0..200),
+        ) {
+            let bases = [0, 64 << 12, 1 << 62, -(5 << 40)];
+            let value = |(range, offset): (usize, i128)| bases[range] + offset;
+            let set = |values: &[(usize, i128)]| {
+                let mut s = IntSet::default();
+                values.iter().for_each(|&v| { s.insert(value(v)); });
+                s
+            };
+            let reference = |values: &[(usize, i128)]| -> BTreeSet<i128> {
+                values.iter().map(|&v| value(v)).collect()
+            };
+            let (ra, rb) = (reference(&a), reference(&b));
+            let mut common = IntSet::default();
+            common.insert(bases[2] - 1); // already there: kept
+            set(&a).add_intersection(&set(&b), &mut common);
+            let both = set(&a).union(set(&b));
+            let mut probe_both = both.probe();
+            let mut probe_common = common.probe();
+            for v in ra.iter().chain(&rb).copied().chain([bases[2] - 1, 7, bases[1] + 20_001]) {
+                prop_assert_eq!(probe_both.contains(v), ra.contains(&v) || rb.contains(&v));
+                prop_assert_eq!(
+                    probe_common.contains(v),
+                    (ra.contains(&v) && rb.contains(&v)) || v == bases[2] - 1
+                );
             }
         }
 

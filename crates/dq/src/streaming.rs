@@ -445,14 +445,37 @@ tables:
         tallies
     }
 
-    #[test]
-    fn a_look_up_runs_chunk_by_chunk_once_its_other_table_is_whole() {
+    /// The suite over `t` (as kept, with `tallies` from its reading) and `o`.
+    fn validate_with_tallies(
+        suite: &Suite,
+        t: &Dataset,
+        o: &Dataset,
+        tallies: Vec<ChunkTallies>,
+    ) -> Result<crate::SuiteResult, SuiteError> {
+        let prechecked = BTreeMap::from([("t".to_string(), tallies)]);
+        validate_prechecked(
+            suite,
+            &[t, o],
+            &BTreeMap::new(),
+            &Options::default(),
+            &prechecked,
+        )
+    }
+
+    /// The suite with a look-up of `t.id` in `o.id`, and `t`'s row checks.
+    fn look_up_checks() -> (Suite, RowChecks) {
         let suite = Suite::from_yaml(LOOK_UP, "s.yaml").expect("valid");
         let schemas = BTreeMap::from([
             ("t".to_string(), schema()),
             ("o".to_string(), other_table().schema().clone()),
         ]);
-        let mut checks = RowChecks::new(&suite, "t", &schemas, &Options::default()).expect("binds");
+        let checks = RowChecks::new(&suite, "t", &schemas, &Options::default()).expect("binds");
+        (suite, checks)
+    }
+
+    #[test]
+    fn a_look_up_runs_chunk_by_chunk_once_its_other_table_is_whole() {
+        let (suite, mut checks) = look_up_checks();
         assert!(checks.looks_up_in("o") && !checks.looks_up_in("t"));
         assert!(
             checks.columns_needed_later().contains(&0),
@@ -490,15 +513,7 @@ tables:
             .map(|c| check_and_drop(&checks, c, &mut kept))
             .collect();
         assert!(kept.has_unread(0), "id was dropped");
-        let prechecked = BTreeMap::from([("t".to_string(), tallies)]);
-        let got = validate_prechecked(
-            &suite,
-            &[&kept, &o],
-            &BTreeMap::new(),
-            &Options::default(),
-            &prechecked,
-        )
-        .expect("runs");
+        let got = validate_with_tallies(&suite, &kept, &o, tallies).expect("runs");
         assert_eq!(got, expected);
         assert_eq!(
             got.results[0]
@@ -516,26 +531,14 @@ tables:
 
     #[test]
     fn a_look_up_bound_after_the_first_chunk_is_refused() {
-        let suite = Suite::from_yaml(LOOK_UP, "s.yaml").expect("valid");
-        let schemas = BTreeMap::from([
-            ("t".to_string(), schema()),
-            ("o".to_string(), other_table().schema().clone()),
-        ]);
-        let mut checks = RowChecks::new(&suite, "t", &schemas, &Options::default()).expect("binds");
+        let (suite, mut checks) = look_up_checks();
         let mut kept = Dataset::new("t", schema());
         let first = check_and_drop(&checks, 0, &mut kept);
         let o = other_table();
         checks.look_up_in(&o);
         let second = check_and_drop(&checks, 1, &mut kept);
-        let prechecked = BTreeMap::from([("t".to_string(), vec![first, second])]);
-        let err = validate_prechecked(
-            &suite,
-            &[&kept, &o],
-            &BTreeMap::new(),
-            &Options::default(),
-            &prechecked,
-        )
-        .expect_err("counts would be short");
+        let err = validate_with_tallies(&suite, &kept, &o, vec![first, second])
+            .expect_err("counts would be short");
         assert!(
             matches!(&err, SuiteError::PrecheckedMixed { table, id } if table == "t" && id == "id-in-o"),
             "{err}"

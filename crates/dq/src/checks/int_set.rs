@@ -215,16 +215,22 @@ mod tests {
         assert!(set.insert(4097), "new");
     }
 
+    /// Starts of far ranges, two of whose pages share cache slots (64 pages apart), as
+    /// regular ids and a reserved block do.
+    const BASES: [i128; 4] = [0, 64 << 12, 1 << 62, -(5 << 40)];
+
+    /// A value in one of [`BASES`]' ranges.
+    fn value((range, offset): (usize, i128)) -> i128 {
+        BASES[range] + offset
+    }
+
     proptest! {
-        /// Ids alternating between far ranges whose pages share cache slots (pages 64
-        /// apart) and ranges that do not, as regular ids and a reserved block do.
+        /// Ids alternating between far ranges.
         #[test]
         fn agrees_with_a_btree_set_on_interleaved_ranges(
             added in proptest::collection::vec((0..4usize, 0..20_000i128), 0..300),
             probes in proptest::collection::vec((0..4usize, 0..20_000i128), 0..300),
         ) {
-            let bases = [0, 64 << 12, 1 << 62, -(5 << 40)];
-            let value = |(range, offset): (usize, i128)| bases[range] + offset;
             let mut set = IntSet::default();
             let mut reference = BTreeSet::new();
             for &v in &added {
@@ -241,8 +247,6 @@ mod tests {
             a in proptest::collection::vec((0..4usize, 0..20_000i128), 0..200),
             b in proptest::collection::vec((0..4usize, 0..20_000i128), 0..200),
         ) {
-            let bases = [0, 64 << 12, 1 << 62, -(5 << 40)];
-            let value = |(range, offset): (usize, i128)| bases[range] + offset;
             let set = |values: &[(usize, i128)]| {
                 let mut s = IntSet::default();
                 values.iter().for_each(|&v| { s.insert(value(v)); });
@@ -253,16 +257,16 @@ mod tests {
             };
             let (ra, rb) = (reference(&a), reference(&b));
             let mut common = IntSet::default();
-            common.insert(bases[2] - 1); // already there: kept
+            common.insert(BASES[2] - 1); // already there: kept
             set(&a).add_intersection(&set(&b), &mut common);
             let both = set(&a).union(set(&b));
             let mut probe_both = both.probe();
             let mut probe_common = common.probe();
-            for v in ra.iter().chain(&rb).copied().chain([bases[2] - 1, 7, bases[1] + 20_001]) {
+            for v in ra.iter().chain(&rb).copied().chain([BASES[2] - 1, 7, BASES[1] + 20_001]) {
                 prop_assert_eq!(probe_both.contains(v), ra.contains(&v) || rb.contains(&v));
                 prop_assert_eq!(
                     probe_common.contains(v),
-                    (ra.contains(&v) && rb.contains(&v)) || v == bases[2] - 1
+                    (ra.contains(&v) && rb.contains(&v)) || v == BASES[2] - 1
                 );
             }
         }

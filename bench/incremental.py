@@ -32,7 +32,7 @@ How it measures:
 Scenarios: `fresh` (--late 0; the bar) and `late` (--late 0.02: the last file also carries late
 messages of earlier slices, so every date partition changes; an honest worst case, no bar).
 
-Time is the wall time of the whole ccc process; peak RSS comes from os.wait4; the
+Time is the wall time of the whole ccc process; peak RSS comes from GNU time or os.wait4; the
 figures are medians. Before each measured run dirty pages are written out (sync, so no run
 pays for the previous one's writes or for the restore's copy) and the script waits for an idle CPU; a run that
 other processes disturbed is measured again. Those helpers are bench/run.py's. Results go to
@@ -448,7 +448,7 @@ def main(argv: list[str]) -> int:
                      "repeat": args.repeat, "threads": args.threads, "seed": args.seed,
                      "prepare_checks": args.prepare_checks, "wait_idle_s": args.wait_idle,
                      "retries": args.retries, "disturbed_share": rb.DISTURBED,
-                     "rss_source": "wait4", "bar": BAR},
+                     "rss_source": "gnu-time" if rb.GNU_TIME.exists() else "wait4", "bar": BAR},
         "scenarios": results,
         "problems": problems,
     }

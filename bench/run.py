@@ -54,6 +54,7 @@ DUCKDB_CHECKS = BENCH / "duckdb_checks.py"
 SUITE_BAR = 1 / 3  # the source suite alone: at most a third of DuckDB's time for the same checks
 DIRTY_ORDERS, DIRTY_FRACTION = 20_000, 0.05  # the dirty data the suite's counts are also compared on
 RESULTS = BENCH / "results.json"
+GNU_TIME = Path("/usr/bin/time")
 
 MESSAGES_PER_ORDER = 6.5  # the generator's average (1-12 messages per order)
 TABLE = "customer_courier_conversations"
@@ -130,30 +131,38 @@ def wait_idle(max_wait_s: float, threshold: float = 0.15) -> float | None:
 def measure(cmd: list[str], cwd: Path | None = None, ok_codes: tuple[int, ...] = (0,)) -> dict:
     """Run one command in its own process; wall time and peak RSS of that process tree.
 
-    Peak RSS is os.wait4's rusage of the child (Linux folds the peak of the child's
-    waited-for descendants into it) — the number GNU time's "Maximum resident set size"
-    reports, which reads the same rusage. The command is not wrapped in /usr/bin/time: its
-    own start (1-2 ms) would count as the measured program's, which matters for a 40 ms
-    `ccc validate` compared with DuckDB's in-process query time.
+    Peak RSS comes from GNU time's "Maximum resident set size" when /usr/bin/time exists,
+    and otherwise from os.wait4's rusage of the child (Linux folds the peak of the child's
+    waited-for descendants into it). Both are recorded when both are available.
     """
     with tempfile.TemporaryDirectory(prefix="ccc-bench-") as tmp:
         tmp = Path(tmp)
+        full = list(cmd)
+        time_file = tmp / "time.txt"
+        if GNU_TIME.exists():
+            full = [str(GNU_TIME), "-v", "-o", str(time_file)] + full
         with open(tmp / "stdout", "wb") as so, open(tmp / "stderr", "wb") as se:
             busy0 = cpu_busy_s()
             start = time.perf_counter()
-            proc = subprocess.Popen(list(cmd), stdout=so, stderr=se, cwd=cwd)
+            proc = subprocess.Popen(full, stdout=so, stderr=se, cwd=cwd)
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - start
             busy1 = cpu_busy_s()
             proc.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4 above
         stdout = (tmp / "stdout").read_text(errors="replace")
         stderr = (tmp / "stderr").read_text(errors="replace")
+        wait4_kb = usage.ru_maxrss  # KiB on Linux
+        time_kb = None
+        if time_file.exists():
+            m = re.search(r"Maximum resident set size \(kbytes\):\s*(\d+)", time_file.read_text())
+            if m:
+                time_kb = int(m.group(1))
     if proc.returncode not in ok_codes:
         raise Failed(
             f"command failed (exit {proc.returncode}): {' '.join(cmd)}\n"
             f"--- stdout\n{stdout[-2000:]}\n--- stderr\n{stderr[-4000:]}"
         )
-    peak_kb = usage.ru_maxrss  # KiB on Linux
+    peak_kb = time_kb if time_kb is not None else wait4_kb
     cpu_s = usage.ru_utime + usage.ru_stime
     others = None
     if busy0 is not None and busy1 is not None and wall > 0:
@@ -165,7 +174,8 @@ def measure(cmd: list[str], cwd: Path | None = None, ok_codes: tuple[int, ...] =
         "cpu_s": cpu_s,
         "others_cpu_share": others,
         "peak_rss_mb": peak_kb / 1024,
-        "rss_source": "wait4",
+        "rss_source": "gnu-time" if time_kb is not None else "wait4",
+        "wait4_maxrss_mb": wait4_kb / 1024,
         "stdout": stdout,
     }
 
@@ -762,7 +772,7 @@ def main(argv: list[str]) -> int:
         "load_average_end": load_end,
         "settings": {"repeat": args.repeat, "threads": args.threads, "seed": args.seed, "files": args.files,
                      "wait_idle_s": args.wait_idle, "retries": args.retries, "disturbed_share": DISTURBED,
-                     "rss_source": "wait4",
+                     "rss_source": "gnu-time" if GNU_TIME.exists() else "wait4",
                      "suite": not args.no_suite, "suite_only": args.suite_only,
                      "suite_ndjson_columns": args.suite_ndjson_columns},
         "python_duckdb_baseline_rss_mb": python_duckdb_baseline(),

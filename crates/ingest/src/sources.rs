@@ -63,6 +63,12 @@ impl LineNumbers {
     /// The numbers of `lines` (one per record, non-decreasing), kept as one number when
     /// they are consecutive.
     pub fn new(lines: &[u64]) -> LineNumbers {
+        LineNumbers::shifted(lines, 0)
+    }
+
+    /// [`LineNumbers::new`] of `lines`, each plus `offset` (chunk-relative numbers made
+    /// absolute), without a shifted copy when they are consecutive.
+    pub fn shifted(lines: &[u64], offset: u64) -> LineNumbers {
         match lines.first() {
             Some(&first)
                 if lines
@@ -70,9 +76,9 @@ impl LineNumbers {
                     .zip(first..)
                     .all(|(&l, expected)| l == expected) =>
             {
-                LineNumbers::Consecutive(first)
+                LineNumbers::Consecutive(first + offset)
             }
-            _ => LineNumbers::Listed(lines.into()),
+            _ => LineNumbers::Listed(lines.iter().map(|l| l + offset).collect()),
         }
     }
 

@@ -115,14 +115,10 @@ pub(crate) fn assemble(
             problems.push(p);
         }
         if rows > 0 {
-            let mut lines = out.record_lines;
-            for l in &mut lines {
-                *l += lines_before + 1;
-            }
             batches.push(Batch {
                 file,
                 first_record: records_before + 1,
-                lines: Some(LineNumbers::new(&lines)),
+                lines: Some(LineNumbers::shifted(&out.record_lines, lines_before + 1)),
                 chunk: out.chunk,
                 unread: out.unread,
                 position: out.start,

@@ -45,6 +45,26 @@ pub enum IngestError {
         /// What is wrong.
         message: String,
     },
+    /// A record that makes one text column of its chunk longer than Arrow's 32-bit offsets
+    /// allow (in practice a single value of about 2 GiB, or a quoted CSV file, which is
+    /// read as one chunk, with that much text in one column).
+    #[error(
+        "{path}:{line}: record {record}: column `{column}` holds more than {limit} bytes of \
+         text in one chunk of records with this record, the most ccc reads into one Arrow \
+         column (32-bit offsets)"
+    )]
+    TextTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based record number.
+        record: u64,
+        /// 1-based line where the record starts.
+        line: u64,
+        /// The column.
+        column: &'static str,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A CSV file that cannot be parsed (no header, ragged row, bad quoting).
     #[error("{path}:{line}: invalid CSV in record {record}: {message}")]
     Csv {

@@ -43,6 +43,11 @@ impl PresenceColumn {
     }
 }
 
+/// The most text one column of one chunk can hold: Arrow's `Utf8` offsets are `i32`.
+/// Only a record of about this size can reach it, since chunks end at the first record
+/// boundary after a few megabytes; the readers then stop with an error at that record.
+pub(crate) const TEXT_LIMIT: usize = i32::MAX as usize;
+
 /// A growing UTF-8 column: offsets and bytes pushed directly. arrow2's `MutableUtf8Array`
 /// builds and drops an error value on every push (its offsets push is fallible), which was
 /// a twentieth of an NDJSON read.
@@ -92,9 +97,11 @@ impl TextColumn {
     }
 
     fn finish(self) -> Box<dyn Array> {
+        // The readers stop with an error at the record that would pass the limit
+        // (`TableBuilder::text_over`), so this holds for every chunk that is finished.
         assert!(
-            i32::try_from(self.bytes.len()).is_ok(),
-            "a chunk's text columns stay below 2 GiB"
+            self.bytes.len() <= TEXT_LIMIT,
+            "a chunk's text columns stay within TEXT_LIMIT"
         );
         let offsets = OffsetsBuffer::try_from(self.offsets).expect("offsets only grow");
         Utf8Array::<i32>::try_new(
@@ -371,6 +378,13 @@ impl TableBuilder {
             .filter(|(_, c)| matches!(c, ColumnBuilder::Presence(_)))
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// The index of a text column holding more than `limit` bytes, if any.
+    pub(crate) fn text_over(&self, limit: usize) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| matches!(c, ColumnBuilder::Utf8(t) if t.bytes.len() > limit))
     }
 
     pub(crate) fn finish(self) -> Chunk<Box<dyn Array>> {

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::columns::TableBuilder;
+use super::columns::{TableBuilder, TEXT_LIMIT};
 use super::text::{assemble, count_newlines, map_file, split_at_newlines, ChunkOutput};
 use crate::error::IngestError;
 use crate::problems::FieldProblem;
@@ -19,6 +19,8 @@ struct ChunkError {
     record_in_chunk: u64,
     line_in_chunk: u64,
     message: String,
+    /// Set when the record made this text column too long ([`TableBuilder::text_over`]).
+    too_long: Option<&'static str>,
 }
 
 /// Reads one CSV file into the columns of `table`.
@@ -75,7 +77,7 @@ pub(crate) fn read_csv(
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
         .map(|&(s, e)| {
-            parse_chunk(file_index, &table, &map, &bytes[s..e]).map(|out| ChunkOutput {
+            parse_chunk(file_index, &table, &map, &bytes[s..e], TEXT_LIMIT).map(|out| ChunkOutput {
                 start: s as u64,
                 ..out
             })
@@ -92,11 +94,20 @@ pub(crate) fn read_csv(
                 ok.push(out);
             }
             Err(e) => {
-                return Err(csv_error(
+                let (record, line) = (
                     records_before + e.record_in_chunk + 1,
                     lines_before + e.line_in_chunk + 1,
-                    e.message,
-                ))
+                );
+                return Err(match e.too_long {
+                    Some(column) => IngestError::TextTooLong {
+                        path: path.to_path_buf(),
+                        record,
+                        line,
+                        column,
+                        limit: TEXT_LIMIT,
+                    },
+                    None => csv_error(record, line, e.message),
+                });
             }
         }
     }
@@ -108,7 +119,12 @@ fn parse_chunk(
     table: &TableLayout,
     map: &HeaderMap,
     text: &[u8],
+    text_limit: usize,
 ) -> Result<ChunkOutput, ChunkError> {
+    // A column's text is never longer than the chunk (quotes only shrink it), so only a
+    // chunk larger than the limit needs the check after each record. A file with quotes
+    // is one chunk.
+    let check_text = text.len() > text_limit;
     let columns = table.columns;
     let mut builder = TableBuilder::new(table.columns, (text.len() / 120).max(16));
     let mut reader = csv::ReaderBuilder::new()
@@ -134,6 +150,7 @@ fn parse_chunk(
                     record_in_chunk: row,
                     line_in_chunk: line,
                     message,
+                    too_long: None,
                 });
             }
         }
@@ -147,6 +164,7 @@ fn parse_chunk(
                     record.len(),
                     map.targets.len()
                 ),
+                too_long: None,
             });
         }
         record_lines.push(line);
@@ -176,6 +194,14 @@ fn parse_chunk(
                 builder.columns[i].push_null();
             }
         }
+        if let Some(column) = check_text.then(|| builder.text_over(text_limit)).flatten() {
+            return Err(ChunkError {
+                record_in_chunk: row,
+                line_in_chunk: line,
+                message: String::new(),
+                too_long: Some(columns[column].0),
+            });
+        }
     }
     Ok(ChunkOutput {
         chunk: builder.finish(),
@@ -185,4 +211,33 @@ fn parse_chunk(
         start: 0,
         unread: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Table;
+
+    #[test]
+    fn a_column_too_long_for_arrow_offsets_is_an_error_at_its_record() {
+        let table = Table::Orders.layout();
+        let map = HeaderMap {
+            targets: vec![
+                table.column_index("orderId"),
+                table.column_index("cityCode"),
+            ],
+        };
+        let text = b"1,BCN\n2,\"MAD\"\n3,BCN\n4,MIL\n";
+        let err = match parse_chunk(0, &table, &map, text, 8) {
+            Err(e) => e,
+            Ok(out) => panic!("read {} rows", out.record_lines.len()),
+        };
+        // BCN, MAD and BCN are 9 bytes: the third record passes 8.
+        assert_eq!(err.too_long, Some("cityCode"));
+        assert_eq!((err.record_in_chunk, err.line_in_chunk), (2, 2));
+        let out = parse_chunk(0, &table, &map, text, TEXT_LIMIT).unwrap_or_else(|e| {
+            panic!("{}", e.message);
+        });
+        assert_eq!(out.record_lines.len(), 4);
+    }
 }

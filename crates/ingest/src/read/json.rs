@@ -12,7 +12,7 @@ use arrow2::chunk::Chunk;
 use rayon::prelude::*;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::columns::{ColumnBuilder, TableBuilder};
+use super::columns::{ColumnBuilder, TableBuilder, TEXT_LIMIT};
 use super::json_fast::{scan_record, FlatRecord, Scalar};
 use super::text::{
     assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput,
@@ -281,6 +281,8 @@ struct ChunkError {
     line_in_chunk: u64,
     column: u64,
     message: String,
+    /// Set when the record made this text column too long ([`TableBuilder::text_over`]).
+    too_long: Option<&'static str>,
 }
 
 /// How a `.json` file is laid out, from its first significant byte.
@@ -341,6 +343,7 @@ pub(crate) fn read_rows(
     let reading = Reading {
         fast: true,
         presence: &[],
+        text_limit: TEXT_LIMIT,
     };
     let by_lines = file.format == Format::Ndjson;
     let parse = match file.table {
@@ -373,6 +376,7 @@ fn read_typed<C: TableColumns>(
     let reading = Reading {
         fast: true,
         presence,
+        text_limit: TEXT_LIMIT,
     };
     read_bytes::<C>(file_index, file, &bytes, chunk_bytes, reading, on_batch)
 }
@@ -384,6 +388,8 @@ struct Reading<'a> {
     fast: bool,
     /// Columns checked but not kept (see [`read_json`]).
     presence: &'a [bool],
+    /// The most text a column of one chunk may hold ([`TEXT_LIMIT`]; smaller in tests).
+    text_limit: usize,
 }
 
 /// Reads the contents of `file`.
@@ -479,12 +485,25 @@ fn read_bytes<C: TableColumns>(
             }
             Err(e) => {
                 let _ = s;
-                return Err(IngestError::Json {
-                    path: file.path.clone(),
-                    record: records_before + e.record_in_chunk + 1,
-                    line: lines_before + e.line_in_chunk + 1,
-                    column: e.column,
-                    message: e.message,
+                let (record, line) = (
+                    records_before + e.record_in_chunk + 1,
+                    lines_before + e.line_in_chunk + 1,
+                );
+                return Err(match e.too_long {
+                    Some(column) => IngestError::TextTooLong {
+                        path: file.path.clone(),
+                        record,
+                        line,
+                        column,
+                        limit: reading.text_limit,
+                    },
+                    None => IngestError::Json {
+                        path: file.path.clone(),
+                        record,
+                        line,
+                        column: e.column,
+                        message: e.message,
+                    },
                 });
             }
         }
@@ -644,6 +663,43 @@ fn parse_records<C: TableColumns>(
     reading: Reading<'_>,
     max_records: usize,
 ) -> Result<ChunkOutput, ChunkError> {
+    // A column's text is never longer than the chunk's bytes (escapes only shrink), so
+    // only a chunk larger than the limit is parsed with the check after each record; the
+    // common case keeps a loop without it (the check cost 2% of an NDJSON validation).
+    if end - start > reading.text_limit {
+        parse_chunk_records::<C, true>(
+            file_index,
+            bytes,
+            start,
+            end,
+            by_lines,
+            reading,
+            max_records,
+        )
+    } else {
+        parse_chunk_records::<C, false>(
+            file_index,
+            bytes,
+            start,
+            end,
+            by_lines,
+            reading,
+            max_records,
+        )
+    }
+}
+
+/// [`parse_records`], with `CHECK_TEXT` the check that no text column of the chunk
+/// passes `reading.text_limit`.
+fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
+    file_index: u32,
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    by_lines: bool,
+    reading: Reading<'_>,
+    max_records: usize,
+) -> Result<ChunkOutput, ChunkError> {
     let fast = reading.fast;
     // Validating the chunk's UTF-8 once lets the fast path slice strings out of it for
     // free. Chunks start and end at ASCII bytes, so no character straddles two chunks. A
@@ -736,9 +792,25 @@ fn parse_records<C: TableColumns>(
                     line_in_chunk: newlines + e.line().saturating_sub(1) as u64,
                     column,
                     message,
+                    too_long: None,
                 });
             }
         };
+        if let Some(column) = CHECK_TEXT
+            .then(|| builder.text_over(reading.text_limit))
+            .flatten()
+        {
+            return Err(ChunkError {
+                record_in_chunk: row,
+                line_in_chunk: newlines,
+                column: (pos - line_start) as u64 + 1,
+                message: format!(
+                    "`{}` holds more than {} bytes of text in one chunk",
+                    columns[column].0, reading.text_limit
+                ),
+                too_long: Some(columns[column].0),
+            });
+        }
         record_lines.push(newlines);
         if !is_object {
             let raw = String::from_utf8_lossy(&bytes[pos..record_end.min(pos + 200)]).into_owned();
@@ -838,6 +910,7 @@ mod tests {
         let reading = super::Reading {
             fast: true,
             presence,
+            text_limit: super::TEXT_LIMIT,
         };
         let read = match table {
             Table::ChatMessages => {
@@ -851,6 +924,57 @@ mod tests {
             .map(|b| (b.position, b.unread.clone(), b.chunk.into_arrays()))
             .collect();
         Ok((batches, problems))
+    }
+
+    /// Reads NDJSON messages in chunks of about `chunk` bytes with a text limit of
+    /// `limit` bytes per column and chunk.
+    fn read_with_text_limit(text: &str, chunk: usize, limit: usize, fast: bool) -> String {
+        let file = SourceFile {
+            path: "src.ndjson".into(),
+            name: "src.ndjson".into(),
+            table: Table::ChatMessages,
+            format: Format::Ndjson,
+            size: text.len() as u64,
+        };
+        let reading = super::Reading {
+            fast,
+            presence: &[],
+            text_limit: limit,
+        };
+        match read_bytes::<MessageColumns>(0, &file, text.as_bytes(), chunk, reading, &|_, _| {}) {
+            Ok((batches, _)) => format!(
+                "read {} rows",
+                batches.iter().map(|b| b.len()).sum::<usize>()
+            ),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_column_too_long_for_arrow_offsets_is_an_error_at_its_record() {
+        // senderAppType is 15 bytes a record: the third record passes 40 in one chunk.
+        // With a record escaped, the serde path is tested as well as the fast one.
+        let line =
+            |i: u32, sender: &str| format!("{{\"senderAppType\":\"{sender}\",\"orderId\":{i}}}\n");
+        let text = [
+            line(1, "Courier Android"),
+            line(2, "Customer iOS\\u0041"),
+            line(3, "Courier Android"),
+            line(4, "Courier Android"),
+        ]
+        .concat();
+        let want = "src.ndjson:3: record 3: column `senderAppType` holds more than 40 bytes \
+                    of text in one chunk of records with this record, the most ccc reads into \
+                    one Arrow column (32-bit offsets)";
+        for fast in [true, false] {
+            assert_eq!(read_with_text_limit(&text, 1 << 20, 40, fast), want);
+            // In chunks of one record each, no chunk comes near the limit.
+            assert_eq!(read_with_text_limit(&text, 1, 40, fast), "read 4 rows");
+        }
+        assert_eq!(
+            read_with_text_limit(&text, 1 << 20, super::TEXT_LIMIT, true),
+            "read 4 rows"
+        );
     }
 
     #[test]
@@ -1009,6 +1133,7 @@ mod tests {
                 let reading = super::Reading {
                     fast,
                     presence: &[],
+                    text_limit: super::TEXT_LIMIT,
                 };
                 read_bytes::<MessageColumns>(0, &file, text, chunk, reading, &|_, _| {})
             }
@@ -1016,6 +1141,7 @@ mod tests {
                 let reading = super::Reading {
                     fast,
                     presence: &[],
+                    text_limit: super::TEXT_LIMIT,
                 };
                 read_bytes::<OrderColumns>(0, &file, text, chunk, reading, &|_, _| {})
             }

@@ -666,27 +666,20 @@ fn parse_records<C: TableColumns>(
     // A column's text is never longer than the chunk's bytes (escapes only shrink), so
     // only a chunk larger than the limit is parsed with the check after each record; the
     // common case keeps a loop without it (the check cost 2% of an NDJSON validation).
-    if end - start > reading.text_limit {
-        parse_chunk_records::<C, true>(
-            file_index,
-            bytes,
-            start,
-            end,
-            by_lines,
-            reading,
-            max_records,
-        )
+    let parse = if end - start > reading.text_limit {
+        parse_chunk_records::<C, true>
     } else {
-        parse_chunk_records::<C, false>(
-            file_index,
-            bytes,
-            start,
-            end,
-            by_lines,
-            reading,
-            max_records,
-        )
-    }
+        parse_chunk_records::<C, false>
+    };
+    parse(
+        file_index,
+        bytes,
+        start,
+        end,
+        by_lines,
+        reading,
+        max_records,
+    )
 }
 
 /// [`parse_records`], with `CHECK_TEXT` the check that no text column of the chunk

@@ -16,6 +16,8 @@ pub enum ProblemKind {
     },
     /// An integer that does not fit in 64 signed bits.
     OutOfRange,
+    /// A timestamp outside the years 0001–9999 (see [`crate::timestamp::in_range`]).
+    TimestampOutOfRange,
     /// The record itself is not an object (JSON), so every field is null.
     NotARecord,
 }
@@ -31,6 +33,9 @@ impl std::fmt::Display for ProblemKind {
         match self {
             ProblemKind::WrongType { expected } => write!(f, "not a valid {}", expected.name()),
             ProblemKind::OutOfRange => f.write_str("out of the 64-bit integer range"),
+            ProblemKind::TimestampOutOfRange => {
+                f.write_str("a timestamp outside the years 0001-9999")
+            }
             ProblemKind::NotARecord => f.write_str("record is not an object"),
         }
     }

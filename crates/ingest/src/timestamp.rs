@@ -1,5 +1,21 @@
 //! Parsing `messageSentTime`: RFC 3339 text with `Z` or a `±hh:mm` offset and an
-//! optional fraction, to UTC microseconds (fractions below a microsecond are truncated).
+//! optional fraction, to UTC microseconds (fractions below a microsecond are truncated),
+//! and formatting them back. ccc reads and writes the instants of the years 0001–9999
+//! ([`MIN_MICROS`]..=[`MAX_MICROS`]), the years RFC 3339 can write: a source value
+//! outside them is a value that does not fit its field, like an integer past 64 bits.
+
+use crate::problems::ProblemKind;
+use crate::schema::FieldType;
+
+/// The earliest instant ccc reads: `0001-01-01T00:00:00Z`, in microseconds since the epoch.
+pub const MIN_MICROS: i64 = -62_135_596_800_000_000;
+/// The latest instant ccc reads: `9999-12-31T23:59:59.999999Z`.
+pub const MAX_MICROS: i64 = 253_402_300_799_999_999;
+
+/// Whether `micros` lies in the years 0001–9999 that ccc reads and writes.
+pub fn in_range(micros: i64) -> bool {
+    (MIN_MICROS..=MAX_MICROS).contains(&micros)
+}
 
 /// Parses RFC 3339 text to microseconds since the epoch, UTC.
 ///
@@ -7,7 +23,7 @@
 /// millions of timestamps — and anything else goes to chrono, which decides; a property
 /// test checks that both agree.
 pub fn parse_rfc3339_micros(text: &str) -> Option<i64> {
-    TimestampParser::default().parse(text)
+    TimestampParser::default().parse(text).ok()
 }
 
 /// [`parse_rfc3339_micros`] for a column of timestamps: it remembers the last date it
@@ -27,13 +43,21 @@ struct LastDate {
 }
 
 impl TimestampParser {
-    /// See [`parse_rfc3339_micros`].
-    pub(crate) fn parse(&mut self, text: &str) -> Option<i64> {
-        if let Some(micros) = parse_common(text.as_bytes(), &mut self.last) {
-            return Some(micros);
+    /// See [`parse_rfc3339_micros`]; says why a text is not a timestamp ccc reads.
+    pub(crate) fn parse(&mut self, text: &str) -> Result<i64, ProblemKind> {
+        let micros = match parse_common(text.as_bytes(), &mut self.last) {
+            Some(micros) => micros,
+            None => chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|_| ProblemKind::WrongType {
+                    expected: FieldType::Timestamp,
+                })?
+                .timestamp_micros(),
+        };
+        if in_range(micros) {
+            Ok(micros)
+        } else {
+            Err(ProblemKind::TimestampOutOfRange)
         }
-        let parsed = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-        Some(parsed.timestamp_micros())
     }
 }
 
@@ -157,24 +181,17 @@ pub fn write_rfc3339_micros(out: &mut String, micros: i64) {
     let frac = micros.rem_euclid(1_000_000) as u32;
     let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
     let second_of_day = secs.rem_euclid(86_400) as u32;
-    if !(0..=9999).contains(&year) {
-        // Outside four-digit years RFC 3339 has no form; fall back to chrono's rendering.
-        let dt = chrono::DateTime::from_timestamp(secs, frac * 1000)
-            .expect("i64 microseconds fit chrono");
-        out.push_str(&dt.format("%Y-%m-%dT%H:%M:%S").to_string());
-    } else {
-        push_digits(out, 4, year as u32);
-        out.push('-');
-        push_digits(out, 2, month);
-        out.push('-');
-        push_digits(out, 2, day);
-        out.push('T');
-        push_digits(out, 2, second_of_day / 3600);
-        out.push(':');
-        push_digits(out, 2, second_of_day / 60 % 60);
-        out.push(':');
-        push_digits(out, 2, second_of_day % 60);
-    }
+    push_year(out, year);
+    out.push('-');
+    push_digits(out, 2, month);
+    out.push('-');
+    push_digits(out, 2, day);
+    out.push('T');
+    push_digits(out, 2, second_of_day / 3600);
+    out.push(':');
+    push_digits(out, 2, second_of_day / 60 % 60);
+    out.push(':');
+    push_digits(out, 2, second_of_day % 60);
     if frac != 0 {
         let mut digits = 6;
         let mut f = frac;
@@ -186,6 +203,30 @@ pub fn write_rfc3339_micros(out: &mut String, micros: i64) {
         push_digits(out, digits, f);
     }
     out.push('Z');
+}
+
+/// Appends a year as four digits; outside 0000–9999, where RFC 3339 has no form, as
+/// ISO 8601's expanded year (`+10000`, `-0001`). Sources never hold such instants
+/// ([`in_range`]); only a damaged state file could, and it must not stop the writer.
+fn push_year(out: &mut String, year: i64) {
+    if (0..=9999).contains(&year) {
+        push_digits(out, 4, year as u32);
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{year:+05}");
+    }
+}
+
+/// `YYYY-MM-DD` of a day number (days since 1970-01-01), for any day number.
+pub fn format_date(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    let mut out = String::with_capacity(10);
+    push_year(&mut out, year);
+    out.push('-');
+    push_digits(&mut out, 2, month);
+    out.push('-');
+    push_digits(&mut out, 2, day);
+    out
 }
 
 /// Appends `value` as exactly `digits` decimal digits, zero-padded.
@@ -231,6 +272,43 @@ mod tests {
         );
         assert_eq!(parse_rfc3339_micros("2024-02-01 10:00"), None);
         assert_eq!(parse_rfc3339_micros("yesterday"), None);
+    }
+
+    #[test]
+    fn reads_only_the_years_0001_to_9999() {
+        let mut parser = TimestampParser::default();
+        assert_eq!(parser.parse("0001-01-01T00:00:00Z"), Ok(MIN_MICROS));
+        assert_eq!(parser.parse("9999-12-31T23:59:59.999999Z"), Ok(MAX_MICROS));
+        for text in [
+            "0000-12-31T23:59:59Z",
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:59:59-01:00",
+        ] {
+            assert_eq!(
+                parser.parse(text),
+                Err(ProblemKind::TimestampOutOfRange),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parser.parse("2024-13-01T00:00:00Z"),
+            Err(ProblemKind::WrongType {
+                expected: FieldType::Timestamp
+            })
+        );
+    }
+
+    #[test]
+    fn formats_every_i64_without_panicking() {
+        assert_eq!(format_rfc3339_micros(MIN_MICROS), "0001-01-01T00:00:00Z");
+        assert_eq!(
+            format_rfc3339_micros(MAX_MICROS),
+            "9999-12-31T23:59:59.999999Z"
+        );
+        assert!(format_rfc3339_micros(i64::MAX).starts_with("+294247-01-10T04:00:54"));
+        assert!(format_rfc3339_micros(i64::MIN).starts_with("-290308-12-21T19:59:05"));
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(i64::MAX / 86_400 / 1_000_000), "+294247-01-10");
     }
 
     #[test]
@@ -308,9 +386,9 @@ mod tests {
         ) {
             let mut parser = TimestampParser::default();
             for text in &texts {
-                proptest::prop_assert_eq!(parser.parse(text), parse_rfc3339_micros(text), "{}", text);
+                proptest::prop_assert_eq!(parser.parse(text).ok(), parse_rfc3339_micros(text), "{}", text);
                 let want = chrono::DateTime::parse_from_rfc3339(text).ok().map(|d| d.timestamp_micros());
-                proptest::prop_assert_eq!(parser.parse(text), want, "{}", text);
+                proptest::prop_assert_eq!(parser.parse(text).ok(), want, "{}", text);
             }
         }
     }

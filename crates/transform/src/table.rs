@@ -23,10 +23,7 @@ pub struct Partition {
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 pub fn date_string(day: i64) -> String {
-    let date = chrono::DateTime::from_timestamp(day * 86_400, 0)
-        .expect("day within chrono's range")
-        .date_naive();
-    date.format("%Y-%m-%d").to_string()
+    ccc_ingest::timestamp::format_date(day)
 }
 
 /// Splits the table into per-day Arrow chunks, built in parallel.

@@ -171,7 +171,7 @@ impl ColumnBuilder {
             ColumnBuilder::Presence(p) => {
                 let valid = match p.ty {
                     FieldType::Utf8 => true,
-                    FieldType::Timestamp => p.parser.parse(text).is_some(),
+                    FieldType::Timestamp => p.parser.parse(text).is_ok(),
                     FieldType::Int64 => !from_json_string && parse_integer(text).is_ok(),
                     FieldType::Boolean => {
                         !from_json_string
@@ -219,11 +219,14 @@ impl ColumnBuilder {
                 }
             }
             ColumnBuilder::Timestamp(b, parser) => match parser.parse(text) {
-                Some(v) => {
+                Ok(v) => {
                     b.push(Some(v));
                     Ok(())
                 }
-                None => self.wrong_type(),
+                Err(kind) => {
+                    b.push_null();
+                    Err(kind)
+                }
             },
         }
     }

@@ -1,6 +1,7 @@
 //! Finding source files: `customer_courier_chat_messages*` and `orders*` with a known
 //! extension, in one folder (not recursive), in a stable order so that file indexes and
-//! reports do not depend on the directory listing.
+//! reports do not depend on the directory listing. Symbolic links are followed; an
+//! entry with a source's name that is neither a file nor a link to one is an error.
 
 use std::path::{Path, PathBuf};
 
@@ -110,15 +111,20 @@ pub fn discover_any(dir: &Path) -> Result<Vec<SourceFile>, IngestError> {
         else {
             continue;
         };
-        let meta = entry.metadata().map_err(|source| IngestError::Io {
-            path: entry.path(),
-            source,
-        })?;
-        if !meta.is_file() {
-            continue;
-        }
+        // Links are followed (landing zones link files in); an entry with a source's
+        // name that is not a file, or a link to nothing, is named rather than skipped.
+        let path = entry.path();
+        let meta = std::fs::metadata(&path)
+            .and_then(|meta| match meta.is_file() {
+                true => Ok(meta),
+                false => Err(crate::open::not_a_file(meta.file_type())),
+            })
+            .map_err(|source| IngestError::Io {
+                path: path.clone(),
+                source,
+            })?;
         files.push(SourceFile {
-            path: entry.path(),
+            path,
             name,
             table,
             format,
@@ -161,6 +167,52 @@ mod tests {
                 ("orders_2.csv", Format::Csv)
             ]
         );
+    }
+
+    #[test]
+    fn follows_symlinked_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("orders.csv"), "").unwrap();
+        std::fs::write(dir.path().join("customer_courier_chat_messages_1.json"), "").unwrap();
+        let target = elsewhere.path().join("landed.json");
+        std::fs::write(&target, "[]").unwrap();
+        std::os::unix::fs::symlink(
+            &target,
+            dir.path().join("customer_courier_chat_messages_2.json"),
+        )
+        .unwrap();
+        let files = discover(dir.path()).unwrap();
+        let names: Vec<_> = files.iter().map(|f| (f.name.as_str(), f.size)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("customer_courier_chat_messages_1.json", 0),
+                ("customer_courier_chat_messages_2.json", 2),
+                ("orders.csv", 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn names_entries_that_are_not_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("orders.csv"), "").unwrap();
+        std::fs::write(dir.path().join("customer_courier_chat_messages_1.json"), "").unwrap();
+        let odd = dir.path().join("customer_courier_chat_messages_2.json");
+        std::fs::create_dir(&odd).unwrap();
+        let err = discover(dir.path()).unwrap_err();
+        assert_eq!(
+            format!("{err}: {}", std::error::Error::source(&err).unwrap()),
+            format!(
+                "cannot read {}: a folder, where ccc expects a regular file",
+                odd.display()
+            )
+        );
+        std::fs::remove_dir(&odd).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("gone.json"), &odd).unwrap();
+        let err = discover(dir.path()).unwrap_err();
+        assert_eq!(err.to_string(), format!("cannot read {}", odd.display()));
     }
 
     #[test]

@@ -65,6 +65,21 @@ pub enum IngestError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// A record (a line of NDJSON or CSV, a record of a JSON array, a CSV header) longer
+    /// than [`crate::ReadOptions::max_record_bytes`]: refused before it is parsed, so a
+    /// file without line breaks cannot make ccc buffer all of it.
+    #[error(
+        "{path}:{line}: a record longer than {limit} bytes starts here, the most ccc reads \
+         as one record (raise it with --max-record-bytes)"
+    )]
+    RecordTooLong {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line where the record starts.
+        line: u64,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// A CSV file that cannot be parsed (no header, ragged row, bad quoting).
     #[error("{path}:{line}: invalid CSV in record {record}: {message}")]
     Csv {

@@ -20,6 +20,7 @@
 pub mod discover;
 mod error;
 pub mod generate;
+pub mod open;
 pub mod parquet_io;
 mod problems;
 mod read;
@@ -32,7 +33,7 @@ pub use error::IngestError;
 pub use problems::{FieldProblem, ProblemKind};
 pub use read::{
     read_file, read_file_with, read_layout_file, read_sources, read_sources_with,
-    with_unread_columns, BatchHook, FileContents, ReadOptions, TableHook,
+    with_unread_columns, BatchHook, FileContents, ReadOptions, TableHook, DEFAULT_MAX_RECORD_BYTES,
 };
 pub use schema::{FieldType, Table, TableLayout};
 pub use sources::{Batch, LineNumbers, Sources, TableData};

@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::columns::{TableBuilder, TEXT_LIMIT};
-use super::text::{assemble, count_newlines, map_file, split_at_newlines, ChunkOutput};
+use super::text::{assemble, count_newlines, map_file, split_at_newlines, ChunkOutput, Chunking};
 use crate::error::IngestError;
 use crate::problems::FieldProblem;
 use crate::schema::TableLayout;
@@ -28,7 +28,7 @@ pub(crate) fn read_csv(
     file_index: u32,
     path: &std::path::Path,
     table: TableLayout,
-    chunk_bytes: usize,
+    chunking: Chunking,
 ) -> Result<super::FileContents, IngestError> {
     let bytes = map_file(path)?;
     let bytes: &[u8] = &bytes;
@@ -38,12 +38,24 @@ pub(crate) fn read_csv(
         line,
         message,
     };
-    let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
+    let start: usize = if bytes.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
         0
     };
-    let header_end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |p| start + p + 1);
+    let too_long = |offset: usize| IngestError::RecordTooLong {
+        path: path.to_path_buf(),
+        line: count_newlines(&bytes[..offset]) + 1,
+        limit: chunking.max_record_bytes,
+    };
+    let header_window = bytes
+        .len()
+        .min(start.saturating_add(chunking.max_record_bytes + 1));
+    let header_end = match memchr::memchr(b'\n', &bytes[start..header_window]) {
+        Some(p) => start + p + 1,
+        None if header_window == bytes.len() => bytes.len(),
+        None => return Err(too_long(start)),
+    };
     let mut header_reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(&bytes[start..header_end]);
@@ -64,14 +76,17 @@ pub(crate) fn read_csv(
             format!(
                 "the header names none of the columns of {} (found: {})",
                 table.name,
-                header.iter().collect::<Vec<_>>().join(",")
+                shortened(&header.iter().collect::<Vec<_>>().join(","))
             ),
         ));
     }
     let map = HeaderMap { targets };
     let ranges = if memchr::memchr(b'"', &bytes[header_end..]).is_none() {
-        split_at_newlines(bytes, header_end, bytes.len(), chunk_bytes)
+        split_at_newlines(bytes, header_end, bytes.len(), chunking).map_err(too_long)?
     } else {
+        if let Some(offset) = quoted_record_over(bytes, header_end, chunking.max_record_bytes) {
+            return Err(too_long(offset));
+        }
         vec![(header_end, bytes.len())]
     };
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
@@ -112,6 +127,34 @@ pub(crate) fn read_csv(
         }
     }
     Ok(assemble(file_index, ok, lines_before_first))
+}
+
+/// The start of the first record of `bytes[from..]` longer than `max` bytes, where a
+/// quoted field may hold line breaks (a doubled `""` toggles the quote state twice).
+fn quoted_record_over(bytes: &[u8], from: usize, max: usize) -> Option<usize> {
+    if bytes.len() - from <= max {
+        return None;
+    }
+    let (mut record_start, mut quoted) = (from, false);
+    for at in memchr::memchr2_iter(b'"', b'\n', &bytes[from..]).map(|p| from + p) {
+        if bytes[at] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            if at - record_start > max {
+                return Some(record_start);
+            }
+            record_start = at + 1;
+        }
+    }
+    (bytes.len() - record_start > max).then_some(record_start)
+}
+
+/// At most the first 200 characters of a message's quoted text, and how long it was.
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
+        None => text.to_string(),
+    }
 }
 
 fn parse_chunk(
@@ -239,5 +282,51 @@ mod tests {
             panic!("{}", e.message);
         });
         assert_eq!(out.record_lines.len(), 4);
+    }
+
+    fn read_with_limit(text: &[u8], max: usize) -> Result<super::super::FileContents, IngestError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.csv");
+        std::fs::write(&path, text).unwrap();
+        let chunking = Chunking {
+            chunk_bytes: 8,
+            max_record_bytes: max,
+        };
+        read_csv(0, &path, Table::Orders.layout(), chunking)
+    }
+
+    #[test]
+    fn a_header_past_the_record_limit_is_refused_without_reading_it() {
+        let mut text = b"orderId,".to_vec();
+        text.extend(std::iter::repeat_n(b'x', 100));
+        let err = read_with_limit(&text, 64).unwrap_err().to_string();
+        assert!(err.ends_with(":1: a record longer than 64 bytes starts here, the most ccc reads as one record (raise it with --max-record-bytes)"), "{err}");
+    }
+
+    #[test]
+    fn a_line_past_the_record_limit_is_found_in_either_csv_path() {
+        let long = "B".repeat(70);
+        for quote in ["", "\""] {
+            let text = format!("orderId,cityCode\n1,BCN\n2,{quote}{long}{quote}\n3,MAD\n");
+            let err = read_with_limit(text.as_bytes(), 64)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(":3: a record longer than 64 bytes"),
+                "{quote}: {err}"
+            );
+            let (batches, _) = read_with_limit(text.as_bytes(), 80).unwrap();
+            assert_eq!(batches.iter().map(|b| b.len()).sum::<usize>(), 3);
+        }
+        // A quoted field's line breaks are inside its record.
+        let text = format!(
+            "orderId,cityCode\n1,\"{}\n{}\"\n",
+            "a".repeat(40),
+            "b".repeat(40)
+        );
+        let err = read_with_limit(text.as_bytes(), 64)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(":2: a record longer"), "{err}");
     }
 }

@@ -15,7 +15,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use super::columns::{ColumnBuilder, TableBuilder, TEXT_LIMIT};
 use super::json_fast::{scan_record, FlatRecord, Scalar};
 use super::text::{
-    assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput,
+    assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput, Chunking,
 };
 use crate::discover::{Format, SourceFile};
 use crate::error::IngestError;
@@ -305,17 +305,15 @@ pub(crate) fn read_json(
     file_index: u32,
     file: &SourceFile,
     table: Table,
-    chunk_bytes: usize,
+    chunking: Chunking,
     presence: &[bool],
     on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
     match table {
         Table::ChatMessages => {
-            read_typed::<MessageColumns>(file_index, file, chunk_bytes, presence, on_batch)
+            read_typed::<MessageColumns>(file_index, file, chunking, presence, on_batch)
         }
-        Table::Orders => {
-            read_typed::<OrderColumns>(file_index, file, chunk_bytes, presence, on_batch)
-        }
+        Table::Orders => read_typed::<OrderColumns>(file_index, file, chunking, presence, on_batch),
     }
 }
 
@@ -368,7 +366,7 @@ pub(crate) type ChunkHook<'a> = dyn Fn(&mut Batch, &[FieldProblem]) + Sync + 'a;
 fn read_typed<C: TableColumns>(
     file_index: u32,
     file: &SourceFile,
-    chunk_bytes: usize,
+    chunking: Chunking,
     presence: &[bool],
     on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
@@ -378,7 +376,7 @@ fn read_typed<C: TableColumns>(
         presence,
         text_limit: TEXT_LIMIT,
     };
-    read_bytes::<C>(file_index, file, &bytes, chunk_bytes, reading, on_batch)
+    read_bytes::<C>(file_index, file, &bytes, chunking, reading, on_batch)
 }
 
 /// How a file's chunks are parsed.
@@ -397,7 +395,7 @@ fn read_bytes<C: TableColumns>(
     file_index: u32,
     file: &SourceFile,
     bytes: &[u8],
-    chunk_bytes: usize,
+    chunking: Chunking,
     reading: Reading<'_>,
     on_batch: &ChunkHook<'_>,
 ) -> Result<super::FileContents, IngestError> {
@@ -410,6 +408,11 @@ fn read_bytes<C: TableColumns>(
             column,
             message,
         }
+    };
+    let too_long = |offset: usize| IngestError::RecordTooLong {
+        path: file.path.clone(),
+        line: line_column(bytes, offset).0,
+        limit: chunking.max_record_bytes,
     };
     let start = if bytes.starts_with(b"\xEF\xBB\xBF") {
         3
@@ -430,7 +433,9 @@ fn read_bytes<C: TableColumns>(
                 "empty file, expected a JSON array of records".into(),
             ))
         }
-        (Format::Ndjson, Some(_)) => split_at_newlines(bytes, start, bytes.len(), chunk_bytes),
+        (Format::Ndjson, Some(_)) => {
+            split_at_newlines(bytes, start, bytes.len(), chunking).map_err(too_long)?
+        }
         (_, Some(p)) => {
             let layout = match bytes[p] {
                 b'[' => Layout::Array,
@@ -446,8 +451,10 @@ fn read_bytes<C: TableColumns>(
                     ))
                 }
             };
-            scan_structure(bytes, p, layout, chunk_bytes)
-                .map_err(|(offset, records, msg)| json_error(offset, records, msg))?
+            scan_structure(bytes, p, layout, chunking).map_err(|e| match e {
+                ScanError::Invalid(offset, records, msg) => json_error(offset, records, msg),
+                ScanError::TooLong(offset) => too_long(offset),
+            })?
         }
     };
     let lines_before_first = ranges
@@ -514,12 +521,22 @@ fn read_bytes<C: TableColumns>(
 /// Walks the structure of a `.json` file (strings, nesting) and returns ranges that each
 /// hold whole records, about `target` bytes apiece. Errors carry the byte offset, the
 /// number of records seen and a message: truncation, stray closing brackets, trailing text.
+/// Why [`scan_structure`] stopped.
+enum ScanError {
+    /// Not valid JSON: the byte offset, the records seen, what is wrong.
+    Invalid(usize, u64, String),
+    /// A record longer than the limit starts at this byte offset.
+    TooLong(usize),
+}
+
 fn scan_structure(
     bytes: &[u8],
     open: usize,
     layout: Layout,
-    target: usize,
-) -> Result<Vec<(usize, usize)>, (usize, u64, String)> {
+    chunking: Chunking,
+) -> Result<Vec<(usize, usize)>, ScanError> {
+    let target = chunking.chunk_bytes;
+    let mut record_start = open;
     // Records live at this depth: inside the array, or at the top for concatenated objects.
     let record_depth: u32 = if layout == Layout::Array { 1 } else { 0 };
     let mut depth: u32 = 0;
@@ -541,7 +558,7 @@ fn scan_structure(
                 loop {
                     match memchr::memchr2(b'"', b'\\', &bytes[j..]) {
                         None => {
-                            return Err((
+                            return Err(ScanError::Invalid(
                                 bytes.len(),
                                 records,
                                 "unexpected end of file inside a string (truncated file?)".into(),
@@ -559,14 +576,22 @@ fn scan_structure(
             b'{' | b'[' => {
                 if depth == record_depth {
                     records += 1;
+                    record_start = i;
                 }
                 depth += 1;
             }
             b'}' | b']' => {
                 if depth == 0 {
-                    return Err((i, records, format!("unexpected '{}'", bytes[i] as char)));
+                    return Err(ScanError::Invalid(
+                        i,
+                        records,
+                        format!("unexpected '{}'", bytes[i] as char),
+                    ));
                 }
                 depth -= 1;
+                if depth == record_depth && i - record_start >= chunking.max_record_bytes {
+                    return Err(ScanError::TooLong(record_start));
+                }
                 if layout == Layout::Array && depth == 0 {
                     body_end = i;
                     closed_at = Some(i);
@@ -587,7 +612,7 @@ fn scan_structure(
         } else {
             "a JSON object is not closed"
         };
-        return Err((
+        return Err(ScanError::Invalid(
             bytes.len(),
             records,
             format!("unexpected end of file: {what} (truncated file?)"),
@@ -598,7 +623,7 @@ fn scan_structure(
             .iter()
             .position(|b| !b.is_ascii_whitespace())
         {
-            return Err((
+            return Err(ScanError::Invalid(
                 close + 1 + p,
                 records,
                 "unexpected text after the end of the JSON array".into(),
@@ -860,7 +885,7 @@ mod tests {
     use arrow2::array::{Array, PrimitiveArray};
     use proptest::prelude::*;
 
-    use super::{read_bytes, MessageColumns, OrderColumns};
+    use super::{read_bytes, Chunking, MessageColumns, OrderColumns};
     use crate::discover::{Format, SourceFile};
     use crate::problems::{FieldProblem, ProblemKind};
     use crate::schema::{FieldType, Table};
@@ -906,10 +931,17 @@ mod tests {
             text_limit: super::TEXT_LIMIT,
         };
         let read = match table {
-            Table::ChatMessages => {
-                read_bytes::<MessageColumns>(0, &file, text, chunk, reading, &|_, _| {})
+            Table::ChatMessages => read_bytes::<MessageColumns>(
+                0,
+                &file,
+                text,
+                Chunking::of(chunk),
+                reading,
+                &|_, _| {},
+            ),
+            Table::Orders => {
+                read_bytes::<OrderColumns>(0, &file, text, Chunking::of(chunk), reading, &|_, _| {})
             }
-            Table::Orders => read_bytes::<OrderColumns>(0, &file, text, chunk, reading, &|_, _| {}),
         };
         let (batches, problems) = read.map_err(|e| e.to_string())?;
         let batches = batches
@@ -934,7 +966,14 @@ mod tests {
             presence: &[],
             text_limit: limit,
         };
-        match read_bytes::<MessageColumns>(0, &file, text.as_bytes(), chunk, reading, &|_, _| {}) {
+        match read_bytes::<MessageColumns>(
+            0,
+            &file,
+            text.as_bytes(),
+            Chunking::of(chunk),
+            reading,
+            &|_, _| {},
+        ) {
             Ok((batches, _)) => format!(
                 "read {} rows",
                 batches.iter().map(|b| b.len()).sum::<usize>()
@@ -1128,7 +1167,14 @@ mod tests {
                     presence: &[],
                     text_limit: super::TEXT_LIMIT,
                 };
-                read_bytes::<MessageColumns>(0, &file, text, chunk, reading, &|_, _| {})
+                read_bytes::<MessageColumns>(
+                    0,
+                    &file,
+                    text,
+                    Chunking::of(chunk),
+                    reading,
+                    &|_, _| {},
+                )
             }
             Table::Orders => {
                 let reading = super::Reading {
@@ -1136,7 +1182,7 @@ mod tests {
                     presence: &[],
                     text_limit: super::TEXT_LIMIT,
                 };
-                read_bytes::<OrderColumns>(0, &file, text, chunk, reading, &|_, _| {})
+                read_bytes::<OrderColumns>(0, &file, text, Chunking::of(chunk), reading, &|_, _| {})
             }
         };
         let (batches, problems) = read.map_err(|e| e.to_string())?;
@@ -1188,7 +1234,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = orders_file(dir.path(), &ndjson);
         let (batches, _) =
-            super::read_json(0, &file, Table::Orders, 1000, &[], &|_, _| {}).unwrap();
+            super::read_json(0, &file, Table::Orders, Chunking::of(1000), &[], &|_, _| {}).unwrap();
         assert!(batches.len() > 3);
         assert!(batches
             .iter()
@@ -1226,6 +1272,7 @@ mod tests {
             chunk_bytes: 300,
             presence_only: vec![(Table::Orders, "orderId".to_string())],
             text_presence_only: true,
+            ..Default::default()
         };
         let (batches, _) = crate::read_file(0, &file, &options).unwrap();
         assert!(batches.len() > 3, "several chunks");
@@ -1638,5 +1685,48 @@ mod tests {
             assert_eq!(rows, &absolute, "the same rows, relative or absolute");
         }
         assert_eq!(problems.len(), 6, "x3, x10, x17, x24, x31, x38");
+    }
+
+    /// Reads orders `text` as `format` with a record limit of `max` bytes.
+    fn read_orders_limited(text: &str, format: Format, max: usize) -> Result<usize, String> {
+        let file = SourceFile {
+            path: "orders.json".into(),
+            name: "orders.json".into(),
+            table: Table::Orders,
+            format,
+            size: text.len() as u64,
+        };
+        let reading = super::Reading {
+            fast: true,
+            presence: &[],
+            text_limit: super::TEXT_LIMIT,
+        };
+        let chunking = Chunking {
+            chunk_bytes: 16,
+            max_record_bytes: max,
+        };
+        read_bytes::<OrderColumns>(0, &file, text.as_bytes(), chunking, reading, &|_, _| {})
+            .map(|(batches, _)| batches.iter().map(|b| b.len()).sum())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_record_past_the_limit_is_an_error_at_its_line() {
+        let long = "B".repeat(60);
+        let ndjson = format!(
+            "{{\"orderId\": 1, \"cityCode\": \"BCN\"}}\n{{\"orderId\": 2, \"cityCode\": \"{long}\"}}\n"
+        );
+        let array = format!(
+            "[\n  {{\"orderId\": 1, \"cityCode\": \"BCN\"}},\n  {{\"orderId\": 2,\n   \"cityCode\": \"{long}\"}}\n]\n"
+        );
+        for (format, text, line) in [(Format::Ndjson, &ndjson, 2), (Format::Json, &array, 3)] {
+            let err = read_orders_limited(text, format, 64).unwrap_err();
+            assert_eq!(
+                err,
+                format!("orders.json:{line}: a record longer than 64 bytes starts here, the most ccc reads as one record (raise it with --max-record-bytes)"),
+                "{format:?}"
+            );
+            assert_eq!(read_orders_limited(text, format, 100), Ok(2), "{format:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@ mod csv;
 mod json;
 mod json_fast;
 mod parquet;
+mod parquet_check;
 mod parquet_text;
 mod text;
 
@@ -36,7 +37,14 @@ pub struct ReadOptions {
     /// and checked, just not kept); [`with_unread_columns`] reads them back by parsing the
     /// batch's records again.
     pub text_presence_only: bool,
+    /// The longest record of a text file, in bytes ([`DEFAULT_MAX_RECORD_BYTES`]): a
+    /// longer one is an [`IngestError::RecordTooLong`], found before it is parsed.
+    pub max_record_bytes: usize,
 }
+
+/// The default longest record, 64 MiB: a chat message is a few hundred bytes, and a
+/// file that never breaks its lines must not make ccc buffer all of it.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -44,11 +52,20 @@ impl Default for ReadOptions {
             chunk_bytes: 4 << 20,
             presence_only: Vec::new(),
             text_presence_only: false,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
         }
     }
 }
 
 impl ReadOptions {
+    /// How text files are cut into chunks.
+    pub(crate) fn chunking(&self) -> text::Chunking {
+        text::Chunking {
+            chunk_bytes: self.chunk_bytes.max(1),
+            max_record_bytes: self.max_record_bytes.max(1),
+        }
+    }
+
     /// Whether `column` of `table` is one whose values the caller does not need.
     pub fn is_presence_only(&self, table: Table, column: &str) -> bool {
         self.presence_only
@@ -171,7 +188,7 @@ pub fn read_layout_file(
     options: &ReadOptions,
 ) -> Result<FileContents, IngestError> {
     match format {
-        Format::Csv => csv::read_csv(index, path, layout, options.chunk_bytes.max(1)),
+        Format::Csv => csv::read_csv(index, path, layout, options.chunking()),
         Format::Parquet => parquet::read_parquet(index, path, layout, &|_| false, &|_, _| {}),
         Format::Json | Format::Ndjson => Err(IngestError::Parquet {
             path: path.to_path_buf(),
@@ -196,7 +213,7 @@ pub fn read_file_with(
     options: &ReadOptions,
     on_batch: BatchHook<'_>,
 ) -> Result<FileContents, IngestError> {
-    let chunk = options.chunk_bytes.max(1);
+    let chunk = options.chunking();
     let (mut batches, problems) = match file.format {
         Format::Json | Format::Ndjson => {
             // Chunks are handed over as each is parsed, in parallel.

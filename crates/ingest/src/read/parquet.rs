@@ -8,6 +8,7 @@
 use std::fs::File;
 
 use arrow2::array::{Array, MutablePrimitiveArray, NullArray, PrimitiveArray, Utf8Array};
+use arrow2::bitmap::Bitmap;
 use arrow2::chunk::Chunk;
 use arrow2::compute::cast::{cast, CastOptions};
 use arrow2::datatypes::{DataType, TimeUnit};
@@ -15,11 +16,12 @@ use arrow2::io::parquet::read as pq;
 use rayon::prelude::*;
 
 use super::columns::TableBuilder;
-use super::parquet_text;
+use super::{parquet_check, parquet_text};
 use crate::error::IngestError;
 use crate::problems::{FieldProblem, ProblemKind};
 use crate::schema::{FieldType, TableLayout};
 use crate::sources::Batch;
+use crate::timestamp;
 
 /// Rows per batch: a row group is decoded this many rows at a time (its last batch may be
 /// shorter), small enough for a batch's columns to stay in the cache while they are
@@ -39,13 +41,13 @@ pub(crate) fn read_parquet(
         message: e.to_string(),
     };
     let open = || {
-        File::open(path).map_err(|source| IngestError::Io {
+        crate::open::open_regular(path).map_err(|source| IngestError::Io {
             path: path.to_path_buf(),
             source,
         })
     };
-    let metadata = pq::read_metadata(&mut open()?).map_err(parquet_err)?;
-    let file_schema = pq::infer_schema(&metadata).map_err(parquet_err)?;
+    let metadata = read_checked_metadata(path, &mut open()?)?;
+    let file_schema = infer_schema(path, &metadata)?;
     let columns = table.columns;
     // For each table column, the file's field with that name, if any.
     let in_file: Vec<Option<arrow2::datatypes::Field>> = columns
@@ -88,11 +90,12 @@ pub(crate) fn read_parquet(
                 let rows = left.min(BATCH_ROWS);
                 let decoded: Vec<Box<dyn Array>> = readers
                     .par_iter_mut()
-                    .map(|iter| match iter.next() {
-                        Some(array) => array,
-                        None => Err(arrow2::error::Error::OutOfSpec(String::from(
+                    .map(|iter| match parquet_check::decode_guarded(|| iter.next()) {
+                        Ok(Some(array)) => array,
+                        Ok(None) => Err(arrow2::error::Error::OutOfSpec(String::from(
                             "a column has fewer values than its row group",
                         ))),
+                        Err(panic) => Err(arrow2::error::Error::OutOfSpec(panic)),
                     })
                     .collect::<Result<_, arrow2::error::Error>>()
                     .map_err(parquet_err)?;
@@ -166,7 +169,17 @@ fn column_batches(
         .iter()
         .map(|field| {
             let mut chunks = pq::read_columns(file, rg.columns(), &field.name)?;
-            match chunks.as_slice() {
+            if chunks.is_empty() {
+                return Err(arrow2::error::Error::OutOfSpec(format!(
+                    "the schema names column `{}`, which the row group does not hold",
+                    field.name
+                )));
+            }
+            for (meta, bytes) in &chunks {
+                parquet_check::check_pages(meta, bytes, rg.num_rows())
+                    .map_err(arrow2::error::Error::OutOfSpec)?;
+            }
+            let decoder = parquet_check::decode_guarded(|| match chunks.as_slice() {
                 [(meta, _)] if parquet_text::applies(meta, field) => {
                     let (meta, bytes) = chunks.pop().expect("one chunk");
                     Ok(Box::new(parquet_text::plain_text_batches(
@@ -176,16 +189,83 @@ fn column_batches(
                         BATCH_ROWS,
                     )) as pq::ArrayIter<'static>)
                 }
-                _ => pq::to_deserializer(
-                    chunks,
-                    field.clone(),
-                    rg.num_rows(),
-                    Some(BATCH_ROWS),
-                    None,
-                ),
-            }
+                _ => checked_deserializer(chunks, field, rg.num_rows()),
+            });
+            decoder.unwrap_or_else(|panic| Err(arrow2::error::Error::OutOfSpec(panic)))
         })
         .collect()
+}
+
+/// arrow2's `to_deserializer` with each decompressed page checked first
+/// ([`parquet_check::CheckedPages`]).
+fn checked_deserializer(
+    chunks: Vec<(&pq::ColumnChunkMetaData, Vec<u8>)>,
+    field: &arrow2::datatypes::Field,
+    rows: usize,
+) -> arrow2::error::Result<pq::ArrayIter<'static>> {
+    let (columns, types): (Vec<_>, Vec<_>) = chunks
+        .into_iter()
+        .map(|(meta, bytes)| {
+            // As arrow2 does: no page may claim more than twice the chunk's bytes.
+            let max_page = bytes.len() * 2 + 1024;
+            let pages = pq::PageReader::new(
+                std::io::Cursor::new(bytes),
+                meta,
+                std::sync::Arc::new(|_, _| true),
+                Vec::new(),
+                max_page,
+            );
+            let pages = pq::BasicDecompressor::new(pages, Vec::new());
+            (
+                parquet_check::CheckedPages::new(pages),
+                &meta.descriptor().descriptor.primitive_type,
+            )
+        })
+        .unzip();
+    pq::column_iter_to_arrays(
+        columns,
+        types,
+        field.clone(),
+        Some(BATCH_ROWS.min(rows)),
+        rows,
+    )
+}
+
+/// The file's Arrow schema; arrow2 panics on some damaged embedded schemas.
+fn infer_schema(
+    path: &std::path::Path,
+    metadata: &pq::FileMetaData,
+) -> Result<arrow2::datatypes::Schema, IngestError> {
+    let parquet_err = |message: String| IngestError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    parquet_check::decode_guarded(|| pq::infer_schema(metadata))
+        .map_err(parquet_err)?
+        .map_err(|e| parquet_err(e.to_string()))
+}
+
+/// Reads a file's footer and checks it against the file ([`parquet_check::check_metadata`]).
+fn read_checked_metadata(
+    path: &std::path::Path,
+    file: &mut File,
+) -> Result<pq::FileMetaData, IngestError> {
+    let parquet_err = |message: String| IngestError::Parquet {
+        path: path.to_path_buf(),
+        message,
+    };
+    let metadata = parquet_check::decode_guarded(|| pq::read_metadata(file))
+        .map_err(parquet_err)?
+        .map_err(|e| parquet_err(e.to_string()))?;
+    let len = file
+        .metadata()
+        .map_err(|source| IngestError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    parquet_check::check_metadata(&metadata, len).map_err(parquet_err)?;
+    Ok(metadata)
 }
 
 /// The rows `first_record..first_record + rows` (1-based records of the file) of the
@@ -202,12 +282,12 @@ pub(crate) fn read_rows(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    let mut file = File::open(path).map_err(|source| IngestError::Io {
+    let mut file = crate::open::open_regular(path).map_err(|source| IngestError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let metadata = pq::read_metadata(&mut file).map_err(parquet_err)?;
-    let file_schema = pq::infer_schema(&metadata).map_err(parquet_err)?;
+    let metadata = read_checked_metadata(path, &mut file)?;
+    let file_schema = infer_schema(path, &metadata)?;
     let mut start = 1u64;
     let group = metadata.row_groups.iter().find(|rg| {
         let end = start + rg.num_rows() as u64;
@@ -271,19 +351,18 @@ fn complete_columns(
     columns: &[(&str, FieldType)],
     presence_only: &dyn Fn(&str) -> bool,
 ) -> Vec<usize> {
-    let no_nulls = |name: &str| {
+    // A timestamp column is complete only if its statistics also bound every value
+    // inside the years ccc reads (a value outside them does not fit its field).
+    let complete = |name: &str, ty: FieldType| {
         metadata.row_groups.iter().all(|rg| {
             let mut chunks = rg.columns().iter().filter(|c| {
                 c.descriptor().path_in_schema.first().map(String::as_str) == Some(name)
             });
             match (chunks.next(), chunks.next()) {
                 (Some(chunk), None) => {
-                    chunk
-                        .metadata()
-                        .statistics
-                        .as_ref()
-                        .and_then(|s| s.null_count)
-                        == Some(0)
+                    let stats = chunk.metadata().statistics.as_ref();
+                    stats.and_then(|s| s.null_count) == Some(0)
+                        && (ty != FieldType::Timestamp || stats.is_some_and(timestamps_bounded))
                 }
                 // Absent, or nested (several leaves): read it.
                 _ => false,
@@ -299,13 +378,53 @@ fn complete_columns(
                 && field
                     .as_ref()
                     .is_some_and(|f| f.data_type() == &ty.data_type())
-                && no_nulls(name)
+                && complete(name, *ty)
         })
         .map(|(i, _)| i)
         .collect()
 }
 
+/// Whether INT64 statistics bound every value inside [`timestamp::in_range`].
+fn timestamps_bounded(stats: &parquet_format_safe::Statistics) -> bool {
+    let value = |bytes: &Option<Vec<u8>>| {
+        bytes
+            .as_deref()
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(i64::from_le_bytes)
+    };
+    let min = value(&stats.min_value).or_else(|| value(&stats.min));
+    let max = value(&stats.max_value).or_else(|| value(&stats.max));
+    matches!((min, max), (Some(min), Some(max)) if timestamp::in_range(min) && timestamp::in_range(max))
+}
+
 type Bad = Vec<(usize, String, ProblemKind)>;
+
+/// A timestamp column of the table's own type, with the instants outside the years
+/// ccc reads made null and returned as problems. The common case, every value in range,
+/// costs one pass over the values and no copy.
+fn timestamps_in_range(source: &dyn Array) -> (Box<dyn Array>, Bad) {
+    let values = source
+        .as_any()
+        .downcast_ref::<PrimitiveArray<i64>>()
+        .expect("a timestamp column holds i64");
+    let outside = |(row, v): (usize, Option<&i64>)| {
+        v.filter(|v| !timestamp::in_range(**v)).map(|v| (row, *v))
+    };
+    let bad: Vec<(usize, i64)> = values.iter().enumerate().filter_map(outside).collect();
+    if bad.is_empty() {
+        return (source.to_boxed(), Vec::new());
+    }
+    let validity: Bitmap = values
+        .iter()
+        .map(|v| v.is_some_and(|v| timestamp::in_range(*v)))
+        .collect();
+    let array = values.clone().with_validity(Some(validity));
+    let problems = bad
+        .into_iter()
+        .map(|(row, v)| (row, v.to_string(), ProblemKind::TimestampOutOfRange))
+        .collect();
+    (array.boxed(), problems)
+}
 
 /// A decoded batch and the values of it that did not fit their column.
 type BatchWithProblems = (Batch, Vec<FieldProblem>);
@@ -315,6 +434,9 @@ type BatchWithProblems = (Batch, Vec<FieldProblem>);
 fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<dyn Array>, Bad)> {
     let wanted = target.data_type();
     if source.data_type() == &wanted {
+        if target == FieldType::Timestamp {
+            return Ok(timestamps_in_range(source));
+        }
         return Ok((source.to_boxed(), Vec::new()));
     }
     let mut bad = Bad::new();
@@ -364,12 +486,12 @@ fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<d
                 .iter()
                 .enumerate()
                 .map(|(row, v)| {
-                    v.and_then(|v| {
-                        let micros = to_micros(*v);
-                        if micros.is_none() {
-                            bad.push((row, v.to_string(), ProblemKind::OutOfRange));
+                    v.and_then(|v| match to_micros(*v) {
+                        Some(micros) if timestamp::in_range(micros) => Some(micros),
+                        _ => {
+                            bad.push((row, v.to_string(), ProblemKind::TimestampOutOfRange));
+                            None
                         }
-                        micros
                     })
                 })
                 .collect();

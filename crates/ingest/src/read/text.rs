@@ -1,7 +1,6 @@
 //! Helpers shared by the text readers: mapping files, splitting them into chunks that
 //! parse in parallel, and turning chunk-relative record and line numbers into absolute ones.
 
-use std::fs::File;
 use std::path::Path;
 
 use crate::error::IngestError;
@@ -31,7 +30,7 @@ pub(crate) fn map_file(path: &Path) -> Result<FileBytes, IngestError> {
         path: path.to_path_buf(),
         source,
     };
-    let file = File::open(path).map_err(io_err)?;
+    let file = crate::open::open_regular(path).map_err(io_err)?;
     if file.metadata().map_err(io_err)?.len() == 0 {
         return Ok(FileBytes::Empty);
     }
@@ -60,25 +59,73 @@ pub(crate) fn line_column(bytes: &[u8], offset: usize) -> (u64, u64) {
 }
 
 /// Splits `[start, end)` at newlines into pieces of about `target` bytes.
+///
+/// A line longer than `chunking.max_record_bytes` is an error, given as the byte offset
+/// where it starts: the search for a chunk's end looks that far and no further, so no
+/// chunk is parsed (and no record buffered) past the limit.
 pub(crate) fn split_at_newlines(
     bytes: &[u8],
     start: usize,
     end: usize,
-    target: usize,
-) -> Vec<(usize, usize)> {
+    chunking: Chunking,
+) -> Result<Vec<(usize, usize)>, usize> {
     let mut ranges = Vec::new();
     let mut from = start;
     while from < end {
-        let want = from.saturating_add(target);
+        let want = from.saturating_add(chunking.chunk_bytes);
         let to = if want >= end {
             end
         } else {
-            memchr::memchr(b'\n', &bytes[want..end]).map_or(end, |p| want + p + 1)
+            // A line of at most the limit that starts by `want` has its newline in here.
+            let window = end.min(want.saturating_add(chunking.max_record_bytes + 1));
+            match memchr::memchr(b'\n', &bytes[want..window]) {
+                Some(p) => want + p + 1,
+                None if window == end => end,
+                None => return Err(line_over(bytes, from, window, chunking).unwrap_or(from)),
+            }
         };
+        if to - from > chunking.max_record_bytes {
+            if let Some(offset) = line_over(bytes, from, to, chunking) {
+                return Err(offset);
+            }
+        }
         ranges.push((from, to));
         from = to;
     }
-    ranges
+    Ok(ranges)
+}
+
+/// The start of the first line in `bytes[from..to]` longer than the record limit.
+fn line_over(bytes: &[u8], from: usize, to: usize, chunking: Chunking) -> Option<usize> {
+    let mut line_start = from;
+    for newline in memchr::memchr_iter(b'\n', &bytes[from..to]).map(|p| from + p) {
+        if newline - line_start > chunking.max_record_bytes {
+            return Some(line_start);
+        }
+        line_start = newline + 1;
+    }
+    (to - line_start > chunking.max_record_bytes).then_some(line_start)
+}
+
+#[cfg(test)]
+impl Chunking {
+    /// Chunks of `chunk_bytes`, with the default record limit.
+    pub(crate) fn of(chunk_bytes: usize) -> Self {
+        Self {
+            chunk_bytes,
+            max_record_bytes: crate::read::DEFAULT_MAX_RECORD_BYTES,
+        }
+    }
+}
+
+/// How a text file is cut for parsing: the size of a chunk, and the longest record read
+/// (a record past it is an input error, not an allocation the file decides).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Chunking {
+    /// Target bytes per chunk ([`crate::ReadOptions::chunk_bytes`]).
+    pub(crate) chunk_bytes: usize,
+    /// The longest record ([`crate::ReadOptions::max_record_bytes`]).
+    pub(crate) max_record_bytes: usize,
 }
 
 /// What parsing one chunk produced, with record and line numbers relative to the chunk.
@@ -137,8 +184,29 @@ mod tests {
     #[test]
     fn splits_cover_everything_and_end_on_newlines() {
         let text = b"aa\nbbbb\ncc\nd";
-        let parts = split_at_newlines(text, 0, text.len(), 2);
+        let parts = split_at_newlines(text, 0, text.len(), Chunking::of(2)).unwrap();
         assert_eq!(parts, vec![(0, 3), (3, 8), (8, 11), (11, 12)]);
         assert_eq!(line_column(text, 9), (3, 2));
+    }
+
+    #[test]
+    fn a_line_past_the_record_limit_is_found_wherever_it_lies() {
+        let chunking = |chunk_bytes| Chunking {
+            chunk_bytes,
+            max_record_bytes: 4,
+        };
+        let text = b"aa\nbbbb\nccccc\nd\n";
+        for chunk in [1, 2, 5, 100] {
+            assert_eq!(
+                split_at_newlines(text, 0, text.len(), chunking(chunk)),
+                Err(8),
+                "{chunk}"
+            );
+        }
+        let fine = b"aa\nbbbb\ncccc\nd";
+        assert!(split_at_newlines(fine, 0, fine.len(), chunking(3)).is_ok());
+        // A last line without a newline counts too.
+        let last = b"aa\nbbbbbbb";
+        assert_eq!(split_at_newlines(last, 0, last.len(), chunking(1)), Err(3));
     }
 }

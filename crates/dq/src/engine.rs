@@ -415,10 +415,7 @@ fn finish(
     result.partial_unexpected = tally
         .samples
         .into_iter()
-        .map(|s| UnexpectedValue {
-            value: s.value,
-            location: Some(ds.location(s.chunk, s.row)),
-        })
+        .map(|s| UnexpectedValue::new(s.value, Some(ds.location(s.chunk, s.row))))
         .collect();
     result
 }
@@ -431,10 +428,7 @@ fn observed(mut result: ExpectationResult, ds: &Dataset, o: table::Observed) -> 
     result.partial_unexpected = o
         .unexpected_values
         .into_iter()
-        .map(|v| UnexpectedValue {
-            value: Some(v),
-            location: None,
-        })
+        .map(|v| UnexpectedValue::new(Some(v), None))
         .collect();
     result.observed_value = (!o.observed_value.is_null()).then_some(o.observed_value);
     result.skipped = o.skipped;

@@ -169,6 +169,14 @@ pub enum SuiteError {
         /// The expectation.
         id: String,
     },
+    /// The suite nests deeper than [`crate::MAX_NESTING`] levels (refused before parsing).
+    #[error("{site}: the suite nests deeper than {limit} levels")]
+    TooDeep {
+        /// Where the nesting passes the limit.
+        site: Box<Site>,
+        /// The limit.
+        limit: usize,
+    },
     /// A reconciliation names a metric the caller did not give.
     #[error("{site}: unknown metric `{metric}`")]
     UnknownMetric {
@@ -189,6 +197,7 @@ impl SuiteError {
             | SuiteError::PrecheckedChunks { .. }
             | SuiteError::PrecheckedMixed { .. } => None,
             SuiteError::Yaml { site, .. }
+            | SuiteError::TooDeep { site, .. }
             | SuiteError::Schema { site, .. }
             | SuiteError::DuplicateId { site, .. }
             | SuiteError::InvalidParameter { site, .. }
@@ -260,6 +269,7 @@ impl SuiteError {
                 id, table, column, ..
             } => format!("`{id}` needs the values of `{table}.{column}`, which were not read"),
             SuiteError::UnknownMetric { metric, .. } => format!("unknown metric `{metric}`"),
+            SuiteError::TooDeep { limit, .. } => format!("nested deeper than {limit} levels"),
             SuiteError::PrecheckedChunks { .. } | SuiteError::PrecheckedMixed { .. } => {
                 self.to_string()
             }

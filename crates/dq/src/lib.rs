@@ -73,11 +73,11 @@ pub use dataset::{ChunkOrigin, Dataset, DatasetError, Location, RecordLines, Typ
 pub use engine::{validate, validate_prechecked, Options};
 pub use error::{Position, Site, SuiteError};
 pub use presence::decided_by_presence;
-pub use result::{ExpectationResult, Statistics, SuiteResult, UnexpectedValue};
+pub use result::{ExpectationResult, Statistics, SuiteResult, UnexpectedValue, MAX_VALUE_BYTES};
 pub use streaming::{ChunkTallies, RowChecks};
 pub use suite::{
     suite_schema_text, Bound, Expectation, ExpectationKind, IgnoreRowIf, Mostly, SetValue,
-    Severity, Suite, TableExpectations, ValueType, SUITE_SCHEMA_PATH,
+    Severity, Suite, TableExpectations, ValueType, MAX_NESTING, MAX_SUITE_BYTES, SUITE_SCHEMA_PATH,
 };
 
 /// The names of every expectation type the engine knows, in documentation order.

@@ -8,14 +8,43 @@ use serde_json::Value;
 use crate::dataset::Location;
 use crate::suite::Severity;
 
+/// The most bytes of an unexpected value a result keeps: reports show examples, and a
+/// value of megabytes would make every report (and a terminal table that wraps it) as
+/// large. The whole value stays where the row is kept (a run's quarantine).
+pub const MAX_VALUE_BYTES: usize = 120;
+
 /// One unexpected value and where it came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnexpectedValue {
-    /// The value as text (`None` for a null).
+    /// The value as text (`None` for a null); at most [`MAX_VALUE_BYTES`] of it, then `…`.
     pub value: Option<String>,
+    /// The whole value's length in bytes, when `value` holds only its start.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub value_length: Option<u64>,
     /// Where the row came from (absent for table-level expectations).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub location: Option<Location>,
+}
+
+impl UnexpectedValue {
+    /// An example, cut to its first [`MAX_VALUE_BYTES`] (at a character boundary).
+    pub fn new(value: Option<String>, location: Option<Location>) -> Self {
+        let (value, value_length) = match value {
+            Some(v) if v.len() > MAX_VALUE_BYTES => {
+                let mut cut = MAX_VALUE_BYTES;
+                while !v.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                (Some(format!("{}…", &v[..cut])), Some(v.len() as u64))
+            }
+            value => (value, None),
+        };
+        Self {
+            value,
+            value_length,
+            location,
+        }
+    }
 }
 
 /// The result of one expectation.

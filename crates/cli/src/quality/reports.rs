@@ -52,9 +52,10 @@ fn examples(r: &ExpectationResult, n: usize) -> String {
         .iter()
         .take(n)
         .map(|u| {
-            let value = match &u.value {
-                Some(v) => format!("{v:?}"),
-                None => "null".to_string(),
+            let value = match (&u.value, u.value_length) {
+                (Some(v), Some(length)) => format!("{v:?} ({length} bytes)"),
+                (Some(v), None) => format!("{v:?}"),
+                (None, _) => "null".to_string(),
             };
             match &u.location {
                 Some(at) => format!("{value} @ {at}"),
@@ -80,6 +81,18 @@ pub fn verdict_line(result: &SuiteResult) -> String {
     )
 }
 
+/// The most characters of a suite's own text (an id, a rule) in a table cell: the
+/// table wraps each cell, at a cost that grows faster than the text.
+const MAX_CELL_CHARS: usize = 200;
+
+/// `text`, or its first [`MAX_CELL_CHARS`] characters and `…`.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_CELL_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+        None => text.into(),
+    }
+}
+
 /// The human report: one row per expectation, failures first, then the verdict line.
 pub fn human_table(result: &SuiteResult) -> String {
     let mut table = Table::new();
@@ -96,8 +109,8 @@ pub fn human_table(result: &SuiteResult) -> String {
         };
         table.add_row(vec![
             Cell::new(status(r)).fg(color),
-            Cell::new(&r.id),
-            Cell::new(r.rule.as_deref().unwrap_or(&r.expectation)),
+            Cell::new(shown(&r.id)),
+            Cell::new(shown(r.rule.as_deref().unwrap_or(&r.expectation))),
             Cell::new(r.unexpected_count),
             Cell::new(percent(r)),
             Cell::new(examples(r, 1)),
@@ -256,7 +269,51 @@ pub fn pair_reports(
             files.len()
         )));
     }
+    for path in files {
+        check_writable(path)?;
+    }
     Ok(formats.iter().copied().zip(files.iter().cloned()).collect())
+}
+
+/// Checks, before any work, that a report can be written at `path`: its folder exists
+/// (it is not created: a typo in a path should not make folders), `path` is not a
+/// folder, and a file can be made beside it (a probe, removed at once; permission
+/// bits alone do not tell root or a read-only mount).
+fn check_writable(path: &Path) -> Result<(), CliError> {
+    let fail = |message: &str| CliError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(message.to_string()),
+    };
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(fail("its folder does not exist (ccc does not create it)"));
+    }
+    if path.is_dir() {
+        return Err(fail("it is a folder"));
+    }
+    let probe = temp_beside(path);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|source| CliError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// A temporary name beside `path`, for writing it whole and renaming it into place.
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.ccc-{}", std::process::id()))
 }
 
 /// Writes the requested reports of the results.
@@ -280,15 +337,16 @@ pub fn write_reports(
     Ok(())
 }
 
+/// Writes `text` to `path` whole: a temporary file beside it, renamed over it, so a
+/// reader never sees half a report.
 fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|source| CliError::Write {
-            path: parent.to_path_buf(),
+    let temp = temp_beside(path);
+    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
+    written.map_err(|source| {
+        let _ = std::fs::remove_file(&temp);
+        CliError::Write {
+            path: path.to_path_buf(),
             source,
-        })?;
-    }
-    std::fs::write(path, text).map_err(|source| CliError::Write {
-        path: path.to_path_buf(),
-        source,
+        }
     })
 }

@@ -52,17 +52,33 @@ pub struct SuiteDiagnostic {
     source: Option<NamedSource<String>>,
 }
 
+/// The longest suite line shown under an error. miette's renderer pads to the column
+/// and cannot past 65,535; a line that long is no use on a terminal anyway, and the
+/// message already says line and column.
+const MAX_SHOWN_LINE: usize = 1000;
+
 impl SuiteDiagnostic {
     /// Wraps an error of `ccc_dq`.
     pub fn new(error: SuiteError) -> Self {
         let source = match (error.file_name(), error.source_text()) {
-            (Some(name), Some(text)) => {
+            (Some(name), Some(text)) if line_is_short(text, error.span()) => {
                 Some(NamedSource::new(name, text.to_string()).with_language("yaml"))
             }
             _ => None,
         };
         Self { error, source }
     }
+}
+
+/// Whether the line holding `span` (and the span itself) is short enough to show.
+fn line_is_short(text: &str, span: Option<(usize, usize)>) -> bool {
+    let Some((offset, len)) = span else {
+        return true;
+    };
+    let offset = offset.min(text.len());
+    let start = text[..offset].rfind('\n').map_or(0, |p| p + 1);
+    let end = text[offset..].find('\n').map_or(text.len(), |p| offset + p);
+    end - start <= MAX_SHOWN_LINE && len <= MAX_SHOWN_LINE
 }
 
 impl std::fmt::Display for SuiteDiagnostic {

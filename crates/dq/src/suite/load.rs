@@ -38,6 +38,12 @@ pub(super) fn parse(text: &str, file_name: &str) -> Result<Suite, SuiteError> {
         file: file_name,
         text: &text,
     };
+    if let Some(offset) = super::depth::too_deep(&text, super::depth::MAX_NESTING) {
+        return Err(SuiteError::TooDeep {
+            site: ctx.site_at(Some(position_of_offset(&text, offset))),
+            limit: super::depth::MAX_NESTING,
+        });
+    }
     let yaml: serde_yaml::Value = serde_yaml::from_str(&text).map_err(|e| ctx.yaml_error(e))?;
     let doc = yaml_to_json(&yaml);
     if let Err(errors) = compiled_schema().validate(&doc) {
@@ -45,6 +51,18 @@ pub(super) fn parse(text: &str, file_name: &str) -> Result<Suite, SuiteError> {
         return Err(ctx.first_schema_error(&errors, &doc));
     }
     build(&ctx, &doc)
+}
+
+/// The position of a byte offset of `text`.
+fn position_of_offset(text: &str, offset: usize) -> Position {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+    let column = before[line_start..].chars().count() + 1;
+    Position {
+        len: 1,
+        ..position_at(text, line, column)
+    }
 }
 
 impl Ctx<'_> {

@@ -4,7 +4,10 @@
 //! `bind`.
 
 mod bind;
+mod depth;
 mod load;
+
+pub use depth::MAX_NESTING;
 
 /// Helpers shared by the suite's test modules.
 #[cfg(test)]
@@ -480,11 +483,41 @@ pub struct Suite {
     text: Arc<str>,
 }
 
+/// The largest suite file read: suites are hand-written, a few kilobytes each.
+pub const MAX_SUITE_BYTES: u64 = 16 << 20;
+
+/// Reads a suite file: a regular file (or a link to one) of at most [`MAX_SUITE_BYTES`].
+/// The open does not wait (`O_NONBLOCK`), so a FIFO in a suite's place is refused by
+/// name instead of blocking the run.
+fn read_suite_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_SUITE_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_SUITE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {MAX_SUITE_BYTES} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
 impl Suite {
     /// Reads and validates a suite file.
     pub fn load(path: impl AsRef<Path>) -> Result<Suite, SuiteError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Read {
+        let text = read_suite_file(path).map_err(|source| SuiteError::Read {
             path: path.to_path_buf(),
             source,
         })?;

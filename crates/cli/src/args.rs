@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "ccc", version, propagate_version = true)]
 pub struct Cli {
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 256 (default: all cores).
     #[arg(long, global = true, value_name = "N")]
     pub threads: Option<usize>,
     /// What to do.
@@ -60,6 +60,9 @@ pub struct ValidateArgs {
     /// Where to write each --report.
     #[arg(long, value_name = "FILE")]
     pub report_file: Vec<PathBuf>,
+    /// The longest record of a text source (a line, a JSON record, a CSV header) read; a longer one is an input error.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
+    pub max_record_bytes: usize,
     /// Print only the verdict line, not the table.
     #[arg(long, short)]
     pub quiet: bool,
@@ -114,6 +117,9 @@ pub struct RunArgs {
     /// Where to write each --report.
     #[arg(long, value_name = "FILE")]
     pub report_file: Vec<PathBuf>,
+    /// The longest record of a text source (a line, a JSON record, a CSV header) read; a longer one is an input error.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
+    pub max_record_bytes: usize,
     /// Fold only source files not seen before into the state in --state, and rewrite only
     /// the date partitions whose conversations changed (see docs/late-events.md).
     #[arg(long, requires = "state")]
@@ -136,6 +142,29 @@ pub struct RunArgs {
     /// Target bytes of text parsed by one task (tuning and tests; results never depend on it).
     #[arg(long, hide = true, default_value_t = 4 << 20)]
     pub chunk_bytes: usize,
+}
+
+/// A size in bytes: a number with an optional `K`, `M`, `G` (powers of 1024; `KiB`,
+/// `MiB`, `GiB` and `KB`, `MB`, `GB` read the same).
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let bad = || format!("{text:?} is not a size like 64MiB, 512K or 1G");
+    let trimmed = text.trim();
+    let digits = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let number: usize = trimmed[..digits].parse().map_err(|_| bad())?;
+    let shift = match trimmed[digits..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(bad()),
+    };
+    let bytes = number.checked_mul(1 << shift).ok_or_else(bad)?;
+    if bytes == 0 {
+        return Err(format!("{text:?}: a size must be at least one byte"));
+    }
+    Ok(bytes)
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

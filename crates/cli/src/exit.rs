@@ -67,6 +67,19 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// The run report beside a published output (`_run.json`) is unreadable or lacks a
+    /// count the output suite reconciles.
+    #[error("cannot use the run report {path}: {message}")]
+    #[diagnostic(
+        code(ccc::input),
+        help("the output's _run.json is written by the run that published it; publish again, or check the output folder")
+    )]
+    RunReport {
+        /// The `_run.json` file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Something that should not happen: data ccc built does not fit the checks.
     #[error("{0}")]
     #[diagnostic(
@@ -81,15 +94,18 @@ impl CliError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             CliError::Ingest(_) => ExitStatus::Io,
-            CliError::Publish(ccc_transform::PublishError::NotAnOutputFolder { .. }) => {
-                ExitStatus::Usage
-            }
+            CliError::Publish(
+                ccc_transform::PublishError::NotAnOutputFolder { .. }
+                | ccc_transform::PublishError::Busy { .. },
+            ) => ExitStatus::Usage,
             CliError::Publish(_) => ExitStatus::Io,
             CliError::Busy(_) => ExitStatus::Usage,
             CliError::Incremental(e) if e.is_usage() => ExitStatus::Usage,
             CliError::Incremental(_) => ExitStatus::Io,
             CliError::Usage(_) | CliError::Suite(_) => ExitStatus::Usage,
-            CliError::Write { .. } | CliError::Internal(_) => ExitStatus::Io,
+            CliError::Write { .. } | CliError::RunReport { .. } | CliError::Internal(_) => {
+                ExitStatus::Io
+            }
         }
     }
 }

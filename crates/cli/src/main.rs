@@ -8,11 +8,13 @@ mod memory;
 mod progress;
 mod quality;
 mod report;
+mod signals;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     memory::keep_freed_memory();
+    signals::clean_up_on_interrupt();
     // Error lines name files and positions: never wrap them, so they stay greppable in CI logs.
     let _ = miette::set_hook(Box::new(|_| {
         Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())

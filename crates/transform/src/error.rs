@@ -17,6 +17,14 @@ pub enum PublishError {
     /// Parquet encoding failed.
     #[error(transparent)]
     Parquet(#[from] ccc_ingest::IngestError),
+    /// Another run is writing the same output (it holds the output's lock file).
+    #[error("another ccc run is writing {out} (it holds {lock}); nothing was done")]
+    Busy {
+        /// The output folder.
+        out: PathBuf,
+        /// The lock file beside it.
+        lock: PathBuf,
+    },
     /// The output folder holds something that is not a ccc output; replacing it could
     /// destroy the user's files.
     #[error(

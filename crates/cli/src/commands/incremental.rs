@@ -41,9 +41,11 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
 
     let clock = Instant::now();
     let files = ccc_ingest::discover_any(&config.source)?;
-    let staging = Staging::create(&config.out)?;
+    // The state first: a second run on a busy state is refused before it looks at the
+    // output's staging.
     let state = StateDir::open(&settings.state)?;
     let _lock = state.lock()?;
+    let staging = Staging::create(&config.out)?;
     let formats = format_names(&config);
     progress.stage("hashing source files");
     let plan = incremental::plan(
@@ -196,13 +198,13 @@ pub(super) fn run(config: RunConfig) -> Result<ExitStatus, CliError> {
     );
     let json = serde_json::to_value(&report).expect("the report serializes");
     staging.write_report(&json)?;
+    // Before the swap, as in a full run: nothing is published unless they are written.
+    write_reports(&config.reports, &report.checks.results())?;
     let out = staging.commit()?;
     state.record_committed(&generation)?;
     test_hook("state-before-cleanup");
     state.remove_others(Some(generation.manifest.generation))?;
     progress.finish();
-
-    write_reports(&config.reports, &report.checks.results())?;
     let incremental = report.incremental.as_ref().expect("set above");
     for warning in &incremental.warnings {
         eprintln!("warning: {warning}");

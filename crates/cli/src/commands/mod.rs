@@ -8,11 +8,18 @@ mod validate;
 use crate::args::{Cli, Command};
 use crate::exit::{CliError, ExitStatus};
 
+/// The most worker threads `--threads` accepts. The work is split into 64 partitions,
+/// so more threads than a few times that only cost start-up time and stacks; an
+/// unbounded number let a typo take seconds to start, or abort where memory is capped.
+pub const MAX_THREADS: usize = 256;
+
 /// Runs the command the user chose.
 pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
     if let Some(threads) = cli.threads {
-        if threads == 0 {
-            return Err(CliError::Usage("--threads must be at least 1".into()));
+        if !(1..=MAX_THREADS).contains(&threads) {
+            return Err(CliError::Usage(format!(
+                "--threads must be between 1 and {MAX_THREADS}, not {threads}"
+            )));
         }
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -63,6 +63,7 @@ impl RunConfig {
         // full run narrows this down.
         let read = ccc_ingest::ReadOptions {
             chunk_bytes: args.chunk_bytes.max(1),
+            max_record_bytes: args.max_record_bytes,
             ..Default::default()
         };
         let reports = pair_reports(&args.report, &args.report_file)?;
@@ -288,9 +289,11 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
     };
     let json = serde_json::to_value(&report).expect("the report serializes");
     staging.write_report(&json)?;
+    // The suites' reports are written before the swap: a report that cannot be written
+    // fails the run with nothing published, never a published run that exits 3.
+    write_reports(&config.reports, &report.checks.results())?;
     let out = staging.commit()?;
     progress.finish();
-    write_reports(&config.reports, &report.checks.results())?;
     if !config.quiet {
         print_checks(&report.checks);
         println!("{}", report.to_table());

@@ -20,42 +20,62 @@ enum Target {
     Published(PathBuf),
 }
 
-/// Run counts found next to a published output (`_run.json`), for reconciliations.
-fn published_metrics(dir: &Path) -> BTreeMap<String, i64> {
-    let Ok(text) = std::fs::read_to_string(dir.join("_run.json")) else {
-        return BTreeMap::new();
+/// The most `_run.json` text read: a report is a few kilobytes.
+const RUN_REPORT_LIMIT: u64 = 64 << 20;
+
+/// Run counts found next to a published output (`_run.json`), for reconciliations. A
+/// report that is there but unreadable, or lacks a count, is an input error naming it;
+/// a table folder without one (another engine's) has no counts to reconcile.
+fn published_metrics(dir: &Path) -> Result<BTreeMap<String, i64>, CliError> {
+    let path = dir.join("_run.json");
+    let bad = |message: String| CliError::RunReport {
+        path: path.clone(),
+        message,
     };
-    let Ok(report) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return BTreeMap::new();
+    let text = match ccc_ingest::open::read_regular_to_string(&path, RUN_REPORT_LIMIT) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(bad(e.to_string())),
     };
-    let mut metrics = BTreeMap::new();
-    let mut put = |name: &str, value: Option<i64>| {
-        if let Some(v) = value {
-            metrics.insert(name.to_string(), v);
-        }
-    };
-    let incremental = &report["incremental"];
-    if incremental.is_object() {
-        // An incremental run's own counts cover its new files; the table holds every run's.
-        let t = &incremental["totals"];
-        put("messages_read", t["messages_read"].as_i64());
-        put(
-            "messages_aggregated",
-            incremental["messages_in_table"].as_i64(),
-        );
-        put("messages_quarantined", t["messages_quarantined"].as_i64());
-        put("messages_orphaned", t["messages_waiting"].as_i64());
-        put("orders_read", t["orders_read"].as_i64());
+    let report: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    let incremental = report["incremental"].is_object();
+    // An incremental run's own counts cover its new files; the table holds every run's.
+    let sources: [(&str, &str); 6] = if incremental {
+        [
+            ("messages_read", "/incremental/totals/messages_read"),
+            ("messages_aggregated", "/incremental/messages_in_table"),
+            (
+                "messages_quarantined",
+                "/incremental/totals/messages_quarantined",
+            ),
+            ("messages_orphaned", "/incremental/totals/messages_waiting"),
+            ("orders_read", "/incremental/totals/orders_read"),
+            ("conversations", "/conversations"),
+        ]
     } else {
-        let m = &report["messages"];
-        put("messages_read", m["read"].as_i64());
-        put("messages_aggregated", m["aggregated"].as_i64());
-        put("messages_quarantined", m["quarantined"].as_i64());
-        put("messages_orphaned", m["orphaned"].as_i64());
-        put("orders_read", report["orders"]["read"].as_i64());
-    }
-    put("conversations", report["conversations"].as_i64());
-    metrics
+        [
+            ("messages_read", "/messages/read"),
+            ("messages_aggregated", "/messages/aggregated"),
+            ("messages_quarantined", "/messages/quarantined"),
+            ("messages_orphaned", "/messages/orphaned"),
+            ("orders_read", "/orders/read"),
+            ("conversations", "/conversations"),
+        ]
+    };
+    sources
+        .into_iter()
+        .map(|(name, pointer)| {
+            let value = report.pointer(pointer).and_then(serde_json::Value::as_i64);
+            match value {
+                Some(v) if v >= 0 => Ok((name.to_string(), v)),
+                _ => Err(bad(format!(
+                    "`{}` is missing or not a count",
+                    pointer.trim_start_matches('/').replace('/', ".")
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// Runs the suite and reports.
@@ -93,6 +113,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
             let options = ccc_ingest::ReadOptions {
                 presence_only: presence_only_columns(Some(&suite), &[]),
                 text_presence_only: true,
+                max_record_bytes: args.max_record_bytes,
                 ..Default::default()
             };
             let ahead = ChecksAhead::new(&suite, true)?;
@@ -108,7 +129,7 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
         }
         Target::Published(dir) => {
             let dataset = published_dataset(dir)?;
-            let mut metrics = published_metrics(dir);
+            let mut metrics = published_metrics(dir)?;
             if !metrics.is_empty() {
                 metrics.insert(
                     "messages_in_table".into(),

@@ -64,7 +64,7 @@ impl Plan {
 
 /// The state token the published output at `out` names, if it has one.
 pub fn published_token(out: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(out.join("_run.json")).ok()?;
+    let text = ccc_ingest::open::read_regular_to_string(&out.join("_run.json"), 64 << 20).ok()?;
     let report: serde_json::Value = serde_json::from_str(&text).ok()?;
     report
         .get("incremental")?

@@ -44,7 +44,17 @@ pub struct StateLock {
 impl Drop for StateLock {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.path);
+        crate::publish::cleanup::unregister(&self.path);
     }
+}
+
+/// The most text of one state file read (a manifest lists every source file folded).
+const MAX_STATE_TEXT: u64 = 256 << 20;
+
+/// Reads a state text file: a regular file (a FIFO in its place would block the run),
+/// of a bounded size.
+fn read_state_text(path: &Path) -> std::io::Result<String> {
+    ccc_ingest::open::read_regular_to_string(path, MAX_STATE_TEXT)
 }
 
 fn process_is_alive(pid: i32) -> bool {
@@ -104,10 +114,11 @@ impl StateDir {
                 Ok(mut file) => {
                     use std::io::Write;
                     write!(file, "{}", std::process::id()).map_err(io_err(&path))?;
+                    crate::publish::cleanup::register(&path);
                     return Ok(StateLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = fs::read_to_string(&path)
+                    let holder = read_state_text(&path)
                         .ok()
                         .and_then(|t| t.trim().parse::<i32>().ok());
                     if let Some(pid) = holder.filter(|&pid| process_is_alive(pid)) {
@@ -157,8 +168,16 @@ impl StateDir {
     pub fn find(&self, token: &str) -> Result<Option<Generation>, IncrementalError> {
         for (_, dir) in self.generations()?.into_iter().rev() {
             let path = dir.join("manifest.json");
-            let Ok(text) = fs::read_to_string(&path) else {
-                continue; // an unfinished generation of a killed run
+            let text = match read_state_text(&path) {
+                Ok(text) => text,
+                // An unfinished generation of a killed run.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(IncrementalError::Corrupt {
+                        path,
+                        message: e.to_string(),
+                    })
+                }
             };
             let manifest: Manifest =
                 serde_json::from_str(&text).map_err(|e| IncrementalError::Corrupt {
@@ -185,7 +204,7 @@ impl StateDir {
     /// The token of the last generation an output was published from, recorded after the
     /// output swap (`committed`); none for a state that has never been published.
     pub fn committed_token(&self) -> Option<String> {
-        fs::read_to_string(self.dir.join(COMMITTED))
+        read_state_text(&self.dir.join(COMMITTED))
             .ok()
             .map(|t| t.trim().to_string())
     }

@@ -29,11 +29,15 @@ pub fn test_hook(point: &str) {
 }
 
 /// A new output being written. Dropping it without [`Staging::commit`] removes it.
+/// While it lives it holds the output's lock (`.<name>.ccc-lock`, an advisory `flock`
+/// the kernel releases when the process ends, however it ends), so two runs into one
+/// output never interleave.
 #[derive(Debug)]
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
     committed: bool,
+    _lock: fs::File,
 }
 
 fn sibling(out: &Path, tag: &str) -> PathBuf {
@@ -46,38 +50,56 @@ fn sibling(out: &Path, tag: &str) -> PathBuf {
 impl Staging {
     /// Checks that `out` is ours to replace, removes staging folders left by killed
     /// runs, and creates a fresh staging folder.
+    ///
+    /// A symbolic link as `out` is followed: the output is published where it points,
+    /// and the link stays.
     pub fn create(out: &Path) -> Result<Staging, PublishError> {
-        let out = if out.is_absolute() {
+        let mut out = if out.is_absolute() {
             out.to_path_buf()
         } else {
             std::env::current_dir().map_err(io_err(out))?.join(out)
         };
+        if fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_symlink()) {
+            out = fs::canonicalize(&out).map_err(io_err(&out))?;
+        }
         if out.exists() {
             check_replaceable(&out)?;
         }
         let parent = out.parent().unwrap_or(Path::new("/")).to_path_buf();
         fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+        let lock = take_lock(&out)?;
+        // Only now, holding the lock, are leftovers of killed runs surely not another
+        // run's staging folder.
         let stale_prefix = sibling(&out, "");
         let stale_prefix = stale_prefix
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let lock_name = sibling(&out, "lock");
         for entry in fs::read_dir(&parent).map_err(io_err(&parent))?.flatten() {
             if entry
                 .file_name()
                 .to_string_lossy()
                 .starts_with(&stale_prefix)
+                && entry.path() != lock_name
             {
                 let _ = fs::remove_dir_all(entry.path());
             }
         }
         let dir = sibling(&out, &format!("staging-{}", std::process::id()));
         fs::create_dir(&dir).map_err(io_err(&dir))?;
+        super::cleanup::register(&dir);
         Ok(Staging {
             out,
             dir,
             committed: false,
+            _lock: lock,
         })
+    }
+
+    /// The output folder this staging replaces (a link given as `out` resolved).
+    pub fn out(&self) -> &Path {
+        &self.out
     }
 
     /// The staging folder (for tests and messages).
@@ -205,12 +227,16 @@ impl Staging {
         test_hook("publish-before-swap");
         if self.out.exists() {
             check_replaceable(&self.out)?;
-            swap(&self.dir, &self.out)?;
+            super::cleanup::commit_uninterrupted(&self.dir, || swap(&self.dir, &self.out))?;
+            self.committed = true;
             // The staging path now holds the previous output.
             test_hook("publish-after-swap");
             let _ = fs::remove_dir_all(&self.dir);
         } else {
-            fs::rename(&self.dir, &self.out).map_err(io_err(&self.out))?;
+            super::cleanup::commit_uninterrupted(&self.dir, || {
+                fs::rename(&self.dir, &self.out).map_err(io_err(&self.out))
+            })?;
+            self.committed = true;
         }
         if let Some(parent) = self.out.parent() {
             sync_dir(parent);
@@ -224,7 +250,28 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.dir);
+            super::cleanup::unregister(&self.dir);
         }
+    }
+}
+
+/// Takes the output's lock file beside it, without waiting: a second run into the same
+/// output fails at once, saying so, rather than waiting on a run that may take long.
+fn take_lock(out: &Path) -> Result<fs::File, PublishError> {
+    let path = sibling(out, "lock");
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
+    match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(file),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(PublishError::Busy {
+            out: out.to_path_buf(),
+            lock: path,
+        }),
+        Err(e) => Err(io_err(&path)(e.into())),
     }
 }
 

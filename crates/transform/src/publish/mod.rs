@@ -4,6 +4,7 @@
 //! whole; a failed or killed run leaves it as it was.
 
 mod atomic;
+pub mod cleanup;
 mod quarantine_csv;
 mod writers;
 

@@ -20,12 +20,7 @@ fn write_changed_sources(dir: &Path) {
 }
 
 fn staging_leftovers(parent: &Path) -> Vec<String> {
-    fs::read_dir(parent)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.contains(".ccc-"))
-        .collect()
+    support::leftovers_beside(parent)
 }
 
 #[test]

@@ -133,3 +133,55 @@ pub fn write_small_sources(dir: &Path) {
     )
     .unwrap();
 }
+
+/// What ccc left beside an output in `parent`: its hidden `.<out>.ccc-…` entries other
+/// than the output's lock file, which stays on purpose (see docs/reliability.md).
+pub fn leftovers_beside(parent: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(parent)
+        .expect("readable dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".ccc-") && !n.ends_with(".ccc-lock"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `command` with a deadline: a run that has not ended by then is killed and the
+/// test fails saying it hung.
+pub fn output_within(command: &mut Command, seconds: u64) -> Output {
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the ccc binary starts");
+    let id = child.id();
+    let (done, wait) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match wait.recv_timeout(std::time::Duration::from_secs(seconds)) {
+        Ok(output) => output.expect("the ccc binary runs"),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &id.to_string()]).status();
+            panic!("ccc did not finish within {seconds} s: {command:?}");
+        }
+    }
+}
+
+/// The shipped suites' folder, for runs from a temporary folder.
+pub fn expectations_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../expectations")
+}
+
+/// A committed hostile input under `tests/hostile/`.
+pub fn hostile_input(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/hostile")
+        .join(relative)
+}
+
+/// stdout as text.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}

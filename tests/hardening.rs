@@ -534,3 +534,68 @@ fn a_run_report_without_its_counts_is_an_input_error_naming_it() {
     let out = case.ccc(&["validate", "--suite", "output", "--data", path_str(&data)]);
     case.fails(&out, 3, &["_run.json: not valid JSON"]);
 }
+
+/// Every input a fuzzer found (tests/hostile/fuzz/<target>/), through the real binary.
+fn fuzz_findings(target: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(hostile_input(&format!("fuzz/{target}")))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no findings for {target}");
+    files
+}
+
+#[test]
+fn source_files_the_fuzzers_found_are_clear_input_errors() {
+    for (target, ext) in [("parquet", "parquet"), ("json_array", "json")] {
+        for finding in fuzz_findings(target) {
+            for table in ["customer_courier_chat_messages", "orders"] {
+                let case = Case::new();
+                let name = format!("{table}.{ext}");
+                let src = case.src();
+                fs::remove_file(src.join(format!("{table}.json"))).unwrap();
+                fs::copy(&finding, src.join(&name)).unwrap();
+                let out = case.run(&["--checks", "warn"]);
+                let err = stderr(&out);
+                let shown = finding.display();
+                assert!(!err.contains("panicked"), "{shown} as {name}: {err}");
+                match out.status.code() {
+                    Some(0) => {}
+                    Some(3) => assert!(err.contains(&name), "{shown} as {name}: {err}"),
+                    code => panic!("{shown} as {name}: exit {code:?}\n{err}"),
+                }
+                if out.status.code() != Some(0) {
+                    case.untouched();
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn published_files_and_suites_the_fuzzers_found_are_clear_errors() {
+    let case = Case::new();
+    for finding in fuzz_findings("published_output") {
+        let data = case.path("published");
+        let _ = fs::remove_dir_all(&data);
+        copy_tree(&case.out(), &data);
+        let part = data.join(
+            "parquet/customer_courier_conversations/conversation_date=2024-02-01/part-0.parquet",
+        );
+        fs::copy(&finding, &part).unwrap();
+        let out = case.ccc(&["validate", "--suite", "output", "--data", path_str(&data)]);
+        case.fails(&out, 3, &["part-0.parquet"]);
+    }
+    for finding in fuzz_findings("suite") {
+        let out = case.ccc(&[
+            "validate",
+            "--suite",
+            path_str(&finding),
+            "--source",
+            path_str(&case.src()),
+        ]);
+        case.fails(&out, 2, &[finding.file_name().unwrap().to_str().unwrap()]);
+    }
+}

@@ -3,6 +3,8 @@
 //! code for the signal, 128 + its number (130 for SIGINT, 143 for SIGTERM). The
 //! previous output is untouched: a swap in progress is finished first.
 
+use std::io::Write;
+
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 /// Starts a thread that waits for SIGINT or SIGTERM, cleans up and exits.
@@ -20,7 +22,12 @@ pub fn clean_up_on_interrupt() {
             } else {
                 "SIGTERM"
             };
-            eprintln!("ccc: interrupted by {name}: nothing more was published");
+            // Not `eprintln!`: it panics when stderr is closed (a supervisor that went
+            // away), and this thread must reach the exit whatever happens.
+            let _ = writeln!(
+                std::io::stderr(),
+                "ccc: interrupted by {name}: nothing more was published"
+            );
             std::process::exit(128 + signal);
         }
     });

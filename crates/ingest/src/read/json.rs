@@ -556,7 +556,9 @@ fn scan_structure(
                 // Jump to the closing quote, stepping over escapes.
                 let mut j = i + 1;
                 loop {
-                    match memchr::memchr2(b'"', b'\\', &bytes[j..]) {
+                    // An escape's backslash may be the file's last byte: `j` then passes
+                    // the end, and the string is unterminated.
+                    match memchr::memchr2(b'"', b'\\', bytes.get(j..).unwrap_or_default()) {
                         None => {
                             return Err(ScanError::Invalid(
                                 bytes.len(),
@@ -646,7 +648,7 @@ fn value_end(bytes: &[u8], pos: usize, end: usize) -> usize {
             b'"' => {
                 let mut j = i + 1;
                 loop {
-                    match memchr::memchr2(b'"', b'\\', &bytes[j..end]) {
+                    match memchr::memchr2(b'"', b'\\', bytes.get(j..end).unwrap_or_default()) {
                         None => return end,
                         Some(p) if bytes[j + p] == b'\\' => j += p + 2,
                         Some(p) => {
@@ -1727,6 +1729,17 @@ mod tests {
                 "{format:?}"
             );
             assert_eq!(read_orders_limited(text, format, 100), Ok(2), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn a_backslash_at_the_end_of_a_file_is_a_truncated_string() {
+        for text in ["[\"\\", "[{\"a\": \"\\", "{\"orderId\": \"\\"] {
+            let err = read_orders_limited(text, Format::Json, 1 << 20).unwrap_err();
+            assert!(
+                err.contains("unexpected end of file inside a string"),
+                "{text}: {err}"
+            );
         }
     }
 }

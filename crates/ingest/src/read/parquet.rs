@@ -316,12 +316,14 @@ pub(crate) fn read_rows(
                         "column {name} is no longer in the file (did the file change?)"
                     )))
                 })?;
-            let mut readers =
-                pq::read_columns_many(&mut file, group, vec![field], None, None, None)
-                    .map_err(parquet_err)?;
+            // The same checked decoding as the first read: the file may have changed.
+            let mut readers = column_batches(&mut file, group, &[field]).map_err(parquet_err)?;
             let parts = readers
                 .pop()
-                .map(|iter| iter.collect::<Result<Vec<_>, _>>())
+                .map(|iter| {
+                    parquet_check::decode_guarded(|| iter.collect::<Result<Vec<_>, _>>())
+                        .unwrap_or_else(|panic| Err(arrow2::error::Error::OutOfSpec(panic)))
+                })
                 .transpose()
                 .map_err(parquet_err)?
                 .unwrap_or_default();

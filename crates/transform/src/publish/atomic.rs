@@ -16,7 +16,8 @@ use ccc_ingest::{Sources, Table};
 
 /// Test hooks for crash tests: `CCC_TEST_ABORT_AT=<point>` aborts the process there (no
 /// cleanup, like a kill), `CCC_TEST_PAUSE_AT=<point>` prints `paused at <point>` on
-/// stderr and sleeps so that a test can send a real signal. Points: `publish-mid-write`,
+/// stderr and sleeps (`CCC_TEST_PAUSE_SECONDS`, default 120) so that a test can send a
+/// real signal or start a second run. Points: `publish-mid-write`,
 /// `publish-before-swap`, `publish-after-swap`.
 pub fn test_hook(point: &str) {
     if std::env::var_os("CCC_TEST_ABORT_AT").is_some_and(|p| p == point) {
@@ -24,7 +25,11 @@ pub fn test_hook(point: &str) {
     }
     if std::env::var_os("CCC_TEST_PAUSE_AT").is_some_and(|p| p == point) {
         eprintln!("paused at {point}");
-        std::thread::sleep(std::time::Duration::from_secs(120));
+        let seconds = std::env::var("CCC_TEST_PAUSE_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(120);
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
     }
 }
 
@@ -102,6 +107,25 @@ impl Staging {
         &self.out
     }
 
+    /// Creates `dir`, a folder inside the staging folder, and the folders between,
+    /// but never the staging folder itself: once an interrupt has removed it, a writer
+    /// still running fails instead of bringing it back.
+    fn create_below(&self, dir: &Path) -> Result<(), PublishError> {
+        let relative = dir
+            .strip_prefix(&self.dir)
+            .expect("a folder inside staging");
+        let mut path = self.dir.clone();
+        for part in relative.components() {
+            path.push(part);
+            match fs::create_dir(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_err(&path)(e)),
+            }
+        }
+        Ok(())
+    }
+
     /// The staging folder (for tests and messages).
     pub fn path(&self) -> &Path {
         &self.dir
@@ -125,7 +149,7 @@ impl Staging {
         for (enabled, kind) in [(formats.parquet, "parquet"), (formats.csv, "csv")] {
             if enabled {
                 let dir = self.dir.join(kind).join(TABLE_NAME);
-                fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+                self.create_below(&dir)?;
             }
         }
         jobs.par_iter()
@@ -137,7 +161,7 @@ impl Staging {
                     .join(kind)
                     .join(TABLE_NAME)
                     .join(format!("conversation_date={}", partition.date));
-                fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+                self.create_below(&dir)?;
                 if *parquet {
                     writers::write_parquet_part(&dir.join("part-0.parquet"), &partition.chunk)?;
                 } else {
@@ -172,7 +196,7 @@ impl Staging {
                 .join(TABLE_NAME)
                 .join(format!("conversation_date={date}"));
             let dir = self.dir.join(&relative);
-            fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            self.create_below(&dir)?;
             let source = from.join(&relative).join(file);
             let target = dir.join(file);
             link_or_copy(&source, &target).map_err(io_err(&source))
@@ -209,7 +233,7 @@ impl Staging {
         sources: &Sources,
     ) -> Result<(), PublishError> {
         let dir = self.dir.join("quarantine");
-        fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+        self.create_below(&dir)?;
         quarantine_csv::write_quarantine(&dir, quarantine, sources)
     }
 

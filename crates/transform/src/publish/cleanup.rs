@@ -45,10 +45,29 @@ pub fn remove_registered() -> MutexGuard<'static, Vec<PathBuf>> {
     let mut paths = registered();
     for path in paths.drain(..) {
         if path.is_dir() {
-            let _ = std::fs::remove_dir_all(&path);
+            remove_folder_in_use(&path);
         } else {
             let _ = std::fs::remove_file(&path);
         }
     }
     paths
+}
+
+/// Removes a folder that other threads may still be writing into. It is renamed first,
+/// so their next file or folder under the old name fails rather than landing in it;
+/// the removal is tried again if an entry created in the meantime got in its way.
+fn remove_folder_in_use(path: &Path) {
+    let mut doomed = path.as_os_str().to_owned();
+    doomed.push(".removing");
+    let doomed = PathBuf::from(doomed);
+    let target = match std::fs::rename(path, &doomed) {
+        Ok(()) => doomed.as_path(),
+        Err(_) => path,
+    };
+    for _ in 0..10 {
+        if std::fs::remove_dir_all(target).is_ok() || !target.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

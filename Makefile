@@ -25,6 +25,7 @@ run: build ## Build and run the whole job on $(SOURCE) into $(OUT)
 
 validate: build ## Source suite on $(SOURCE), output suite on $(OUT) (after make run); reports in $(REPORT_DIR)
 	@test -d $(OUT) || $(CCC) run --quiet --source $(SOURCE) --out $(OUT)
+	@mkdir -p $(REPORT_DIR)
 	$(CCC) validate --suite source --source $(SOURCE) \
 		--report markdown --report-file $(REPORT_DIR)/source.md --report junit --report-file $(REPORT_DIR)/source.xml
 	$(CCC) validate --suite output --data $(OUT) \
@@ -66,3 +67,18 @@ generate_data: build prepare ## Generate sources into data/generated (ORDERS=, S
 sample: build ## Regenerate the committed sample in data/source (500 orders, JSON arrays, seed 42)
 	rm -f data/source/customer_courier_chat_messages* data/source/orders* data/source/_generated.json
 	$(CCC) generate --orders 500 --seed 42 --format json --out data/source
+
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= json_array ndjson csv parquet suite published_output
+FUZZ_ARGS    ?=
+.PHONY: fuzz
+
+fuzz: ## Fuzz the readers and the suite loader, FUZZ_SECONDS (60) per target (FUZZ_TARGETS=, FUZZ_ARGS=); crashes in fuzz/artifacts/
+	@$(CARGO) fuzz --version >/dev/null 2>&1 || $(CARGO) install cargo-fuzz --locked
+	$(CARGO) +nightly fuzz build -O
+	@failed=""; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+		$(CARGO) +nightly fuzz run -O $$t -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 $(FUZZ_ARGS) \
+			|| failed="$$failed $$t"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: findings in:$$failed (see fuzz/artifacts/<target>/)"; exit 1; fi

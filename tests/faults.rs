@@ -168,8 +168,9 @@ fn a_read_only_output_folder_is_an_output_error() {
     disk.remount("rw");
 }
 
-#[test]
-fn an_output_replaced_by_a_link_is_published_through_it_and_by_a_file_is_refused() {
+/// A folder with sources `a` published to `out`, and sources `b` whose order 10 is in
+/// LIS instead of BCN (so a publish of `b` shows in the table).
+fn published_then_changed() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     write_small_sources(&a);
@@ -180,6 +181,12 @@ fn an_output_replaced_by_a_link_is_published_through_it_and_by_a_file_is_refused
     fs::write(b.join("orders.json"), orders).unwrap();
     let out = tmp.path().join("out");
     assert!(run_job(&a, &out, &[]).status.success());
+    (tmp, a, b, out)
+}
+
+#[test]
+fn an_output_replaced_by_a_link_is_published_through_it_and_by_a_file_is_refused() {
+    let (tmp, a, b, out) = published_then_changed();
 
     // Between runs the output moves and a link takes its place.
     let real = tmp.path().join("volume/out");
@@ -216,16 +223,7 @@ fn an_output_replaced_by_a_link_is_published_through_it_and_by_a_file_is_refused
 
 #[test]
 fn a_second_run_into_a_busy_output_is_refused_and_the_first_publishes() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
-    write_small_sources(&a);
-    write_small_sources(&b);
-    let orders = fs::read_to_string(b.join("orders.json"))
-        .unwrap()
-        .replace("BCN", "LIS");
-    fs::write(b.join("orders.json"), orders).unwrap();
-    let out = tmp.path().join("out");
-    assert!(run_job(&a, &out, &[]).status.success());
+    let (tmp, a, b, out) = published_then_changed();
     let mut first = spawn_paused(
         ccc().env("CCC_TEST_PAUSE_SECONDS", "3").args([
             "run",

@@ -178,6 +178,7 @@ fn parse_chunk(
     let mut record_lines = Vec::new();
     let mut problems = Vec::new();
     let mut seen = vec![false; columns.len()];
+    let (mut counted_to, mut lines_before) = (0usize, 0u64);
     loop {
         let row = record_lines.len() as u64;
         match reader.read_record(&mut record) {
@@ -197,7 +198,19 @@ fn parse_chunk(
                 });
             }
         }
-        let line = record.position().map_or(0, |p| p.line().saturating_sub(1));
+        // Lines are counted from the record's byte offset rather than taken from the csv
+        // crate, whose count slips by one after a CRLF in a file of LF lines (the `\n`
+        // left after the `\r` it ended the record at).
+        let mut start = record
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(text.len());
+        while start < text.len() && matches!(text[start], b'\n' | b'\r') {
+            start += 1;
+        }
+        lines_before += count_newlines(&text[counted_to.min(start)..start]);
+        counted_to = counted_to.max(start);
+        let line = lines_before;
         if record.len() != map.targets.len() {
             return Err(ChunkError {
                 record_in_chunk: row,
@@ -328,5 +341,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains(":2: a record longer"), "{err}");
+    }
+
+    #[test]
+    fn a_crlf_line_among_lf_lines_keeps_the_next_records_line() {
+        let text = b"orderId,cityCode\n1,BCN\n2,MAD\r\n3,LIS\n4,OPO\n";
+        for chunk_bytes in [8, 1 << 20] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("orders.csv");
+            std::fs::write(&path, text).unwrap();
+            let chunking = Chunking {
+                chunk_bytes,
+                max_record_bytes: 1 << 20,
+            };
+            let (batches, _) = read_csv(0, &path, Table::Orders.layout(), chunking).unwrap();
+            let lines: Vec<_> = batches
+                .iter()
+                .flat_map(|b| (0..b.len()).map(|i| b.line(i)))
+                .collect();
+            assert_eq!(
+                lines,
+                vec![Some(2), Some(3), Some(4), Some(5)],
+                "{chunk_bytes}"
+            );
+        }
     }
 }

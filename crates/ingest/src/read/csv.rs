@@ -23,6 +23,9 @@ struct ChunkError {
     too_long: Option<&'static str>,
 }
 
+/// A UTF-8 byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// Reads one CSV file into the columns of `table`.
 pub(crate) fn read_csv(
     file_index: u32,
@@ -38,11 +41,7 @@ pub(crate) fn read_csv(
         line,
         message,
     };
-    let start: usize = if bytes.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
-    };
+    let start: usize = if bytes.starts_with(BOM) { 3 } else { 0 };
     let too_long = |offset: usize| IngestError::RecordTooLong {
         path: path.to_path_buf(),
         line: count_newlines(&bytes[..offset]) + 1,
@@ -92,7 +91,19 @@ pub(crate) fn read_csv(
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
         .map(|&(s, e)| {
-            parse_chunk(file_index, &table, &map, &bytes[s..e], TEXT_LIMIT).map(|out| ChunkOutput {
+            // The csv crate drops a byte order mark at the start of its input, and a
+            // chunk starts after a newline: one that starts with a BOM is read from that
+            // newline (an empty line, which csv skips), so the BOM stays data.
+            let lead = usize::from(s > 0 && bytes[s..e].starts_with(BOM) && bytes[s - 1] == b'\n');
+            parse_chunk(
+                file_index,
+                &table,
+                &map,
+                &bytes[s - lead..e],
+                lead,
+                TEXT_LIMIT,
+            )
+            .map(|out| ChunkOutput {
                 start: s as u64,
                 ..out
             })
@@ -157,11 +168,14 @@ fn shortened(text: &str) -> String {
     }
 }
 
+/// Parses the records of `text`, whose first `lead` bytes (0 or a newline) are not part
+/// of the chunk.
 fn parse_chunk(
     file_index: u32,
     table: &TableLayout,
     map: &HeaderMap,
     text: &[u8],
+    lead: usize,
     text_limit: usize,
 ) -> Result<ChunkOutput, ChunkError> {
     // A column's text is never longer than the chunk (quotes only shrink it), so only a
@@ -178,14 +192,16 @@ fn parse_chunk(
     let mut record_lines = Vec::new();
     let mut problems = Vec::new();
     let mut seen = vec![false; columns.len()];
-    let (mut counted_to, mut lines_before) = (0usize, 0u64);
+    let (mut counted_to, mut lines_before) = (lead, 0u64);
     loop {
         let row = record_lines.len() as u64;
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line().saturating_sub(1));
+                let line = e
+                    .position()
+                    .map_or(0, |p| p.line().saturating_sub(1 + lead as u64));
                 let message = match e.kind() {
                     csv::ErrorKind::Utf8 { .. } => "invalid UTF-8".to_string(),
                     _ => e.to_string(),
@@ -263,7 +279,7 @@ fn parse_chunk(
         chunk: builder.finish(),
         record_lines,
         problems,
-        newlines: count_newlines(text),
+        newlines: count_newlines(&text[lead..]),
         start: 0,
         unread: Vec::new(),
     })
@@ -284,14 +300,14 @@ mod tests {
             ],
         };
         let text = b"1,BCN\n2,\"MAD\"\n3,BCN\n4,MIL\n";
-        let err = match parse_chunk(0, &table, &map, text, 8) {
+        let err = match parse_chunk(0, &table, &map, text, 0, 8) {
             Err(e) => e,
             Ok(out) => panic!("read {} rows", out.record_lines.len()),
         };
         // BCN, MAD and BCN are 9 bytes: the third record passes 8.
         assert_eq!(err.too_long, Some("cityCode"));
         assert_eq!((err.record_in_chunk, err.line_in_chunk), (2, 2));
-        let out = parse_chunk(0, &table, &map, text, TEXT_LIMIT).unwrap_or_else(|e| {
+        let out = parse_chunk(0, &table, &map, text, 0, TEXT_LIMIT).unwrap_or_else(|e| {
             panic!("{}", e.message);
         });
         assert_eq!(out.record_lines.len(), 4);
@@ -364,6 +380,31 @@ mod tests {
                 vec![Some(2), Some(3), Some(4), Some(5)],
                 "{chunk_bytes}"
             );
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_inside_the_file_is_data_in_any_chunk() {
+        let text = "orderId,cityCode\n1,BCN\n\u{feff}2,MAD\n3,\u{feff}LIS\n";
+        for chunk_bytes in [1, 8, 1 << 20] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("orders.csv");
+            std::fs::write(&path, text).unwrap();
+            let chunking = Chunking {
+                chunk_bytes,
+                max_record_bytes: 1 << 20,
+            };
+            let (batches, problems) = read_csv(0, &path, Table::Orders.layout(), chunking).unwrap();
+            let raw: Vec<(u64, Option<u64>, &str)> = problems
+                .iter()
+                .map(|p| (p.record, p.line, p.raw.as_str()))
+                .collect();
+            assert_eq!(raw, vec![(2, Some(3), "\u{feff}2")], "{chunk_bytes}");
+            let lines: Vec<_> = batches
+                .iter()
+                .flat_map(|b| (0..b.len()).map(|i| b.line(i)))
+                .collect();
+            assert_eq!(lines, vec![Some(2), Some(3), Some(4)], "{chunk_bytes}");
         }
     }
 }

@@ -380,17 +380,28 @@ pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The longest name for which a close candidate is looked for.
+const MAX_SUGGESTED_LEN: usize = 256;
+
 /// The closest candidate to `word`, when it is close enough to be a likely typo or an
 /// abbreviation (`int` for `integer`).
 pub(crate) fn closest<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
 {
+    // A name far longer than any candidate is no typo of one, and the distance costs
+    // its length times theirs (a 5 MiB name took seconds per candidate).
+    if word.len() > MAX_SUGGESTED_LEN {
+        return None;
+    }
     let word = word.to_lowercase();
-    let limit = (word.chars().count() / 3).max(2);
+    let length = word.chars().count();
+    let limit = (length / 3).max(2);
     let candidates: Vec<&'a str> = candidates.into_iter().collect();
     let by_distance = candidates
         .iter()
+        // The distance is at least the difference in length.
+        .filter(|c| c.chars().count().abs_diff(length) <= limit)
         .map(|c| (edit_distance(&word, &c.to_lowercase()), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
@@ -469,6 +480,8 @@ mod tests {
         );
         assert_eq!(closest("zzz", ["column", "mostly"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
+        let huge = "x".repeat(5 << 20);
+        assert_eq!(closest(&huge, ["expect_column_values_to_be_unique"]), None);
     }
 
     #[test]

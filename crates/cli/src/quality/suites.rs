@@ -83,8 +83,31 @@ fn line_is_short(text: &str, span: Option<(usize, usize)>) -> bool {
 
 impl std::fmt::Display for SuiteDiagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.error)
+        f.write_str(&shorten_words(&self.error.to_string()))
     }
+}
+
+/// The longest word of a suite's own text (a name, a value) quoted in an error.
+const MAX_QUOTED_CHARS: usize = 200;
+
+/// `text` with every word (a run without spaces) longer than [`MAX_QUOTED_CHARS`] cut to
+/// its start and its length: an error quotes the name it is about, and a name can be
+/// megabytes long.
+fn shorten_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        match word.char_indices().nth(MAX_QUOTED_CHARS) {
+            Some((cut, _)) => {
+                out.push_str(&word[..cut]);
+                out.push_str(&format!("… ({} bytes)", word.len()));
+            }
+            None => out.push_str(word),
+        }
+    }
+    out
 }
 
 impl std::error::Error for SuiteDiagnostic {}
@@ -108,8 +131,24 @@ impl Diagnostic for SuiteDiagnostic {
         let (offset, len) = self.error.span()?;
         self.source.as_ref()?;
         Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
-            Some(self.error.label()),
+            Some(shorten_words(&self.error.label())),
             (offset, len),
         ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_words_in_messages_are_cut_to_their_start_and_length() {
+        let name = "x".repeat(300);
+        let shown = shorten_words(&format!("unknown expectation `{name}` here"));
+        assert_eq!(
+            shown,
+            format!("unknown expectation `{}… (302 bytes) here", "x".repeat(199))
+        );
+        assert_eq!(shorten_words("short words stay"), "short words stay");
     }
 }

@@ -314,12 +314,21 @@ mod tests {
     }
 
     fn read_with_limit(text: &[u8], max: usize) -> Result<super::super::FileContents, IngestError> {
+        read_orders(text, 8, max)
+    }
+
+    /// Reads `text` as an orders CSV file cut into chunks of `chunk_bytes`.
+    fn read_orders(
+        text: &[u8],
+        chunk_bytes: usize,
+        max_record_bytes: usize,
+    ) -> Result<super::super::FileContents, IngestError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.csv");
         std::fs::write(&path, text).unwrap();
         let chunking = Chunking {
-            chunk_bytes: 8,
-            max_record_bytes: max,
+            chunk_bytes,
+            max_record_bytes,
         };
         read_csv(0, &path, Table::Orders.layout(), chunking)
     }
@@ -363,14 +372,7 @@ mod tests {
     fn a_crlf_line_among_lf_lines_keeps_the_next_records_line() {
         let text = b"orderId,cityCode\n1,BCN\n2,MAD\r\n3,LIS\n4,OPO\n";
         for chunk_bytes in [8, 1 << 20] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("orders.csv");
-            std::fs::write(&path, text).unwrap();
-            let chunking = Chunking {
-                chunk_bytes,
-                max_record_bytes: 1 << 20,
-            };
-            let (batches, _) = read_csv(0, &path, Table::Orders.layout(), chunking).unwrap();
+            let (batches, _) = read_orders(text.as_ref(), chunk_bytes, 1 << 20).unwrap();
             let lines: Vec<_> = batches
                 .iter()
                 .flat_map(|b| (0..b.len()).map(|i| b.line(i)))
@@ -387,14 +389,7 @@ mod tests {
     fn a_byte_order_mark_inside_the_file_is_data_in_any_chunk() {
         let text = "orderId,cityCode\n1,BCN\n\u{feff}2,MAD\n3,\u{feff}LIS\n";
         for chunk_bytes in [1, 8, 1 << 20] {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("orders.csv");
-            std::fs::write(&path, text).unwrap();
-            let chunking = Chunking {
-                chunk_bytes,
-                max_record_bytes: 1 << 20,
-            };
-            let (batches, problems) = read_csv(0, &path, Table::Orders.layout(), chunking).unwrap();
+            let (batches, problems) = read_orders(text.as_ref(), chunk_bytes, 1 << 20).unwrap();
             let raw: Vec<(u64, Option<u64>, &str)> = problems
                 .iter()
                 .map(|p| (p.record, p.line, p.raw.as_str()))

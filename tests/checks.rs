@@ -11,10 +11,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use support::*;
 
-fn expectations_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../expectations")
-}
-
 fn generate(out: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["generate", "--out", path_str(out)];
     args.extend_from_slice(extra);

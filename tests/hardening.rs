@@ -41,13 +41,24 @@ impl Case {
 
     /// `ccc ARGS` with the shipped suites, from the case's folder, killed if it hangs.
     fn ccc(&self, args: &[&str]) -> std::process::Output {
-        let exp = expectations_dir();
+        self.ccc_with(&expectations_dir(), args)
+    }
+
+    /// `ccc ARGS --expectations EXP`, from the case's folder, killed if it hangs.
+    fn ccc_with(&self, expectations: &Path, args: &[&str]) -> std::process::Output {
         let mut command = ccc();
         command
             .current_dir(self.tmp.path())
             .args(args)
-            .args(["--expectations", path_str(&exp)]);
+            .args(["--expectations", path_str(expectations)]);
         output_within(&mut command, 60)
+    }
+
+    /// A new empty folder in the case's folder.
+    fn folder(&self, name: &str) -> PathBuf {
+        let dir = self.path(name);
+        fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     /// `ccc run` from `src` into `out` with extra arguments.
@@ -202,8 +213,7 @@ fn damaged_parquet_files_are_input_errors_naming_the_file() {
 #[test]
 fn a_suite_error_past_column_65535_is_reported_without_its_line() {
     let case = Case::new();
-    let exp = case.path("exp");
-    fs::create_dir_all(&exp).unwrap();
+    let exp = case.folder("exp");
     fs::copy(
         expectations_dir().join("output.yaml"),
         exp.join("output.yaml"),
@@ -217,17 +227,11 @@ fn a_suite_error_past_column_65535_is_reported_without_its_line() {
         "k".repeat(70_000)
     );
     fs::write(exp.join("source.yaml"), long).unwrap();
-    let mut command = ccc();
-    command.current_dir(case.tmp.path()).args([
-        "validate",
-        "--suite",
-        "source",
-        "--source",
-        path_str(&case.src()),
-        "--expectations",
-        path_str(&exp),
-    ]);
-    let out = output_within(&mut command, 60);
+    let src = case.src();
+    let out = case.ccc_with(
+        &exp,
+        &["validate", "--suite", "source", "--source", path_str(&src)],
+    );
     let err = case.fails(&out, 2, &["source.yaml:"]);
     assert!(
         err.len() < 5_000,
@@ -238,8 +242,7 @@ fn a_suite_error_past_column_65535_is_reported_without_its_line() {
 #[test]
 fn a_suite_nested_deeper_than_64_levels_is_refused_before_parsing() {
     let case = Case::new();
-    let exp = case.path("exp");
-    fs::create_dir_all(&exp).unwrap();
+    let exp = case.folder("exp");
     let deep = format!("suite: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
     fs::write(exp.join("deep.yaml"), deep).unwrap();
     let out = case.ccc(&[
@@ -361,21 +364,14 @@ fn fifos_where_files_are_expected_are_refused_by_name() {
     fs::remove_file(&fifo).unwrap();
 
     // A suite.
-    let exp = case.path("exp");
-    fs::create_dir_all(&exp).unwrap();
+    let exp = case.folder("exp");
     mkfifo(&exp.join("source.yaml"));
-    let mut command = ccc();
-    command.args([
-        "validate",
-        "--suite",
-        "source",
-        "--source",
-        path_str(&case.src()),
-        "--expectations",
-        path_str(&exp),
-    ]);
+    let src = case.src();
     case.fails(
-        &output_within(&mut command, 60),
+        &case.ccc_with(
+            &exp,
+            &["validate", "--suite", "source", "--source", path_str(&src)],
+        ),
         2,
         &["source.yaml", "not a regular file"],
     );

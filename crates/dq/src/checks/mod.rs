@@ -6,6 +6,7 @@ pub(crate) mod column;
 pub(crate) mod hash;
 mod int_set;
 pub(crate) mod pair;
+mod short_texts;
 pub(crate) mod table;
 
 use arrow2::array::Array;

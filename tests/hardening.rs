@@ -147,8 +147,8 @@ fn timestamps_outside_years_1_to_9999_fail_the_source_suite_instead_of_panicking
         .unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("FAIL") && line.contains(" 2 "), "{line}");
 
-    // Going on anyway: the two values are null, quarantined with their reason, and order
-    // 10 keeps its one usable message.
+    // Going on anyway: the two values are null, quarantined with their reason and the
+    // expectation they broke, and order 10 keeps its one usable message.
     let warned = case.run(&["--checks", "warn"]);
     assert_eq!(warned.status.code(), Some(0), "{}", stderr(&warned));
     let quarantine = fs::read_to_string(
@@ -159,7 +159,8 @@ fn timestamps_outside_years_1_to_9999_fail_the_source_suite_instead_of_panicking
     for raw in ["9223372036854775807", "9000000000000000000"] {
         assert!(
             quarantine.contains(&format!(
-                ",{raw},messageSentTime is a timestamp outside the years 0001-9999,customer_courier_chat_messages.parquet,"
+                ",{raw},messageSentTime is a timestamp outside the years 0001-9999 \
+                 [expectations: messages-messageSentTime-timestamp],customer_courier_chat_messages.parquet,"
             )),
             "{quarantine}"
         );

@@ -1090,6 +1090,7 @@ fn output_baselines(seed: &Seed, template: &Path) -> Vec<(String, Option<i32>)> 
             let case = tempfile::tempdir().unwrap();
             let out = case.path().join("out");
             copy_tree(template, &out);
+            fs::write(case.path().join(".out.ccc-lock"), b"").unwrap();
             let (args, _) = output_args(inv, &out, seed);
             let outcome = run_guarded(case.path(), &args);
             let code = match outcome.ending {
@@ -1120,6 +1121,9 @@ fn output_folder_case(
     let root = case.path();
     let out = root.join("out");
     copy_tree(template, &out);
+    // As a published output has it: the lock file ccc keeps beside it (validating a
+    // published output only reads it; a folder without one is a stage, audited in place).
+    fs::write(root.join(".out.ccc-lock"), b"").unwrap();
     let name = target.file_name().unwrap().to_string_lossy().into_owned();
     let original = fs::read(out.join(target)).unwrap();
     let (bytes, applied) = apply_all(&original, Kind::of(&name), muts);

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use ccc_cli::pipeline::ChecksMode;
+use ccc_cli::quality::reports::ReportFormat;
+
 /// customer_courier_conversations, checked: chat events and orders in, one row per
 /// order's conversation out, with data-quality suites on both sides of the transform.
 ///
@@ -23,8 +26,14 @@ pub struct Cli {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole job: read sources, check them, build the table, check it, publish.
+    /// Run the whole job: read sources, check them, build the table, check it, publish
+    /// (or, with --stage, build the new output in a folder of its own and publish nothing).
     Run(RunArgs),
+    /// Swap a staged output (ccc run --stage, or another engine's in ccc's layout) in
+    /// over the output, once its audit (ccc validate --suite output --data) passed.
+    Publish(PublishArgs),
+    /// Write the built-in suites (source.yaml, output.yaml) into a folder to customise.
+    Expectations(ExpectationsArgs),
     /// Generate realistic source files, deterministic by --seed.
     Generate(GenerateArgs),
     /// Run one data-quality suite alone: on the sources, or on a published output folder.
@@ -51,12 +60,12 @@ pub struct ValidateArgs {
     /// A published output folder (ccc's OUT, or a table folder such as a Spark job writes), for the output suite.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Folder with source.yaml and output.yaml.
-    #[arg(long, default_value = "expectations", value_name = "DIR")]
-    pub expectations: PathBuf,
+    /// Folder with source.yaml and output.yaml (default: the built-in suites).
+    #[arg(long, value_name = "DIR")]
+    pub expectations: Option<PathBuf>,
     /// Also write a report: json, junit or markdown (repeatable; pairs with --report-file in order).
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub report: Vec<crate::quality::reports::ReportFormat>,
+    pub report: Vec<ReportFormat>,
     /// Where to write each --report.
     #[arg(long, value_name = "FILE")]
     pub report_file: Vec<PathBuf>,
@@ -68,15 +77,40 @@ pub struct ValidateArgs {
     pub quiet: bool,
 }
 
-/// How data-quality suites act on a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ChecksMode {
-    /// A failed check of severity error stops the run before anything is published.
-    Enforce,
-    /// Report failures and go on, quarantining unusable rows.
-    Warn,
-    /// Do not run the suites.
-    Off,
+/// Arguments of `ccc publish`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Write, audit, publish — each its own task:\n  \
+ccc run --stage data/staged --out data/processed\n  \
+ccc validate --suite output --data data/staged\n  \
+ccc publish --staged data/staged --out data/processed\n\n\
+Exit codes: 0 published, 1 the audit failed, 2 no audit, a stale one, or a folder that is\n\
+not a staged output (--no-audit publishes without one), 3 the output could not be written.")]
+pub struct PublishArgs {
+    /// The staged folder (ccc run --stage DIR, or another engine's output in ccc's layout).
+    #[arg(long, value_name = "DIR")]
+    pub staged: PathBuf,
+    /// The output folder to replace.
+    #[arg(long, default_value = "data/processed", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Publish without an audit.
+    #[arg(long)]
+    pub no_audit: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Arguments of `ccc expectations`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  ccc expectations --write my_suites\n  \
+ccc run --expectations my_suites")]
+pub struct ExpectationsArgs {
+    /// The folder to write source.yaml and output.yaml into (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub write: PathBuf,
+    /// Replace files that exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `ccc run`.
@@ -105,15 +139,21 @@ pub struct RunArgs {
     /// Data-quality checks: enforce, warn or off.
     #[arg(long, value_enum, default_value = "enforce")]
     pub checks: ChecksMode,
-    /// Folder with the suites source.yaml and output.yaml.
-    #[arg(long, default_value = "expectations", value_name = "DIR")]
-    pub expectations: PathBuf,
+    /// Folder with the suites source.yaml and output.yaml (default: the built-in suites;
+    /// `ccc expectations --write DIR` writes them out to customise).
+    #[arg(long, value_name = "DIR")]
+    pub expectations: Option<PathBuf>,
+    /// Build the complete new output (and, with --incremental, the new state generation)
+    /// in DIR and publish nothing; `ccc publish --staged DIR` swaps it in later. --out
+    /// still names the output it will replace.
+    #[arg(long, value_name = "DIR")]
+    pub stage: Option<PathBuf>,
     /// No progress display and no summary table (the run report is still written).
     #[arg(long, short)]
     pub quiet: bool,
     /// Also write a report of both suites: json, junit or markdown (repeatable; pairs with --report-file).
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub report: Vec<crate::quality::reports::ReportFormat>,
+    pub report: Vec<ReportFormat>,
     /// Where to write each --report.
     #[arg(long, value_name = "FILE")]
     pub report_file: Vec<PathBuf>,
@@ -170,17 +210,6 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text)
         .map_err(|e| format!("{text:?} is not a duration like 90m, 6h or 2d: {e}"))
-}
-
-impl ChecksMode {
-    /// As written on the command line and in the run report.
-    pub fn name(self) -> &'static str {
-        match self {
-            ChecksMode::Enforce => "enforce",
-            ChecksMode::Warn => "warn",
-            ChecksMode::Off => "off",
-        }
-    }
 }
 
 /// A format of the output table.

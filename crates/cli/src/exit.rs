@@ -80,6 +80,41 @@ pub enum CliError {
         /// What is wrong with it.
         message: String,
     },
+    /// A folder or file ccc needs could not be read.
+    #[error("cannot read {path}")]
+    #[diagnostic(code(ccc::input))]
+    Read {
+        /// The folder or file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A record ccc writes beside an output (`_stage.json`, `_audit.json`) is unreadable.
+    #[error("cannot use {path}: {message}")]
+    #[diagnostic(
+        code(ccc::input),
+        help("ccc writes this file; run the step that writes it again")
+    )]
+    Record {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// `ccc publish` will not publish a staged folder: no audit, a stale or failed one,
+    /// another output's stage.
+    #[error("{message}")]
+    #[diagnostic(
+        code(ccc::publish),
+        help("nothing was published; the output is unchanged")
+    )]
+    Refused {
+        /// Why.
+        message: String,
+        /// 1 for a failed audit, 2 for everything else.
+        status: ExitStatus,
+    },
     /// Something that should not happen: data ccc built does not fit the checks.
     #[error("{0}")]
     #[diagnostic(
@@ -103,9 +138,12 @@ impl CliError {
             CliError::Incremental(e) if e.is_usage() => ExitStatus::Usage,
             CliError::Incremental(_) => ExitStatus::Io,
             CliError::Usage(_) | CliError::Suite(_) => ExitStatus::Usage,
-            CliError::Write { .. } | CliError::RunReport { .. } | CliError::Internal(_) => {
-                ExitStatus::Io
-            }
+            CliError::Refused { status, .. } => *status,
+            CliError::Write { .. }
+            | CliError::Read { .. }
+            | CliError::Record { .. }
+            | CliError::RunReport { .. }
+            | CliError::Internal(_) => ExitStatus::Io,
         }
     }
 }

@@ -1,15 +1,14 @@
 //! `ccc`: customer_courier_conversations, checked. `main` only parses arguments, runs the
-//! command and turns its outcome into an exit code; see `commands/` for the work.
+//! command and turns its outcome into an exit code; the work is in the `ccc_cli`
+//! library (`pipeline`), each command in `commands/` only calls it and renders.
 
 mod args;
 mod commands;
-mod exit;
 mod memory;
-mod progress;
-mod quality;
-mod report;
+mod render;
 mod signals;
 
+use ccc_cli::exit::ExitStatus;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
@@ -26,9 +25,9 @@ fn main() -> std::process::ExitCode {
             let _ = e.print();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    exit::ExitStatus::Success
+                    ExitStatus::Success
                 }
-                _ => exit::ExitStatus::Usage,
+                _ => ExitStatus::Usage,
             }
             .into();
         }
@@ -37,7 +36,7 @@ fn main() -> std::process::ExitCode {
         Ok(status) => status.into(),
         Err(error) => {
             let status = error.exit_status();
-            eprintln!("{:?}", miette::Report::new(error));
+            render::error(&format!("{:?}", miette::Report::new(error)));
             status.into()
         }
     }

@@ -195,6 +195,16 @@ pub struct RunReport {
     pub checks: ChecksReport,
     /// Files read.
     pub files: Vec<FileEntry>,
+    /// What went into the table and what did not: the part a run's strategy reports.
+    #[serde(flatten)]
+    pub table: TableReport,
+    /// Stage timings.
+    pub timings: Timings,
+}
+
+/// The counts of a run's table, quarantine and (for incremental runs) state.
+#[derive(Debug, Serialize)]
+pub struct TableReport {
     /// Messages.
     pub messages: MessageCounts,
     /// Orders.
@@ -208,8 +218,6 @@ pub struct RunReport {
     pub incremental: Option<IncrementalReport>,
     /// messages read = aggregated + quarantined + orphaned.
     pub reconciled: bool,
-    /// Stage timings.
-    pub timings: Timings,
 }
 
 impl RunReport {
@@ -219,8 +227,8 @@ impl RunReport {
         table
             .load_preset(UTF8_FULL_CONDENSED)
             .set_header(vec!["run", "count"]);
-        let m = &self.messages;
-        let o = &self.orders;
+        let m = &self.table.messages;
+        let o = &self.table.orders;
         let rows: Vec<(String, String)> = vec![
             ("files read".into(), self.files.len().to_string()),
             ("messages read".into(), m.read.to_string()),
@@ -241,12 +249,15 @@ impl RunReport {
             ("  quarantined".into(), o.quarantined.to_string()),
             (
                 "conversations written".into(),
-                self.conversations.to_string(),
+                self.table.conversations.to_string(),
             ),
-            ("date partitions".into(), self.partitions.len().to_string()),
+            (
+                "date partitions".into(),
+                self.table.partitions.len().to_string(),
+            ),
             (
                 "reconciled".into(),
-                if self.reconciled {
+                if self.table.reconciled {
                     "yes".into()
                 } else {
                     "NO".into()
@@ -266,7 +277,7 @@ impl RunReport {
             ),
         ];
         let mut rows = rows;
-        if let Some(i) = &self.incremental {
+        if let Some(i) = &self.table.incremental {
             rows.splice(
                 1..1,
                 [

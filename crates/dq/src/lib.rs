@@ -66,14 +66,16 @@ mod presence;
 mod result;
 mod streaming;
 mod suite;
-mod time;
+pub mod time;
 mod types;
 
 pub use dataset::{ChunkOrigin, Dataset, DatasetError, Location, RecordLines, TypeProblem};
 pub use engine::{validate, validate_prechecked, Options};
 pub use error::{Position, Site, SuiteError};
 pub use presence::decided_by_presence;
-pub use result::{ExpectationResult, Statistics, SuiteResult, UnexpectedValue, MAX_VALUE_BYTES};
+pub use result::{
+    ExpectationResult, Statistics, SuiteOrigin, SuiteResult, UnexpectedValue, MAX_VALUE_BYTES,
+};
 pub use streaming::{ChunkTallies, RowChecks};
 pub use suite::{
     suite_schema_text, Bound, Expectation, ExpectationKind, IgnoreRowIf, Mostly, SetValue,

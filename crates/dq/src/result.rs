@@ -127,11 +127,24 @@ pub struct Statistics {
     pub success_percent: Option<f64>,
 }
 
+/// Where a suite came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuiteOrigin {
+    /// Its path, or how the caller names a suite it holds itself (e.g. `built-in output.yaml`).
+    pub source: String,
+    /// SHA-256 of the suite's text, in lowercase hex.
+    pub sha256: String,
+}
+
 /// The outcome of running a suite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SuiteResult {
     /// The suite's name.
     pub suite: String,
+    /// Which suite file ran and its content hash, as the caller names them (set after
+    /// validation; a library caller may leave it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<SuiteOrigin>,
     /// True unless an expectation of severity error failed.
     pub success: bool,
     /// One result per expectation, in suite order.
@@ -157,6 +170,7 @@ impl SuiteResult {
         };
         SuiteResult {
             suite: suite.into(),
+            origin: None,
             success: failed_errors == 0,
             results,
             statistics,

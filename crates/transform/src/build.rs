@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::dictionary::{self, Dictionary};
 use crate::key::{MessageKey, Role};
-use crate::quarantine::{Quarantine, QuarantinedRow, Reasons};
+use crate::quarantine::{Faults, Quarantine, QuarantineReason, QuarantinedRow};
 use crate::state::{Conversation, ConversationState};
 
 /// Partitions of the group-by; a power of two, more than the cores so work balances.
@@ -355,7 +355,7 @@ fn scatter_messages(
         let role = sender.get(i).and_then(Role::of_sender_app_type);
         let (Some(oid), Some(ts), Some(role)) = (order_id.get(i), time.get(i), role) else {
             let record = batch.first_record + i as u64;
-            let mut reasons = Reasons::default();
+            let mut reasons = Faults::default();
             if order_id.get(i).is_none() {
                 reasons.add(
                     src::ORDER_ID,
@@ -370,7 +370,7 @@ fn scatter_messages(
             }
             if role.is_none() {
                 match sender.get(i) {
-                    Some(_) => reasons.add_no_role(),
+                    Some(_) => reasons.add_no_role(src::SENDER_APP_TYPE),
                     None => reasons.add(
                         src::SENDER_APP_TYPE,
                         problems.kind(batch.file, record, src::SENDER_APP_TYPE),
@@ -383,7 +383,7 @@ fn scatter_messages(
             bad.push(QuarantinedRow {
                 batch: batch_index,
                 row: i as u32,
-                reason: reasons.render(),
+                reason: reasons.into_reason(),
             });
             continue;
         };
@@ -416,7 +416,7 @@ fn find_orphans(
         .map(|i| QuarantinedRow {
             batch: batch_index,
             row: i as u32,
-            reason: "orphan: no order with this orderId".to_string(),
+            reason: QuarantineReason::Orphan,
         })
         .collect()
 }
@@ -465,7 +465,7 @@ pub(crate) fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> Or
                     Some(id) if city != 0 => parts[partition_of(id)].push((id, city)),
                     id => {
                         let record = batch.first_record + i as u64;
-                        let mut reasons = Reasons::default();
+                        let mut reasons = Faults::default();
                         if id.is_none() {
                             reasons.add(
                                 src::ORDER_ID,
@@ -481,7 +481,7 @@ pub(crate) fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> Or
                         bad.push(QuarantinedRow {
                             batch: batch_index as u32,
                             row: i as u32,
-                            reason: reasons.render(),
+                            reason: reasons.into_reason(),
                         });
                     }
                 }

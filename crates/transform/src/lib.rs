@@ -25,6 +25,7 @@ mod build;
 pub mod dictionary;
 mod durable;
 mod error;
+pub mod fault;
 pub mod incremental;
 pub mod key;
 pub mod publish;
@@ -39,6 +40,6 @@ pub use build::{
 };
 pub use error::PublishError;
 pub use key::{MessageKey, Role};
-pub use quarantine::{Quarantine, QuarantinedRow};
+pub use quarantine::{Fault, FaultKind, Quarantine, QuarantineReason, QuarantinedRow};
 pub use state::{Conversation, ConversationState};
 pub use table::{date_string, to_chunk, to_partitions, Partition};

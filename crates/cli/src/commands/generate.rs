@@ -5,7 +5,8 @@ use ccc_ingest::generate::{generate, GenerateOptions};
 use ccc_ingest::Format;
 
 use crate::args::{GenerateArgs, SourceFormat};
-use crate::exit::{CliError, ExitStatus};
+use crate::render::{error, say};
+use ccc_cli::exit::{CliError, ExitStatus};
 
 /// Generates the files and prints what was written.
 pub fn run(args: GenerateArgs) -> Result<ExitStatus, CliError> {
@@ -24,19 +25,19 @@ pub fn run(args: GenerateArgs) -> Result<ExitStatus, CliError> {
         late: args.late,
     };
     let summary = generate(&options, &args.out)?;
-    println!(
+    say(&format!(
         "generated {} messages and {} orders in {} files under {}",
         summary.messages,
         summary.orders,
         summary.files.len(),
         args.out.display()
-    );
+    ));
     for stale in &summary.stale_files {
         // `discover` would read these as sources too; say so rather than delete user files.
-        eprintln!(
+        error(&format!(
             "warning: {} is from an earlier run and was not rewritten; ccc run will read it (remove it if unwanted)",
             stale.display()
-        );
+        ));
     }
     Ok(ExitStatus::Success)
 }

@@ -1,12 +1,14 @@
-//! One module per command; [`run`] dispatches after setting up the thread pool.
+//! One module per command: each resolves its arguments, calls the pipeline library and
+//! renders what it returns. [`run`] dispatches after setting up the thread pool.
 
+mod expectations;
 mod generate;
-mod incremental;
+mod publish;
 mod run;
 mod validate;
 
 use crate::args::{Cli, Command};
-use crate::exit::{CliError, ExitStatus};
+use ccc_cli::exit::{CliError, ExitStatus};
 
 /// The most worker threads `--threads` accepts. The work is split into 64 partitions,
 /// so more threads than a few times that only cost start-up time and stacks; an
@@ -28,6 +30,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
     }
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Publish(args) => publish::run(args),
+        Command::Expectations(args) => expectations::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Validate(args) => validate::run(args),
     }

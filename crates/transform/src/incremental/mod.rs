@@ -293,15 +293,16 @@ pub fn next_manifest(
     m
 }
 
-/// Writes the new generation: rewritten partitions, links to unchanged ones, the waiting
-/// conversations, the order book, and the manifest last.
+/// Writes the new generation as `into/gen-N`: rewritten partitions, links to unchanged
+/// ones, the waiting conversations, the order book, and the manifest last. `into` is the
+/// state folder, or a staged run's `_state/` (see [`StateDir::adopt`]).
 pub fn write_state(
-    state: &StateDir,
+    into: &Path,
     plan: &Plan,
     folded: &Folded,
     manifest: &Manifest,
 ) -> Result<Generation, IncrementalError> {
-    let writer = state.begin(plan.generation)?;
+    let writer = GenerationWriter::begin_in(into, plan.generation)?;
     let written: BTreeSet<String> = folded.state_days.keys().map(|d| date_string(*d)).collect();
     let kept: Vec<&String> = manifest
         .partitions

@@ -28,8 +28,8 @@ use super::rows::{
     OrdersState, StateRow,
 };
 use crate::dictionary::Dictionary;
-use crate::durable::{link_or_copy, sync_dir, write_synced};
-use crate::publish::test_hook;
+use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
+use crate::table::date_string;
 
 const GENERATION_PREFIX: &str = "gen-";
 const COMMITTED: &str = "committed";
@@ -241,21 +241,48 @@ impl StateDir {
         Ok(())
     }
 
-    /// Starts writing generation `generation`.
+    /// Starts writing generation `generation` into this state folder.
     pub fn begin(&self, generation: u64) -> Result<GenerationWriter, IncrementalError> {
-        let tmp = self
-            .dir
-            .join(format!(".tmp-{GENERATION_PREFIX}{generation:06}"));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
-        }
-        fs::create_dir_all(tmp.join("conversations")).map_err(io_err(&tmp))?;
-        fs::create_dir_all(tmp.join("orders")).map_err(io_err(&tmp))?;
-        Ok(GenerationWriter {
-            dir: self.dir.join(format!("{GENERATION_PREFIX}{generation:06}")),
-            tmp,
-        })
+        GenerationWriter::begin_in(&self.dir, generation)
     }
+
+    /// Makes a generation written elsewhere (a staged run's `_state/gen-N`) one of this
+    /// state's: its files are linked (copied across file systems) into a temporary folder
+    /// that is renamed into place, so a kill leaves a whole generation or none. It is not
+    /// current until the output naming it is published. A leftover folder of the same
+    /// number (a killed run's, never current) is replaced.
+    pub fn adopt(&self, staged: &Path) -> Result<Generation, IncrementalError> {
+        let path = staged.join("manifest.json");
+        let text = read_state_text(&path).map_err(|e| IncrementalError::Corrupt {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        let manifest: Manifest =
+            serde_json::from_str(&text).map_err(|e| IncrementalError::Corrupt {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        let name = generation_name(manifest.generation);
+        let dir = self.dir.join(&name);
+        let tmp = self.dir.join(format!(".tmp-{name}"));
+        for old in [&tmp, &dir] {
+            if old.exists() {
+                fs::remove_dir_all(old).map_err(io_err(old))?;
+            }
+        }
+        link_tree(staged, &tmp).map_err(io_err(&tmp))?;
+        for sub in [tmp.join("conversations"), tmp.join("orders"), tmp.clone()] {
+            sync_dir(&sub);
+        }
+        fs::rename(&tmp, &dir).map_err(io_err(&dir))?;
+        sync_dir(&self.dir);
+        Ok(Generation { dir, manifest })
+    }
+}
+
+/// The folder name of generation `n`.
+fn generation_name(n: u64) -> String {
+    format!("{GENERATION_PREFIX}{n:06}")
 }
 
 fn read_layout(
@@ -311,7 +338,20 @@ impl Generation {
             ..OrdersState::default()
         };
         for (path, batches) in read {
+            let from = orders.day.len();
             append_orders(&mut orders, &batches, codes).map_err(corrupt(&path))?;
+            // Each order's conversation is in a partition this generation holds; any other
+            // day is damage (read on, it would send the fold after a file that is not there).
+            if let Some(day) = orders.day[from..]
+                .iter()
+                .flatten()
+                .find(|d| !self.manifest.partitions.contains_key(&date_string(**d)))
+            {
+                return Err(corrupt(&path)(format!(
+                    "an order's conversation is dated {}, a partition this state does not hold",
+                    date_string(*day)
+                )));
+            }
         }
         Ok(orders)
     }
@@ -377,6 +417,22 @@ fn write_rows(
 }
 
 impl GenerationWriter {
+    /// Starts writing generation `generation` as `parent/gen-N` (the state folder, or a
+    /// staged run's `_state/`), in a temporary folder beside it until [`Self::finish`].
+    pub fn begin_in(parent: &Path, generation: u64) -> Result<GenerationWriter, IncrementalError> {
+        let name = generation_name(generation);
+        let tmp = parent.join(format!(".tmp-{name}"));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+        }
+        fs::create_dir_all(tmp.join("conversations")).map_err(io_err(&tmp))?;
+        fs::create_dir_all(tmp.join("orders")).map_err(io_err(&tmp))?;
+        Ok(GenerationWriter {
+            dir: parent.join(name),
+            tmp,
+        })
+    }
+
     /// Writes the state of one partition's conversations (rows sorted by order id).
     pub fn write_partition(
         &self,
@@ -456,7 +512,7 @@ impl GenerationWriter {
         ] {
             sync_dir(&dir);
         }
-        test_hook("state-before-rename");
+        crate::fault::point("state-before-rename");
         fs::rename(&self.tmp, &self.dir).map_err(io_err(&self.dir))?;
         if let Some(parent) = self.dir.parent() {
             sync_dir(parent);

@@ -6,32 +6,13 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::{quarantine_csv, writers, Formats, OUTPUT_ENTRIES};
-use crate::durable::{link_or_copy, sync_dir, write_synced};
+use super::{quarantine_csv, writers, Formats, OUTPUT_ENTRIES, STAGE_ENTRIES};
+use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
 use crate::error::{io_err, PublishError};
 use crate::quarantine::Quarantine;
 use crate::schema::TABLE_NAME;
 use crate::table::Partition;
 use ccc_ingest::{Sources, Table};
-
-/// Test hooks for crash tests: `CCC_TEST_ABORT_AT=<point>` aborts the process there (no
-/// cleanup, like a kill), `CCC_TEST_PAUSE_AT=<point>` prints `paused at <point>` on
-/// stderr and sleeps (`CCC_TEST_PAUSE_SECONDS`, default 120) so that a test can send a
-/// real signal or start a second run. Points: `publish-mid-write`,
-/// `publish-before-swap`, `publish-after-swap`.
-pub fn test_hook(point: &str) {
-    if std::env::var_os("CCC_TEST_ABORT_AT").is_some_and(|p| p == point) {
-        std::process::abort();
-    }
-    if std::env::var_os("CCC_TEST_PAUSE_AT").is_some_and(|p| p == point) {
-        eprintln!("paused at {point}");
-        let seconds = std::env::var("CCC_TEST_PAUSE_SECONDS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(120);
-        std::thread::sleep(std::time::Duration::from_secs(seconds));
-    }
-}
 
 /// A new output being written. Dropping it without [`Staging::commit`] removes it.
 /// While it lives it holds the output's lock (`.<name>.ccc-lock`, an advisory `flock`
@@ -42,6 +23,8 @@ pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
     committed: bool,
+    /// The entries the folder may hold (an output's, or a staged run's).
+    entries: &'static [&'static str],
     _lock: fs::File,
 }
 
@@ -59,6 +42,17 @@ impl Staging {
     /// A symbolic link as `out` is followed: the output is published where it points,
     /// and the link stays.
     pub fn create(out: &Path) -> Result<Staging, PublishError> {
+        Self::create_for(out, &OUTPUT_ENTRIES)
+    }
+
+    /// Like [`Staging::create`], for a staged run's folder (`ccc run --stage DIR`): it may
+    /// also hold the stage's own entries (`_stage.json`, `_state/`), and it is replaced
+    /// whole, so a retried write step never leaves half of two runs in it.
+    pub fn create_stage(dir: &Path) -> Result<Staging, PublishError> {
+        Self::create_for(dir, &STAGE_ENTRIES)
+    }
+
+    fn create_for(out: &Path, entries: &'static [&'static str]) -> Result<Staging, PublishError> {
         let mut out = if out.is_absolute() {
             out.to_path_buf()
         } else {
@@ -68,7 +62,7 @@ impl Staging {
             out = fs::canonicalize(&out).map_err(io_err(&out))?;
         }
         if out.exists() {
-            check_replaceable(&out)?;
+            check_replaceable(&out, entries)?;
         }
         let parent = out.parent().unwrap_or(Path::new("/")).to_path_buf();
         fs::create_dir_all(&parent).map_err(io_err(&parent))?;
@@ -98,8 +92,15 @@ impl Staging {
             out,
             dir,
             committed: false,
+            entries,
             _lock: lock,
         })
+    }
+
+    /// The lock file ccc keeps beside every output (and stage) folder it has written:
+    /// its presence tells a folder ccc published from one another program wrote.
+    pub fn lock_file_of(out: &Path) -> PathBuf {
+        sibling(out, "lock")
     }
 
     /// The output folder this staging replaces (a link given as `out` resolved).
@@ -168,7 +169,7 @@ impl Staging {
                     writers::write_csv_part(&dir.join("part-0.csv"), &partition.chunk)?;
                 }
                 if i == 0 {
-                    test_hook("publish-mid-write");
+                    crate::fault::point("publish-mid-write");
                 }
                 Ok(())
             })
@@ -239,22 +240,58 @@ impl Staging {
 
     /// Writes `_run.json`.
     pub fn write_report(&self, report: &serde_json::Value) -> Result<(), PublishError> {
-        let path = self.dir.join("_run.json");
-        let mut text = serde_json::to_string_pretty(report).expect("a JSON value serializes");
+        self.write_json("_run.json", report)
+    }
+
+    /// Writes a JSON file `name` at the top of the folder, synced.
+    pub fn write_json(&self, name: &str, value: &serde_json::Value) -> Result<(), PublishError> {
+        let path = self.dir.join(name);
+        let mut text = serde_json::to_string_pretty(value).expect("a JSON value serializes");
         text.push('\n');
         write_synced(&path, text.as_bytes()).map_err(io_err(&path))
+    }
+
+    /// Creates the folder `name` at the top of the staging folder and returns its path.
+    pub fn subfolder(&self, name: &str) -> Result<PathBuf, PublishError> {
+        let dir = self.dir.join(name);
+        self.create_below(&dir)?;
+        Ok(dir)
+    }
+
+    /// Takes a staged folder's output entries (`parquet/`, `csv/`, `quarantine/`,
+    /// `_run.json`, `_audit.json`) into this one, every file hard-linked (copied across
+    /// file systems): the staged folder stays whole until the swap, so a publish killed
+    /// before it can simply be run again.
+    pub fn take_staged(&self, staged: &Path) -> Result<(), PublishError> {
+        for name in OUTPUT_ENTRIES {
+            let from = staged.join(name);
+            let Ok(meta) = fs::symlink_metadata(&from) else {
+                continue;
+            };
+            let to = self.dir.join(name);
+            if meta.is_dir() {
+                link_tree(&from, &to).map_err(io_err(&from))?;
+            } else if meta.is_file() {
+                link_or_copy(&from, &to).map_err(io_err(&from))?;
+            } else {
+                return Err(io_err(&from)(std::io::Error::other(
+                    "it is neither a file nor a folder",
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Replaces the output with the staging folder in one step and removes the old one.
     pub fn commit(mut self) -> Result<PathBuf, PublishError> {
         sync_dir(&self.dir);
-        test_hook("publish-before-swap");
+        crate::fault::point("publish-before-swap");
         if self.out.exists() {
-            check_replaceable(&self.out)?;
+            check_replaceable(&self.out, self.entries)?;
             super::cleanup::commit_uninterrupted(&self.dir, || swap(&self.dir, &self.out))?;
             self.committed = true;
             // The staging path now holds the previous output.
-            test_hook("publish-after-swap");
+            crate::fault::point("publish-after-swap");
             let _ = fs::remove_dir_all(&self.dir);
         } else {
             super::cleanup::commit_uninterrupted(&self.dir, || {
@@ -300,7 +337,7 @@ fn take_lock(out: &Path) -> Result<fs::File, PublishError> {
 }
 
 /// Refuses to replace a folder holding anything ccc does not write.
-fn check_replaceable(out: &Path) -> Result<(), PublishError> {
+fn check_replaceable(out: &Path, entries: &[&str]) -> Result<(), PublishError> {
     if !out.is_dir() {
         return Err(PublishError::NotAnOutputFolder {
             path: out.to_path_buf(),
@@ -313,10 +350,7 @@ fn check_replaceable(out: &Path) -> Result<(), PublishError> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    match names
-        .into_iter()
-        .find(|n| !OUTPUT_ENTRIES.contains(&n.as_str()))
-    {
+    match names.into_iter().find(|n| !entries.contains(&n.as_str())) {
         Some(entry) => Err(PublishError::NotAnOutputFolder {
             path: out.to_path_buf(),
             entry,

@@ -8,7 +8,7 @@ pub mod cleanup;
 mod quarantine_csv;
 mod writers;
 
-pub use atomic::{test_hook, Staging};
+pub use atomic::Staging;
 
 /// Which formats of the table to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,4 +29,18 @@ impl Default for Formats {
 }
 
 /// Names of what an output folder holds; anything else means it is not ours.
-pub const OUTPUT_ENTRIES: [&str; 4] = ["parquet", "csv", "quarantine", "_run.json"];
+/// `_audit.json` is the last `ccc validate --suite output` verdict on it.
+pub const OUTPUT_ENTRIES: [&str; 5] = ["parquet", "csv", "quarantine", "_run.json", "_audit.json"];
+
+/// What a staged run's folder (`ccc run --stage DIR`) holds: an output's entries, what
+/// the stage is for (`_stage.json`) and, for incremental runs, the new state generation
+/// (`_state/gen-N`), which `ccc publish` moves into the state folder.
+pub const STAGE_ENTRIES: [&str; 7] = [
+    "parquet",
+    "csv",
+    "quarantine",
+    "_run.json",
+    "_audit.json",
+    "_stage.json",
+    "_state",
+];

@@ -82,7 +82,7 @@ fn write_table(
             };
             writer.write_field(&text).map_err(csv_err)?;
         }
-        writer.write_field(&q.reason).map_err(csv_err)?;
+        writer.write_field(q.reason.to_string()).map_err(csv_err)?;
         writer
             .write_field(&sources.files[batch.file as usize].name)
             .map_err(csv_err)?;

@@ -1,0 +1,291 @@
+//! The driver: one run through the stages, in order, for either strategy —
+//!
+//! 1. plan: which source files to read (the strategy; incremental runs may find none new),
+//! 2. read them (ingest), the source suite's row checks running as batches come in,
+//! 3. source suite (dq), which can stop the run (`--checks enforce`),
+//! 4. transform (the strategy: build from scratch, or fold into the state),
+//! 5. output suite (dq), which can stop the run,
+//! 6. stage: table, quarantine (linked to the source suite's failures), state, the run
+//!    report and the suites' report files, all in a staging folder,
+//! 7. publish: the staging folder swapped in over the output (then the state committed),
+//!    or, with a stage folder, swapped in there, publishing nothing.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ccc_transform::publish::Staging;
+
+use super::checks::{run_suite, Checks, Side};
+use super::full::Full;
+use super::incremental::{absolute, Incremental};
+use super::quarantine::link_expectations;
+use super::settings::Settings;
+use super::stage::{StageRecord, STAGE_RECORD};
+use super::strategy::{NothingNew, Planned, Strategy};
+use crate::exit::CliError;
+use crate::progress::Progress;
+use crate::quality::datasets::source_datasets;
+use crate::quality::reports::write_reports;
+use crate::report::{ChecksReport, FileEntry, RunReport, Timings};
+
+/// How a run ended (other than by an error).
+#[derive(Debug)]
+pub enum Outcome {
+    /// The new output is published.
+    Published {
+        /// The run report (also `OUT/_run.json`).
+        report: Box<RunReport>,
+        /// The output folder.
+        out: PathBuf,
+        /// What else was committed (the state generation), in words.
+        note: Option<String>,
+    },
+    /// The new output is complete in the stage folder; nothing was published.
+    Staged {
+        /// The run report (also `STAGE/_run.json`).
+        report: Box<RunReport>,
+        /// The stage folder.
+        stage: PathBuf,
+    },
+    /// A suite failed under `--checks enforce`, or the fold found a conflict: nothing
+    /// was published or staged (exit 1).
+    Stopped {
+        /// The verdicts so far.
+        checks: Box<ChecksReport>,
+        /// Why, in a sentence.
+        message: String,
+    },
+    /// An incremental run found nothing new.
+    NothingNew {
+        /// What it found.
+        found: NothingNew,
+        /// The stage folder, when one was asked for (it then holds the output as it is).
+        stage: Option<PathBuf>,
+    },
+}
+
+/// Runs the job with these settings.
+pub fn run(settings: &Settings, progress: &Progress) -> Result<Outcome, CliError> {
+    if let Some(stage) = &settings.stage {
+        let (stage, out) = (absolute(stage), absolute(&settings.out));
+        if stage.starts_with(&out) || out.starts_with(&stage) {
+            return Err(CliError::Usage(format!(
+                "--stage {} and --out {} must not be inside one another",
+                stage.display(),
+                out.display()
+            )));
+        }
+    }
+    match &settings.incremental {
+        // The state first: a second run on a busy state is refused before it looks at
+        // the output's staging.
+        Some(incremental) => drive(
+            settings,
+            Incremental::open(settings, incremental)?,
+            progress,
+        ),
+        None => drive(settings, Full::new(settings), progress),
+    }
+}
+
+fn drive(
+    settings: &Settings,
+    mut strategy: impl Strategy,
+    progress: &Progress,
+) -> Result<Outcome, CliError> {
+    let started = Instant::now();
+    let mut timings = Timings::default();
+
+    let clock = Instant::now();
+    // Fail on an unwritable or foreign output (or stage) folder before the data.
+    let staging = match &settings.stage {
+        Some(stage) => Staging::create_stage(stage)?,
+        None => Staging::create(&settings.out)?,
+    };
+    let files = match strategy.plan(progress)? {
+        Planned::Read(files) => files,
+        Planned::NothingNew(found) => {
+            progress.finish();
+            return nothing_new(settings, &mut strategy, staging, found);
+        }
+    };
+    timings.discover_ms = clock.elapsed().as_millis() as u64;
+
+    let clock = Instant::now();
+    let (sources, prechecked) = strategy.read(files, progress)?;
+    timings.read_ms = clock.elapsed().as_millis() as u64;
+
+    let clock = Instant::now();
+    let mut checks = Checks::new(settings.checks);
+    if let Some(suites) = &settings.suites {
+        progress.stage("checking sources");
+        let suite = strategy.source_suite(&suites.source.suite, &sources);
+        let datasets = source_datasets(&sources)?;
+        let result = run_suite(
+            &suites.source,
+            &suite,
+            &datasets,
+            &Default::default(),
+            &prechecked,
+        )?;
+        if checks.record(Side::Source, result) {
+            return stopped(settings, checks, Side::Source, progress);
+        }
+    }
+    timings.source_checks_ms = clock.elapsed().as_millis() as u64;
+
+    let clock = Instant::now();
+    progress.stage("building conversations");
+    if let Some(message) = strategy.transform(&sources)? {
+        progress.finish();
+        return Ok(Outcome::Stopped {
+            checks: Box::new(checks.report),
+            message,
+        });
+    }
+    timings.transform_ms = clock.elapsed().as_millis() as u64;
+
+    let clock = Instant::now();
+    if let Some(suites) = &settings.suites {
+        progress.stage("checking output");
+        let check = strategy.output_check()?;
+        let metrics = check.metrics.to_map(check.messages_in_table);
+        let result = run_suite(
+            &suites.output,
+            &suites.output.suite,
+            &[check.dataset],
+            &metrics,
+            &Default::default(),
+        )?;
+        if checks.record(Side::Output, result) {
+            return stopped(settings, checks, Side::Output, progress);
+        }
+    }
+    if let Some(source) = &checks.report.source {
+        let quarantine = strategy.quarantine();
+        link_expectations(
+            &mut quarantine.messages,
+            source,
+            ccc_ingest::Table::ChatMessages.name(),
+        );
+        link_expectations(
+            &mut quarantine.orders,
+            source,
+            ccc_ingest::Table::Orders.name(),
+        );
+    }
+    timings.output_checks_ms = clock.elapsed().as_millis() as u64;
+
+    let clock = Instant::now();
+    progress.stage("publishing");
+    let state_into = match settings.stage {
+        Some(_) if settings.incremental.is_some() => Some(staging.subfolder("_state")?),
+        _ => None,
+    };
+    strategy.write(&staging, &sources, state_into.as_deref())?;
+    if settings.stage.is_some() {
+        let record = StageRecord {
+            ccc_version: env!("CARGO_PKG_VERSION").to_string(),
+            out: staging_target(settings),
+            incremental: strategy.staged_state(Some(staging.path())),
+        };
+        staging.write_json(STAGE_RECORD, &record.to_json())?;
+    }
+    timings.publish_ms = clock.elapsed().as_millis() as u64;
+    timings.total_ms = started.elapsed().as_millis() as u64;
+    let report = RunReport {
+        ccc_version: env!("CARGO_PKG_VERSION"),
+        source: settings.source.display().to_string(),
+        out: settings.out.display().to_string(),
+        threads: rayon::current_num_threads(),
+        checks: checks.report,
+        files: sources
+            .files
+            .iter()
+            .map(|f| FileEntry {
+                name: f.name.clone(),
+                table: f.table.name().into(),
+                format: f.format,
+                bytes: f.size,
+            })
+            .collect(),
+        table: strategy.report(&sources),
+        timings,
+    };
+    let json = serde_json::to_value(&report).expect("the report serializes");
+    staging.write_report(&json)?;
+    // The suites' reports are written before the swap: a report that cannot be written
+    // fails the run with nothing published, never a published run that exits 3.
+    write_reports(&settings.reports, &report.checks.results())?;
+    let folder = staging.commit()?;
+    progress.finish();
+    if settings.stage.is_some() {
+        return Ok(Outcome::Staged {
+            report: Box::new(report),
+            stage: folder,
+        });
+    }
+    let note = strategy.after_publish()?;
+    Ok(Outcome::Published {
+        report: Box::new(report),
+        out: folder,
+        note,
+    })
+}
+
+/// The output a stage is for, as `ccc publish` will resolve `--out`.
+fn staging_target(settings: &Settings) -> PathBuf {
+    let out = absolute(&settings.out);
+    std::fs::canonicalize(&out).unwrap_or(out)
+}
+
+/// A suite failed under `--checks enforce`: nothing is published (or staged), the
+/// previous output stays; the report files say which suite stopped the run, and why.
+fn stopped(
+    settings: &Settings,
+    checks: Checks,
+    side: Side,
+    progress: &Progress,
+) -> Result<Outcome, CliError> {
+    progress.finish();
+    write_reports(&settings.reports, &checks.report.results())?;
+    let unchanged = match &settings.stage {
+        Some(stage) => format!("nothing was staged in {}", stage.display()),
+        None => format!(
+            "nothing was published, {} is unchanged",
+            settings.out.display()
+        ),
+    };
+    Ok(Outcome::Stopped {
+        checks: Box::new(checks.report),
+        message: format!(
+            "the {} suite failed with --checks enforce: {unchanged}",
+            side.name()
+        ),
+    })
+}
+
+/// Nothing new: the output stays as it is. A staged run stages it as it is (its files
+/// linked), so that the audit and publish steps after it have a folder to work on.
+fn nothing_new(
+    settings: &Settings,
+    strategy: &mut impl Strategy,
+    staging: Staging,
+    found: NothingNew,
+) -> Result<Outcome, CliError> {
+    let Some(_) = &settings.stage else {
+        return Ok(Outcome::NothingNew { found, stage: None });
+    };
+    staging.take_staged(&settings.out)?;
+    let record = StageRecord {
+        ccc_version: env!("CARGO_PKG_VERSION").to_string(),
+        out: staging_target(settings),
+        incremental: strategy.staged_state(None),
+    };
+    staging.write_json(STAGE_RECORD, &record.to_json())?;
+    let stage = staging.commit()?;
+    Ok(Outcome::NothingNew {
+        found,
+        stage: Some(stage),
+    })
+}

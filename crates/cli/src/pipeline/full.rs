@@ -1,0 +1,189 @@
+//! The full run: every source file read, the table built from scratch
+//! (`ccc_transform::build_conversations`), and written whole.
+
+use std::path::Path;
+
+use ccc_dq::Suite;
+use ccc_ingest::{SourceFile, Sources};
+use ccc_transform::publish::Staging;
+use ccc_transform::{build_conversations, to_partitions, Partition, Quarantine, TransformOutput};
+
+use super::checks::{OutputMetrics, Prechecked};
+use super::quarantine::by_reason;
+use super::settings::Settings;
+use super::stage::StagedState;
+use super::strategy::{OutputCheck, Planned, Strategy};
+use crate::exit::CliError;
+use crate::progress::Progress;
+use crate::quality::ahead::ChecksAhead;
+use crate::quality::datasets::{messages_in_table, output_dataset, presence_only_columns};
+use crate::report::{MessageCounts, OrderCounts, PartitionEntry, TableReport};
+
+/// A full run's work in progress.
+pub struct Full<'a> {
+    settings: &'a Settings,
+    built: Option<(TransformOutput, Vec<Partition>)>,
+}
+
+impl<'a> Full<'a> {
+    /// A full run with these settings.
+    pub fn new(settings: &'a Settings) -> Full<'a> {
+        Full {
+            settings,
+            built: None,
+        }
+    }
+
+    fn built(&self) -> &(TransformOutput, Vec<Partition>) {
+        self.built.as_ref().expect("the transform stage ran")
+    }
+}
+
+impl Strategy for Full<'_> {
+    fn plan(&mut self, _progress: &Progress) -> Result<Planned, CliError> {
+        Ok(Planned::Read(ccc_ingest::discover(&self.settings.source)?))
+    }
+
+    fn read(
+        &mut self,
+        files: Vec<SourceFile>,
+        progress: &Progress,
+    ) -> Result<(Sources, Prechecked), CliError> {
+        let source_suite = self.settings.suites.as_ref().map(|s| &s.source.suite);
+        progress.start_bytes("reading", files.iter().map(|f| f.size).sum());
+        // The source suite's row checks run on each batch as it is read, while it is in
+        // the cache; the transform needs every column, so nothing is dropped.
+        let ahead = source_suite
+            .map(|suite| ChecksAhead::new(suite, false))
+            .transpose()?;
+        // Columns only the suites' presence checks and the quarantine look at are left
+        // unread where the files prove them complete; the quarantine reads back what it
+        // writes.
+        let read = ccc_ingest::ReadOptions {
+            presence_only: presence_only_columns(source_suite, &ccc_transform::COLUMNS_READ),
+            text_presence_only: true,
+            ..self.settings.read.clone()
+        };
+        let sources = ccc_ingest::read_sources_with(
+            files,
+            &read,
+            &|file| progress.add(file.size),
+            &|table, batch, problems| {
+                if let Some(ahead) = &ahead {
+                    ahead.on_batch(table, batch, problems);
+                }
+            },
+            &|data, files| {
+                if let Some(ahead) = &ahead {
+                    ahead.on_table_read(data, files);
+                }
+            },
+        )?;
+        let prechecked = match ahead {
+            Some(ahead) => ahead.into_prechecked(&sources)?,
+            None => Prechecked::new(),
+        };
+        Ok((sources, prechecked))
+    }
+
+    fn source_suite(&self, suite: &Suite, _sources: &Sources) -> Suite {
+        suite.clone()
+    }
+
+    fn transform(&mut self, sources: &Sources) -> Result<Option<String>, CliError> {
+        let output = build_conversations(sources);
+        let partitions = to_partitions(&output.table);
+        self.built = Some((output, partitions));
+        Ok(None)
+    }
+
+    fn output_check(&self) -> Result<OutputCheck, CliError> {
+        let (output, partitions) = self.built();
+        let dataset = output_dataset(partitions)?;
+        let c = &output.counts;
+        let messages_in_table = messages_in_table(&dataset);
+        Ok(OutputCheck {
+            dataset,
+            metrics: OutputMetrics {
+                messages_read: c.messages_read,
+                messages_aggregated: c.messages_aggregated,
+                messages_quarantined: c.messages_quarantined,
+                messages_orphaned: c.messages_orphaned,
+                orders_read: c.orders_read,
+                conversations: c.conversations,
+            },
+            messages_in_table,
+        })
+    }
+
+    fn quarantine(&mut self) -> &mut Quarantine {
+        &mut self
+            .built
+            .as_mut()
+            .expect("the transform stage ran")
+            .0
+            .quarantine
+    }
+
+    fn write(
+        &mut self,
+        staging: &Staging,
+        sources: &Sources,
+        _state_into: Option<&Path>,
+    ) -> Result<(), CliError> {
+        let (output, partitions) = self.built();
+        staging.write_table(partitions, self.settings.formats)?;
+        staging.write_quarantine(&output.quarantine, sources)?;
+        Ok(())
+    }
+
+    fn report(&self, sources: &Sources) -> TableReport {
+        let (output, partitions) = self.built();
+        let c = &output.counts;
+        TableReport {
+            messages: MessageCounts {
+                read: c.messages_read,
+                aggregated: c.messages_aggregated,
+                quarantined: c.messages_quarantined,
+                orphaned: c.messages_orphaned,
+                orphan_orders: c.orphan_orders,
+                quarantined_by_reason: by_reason(&output.quarantine.messages),
+                field_problems: sources.messages.problems.len() as u64,
+            },
+            orders: OrderCounts {
+                read: c.orders_read,
+                distinct: c.orders_distinct,
+                duplicate_rows: c.orders_duplicate_rows,
+                conflicting: c.orders_conflicting,
+                conflicting_examples: output
+                    .conflicting_order_ids
+                    .iter()
+                    .take(20)
+                    .copied()
+                    .collect(),
+                quarantined: c.orders_quarantined,
+                quarantined_by_reason: by_reason(&output.quarantine.orders),
+                field_problems: sources.orders.problems.len() as u64,
+            },
+            conversations: c.conversations,
+            partitions: partitions
+                .iter()
+                .map(|p| PartitionEntry {
+                    date: p.date.clone(),
+                    rows: p.chunk.len() as u64,
+                })
+                .collect(),
+            incremental: None,
+            reconciled: c.messages_read
+                == c.messages_aggregated + c.messages_quarantined + c.messages_orphaned,
+        }
+    }
+
+    fn staged_state(&self, _staged_into: Option<&Path>) -> Option<StagedState> {
+        None
+    }
+
+    fn after_publish(&mut self) -> Result<Option<String>, CliError> {
+        Ok(None)
+    }
+}

@@ -1,25 +1,32 @@
-//! RFC 3339 timestamps without a date library: parsing bounds and text values into
-//! nanoseconds since the Unix epoch, and rendering column values back as text.
+//! RFC 3339 timestamps and the proleptic Gregorian calendar without a date library: the
+//! calendar, the fields of RFC 3339 text read and written one at a time, and this
+//! crate's own reading of bounds and text values into nanoseconds since the Unix epoch.
+//! The calendar and field functions are public so that there is one implementation of
+//! them: a caller with a grammar or an output form of its own (ccc's source timestamps,
+//! strict RFC 3339 to microseconds) composes the same functions.
+
+use std::fmt::Write;
 
 /// Nanoseconds in one day.
 const NANOS_PER_DAY: i128 = 86_400 * 1_000_000_000;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
     let m = i64::from(month);
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
 }
 
-/// The date of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// (year, month, day) of a day number since 1970-01-01 in the proleptic Gregorian
+/// calendar (Howard Hinnant's `civil_from_days`).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
@@ -38,38 +45,108 @@ fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-/// A small cursor over ASCII digits and separators.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    pos: usize,
+/// The number written by ASCII digits; `None` at any other byte.
+#[inline]
+pub fn ascii_digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
 }
 
-impl Cursor<'_> {
-    fn digits(&mut self, n: usize) -> Option<u32> {
-        let end = self.pos.checked_add(n)?;
-        let slice = self.bytes.get(self.pos..end)?;
-        let mut value = 0u32;
-        for &b in slice {
-            if !b.is_ascii_digit() {
-                return None;
-            }
-            value = value * 10 + u32::from(b - b'0');
-        }
-        self.pos = end;
-        Some(value)
+/// Days since 1970-01-01 of the date `YYYY-MM-DD` that `b` is (exactly those ten bytes);
+/// `None` when it is not such text or not a date of the calendar.
+#[inline]
+pub fn parse_date(b: &[u8]) -> Option<i64> {
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *b else {
+        return None;
+    };
+    let year = ascii_digits(&[y0, y1, y2, y3])?;
+    let (month, day) = (ascii_digits(&[m0, m1])?, ascii_digits(&[d0, d1])?);
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
+        return None;
     }
+    Some(days_from_civil(i64::from(year), month, day))
+}
 
-    fn eat(&mut self, byte: u8) -> bool {
-        if self.bytes.get(self.pos) == Some(&byte) {
-            self.pos += 1;
-            true
-        } else {
-            false
-        }
+/// (hour, minute, second) of the time `HH:MM:SS` that `b` is (exactly those eight bytes);
+/// `None` when it is not such text or not a time of day. Second 60 is allowed for a leap
+/// second, as RFC 3339 does; a caller that leaves leap seconds to another parser checks.
+#[inline]
+pub fn parse_clock(b: &[u8]) -> Option<(u32, u32, u32)> {
+    let [h0, h1, b':', m0, m1, b':', s0, s1] = *b else {
+        return None;
+    };
+    let (hour, minute) = (ascii_digits(&[h0, h1])?, ascii_digits(&[m0, m1])?);
+    let second = ascii_digits(&[s0, s1])?;
+    (hour <= 23 && minute <= 59 && second <= 60).then_some((hour, minute, second))
+}
+
+/// The digits of a fraction of a second at the start of `b` (after its `.`): how many
+/// there are, and the nanoseconds they write (digits past the ninth are dropped).
+#[inline]
+pub fn parse_fraction(b: &[u8]) -> (usize, u32) {
+    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let kept = &b[..n.min(9)];
+    let value = kept
+        .iter()
+        .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'));
+    (n, value * 10u32.pow(9 - kept.len() as u32))
+}
+
+/// The offset `±HH:MM` that `b` is (exactly those six bytes), in seconds east of UTC;
+/// `None` when it is not such text or not an offset (hours past 23, minutes past 59).
+#[inline]
+pub fn parse_offset(b: &[u8]) -> Option<i64> {
+    let [sign @ (b'+' | b'-'), h0, h1, b':', m0, m1] = *b else {
+        return None;
+    };
+    let (hours, minutes) = (ascii_digits(&[h0, h1])?, ascii_digits(&[m0, m1])?);
+    if hours > 23 || minutes > 59 {
+        return None;
     }
+    let seconds = i64::from(hours * 3600 + minutes * 60);
+    Some(if sign == b'-' { -seconds } else { seconds })
+}
 
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
+/// How a year outside 0000–9999, where RFC 3339 has no form, is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WideYear {
+    /// As Rust's `{:04}` writes it: `10000`, `-001`.
+    Plain,
+    /// As ISO 8601's expanded year: `+10000`, `-0001`.
+    Expanded,
+}
+
+/// Appends `YYYY-MM-DD` of a day number (days since 1970-01-01), for any day number.
+pub fn push_date(out: &mut String, days: i64, wide: WideYear) {
+    let (year, month, day) = civil_from_days(days);
+    if (0..=9999).contains(&year) {
+        push_digits(out, 4, year as u32);
+    } else {
+        let _ = match wide {
+            WideYear::Plain => write!(out, "{year:04}"),
+            WideYear::Expanded => write!(out, "{year:+05}"),
+        };
+    }
+    out.push('-');
+    push_digits(out, 2, month);
+    out.push('-');
+    push_digits(out, 2, day);
+}
+
+/// Appends `HH:MM:SS` of a second of the day (below 86,400).
+pub fn push_clock(out: &mut String, second_of_day: u32) {
+    push_digits(out, 2, second_of_day / 3600);
+    out.push(':');
+    push_digits(out, 2, second_of_day / 60 % 60);
+    out.push(':');
+    push_digits(out, 2, second_of_day % 60);
+}
+
+/// Appends `value` as exactly `digits` decimal digits, zero-padded.
+pub fn push_digits(out: &mut String, digits: u32, value: u32) {
+    for i in (0..digits).rev() {
+        out.push(char::from(b'0' + (value / 10u32.pow(i) % 10) as u8));
     }
 }
 
@@ -77,87 +154,32 @@ impl Cursor<'_> {
 /// (RFC 3339), into nanoseconds since the epoch in UTC. A space may stand for `T`; a
 /// missing offset or a date alone is read as UTC.
 pub(crate) fn parse_timestamp_nanos(text: &str) -> Option<i128> {
-    let mut c = Cursor {
-        bytes: text.trim().as_bytes(),
-        pos: 0,
-    };
-    let year = c.digits(4)?;
-    if !c.eat(b'-') {
-        return None;
-    }
-    let month = c.digits(2)?;
-    if !c.eat(b'-') {
-        return None;
-    }
-    let day = c.digits(2)?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
-        return None;
-    }
-    let days = days_from_civil(i64::from(year), month, day);
+    let b = text.trim().as_bytes();
+    let days = parse_date(b.get(..10)?)?;
     let mut nanos = i128::from(days) * NANOS_PER_DAY;
-    if c.peek().is_none() {
+    let Some((&separator, rest)) = b[10..].split_first() else {
         return Some(nanos);
-    }
-    if !(c.eat(b'T') || c.eat(b't') || c.eat(b' ')) {
+    };
+    if !matches!(separator, b'T' | b't' | b' ') {
         return None;
     }
-    let hour = c.digits(2)?;
-    if !c.eat(b':') {
-        return None;
-    }
-    let minute = c.digits(2)?;
-    if !c.eat(b':') {
-        return None;
-    }
-    // 60 is allowed for a leap second, as RFC 3339 does.
-    let second = c.digits(2)?;
-    if hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
+    let (hour, minute, second) = parse_clock(rest.get(..8)?)?;
     nanos += i128::from(hour * 3600 + minute * 60 + second) * 1_000_000_000;
-    if c.eat(b'.') {
-        let start = c.pos;
-        let mut fraction: i128 = 0;
-        let mut scale: i128 = 1_000_000_000;
-        while let Some(b) = c.peek().filter(u8::is_ascii_digit) {
-            if scale > 1 {
-                scale /= 10;
-                fraction += i128::from(b - b'0') * scale;
-            }
-            c.pos += 1;
-        }
-        if c.pos == start {
+    let mut rest = &rest[8..];
+    if let Some(after) = rest.strip_prefix(b".") {
+        let (n, fraction) = parse_fraction(after);
+        if n == 0 {
             return None;
         }
-        nanos += fraction;
+        nanos += i128::from(fraction);
+        rest = &after[n..];
     }
-    match c.peek() {
-        None => {}
-        Some(b'Z' | b'z') => c.pos += 1,
-        Some(sign @ (b'+' | b'-')) => {
-            c.pos += 1;
-            let oh = c.digits(2)?;
-            if !c.eat(b':') {
-                return None;
-            }
-            let om = c.digits(2)?;
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let offset = i128::from(oh * 3600 + om * 60) * 1_000_000_000;
-            // Local time = UTC + offset, so UTC = local - offset.
-            nanos = if sign == b'+' {
-                nanos - offset
-            } else {
-                nanos + offset
-            };
-        }
-        Some(_) => return None,
-    }
-    if c.pos != c.bytes.len() {
-        return None;
-    }
-    Some(nanos)
+    let offset = match rest {
+        [] | [b'Z' | b'z'] => 0,
+        _ => parse_offset(rest)?,
+    };
+    // Local time = UTC + offset, so UTC = local - offset.
+    Some(nanos - i128::from(offset) * 1_000_000_000)
 }
 
 /// Renders nanoseconds since the epoch as RFC 3339 in UTC, with as many fraction digits
@@ -165,18 +187,19 @@ pub(crate) fn parse_timestamp_nanos(text: &str) -> Option<i128> {
 pub(crate) fn format_timestamp_nanos(nanos: i128) -> String {
     let days = nanos.div_euclid(NANOS_PER_DAY);
     let rest = nanos.rem_euclid(NANOS_PER_DAY);
-    let (year, month, day) = civil_from_days(days as i64);
-    let secs = rest / 1_000_000_000;
-    let frac = rest % 1_000_000_000;
-    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    let mut out = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}");
+    let mut out = String::with_capacity(30);
+    push_date(&mut out, days as i64, WideYear::Plain);
+    out.push('T');
+    push_clock(&mut out, (rest / 1_000_000_000) as u32);
+    let frac = (rest % 1_000_000_000) as u32;
     if frac != 0 {
+        out.push('.');
         if frac % 1_000_000 == 0 {
-            out.push_str(&format!(".{:03}", frac / 1_000_000));
+            push_digits(&mut out, 3, frac / 1_000_000);
         } else if frac % 1_000 == 0 {
-            out.push_str(&format!(".{:06}", frac / 1_000));
+            push_digits(&mut out, 6, frac / 1_000);
         } else {
-            out.push_str(&format!(".{frac:09}"));
+            push_digits(&mut out, 9, frac);
         }
     }
     out.push('Z');
@@ -211,8 +234,9 @@ pub(crate) fn timestamp_text_len(nanos: i128) -> Option<u64> {
 
 /// Renders a day count since the epoch as `YYYY-MM-DD`.
 pub(crate) fn format_date(days: i64) -> String {
-    let (year, month, day) = civil_from_days(days);
-    format!("{year:04}-{month:02}-{day:02}")
+    let mut out = String::with_capacity(10);
+    push_date(&mut out, days, WideYear::Plain);
+    out
 }
 
 #[cfg(test)]

@@ -3,6 +3,10 @@
 //! and formatting them back. ccc reads and writes the instants of the years 0001–9999
 //! ([`MIN_MICROS`]..=[`MAX_MICROS`]), the years RFC 3339 can write: a source value
 //! outside them is a value that does not fit its field, like an integer past 64 bits.
+//! The calendar and the RFC 3339 fields are [`ccc_dq::time`]'s; what is this module's own
+//! is the grammar it accepts, chrono as its judge, and the output form of the tables.
+
+use ccc_dq::time::{self, WideYear};
 
 use crate::problems::ProblemKind;
 use crate::schema::FieldType;
@@ -76,94 +80,31 @@ fn parse_common(b: &[u8], last: &mut LastDate) -> Option<i64> {
     let days = if date == last.text {
         last.days
     } else {
-        let days = days_of_date(b)?;
+        let days = time::parse_date(&date)?;
         *last = LastDate { text: date, days };
         days
     };
-    let (hour, minute, second) = (
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-    );
-    if hour > 23 || minute > 59 || second > 59 {
+    let (hour, minute, second) = time::parse_clock(&b[11..19])?;
+    // A leap second is chrono's to read.
+    if second > 59 {
         return None;
     }
     let mut i = 19;
     let mut micros = 0u32;
     if b[i] == b'.' {
-        let start = i + 1;
-        i = start;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let n = i - start;
+        let (n, nanos) = time::parse_fraction(&b[i + 1..]);
         if n == 0 || n > 9 {
             return None;
         }
-        let fraction = &b[start..start + n.min(6)];
-        micros = digits(fraction)? * 10u32.pow(6 - fraction.len() as u32);
+        micros = nanos / 1000;
+        i += 1 + n;
     }
-    let offset_seconds: i64 = match &b[i..] {
+    let offset_seconds = match &b[i..] {
         [b'Z'] => 0,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let (h, m) = (digits(&[*h1, *h2])?, digits(&[*m1, *m2])?);
-            if h > 23 || m > 59 {
-                return None;
-            }
-            let seconds = i64::from(h * 3600 + m * 60);
-            if *sign == b'-' {
-                -seconds
-            } else {
-                seconds
-            }
-        }
-        _ => return None,
+        offset => time::parse_offset(offset)?,
     };
     let seconds = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - offset_seconds;
     Some(seconds * 1_000_000 + i64::from(micros))
-}
-
-/// Days since 1970-01-01 of the date `YYYY-MM-DD` at the start of `b` (its separators
-/// already checked); `None` when it is not a valid date.
-fn days_of_date(b: &[u8]) -> Option<i64> {
-    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&month) || day == 0 || day > month_days[month as usize - 1] {
-        return None;
-    }
-    Some(days_from_civil(i64::from(year), month, day))
-}
-
-/// The number written by ASCII digits; `None` at any other byte.
-fn digits(b: &[u8]) -> Option<u32> {
-    b.iter().try_fold(0u32, |acc, &c| {
-        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-    })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Formats UTC microseconds as RFC 3339 with `Z`, the fraction only when non-zero
@@ -176,22 +117,16 @@ pub fn format_rfc3339_micros(micros: i64) -> String {
 
 /// Appends [`format_rfc3339_micros`] to `out` without allocating: the output writers
 /// format millions of timestamps, and a general-purpose formatter is the slow part.
+///
+/// Years outside 0000–9999, where RFC 3339 has no form, are written as ISO 8601's
+/// expanded year (`+10000`, `-0001`). Sources never hold such instants ([`in_range`]);
+/// only a damaged state file could, and it must not stop the writer.
 pub fn write_rfc3339_micros(out: &mut String, micros: i64) {
     let secs = micros.div_euclid(1_000_000);
     let frac = micros.rem_euclid(1_000_000) as u32;
-    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-    let second_of_day = secs.rem_euclid(86_400) as u32;
-    push_year(out, year);
-    out.push('-');
-    push_digits(out, 2, month);
-    out.push('-');
-    push_digits(out, 2, day);
+    time::push_date(out, secs.div_euclid(86_400), WideYear::Expanded);
     out.push('T');
-    push_digits(out, 2, second_of_day / 3600);
-    out.push(':');
-    push_digits(out, 2, second_of_day / 60 % 60);
-    out.push(':');
-    push_digits(out, 2, second_of_day % 60);
+    time::push_clock(out, secs.rem_euclid(86_400) as u32);
     if frac != 0 {
         let mut digits = 6;
         let mut f = frac;
@@ -200,55 +135,17 @@ pub fn write_rfc3339_micros(out: &mut String, micros: i64) {
             digits -= 1;
         }
         out.push('.');
-        push_digits(out, digits, f);
+        time::push_digits(out, digits, f);
     }
     out.push('Z');
 }
 
-/// Appends a year as four digits; outside 0000–9999, where RFC 3339 has no form, as
-/// ISO 8601's expanded year (`+10000`, `-0001`). Sources never hold such instants
-/// ([`in_range`]); only a damaged state file could, and it must not stop the writer.
-fn push_year(out: &mut String, year: i64) {
-    if (0..=9999).contains(&year) {
-        push_digits(out, 4, year as u32);
-    } else {
-        use std::fmt::Write;
-        let _ = write!(out, "{year:+05}");
-    }
-}
-
-/// `YYYY-MM-DD` of a day number (days since 1970-01-01), for any day number.
+/// `YYYY-MM-DD` of a day number (days since 1970-01-01), for any day number; years as
+/// [`write_rfc3339_micros`] writes them.
 pub fn format_date(days: i64) -> String {
-    let (year, month, day) = civil_from_days(days);
     let mut out = String::with_capacity(10);
-    push_year(&mut out, year);
-    out.push('-');
-    push_digits(&mut out, 2, month);
-    out.push('-');
-    push_digits(&mut out, 2, day);
+    time::push_date(&mut out, days, WideYear::Expanded);
     out
-}
-
-/// Appends `value` as exactly `digits` decimal digits, zero-padded.
-fn push_digits(out: &mut String, digits: u32, value: u32) {
-    for i in (0..digits).rev() {
-        out.push(char::from(b'0' + (value / 10u32.pow(i) % 10) as u8));
-    }
-}
-
-/// (year, month, day) of a day number since 1970-01-01 in the proleptic Gregorian
-/// calendar (Howard Hinnant's `civil_from_days`).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! `json.dump(indent=4)` writes them), NDJSON and CSV, formatted straight into a byte
 //! buffer (integers and RFC 3339 times without going through `fmt` or `serde_json`).
 
+use ccc_dq::time::civil_from_days;
+
 use super::dirty;
 use super::model::{Message, OrderRow, APP_TYPES, CITIES, OFFSETS, STAGES};
 use crate::discover::Format;
 use crate::schema::Table;
-use crate::timestamp::civil_from_days;
 
 /// One value to write.
 #[derive(Debug, Clone, Copy, PartialEq)]

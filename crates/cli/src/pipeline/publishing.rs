@@ -193,7 +193,8 @@ fn refusal(staged: &Path, problem: AuditProblem) -> CliError {
     CliError::Refused { message, status }
 }
 
-/// The staged folder is spent once published; what it linked is the output's now.
+/// The staged folder is spent once published; what it linked is the output's now. The
+/// output is published whatever happens here, so a failure is not the command's.
 fn remove_staged(staged: &Path) {
-    let _ = std::fs::remove_dir_all(staged);
+    let _ = ccc_transform::publish::remove_folder(staged);
 }

@@ -274,6 +274,7 @@ impl StateDir {
         for sub in [tmp.join("conversations"), tmp.join("orders"), tmp.clone()] {
             sync_dir(&sub);
         }
+        crate::fault::point("state-before-rename");
         fs::rename(&tmp, &dir).map_err(io_err(&dir))?;
         sync_dir(&self.dir);
         Ok(Generation { dir, manifest })

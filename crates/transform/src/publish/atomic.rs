@@ -316,6 +316,16 @@ impl Drop for Staging {
     }
 }
 
+/// Removes a spent folder ccc wrote (a published stage) and its lock file beside it,
+/// holding the lock meanwhile: a run writing into it at the same time is never cut short.
+pub fn remove_folder(dir: &Path) -> Result<(), PublishError> {
+    let lock = take_lock(dir)?;
+    fs::remove_dir_all(dir).map_err(io_err(dir))?;
+    let _ = fs::remove_file(sibling(dir, "lock"));
+    drop(lock);
+    Ok(())
+}
+
 /// Takes the output's lock file beside it, without waiting: a second run into the same
 /// output fails at once, saying so, rather than waiting on a run that may take long.
 fn take_lock(out: &Path) -> Result<fs::File, PublishError> {

@@ -8,7 +8,7 @@ pub mod cleanup;
 mod quarantine_csv;
 mod writers;
 
-pub use atomic::Staging;
+pub use atomic::{remove_folder, Staging};
 
 /// Which formats of the table to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

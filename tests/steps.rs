@@ -1,0 +1,763 @@
+//! ccc as orchestrator steps, end to end with the real binary, always run from a
+//! temporary folder that is not the repository (no `expectations/` beside it): the
+//! built-in suites, and write (`run --stage`), audit (`validate --data STAGED`) and
+//! publish (`publish --staged`) for full and incremental runs — their refusals, their
+//! crash safety, and that the three steps give the bytes one `ccc run` gives.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use sha2::{Digest, Sha256};
+use support::{ccc, path_str, stderr, stdout, table_snapshot};
+
+/// A temporary working folder with the sample sources copied in as `src/`.
+struct Workspace {
+    tmp: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        fs::create_dir(&src).unwrap();
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/source");
+        for entry in fs::read_dir(sample).unwrap().flatten() {
+            fs::copy(entry.path(), src.join(entry.file_name())).unwrap();
+        }
+        Workspace { tmp }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// `ccc ARGS`, run in the workspace folder.
+    fn ccc(&self, args: &[&str]) -> Output {
+        ccc()
+            .current_dir(self.tmp.path())
+            .args(args)
+            .output()
+            .expect("the ccc binary runs")
+    }
+
+    /// `ccc ARGS`, which must exit `code`.
+    fn expect(&self, code: i32, args: &[&str]) -> Output {
+        let output = self.ccc(args);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "ccc {}\nstdout:\n{}\nstderr:\n{}",
+            args.join(" "),
+            stdout(&output),
+            stderr(&output)
+        );
+        output
+    }
+
+    fn json(&self, relative: &str) -> serde_json::Value {
+        serde_json::from_str(&fs::read_to_string(self.path(relative)).unwrap()).unwrap()
+    }
+}
+
+fn sha256_of(path: &Path) -> String {
+    Sha256::digest(fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn shipped(name: &str) -> PathBuf {
+    support::expectations_dir().join(name)
+}
+
+/// `_run.json` without what differs between two runs of the same job (timings).
+fn run_report_without_timings(out: &Path) -> serde_json::Value {
+    let mut report: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("_run.json")).unwrap()).unwrap();
+    report.as_object_mut().unwrap().remove("timings");
+    report
+}
+
+/// The table, quarantine and run report (timings aside) of an output.
+fn published(out: &Path) -> (Vec<(PathBuf, Vec<u8>)>, serde_json::Value) {
+    let files = table_snapshot(out)
+        .into_iter()
+        .filter(|(p, _)| !p.ends_with("_audit.json"))
+        .collect();
+    (files, run_report_without_timings(out))
+}
+
+#[test]
+fn every_command_works_from_a_folder_without_expectations_using_the_built_in_suites() {
+    let w = Workspace::new();
+    assert!(!w.path("expectations").exists());
+    let run = w.expect(
+        0,
+        &[
+            "run",
+            "--source",
+            "src",
+            "--out",
+            "out",
+            "--report",
+            "json",
+            "--report-file",
+            "run.json",
+        ],
+    );
+    assert!(stdout(&run).contains("published"), "{}", stdout(&run));
+    let report = w.json("out/_run.json");
+    for (side, file) in [("source", "source.yaml"), ("output", "output.yaml")] {
+        let origin = &report["checks"][side]["origin"];
+        assert_eq!(origin["source"], format!("built-in {file}"), "{report:#}");
+        assert_eq!(origin["sha256"], sha256_of(&shipped(file)));
+    }
+    let suites = w.json("run.json");
+    assert_eq!(suites[0]["origin"]["source"], "built-in source.yaml");
+    assert_eq!(suites[1]["origin"]["source"], "built-in output.yaml");
+
+    w.expect(0, &["validate", "--suite", "source", "--source", "src"]);
+    let validated = w.expect(
+        0,
+        &[
+            "validate",
+            "--suite",
+            "output",
+            "--data",
+            "out",
+            "--report",
+            "json",
+            "--report-file",
+            "output.json",
+        ],
+    );
+    assert!(stdout(&validated).contains("PASSED"));
+    let result = w.json("output.json");
+    assert_eq!(result["origin"]["source"], "built-in output.yaml");
+    assert_eq!(
+        result["origin"]["sha256"],
+        sha256_of(&shipped("output.yaml"))
+    );
+    // Validating a published output only reads it.
+    assert!(!w.path("out/_audit.json").exists());
+}
+
+#[test]
+fn the_first_run_without_sources_fails_naming_the_default_folder() {
+    let w = Workspace::new();
+    let output = w.expect(3, &["run", "--quiet"]);
+    assert!(
+        stderr(&output).contains("data/source"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn written_out_suites_can_be_customised_and_override_the_built_in_ones() {
+    let w = Workspace::new();
+    let wrote = w.expect(0, &["expectations", "--write", "mine"]);
+    assert!(
+        stdout(&wrote).contains("mine/source.yaml"),
+        "{}",
+        stdout(&wrote)
+    );
+    for name in ["source.yaml", "output.yaml"] {
+        assert_eq!(
+            fs::read(w.path("mine").join(name)).unwrap(),
+            fs::read(shipped(name)).unwrap()
+        );
+    }
+    // A second write does not overwrite a user's suites without --force.
+    let refused = w.expect(2, &["expectations", "--write", "mine"]);
+    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+
+    // A stricter output suite: more conversations than the sample has.
+    let output = w.path("mine/output.yaml");
+    let text = fs::read_to_string(&output).unwrap();
+    let strict = format!(
+        "{text}      - id: at-least-a-million-rows\n        expectation: expect_table_row_count_to_be_between\n        min_value: 1000000\n"
+    );
+    fs::write(&output, &strict).unwrap();
+    w.expect(0, &["expectations", "--write", "mine", "--force"]);
+    assert_eq!(
+        fs::read(&output).unwrap(),
+        fs::read(shipped("output.yaml")).unwrap()
+    );
+    fs::write(&output, &strict).unwrap();
+    let failed = w.expect(
+        1,
+        &[
+            "run",
+            "--source",
+            "src",
+            "--out",
+            "out",
+            "--expectations",
+            "mine",
+        ],
+    );
+    assert!(
+        stdout(&failed).contains("at-least-a-million-rows"),
+        "{}",
+        stdout(&failed)
+    );
+    assert!(!w.path("out").exists());
+    let warned = w.expect(
+        0,
+        &[
+            "run",
+            "--source",
+            "src",
+            "--out",
+            "out",
+            "--expectations",
+            "mine",
+            "--checks",
+            "warn",
+            "--quiet",
+        ],
+    );
+    assert!(warned.status.success());
+    let origin = &w.json("out/_run.json")["checks"]["output"]["origin"];
+    assert_eq!(origin["source"], "mine/output.yaml");
+    assert_eq!(origin["sha256"], sha256_of(&output));
+
+    // Schema checks and located errors still apply to a suite folder.
+    fs::write(w.path("mine/source.yaml"), "suite: s\ntables:\n  orders:\n    expectations:\n      - expectation: expect_no_such_thing\n").unwrap();
+    let bad = w.expect(
+        2,
+        &[
+            "run",
+            "--source",
+            "src",
+            "--out",
+            "out",
+            "--expectations",
+            "mine",
+        ],
+    );
+    assert!(
+        stderr(&bad).contains("mine/source.yaml:5"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn a_staged_output_is_invisible_until_an_audited_publish_and_matches_one_run() {
+    let w = Workspace::new();
+    w.expect(0, &["run", "--source", "src", "--out", "one", "--quiet"]);
+
+    let staged = w.expect(
+        0,
+        &[
+            "run", "--source", "src", "--out", "out", "--stage", "staged",
+        ],
+    );
+    assert!(stdout(&staged).contains("staged"), "{}", stdout(&staged));
+    assert!(!w.path("out").exists(), "a staged run publishes nothing");
+    let record = w.json("staged/_stage.json");
+    assert_eq!(record["out"], path_str(&w.path("out")));
+    assert!(record["incremental"].is_null());
+
+    let refused = w.expect(2, &["publish", "--staged", "staged", "--out", "out"]);
+    assert!(
+        stderr(&refused).contains("has no audit"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!w.path("out").exists());
+
+    w.expect(
+        0,
+        &[
+            "validate", "--suite", "output", "--data", "staged", "--quiet",
+        ],
+    );
+    let audit = w.json("staged/_audit.json");
+    assert_eq!(audit["success"], true);
+    assert_eq!(audit["origin"]["source"], "built-in output.yaml");
+    assert_eq!(
+        audit["origin"]["sha256"],
+        sha256_of(&shipped("output.yaml"))
+    );
+    assert_eq!(audit["statistics"]["failed_errors"], 0);
+
+    let done = w.expect(0, &["publish", "--staged", "staged", "--out", "out"]);
+    assert!(
+        stdout(&done).contains("audited by suite output"),
+        "{}",
+        stdout(&done)
+    );
+    assert!(!w.path("staged").exists(), "the staged folder is spent");
+    assert_eq!(published(&w.path("out")).0, published(&w.path("one")).0);
+    let (mut one, mut three) = (
+        run_report_without_timings(&w.path("one")),
+        run_report_without_timings(&w.path("out")),
+    );
+    one.as_object_mut().unwrap().remove("out");
+    three.as_object_mut().unwrap().remove("out");
+    assert_eq!(one, three);
+    assert!(
+        w.path("out/_audit.json").exists(),
+        "the audit is published with it"
+    );
+    assert_eq!(
+        support::leftovers_beside(w.tmp.path()),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn publish_refuses_a_failed_or_stale_audit_and_another_outputs_stage() {
+    let w = Workspace::new();
+    w.expect(0, &["run", "--source", "src", "--out", "out", "--quiet"]);
+    let before = published(&w.path("out"));
+    w.expect(
+        0,
+        &[
+            "run", "--source", "src", "--out", "out", "--stage", "staged", "--quiet",
+        ],
+    );
+
+    // A failing audit suite: recorded, and publish refuses with exit 1.
+    let strict = w.path("strict.yaml");
+    fs::write(
+        &strict,
+        "suite: strict\ntables:\n  customer_courier_conversations:\n    expectations:\n      - id: a-million-rows\n        expectation: expect_table_row_count_to_be_between\n        min_value: 1000000\n",
+    )
+    .unwrap();
+    w.expect(
+        1,
+        &[
+            "validate",
+            "--suite",
+            path_str(&strict),
+            "--data",
+            "staged",
+            "--quiet",
+        ],
+    );
+    assert_eq!(w.json("staged/_audit.json")["success"], false);
+    let failed = w.expect(1, &["publish", "--staged", "staged", "--out", "out"]);
+    assert!(
+        stderr(&failed).contains("audit of staged failed"),
+        "{}",
+        stderr(&failed)
+    );
+
+    // A passed audit, then a staged file changes: stale, exit 2.
+    w.expect(
+        0,
+        &[
+            "validate", "--suite", "output", "--data", "staged", "--quiet",
+        ],
+    );
+    let part =
+        w.path("staged/csv/customer_courier_conversations/conversation_date=2024-02-01/part-0.csv");
+    let mut text = fs::read_to_string(&part).unwrap();
+    text.push('\n');
+    fs::write(&part, text).unwrap();
+    let stale = w.expect(2, &["publish", "--staged", "staged", "--out", "out"]);
+    assert!(
+        stderr(&stale).contains("changed since their audit"),
+        "{}",
+        stderr(&stale)
+    );
+
+    // Staged for another output.
+    w.expect(
+        0,
+        &[
+            "validate", "--suite", "output", "--data", "staged", "--quiet",
+        ],
+    );
+    let other = w.expect(2, &["publish", "--staged", "staged", "--out", "elsewhere"]);
+    assert!(
+        stderr(&other).contains("was staged for"),
+        "{}",
+        stderr(&other)
+    );
+    assert_eq!(
+        published(&w.path("out")),
+        before,
+        "every refusal left the output as it was"
+    );
+
+    // Not a staged output at all.
+    fs::create_dir(w.path("junk")).unwrap();
+    fs::write(w.path("junk/notes.txt"), "x").unwrap();
+    let junk = w.expect(
+        2,
+        &["publish", "--staged", "junk", "--out", "out", "--no-audit"],
+    );
+    assert!(
+        stderr(&junk).contains("is not a staged output"),
+        "{}",
+        stderr(&junk)
+    );
+
+    // --no-audit publishes the changed folder anyway.
+    fs::write(&part, "changed").unwrap();
+    w.expect(
+        0,
+        &[
+            "publish",
+            "--staged",
+            "staged",
+            "--out",
+            "out",
+            "--no-audit",
+            "--quiet",
+        ],
+    );
+    assert_eq!(
+        fs::read_to_string(w.path(
+            "out/csv/customer_courier_conversations/conversation_date=2024-02-01/part-0.csv"
+        ))
+        .unwrap(),
+        "changed"
+    );
+}
+
+/// Generates sources with late messages in two batches of files, `gen/…_0001.*` and
+/// `gen/…_0002.*`, for incremental runs.
+fn two_batches(w: &Workspace) {
+    w.expect(
+        0,
+        &[
+            "generate", "--orders", "400", "--files", "2", "--late", "0.2", "--format", "ndjson",
+            "--out", "gen",
+        ],
+    );
+}
+
+/// Copies batch `n` of the generated files into `dir`.
+fn add_batch(w: &Workspace, n: u32, dir: &str) {
+    fs::create_dir_all(w.path(dir)).unwrap();
+    for entry in fs::read_dir(w.path("gen")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.contains(&format!("_{n:04}.")) {
+            fs::copy(entry.path(), w.path(dir).join(&name)).unwrap();
+        }
+    }
+}
+
+fn incremental_stage(w: &Workspace, source: &str, out: &str, state: &str, stage: &str) {
+    w.expect(
+        0,
+        &[
+            "run",
+            "--incremental",
+            "--state",
+            state,
+            "--source",
+            source,
+            "--out",
+            out,
+            "--stage",
+            stage,
+            "--quiet",
+        ],
+    );
+}
+
+#[test]
+fn incremental_three_steps_give_the_bytes_of_one_run_and_commit_the_state_with_the_output() {
+    let w = Workspace::new();
+    two_batches(&w);
+    for (n, first) in [(1, true), (2, false)] {
+        add_batch(&w, n, "src_one");
+        add_batch(&w, n, "src_three");
+        w.expect(
+            0,
+            &[
+                "run",
+                "--incremental",
+                "--state",
+                "state_one",
+                "--source",
+                "src_one",
+                "--out",
+                "one",
+                "--quiet",
+            ],
+        );
+        let state_before: Vec<String> = listing(&w.path("state_three"));
+        incremental_stage(&w, "src_three", "three", "state_three", "staged");
+        assert_eq!(
+            listing(&w.path("state_three")),
+            state_before,
+            "staging leaves the state"
+        );
+        let record = w.json("staged/_stage.json");
+        assert_eq!(record["incremental"]["base_token"].is_null(), first);
+        assert_eq!(
+            record["incremental"]["generation"],
+            format!("_state/gen-00000{n}")
+        );
+        w.expect(
+            0,
+            &[
+                "validate", "--suite", "output", "--data", "staged", "--quiet",
+            ],
+        );
+        let done = w.expect(0, &["publish", "--staged", "staged", "--out", "three"]);
+        assert!(
+            stdout(&done).contains(&format!("state generation {n}")),
+            "{}",
+            stdout(&done)
+        );
+        assert_eq!(published(&w.path("three")).0, published(&w.path("one")).0);
+        assert_eq!(
+            listing(&w.path("state_three")),
+            listing(&w.path("state_one"))
+        );
+    }
+    // Nothing new: staged as it is, and publishing it changes nothing.
+    incremental_stage(&w, "src_three", "three", "state_three", "staged");
+    w.expect(
+        0,
+        &[
+            "validate", "--suite", "output", "--data", "staged", "--quiet",
+        ],
+    );
+    w.expect(
+        0,
+        &["publish", "--staged", "staged", "--out", "three", "--quiet"],
+    );
+    assert_eq!(published(&w.path("three")).0, published(&w.path("one")).0);
+    // The next one-command run builds on what the steps published.
+    add_batch(&w, 1, "src_extra");
+    w.expect(
+        0,
+        &[
+            "run",
+            "--incremental",
+            "--state",
+            "state_three",
+            "--source",
+            "src_three",
+            "--out",
+            "three",
+            "--quiet",
+        ],
+    );
+}
+
+#[test]
+fn a_stage_built_on_a_state_published_over_since_is_refused_as_stale() {
+    let w = Workspace::new();
+    two_batches(&w);
+    add_batch(&w, 1, "src");
+    w.expect(
+        0,
+        &[
+            "run",
+            "--incremental",
+            "--state",
+            "state",
+            "--source",
+            "src",
+            "--out",
+            "out",
+            "--quiet",
+        ],
+    );
+    add_batch(&w, 2, "src");
+    incremental_stage(&w, "src", "out", "state", "first");
+    incremental_stage(&w, "src", "out", "state", "second");
+    for stage in ["first", "second"] {
+        w.expect(
+            0,
+            &["validate", "--suite", "output", "--data", stage, "--quiet"],
+        );
+    }
+    w.expect(
+        0,
+        &["publish", "--staged", "first", "--out", "out", "--quiet"],
+    );
+    let after_first = published(&w.path("out"));
+    let stale = w.expect(2, &["publish", "--staged", "second", "--out", "out"]);
+    assert!(stderr(&stale).contains("is stale"), "{}", stderr(&stale));
+    assert_eq!(published(&w.path("out")), after_first);
+}
+
+/// Relative paths of the files below `dir` (empty if it does not exist), lock aside.
+fn listing(dir: &Path) -> Vec<String> {
+    if !dir.exists() {
+        return Vec::new();
+    }
+    let mut names: Vec<String> = support::snapshot(dir)
+        .into_iter()
+        .map(|(p, _)| p.display().to_string())
+        .filter(|p| p != "lock")
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_publish_killed_before_or_after_its_swap_leaves_output_and_state_together() {
+    for point in [
+        "publish-before-swap",
+        "state-before-rename",
+        "publish-after-swap",
+        "state-before-cleanup",
+    ] {
+        let w = Workspace::new();
+        two_batches(&w);
+        add_batch(&w, 1, "src");
+        w.expect(
+            0,
+            &[
+                "run",
+                "--incremental",
+                "--state",
+                "state",
+                "--source",
+                "src",
+                "--out",
+                "out",
+                "--quiet",
+            ],
+        );
+        let old = published(&w.path("out"));
+        add_batch(&w, 2, "src");
+        incremental_stage(&w, "src", "out", "state", "staged");
+        w.expect(
+            0,
+            &[
+                "validate", "--suite", "output", "--data", "staged", "--quiet",
+            ],
+        );
+        let killed = ccc()
+            .current_dir(w.tmp.path())
+            .env("CCC_TEST_ABORT_AT", point)
+            .args(["publish", "--staged", "staged", "--out", "out"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            killed.status.code(),
+            None,
+            "{point}: the publish was killed"
+        );
+        let swapped = published(&w.path("out")) != old;
+        assert_eq!(
+            swapped,
+            point.ends_with("after-swap") || point == "state-before-cleanup",
+            "{point}"
+        );
+        // Whichever it holds, the output names a state generation that exists: the next
+        // incremental run goes on from it without --reprocess.
+        if !swapped {
+            // Killed before the swap: the staged folder is whole, and publishing again works.
+            w.expect(
+                0,
+                &["publish", "--staged", "staged", "--out", "out", "--quiet"],
+            );
+        }
+        let next = w.expect(
+            0,
+            &[
+                "run",
+                "--incremental",
+                "--state",
+                "state",
+                "--source",
+                "src",
+                "--out",
+                "out",
+            ],
+        );
+        assert!(
+            stdout(&next).contains("nothing new"),
+            "{point}: {}",
+            stdout(&next)
+        );
+    }
+}
+
+#[test]
+fn another_programs_folder_in_cccs_layout_is_audited_and_published() {
+    // A folder written without ccc's records: the table as another engine would lay it
+    // out (here copied from a ccc output, renamed as Spark names parts, with its
+    // _SUCCESS marker), and no _run.json.
+    let w = Workspace::new();
+    w.expect(0, &["run", "--source", "src", "--out", "one", "--quiet"]);
+    let table = "parquet/customer_courier_conversations";
+    for entry in fs::read_dir(w.path("one").join(table)).unwrap().flatten() {
+        let to = w.path("spark").join(table).join(entry.file_name());
+        fs::create_dir_all(&to).unwrap();
+        fs::copy(
+            entry.path().join("part-0.parquet"),
+            to.join("part-00000-c000.snappy.parquet"),
+        )
+        .unwrap();
+    }
+    fs::write(w.path("spark").join(table).join("_SUCCESS"), "").unwrap();
+    w.expect(2, &["publish", "--staged", "spark", "--out", "out"]);
+    w.expect(
+        0,
+        &[
+            "validate", "--suite", "output", "--data", "spark", "--quiet",
+        ],
+    );
+    assert!(w.path("spark/_audit.json").exists());
+    w.expect(
+        0,
+        &["publish", "--staged", "spark", "--out", "out", "--quiet"],
+    );
+    assert!(!w.path("spark").exists());
+    let parts = |out: &str| -> Vec<Vec<u8>> {
+        let mut files: Vec<(PathBuf, Vec<u8>)> = support::snapshot(&w.path(out).join(table));
+        files.retain(|(p, _)| p.extension().is_some_and(|e| e == "parquet"));
+        files.into_iter().map(|(_, bytes)| bytes).collect()
+    };
+    assert_eq!(parts("out"), parts("one"));
+    assert!(w.path("out").join(table).join("_SUCCESS").exists());
+    w.expect(
+        0,
+        &["validate", "--suite", "output", "--data", "out", "--quiet"],
+    );
+}
+
+#[test]
+fn a_closed_stdout_ends_the_output_quietly_with_the_commands_exit_code() {
+    let w = Workspace::new();
+    w.expect(0, &["run", "--source", "src", "--out", "out", "--quiet"]);
+    for (args, code) in [
+        (vec!["validate", "--suite", "output", "--data", "out"], 0),
+        (vec!["run", "--source", "src", "--out", "out"], 0),
+    ] {
+        let mut child = ccc()
+            .current_dir(w.tmp.path())
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    }
+}
+
+#[test]
+fn the_binary_is_a_position_independent_executable() {
+    // ELF e_type at offset 16: 3 (ET_DYN) for a PIE, 2 (ET_EXEC) for a fixed address.
+    let bytes = fs::read(env!("CARGO_BIN_EXE_ccc")).unwrap();
+    if bytes.starts_with(b"\x7fELF") {
+        assert_eq!(u16::from_le_bytes([bytes[16], bytes[17]]), 3);
+    }
+}

@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
-use arrow2::array::{BooleanArray, PrimitiveArray, Utf8Array};
-use arrow2::chunk::Chunk;
-use ccc_ingest::schema::timestamp_type;
 use ccc_ingest::timestamp::format_rfc3339_micros;
 use ccc_ingest::Table;
 use proptest::prelude::*;
+use serde_json::Value;
+use support::sources::{write_csv, write_json, write_ndjson, write_parquet, Record};
 use support::*;
 
 #[derive(Debug, Clone)]
@@ -55,91 +54,56 @@ fn arb_message() -> impl Strategy<Value = Message> {
         )
 }
 
-fn json_of(m: &Message) -> String {
-    let opt = |v: Option<String>| v.unwrap_or_else(|| "null".into());
-    format!(
-        r#"{{"senderAppType":"{}","customerId":1,"fromId":{},"toId":2,"chatStartedByMessage":{},"orderId":{},"orderStage":{},"courierId":3,"messageSentTime":"{}"}}"#,
-        if m.courier {
-            "Courier iOS"
-        } else {
-            "Customer Android"
-        },
-        opt(m.from_id.map(|v| v.to_string())),
-        m.started,
-        m.order_id,
-        opt(m.stage.map(|s| format!("\"{s}\""))),
-        format_rfc3339_micros(m.time)
-    )
+/// `m` as a record of a source file in `format` (0 JSON, 1 NDJSON, 2 CSV, 3 Parquet). The
+/// formats name the sender's platform differently, and the CSV files leave out the
+/// columns the table does not use: neither may change the output.
+fn record_of(m: &Message, format: usize) -> Record {
+    let sender = match (format, m.courier) {
+        (0..=2, true) => "Courier iOS",
+        (0 | 1, false) => "Customer Android",
+        (_, true) => "Courier Android",
+        (_, false) => "Customer iOS",
+    };
+    let field = |key: &str, value: Value| (key.to_string(), value);
+    let time = Value::from(format_rfc3339_micros(m.time));
+    let from_id = m.from_id.map_or(Value::Null, Value::from);
+    let stage = m.stage.map_or(Value::Null, Value::from);
+    Record(if format == 2 {
+        vec![
+            field("orderId", m.order_id.into()),
+            field("messageSentTime", time),
+            field("senderAppType", sender.into()),
+            field("fromId", from_id),
+            field("chatStartedByMessage", m.started.into()),
+            field("orderStage", stage),
+        ]
+    } else {
+        vec![
+            field("senderAppType", sender.into()),
+            field("customerId", 1.into()),
+            field("fromId", from_id),
+            field("toId", 2.into()),
+            field("chatStartedByMessage", m.started.into()),
+            field("orderId", m.order_id.into()),
+            field("orderStage", stage),
+            field("courierId", 3.into()),
+            field("messageSentTime", time),
+        ]
+    })
 }
 
 fn write_messages(path: &Path, format: usize, messages: &[Message]) {
+    let records: Vec<Record> = messages.iter().map(|m| record_of(m, format)).collect();
     match format {
-        0 => fs::write(
-            path.with_extension("json"),
-            format!(
-                "[\n{}\n]",
-                messages.iter().map(json_of).collect::<Vec<_>>().join(",\n")
-            ),
+        0 => write_json(&records, &path.with_extension("json")),
+        1 => write_ndjson(&records, &path.with_extension("ndjson")),
+        2 => write_csv(&records, &path.with_extension("csv")),
+        _ => write_parquet(
+            Table::ChatMessages,
+            &records,
+            &path.with_extension("parquet"),
+            false,
         ),
-        1 => fs::write(
-            path.with_extension("ndjson"),
-            messages
-                .iter()
-                .map(|m| json_of(m) + "\n")
-                .collect::<String>(),
-        ),
-        2 => {
-            let mut text = String::from(
-                "orderId,messageSentTime,senderAppType,fromId,chatStartedByMessage,orderStage\n",
-            );
-            for m in messages {
-                text += &format!(
-                    "{},{},{},{},{},{}\n",
-                    m.order_id,
-                    format_rfc3339_micros(m.time),
-                    if m.courier {
-                        "Courier iOS"
-                    } else {
-                        "Customer iOS"
-                    },
-                    m.from_id.map(|v| v.to_string()).unwrap_or_default(),
-                    m.started,
-                    m.stage.unwrap_or("")
-                );
-            }
-            fs::write(path.with_extension("csv"), text)
-        }
-        _ => {
-            let n = messages.len();
-            let chunk = Chunk::new(vec![
-                Utf8Array::<i32>::from_iter(messages.iter().map(|m| {
-                    Some(if m.courier {
-                        "Courier Android"
-                    } else {
-                        "Customer iOS"
-                    })
-                }))
-                .boxed(),
-                PrimitiveArray::<i64>::from_vec(vec![1; n]).boxed(),
-                PrimitiveArray::<i64>::from_iter(messages.iter().map(|m| m.from_id)).boxed(),
-                PrimitiveArray::<i64>::from_vec(vec![2; n]).boxed(),
-                BooleanArray::from_iter(messages.iter().map(|m| Some(m.started))).boxed(),
-                PrimitiveArray::<i64>::from_vec(messages.iter().map(|m| m.order_id).collect())
-                    .boxed(),
-                Utf8Array::<i32>::from_iter(messages.iter().map(|m| m.stage)).boxed(),
-                PrimitiveArray::<i64>::from_vec(vec![3; n]).boxed(),
-                PrimitiveArray::<i64>::from_vec(messages.iter().map(|m| m.time).collect())
-                    .to(timestamp_type())
-                    .boxed(),
-            ]);
-            ccc_ingest::parquet_io::write_parquet(
-                &path.with_extension("parquet"),
-                &Table::ChatMessages.schema(),
-                vec![chunk],
-            )
-            .unwrap();
-            Ok(())
-        }
     }
     .unwrap();
 }
@@ -194,11 +158,18 @@ fn reference(messages: &[Message], cities: &BTreeMap<i64, &str>) -> Vec<String> 
 }
 
 fn write_orders(dir: &Path, cities: &BTreeMap<i64, &str>) {
-    let mut text = String::from("cityCode,orderId\n");
-    for (id, city) in cities {
-        text += &format!("{city},{id}\n{city},{id}\n"); // duplicated rows are one order
-    }
-    fs::write(dir.join("orders.csv"), text).unwrap();
+    let record = |id: i64, city: &str| {
+        Record(vec![
+            ("cityCode".to_string(), city.into()),
+            ("orderId".to_string(), id.into()),
+        ])
+    };
+    // Each order twice: duplicated rows are one order.
+    let records: Vec<Record> = cities
+        .iter()
+        .flat_map(|(&id, city)| [record(id, city), record(id, city)])
+        .collect();
+    write_csv(&records, &dir.join("orders.csv")).unwrap();
 }
 
 proptest! {

@@ -1,6 +1,13 @@
 //! Helpers shared by the end-to-end tests: running the real `ccc` binary in a temp
-//! folder and reading what it wrote.
+//! folder and reading what it wrote. Writing one set of records as sources in every
+//! format, reading the output table back as text and showing differences are in
+//! [`sources`], [`output`] and [`diff`], with their own RFC 3339 code ([`rfc3339`]).
 #![allow(dead_code)]
+
+pub mod diff;
+pub mod output;
+pub mod rfc3339;
+pub mod sources;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -289,3 +289,156 @@ fn nothing_new(
         stage: Some(stage),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::pipeline::settings::{ChecksMode, IncrementalSettings, Suites};
+    use crate::quality::suites::LoadedSuite;
+
+    /// Two orders, three messages, one of them without an order id.
+    fn sources(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(
+            dir.join("customer_courier_chat_messages.ndjson"),
+            concat!(
+                r#"{"senderAppType":"Customer iOS","customerId":1,"fromId":1,"toId":2,"chatStartedByMessage":true,"orderId":10,"orderStage":"ACCEPTED","courierId":2,"messageSentTime":"2024-02-01T10:00:00Z"}"#,
+                "\n",
+                r#"{"senderAppType":"Courier Android","customerId":1,"fromId":2,"toId":1,"chatStartedByMessage":false,"orderId":10,"orderStage":"PICKED_UP","courierId":2,"messageSentTime":"2024-02-01T10:00:30Z"}"#,
+                "\n",
+                r#"{"senderAppType":"Courier iOS","customerId":3,"fromId":4,"toId":3,"chatStartedByMessage":true,"orderId":null,"orderStage":"ON_ROUTE","courierId":4,"messageSentTime":"2024-02-02T09:00:00Z"}"#,
+                "\n",
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("orders.ndjson"),
+            "{\"orderId\":10,\"cityCode\":\"BCN\"}\n{\"orderId\":11,\"cityCode\":\"MAD\"}\n",
+        )
+        .unwrap();
+    }
+
+    fn settings(root: &Path, checks: ChecksMode) -> Settings {
+        Settings {
+            source: root.join("src"),
+            out: root.join("out"),
+            formats: Default::default(),
+            checks,
+            suites: Some(Suites {
+                source: LoadedSuite::built_in("source.yaml").unwrap(),
+                output: LoadedSuite::built_in("output.yaml").unwrap(),
+            }),
+            reports: Vec::new(),
+            read: Default::default(),
+            incremental: None,
+            stage: None,
+        }
+    }
+
+    #[test]
+    fn a_full_run_publishes_the_table_and_links_quarantined_rows_to_the_failed_checks() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        sources(&root.join("src"));
+        // The null orderId fails the source suite: enforce stops before anything exists.
+        let enforce = settings(root, ChecksMode::Enforce);
+        match run(&enforce, &Progress::new(true)).unwrap() {
+            Outcome::Stopped { checks, message } => {
+                assert!(message.contains("the source suite failed"), "{message}");
+                assert!(checks.source.is_some_and(|r| !r.success) && checks.output.is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(!root.join("out").exists());
+
+        let warn = settings(root, ChecksMode::Warn);
+        let Outcome::Published { report, out, note } = run(&warn, &Progress::new(true)).unwrap()
+        else {
+            panic!("a warn run publishes");
+        };
+        assert_eq!(out, std::fs::canonicalize(root.join("out")).unwrap());
+        assert_eq!(note, None);
+        let t = &report.table;
+        assert_eq!(
+            (
+                t.messages.read,
+                t.messages.aggregated,
+                t.messages.quarantined
+            ),
+            (3, 2, 1)
+        );
+        assert_eq!(t.conversations, 1);
+        assert!(t.reconciled);
+        assert_eq!(
+            t.messages.quarantined_by_reason.keys().collect::<Vec<_>>(),
+            ["orderId is null [expectations: messages-orderId-not-null]"]
+        );
+        let origin = report
+            .checks
+            .output
+            .as_ref()
+            .and_then(|r| r.origin.as_ref());
+        assert_eq!(
+            origin.map(|o| o.source.as_str()),
+            Some("built-in output.yaml")
+        );
+    }
+
+    #[test]
+    fn a_staged_run_builds_the_output_in_its_folder_and_publishes_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        sources(&root.join("src"));
+        let mut staged = settings(root, ChecksMode::Off);
+        staged.stage = Some(root.join("stage"));
+        let Outcome::Staged { report, stage } = run(&staged, &Progress::new(true)).unwrap() else {
+            panic!("a staged run stages");
+        };
+        assert_eq!(report.table.conversations, 1);
+        assert!(!root.join("out").exists());
+        let record = StageRecord::read(&stage).unwrap().expect("a stage record");
+        assert_eq!(record.out, root.join("out"));
+        assert_eq!(record.incremental, None);
+        for entry in ["parquet", "csv", "quarantine", "_run.json"] {
+            assert!(stage.join(entry).exists(), "{entry}");
+        }
+
+        staged.stage = Some(root.join("out/inside"));
+        assert!(matches!(
+            run(&staged, &Progress::new(true)),
+            Err(CliError::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn an_incremental_run_with_nothing_new_leaves_the_output_as_it_is() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        sources(&root.join("src"));
+        let mut incremental = settings(root, ChecksMode::Off);
+        incremental.incremental = Some(IncrementalSettings {
+            state: root.join("state"),
+            reprocess: false,
+            rehash: false,
+            max_lateness: None,
+        });
+        let Outcome::Published { note, .. } = run(&incremental, &Progress::new(true)).unwrap()
+        else {
+            panic!("the first incremental run publishes");
+        };
+        assert!(note.is_some_and(|n| n.starts_with("state generation 1")));
+        match run(&incremental, &Progress::new(true)).unwrap() {
+            Outcome::NothingNew { found, stage } => {
+                assert!(
+                    found.message.starts_with("nothing new: all 2 source files"),
+                    "{}",
+                    found.message
+                );
+                assert_eq!(stage, None);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -148,8 +148,12 @@ pub fn write_parquet(
         fields.push(Field::new(key, array.data_type().clone(), true));
         arrays.push(array);
     }
-    ccc_ingest::parquet_io::write_parquet(path, &Schema::from(fields), vec![Chunk::new(arrays)])
-        .map_err(|e| e.to_string())
+    ccc_transform::publish::parquet_file::write_parquet(
+        path,
+        &Schema::from(fields),
+        vec![Chunk::new(arrays)],
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// The column in its schema type, if every non-null value fits it.

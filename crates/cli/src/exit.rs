@@ -49,6 +49,10 @@ pub enum CliError {
         help("nothing was done; run again when the other run has finished")
     )]
     Busy(#[source] ccc_transform::incremental::IncrementalError),
+    /// `ccc generate` could not generate the sources (or its options make no sense).
+    #[error("cannot generate the sources")]
+    #[diagnostic(code(ccc::generate))]
+    Generate(#[source] crate::generate::GenerateError),
     /// Arguments that parse but make no sense together.
     #[error("{0}")]
     #[diagnostic(code(ccc::usage))]
@@ -137,6 +141,10 @@ impl CliError {
             CliError::Busy(_) => ExitStatus::Usage,
             CliError::Incremental(e) if e.is_usage() => ExitStatus::Usage,
             CliError::Incremental(_) => ExitStatus::Io,
+            CliError::Generate(crate::generate::GenerateError::InvalidOptions { .. }) => {
+                ExitStatus::Usage
+            }
+            CliError::Generate(_) => ExitStatus::Io,
             CliError::Usage(_) | CliError::Suite(_) => ExitStatus::Usage,
             CliError::Refused { status, .. } => *status,
             CliError::Write { .. }
@@ -151,6 +159,12 @@ impl CliError {
 impl From<ccc_ingest::IngestError> for CliError {
     fn from(e: ccc_ingest::IngestError) -> Self {
         CliError::Ingest(e)
+    }
+}
+
+impl From<crate::generate::GenerateError> for CliError {
+    fn from(e: crate::generate::GenerateError) -> Self {
+        CliError::Generate(e)
     }
 }
 

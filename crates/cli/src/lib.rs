@@ -10,8 +10,11 @@
 //! commands ([`pipeline::run`] with a stage folder, [`pipeline::validate`],
 //! [`pipeline::publish`]). The `ccc` binary only parses arguments, calls these and
 //! renders what they return.
+//!
+//! [`generate`] is not a stage: it makes the realistic sources `ccc generate` writes.
 
 pub mod exit;
+pub mod generate;
 pub mod pipeline;
 pub mod progress;
 pub mod quality;

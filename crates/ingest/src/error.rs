@@ -100,12 +100,4 @@ pub enum IngestError {
         /// What the Parquet reader said.
         message: String,
     },
-    /// An output file could not be written.
-    #[error("cannot write {path}: {message}")]
-    Write {
-        /// The file.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
 }

@@ -1,13 +1,12 @@
 //! `ccc-ingest` reads the two source tables of ccc — `customer_courier_chat_messages`
 //! and `orders` — from a folder of JSON-array, NDJSON, CSV and Parquet files into Arrow
-//! columns of a fixed schema, and generates realistic sources for demos and tests.
+//! columns of a fixed schema.
 //!
 //! - [`schema`]: table and column names, Arrow types.
 //! - [`discover`]: which files belong to which table, in which format.
 //! - [`read_sources`]: orders then messages, each table's files in parallel, into
 //!   [`Sources`]; values that do not fit their field become null and are recorded as
 //!   [`FieldProblem`]s, never lost.
-//! - [`generate`]: the deterministic data generator behind `ccc generate`.
 //!
 //! ```no_run
 //! let files = ccc_ingest::discover(std::path::Path::new("data/source"))?;
@@ -19,9 +18,7 @@
 
 pub mod discover;
 mod error;
-pub mod generate;
 pub mod open;
-pub mod parquet_io;
 mod problems;
 mod read;
 pub mod schema;

@@ -14,9 +14,13 @@ pub enum PublishError {
         #[source]
         source: std::io::Error,
     },
-    /// Parquet encoding failed.
+    /// A Parquet file of the table could not be written.
     #[error(transparent)]
-    Parquet(#[from] ccc_ingest::IngestError),
+    Parquet(#[from] crate::publish::ParquetWriteError),
+    /// A source file could not be read again for the quarantine (columns the run did
+    /// not need are read only for the rows it quarantines).
+    #[error(transparent)]
+    Source(#[from] ccc_ingest::IngestError),
     /// Another run is writing the same output (it holds the output's lock file).
     #[error("another ccc run is writing {out} (it holds {lock}); nothing was done")]
     Busy {

@@ -1,12 +1,12 @@
 //! `ccc generate`: realistic sources in every format, deterministic by `--seed`, with
 //! switches to inject bad records (`--dirty`) and late events (`--late`).
 
-use ccc_ingest::generate::{generate, GenerateOptions};
 use ccc_ingest::Format;
 
 use crate::args::{GenerateArgs, SourceFormat};
 use crate::render::{error, say};
 use ccc_cli::exit::{CliError, ExitStatus};
+use ccc_cli::generate::{generate, GenerateOptions};
 
 /// Generates the files and prints what was written.
 pub fn run(args: GenerateArgs) -> Result<ExitStatus, CliError> {

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::dirty::{self, Injection};
 use super::model::{Message, OrderRow, APP_TYPES, CITIES, STAGES};
-use crate::schema::{FieldType, Table};
+use ccc_ingest::schema::{FieldType, Table};
 
 /// The value a string column holds for a record broken by `injection` (Parquet holds
 /// only nulls, empty strings and unknown values).

@@ -15,8 +15,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::text::Cell;
-use crate::discover::Format;
-use crate::schema::{FieldType, Table, CITY_CODE, ORDER_STAGE, SENDER_APP_TYPE};
+use ccc_ingest::schema::{FieldType, Table, CITY_CODE, ORDER_STAGE, SENDER_APP_TYPE};
+use ccc_ingest::Format;
 
 /// One way a field is made bad.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -215,7 +215,11 @@ mod tests {
             let Cell::Str(text) = cell("messageSentTime", FieldType::Timestamp, inj) else {
                 panic!()
             };
-            assert_eq!(crate::timestamp::parse_rfc3339_micros(text), None, "{text}");
+            assert_eq!(
+                ccc_ingest::timestamp::parse_rfc3339_micros(text),
+                None,
+                "{text}"
+            );
         }
     }
 

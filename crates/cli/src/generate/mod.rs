@@ -14,14 +14,15 @@
 //! the end (`write_parquet` takes whole files, so Parquet output is held in memory).
 //!
 //! ```no_run
-//! use ccc_ingest::generate::{generate, GenerateOptions};
+//! use ccc_cli::generate::{generate, GenerateOptions};
 //! let summary = generate(&GenerateOptions { orders: 1000, ..Default::default() }, "data/source".as_ref())?;
 //! println!("{} messages, {} orders", summary.messages, summary.orders);
-//! # Ok::<(), ccc_ingest::IngestError>(())
+//! # Ok::<(), ccc_cli::generate::GenerateError>(())
 //! ```
 
 mod columnar;
 mod dirty;
+mod error;
 mod model;
 mod sink;
 mod text;
@@ -34,12 +35,13 @@ use std::sync::mpsc;
 use rayon::prelude::*;
 
 pub use dirty::DirtyKind;
+use error::io_err;
+pub use error::GenerateError;
 use model::{Message, Model, OrderRow};
 use sink::{FileReport, Piece, TableFiles, Tally};
 
-use crate::discover::Format;
-use crate::error::IngestError;
-use crate::schema::Table;
+use ccc_ingest::schema::Table;
+use ccc_ingest::Format;
 
 /// The manifest's file name, written beside the generated files.
 pub const MANIFEST_FILE: &str = "_generated.json";
@@ -92,7 +94,7 @@ pub struct InjectedRecord {
     pub table: Table,
     /// The file name (in the output folder).
     pub file: String,
-    /// 1-based record number within the file (as [`crate::FieldProblem::record`] counts).
+    /// 1-based record number within the file (as [`ccc_ingest::FieldProblem::record`] counts).
     pub record: u64,
     /// The broken column.
     pub column: &'static str,
@@ -169,7 +171,7 @@ struct Writer {
 
 impl Writer {
     /// Appends a window of blocks, in block order.
-    fn take(&mut self, window: Vec<BlockOut>) -> Result<(), IngestError> {
+    fn take(&mut self, window: Vec<BlockOut>) -> Result<(), GenerateError> {
         for block in window {
             self.late_orders += block.late_orders;
             for piece in block.messages {
@@ -193,13 +195,13 @@ struct BlockOut {
 /// Generates the sources described by `options` into `out_dir` (created if needed;
 /// files of the same names are overwritten), and writes the manifest [`MANIFEST_FILE`].
 ///
-/// Errors are [`IngestError::Write`] naming the file (or the folder, for invalid options).
-pub fn generate(options: &GenerateOptions, out_dir: &Path) -> Result<GenerateSummary, IngestError> {
-    validate(options, out_dir)?;
-    std::fs::create_dir_all(out_dir).map_err(|e| IngestError::Write {
-        path: out_dir.to_path_buf(),
-        message: e.to_string(),
-    })?;
+/// Errors name the file or folder; invalid options are refused before anything is written.
+pub fn generate(
+    options: &GenerateOptions,
+    out_dir: &Path,
+) -> Result<GenerateSummary, GenerateError> {
+    validate(options)?;
+    std::fs::create_dir_all(out_dir).map_err(io_err(out_dir))?;
     let model = Model::new(options);
     let format = options.format;
     let mut writer = Writer {
@@ -235,7 +237,7 @@ pub fn generate(options: &GenerateOptions, out_dir: &Path) -> Result<GenerateSum
         // while the pool generates and formats the next window.
         writer = std::thread::scope(|scope| {
             let (tx, rx) = mpsc::sync_channel::<Vec<BlockOut>>(1);
-            let thread = scope.spawn(move || -> Result<Writer, IngestError> {
+            let thread = scope.spawn(move || -> Result<Writer, GenerateError> {
                 for window in rx {
                     writer.take(window)?;
                 }
@@ -264,10 +266,11 @@ pub fn generate(options: &GenerateOptions, out_dir: &Path) -> Result<GenerateSum
     let (order_reports, order_jobs) = orders.finish()?;
     reports.extend(order_reports);
     jobs.extend(order_jobs);
-    let results: Vec<Result<(), IngestError>> = jobs
+    let results: Vec<Result<(), GenerateError>> = jobs
         .into_par_iter()
         .map(|(path, table, chunks)| {
-            crate::parquet_io::write_parquet(&path, &table.schema(), chunks)
+            ccc_transform::publish::parquet_file::write_parquet(&path, &table.schema(), chunks)
+                .map_err(GenerateError::from)
         })
         .collect();
     results.into_iter().collect::<Result<Vec<()>, _>>()?;
@@ -293,7 +296,7 @@ pub fn generate(options: &GenerateOptions, out_dir: &Path) -> Result<GenerateSum
     Ok(summary)
 }
 
-fn validate(options: &GenerateOptions, out_dir: &Path) -> Result<(), IngestError> {
+fn validate(options: &GenerateOptions) -> Result<(), GenerateError> {
     let problem = if options.files == 0 || options.files > MAX_FILES {
         Some(format!(
             "files must be between 1 and {MAX_FILES}, not {}",
@@ -318,10 +321,7 @@ fn validate(options: &GenerateOptions, out_dir: &Path) -> Result<(), IngestError
         None
     };
     match problem {
-        Some(message) => Err(IngestError::Write {
-            path: out_dir.to_path_buf(),
-            message,
-        }),
+        Some(message) => Err(GenerateError::InvalidOptions { message }),
         None => Ok(()),
     }
 }
@@ -360,15 +360,11 @@ fn injected_from(tally: &Tally, late_orders: u64) -> Injected {
 }
 
 /// Source files of the tables in `dir` other than the ones just written.
-fn stale_files(dir: &Path, written: &[FileReport]) -> Result<Vec<PathBuf>, IngestError> {
+fn stale_files(dir: &Path, written: &[FileReport]) -> Result<Vec<PathBuf>, GenerateError> {
     let ours: BTreeSet<&str> = written.iter().map(|r| r.name.as_str()).collect();
-    let io_err = |source| IngestError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
     let mut stale = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io_err)? {
-        let entry = entry.map_err(io_err)?;
+    for entry in std::fs::read_dir(dir).map_err(io_err(dir))? {
+        let entry = entry.map_err(io_err(dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         let source =
             Table::from_file_name(&name).is_some() && Format::from_file_name(&name).is_some();
@@ -421,7 +417,7 @@ fn write_manifest(
     options: &GenerateOptions,
     summary: &GenerateSummary,
     reports: &[FileReport],
-) -> Result<(), IngestError> {
+) -> Result<(), GenerateError> {
     let path = &summary.manifest;
     let late_effective = options.files > 1;
     let applicable_kinds = Table::ALL
@@ -466,24 +462,22 @@ fn write_manifest(
             applicable_kinds,
         },
     };
-    let err = |e: &dyn std::fmt::Display| IngestError::Write {
-        path: path.clone(),
-        message: e.to_string(),
-    };
-    let mut text = serde_json::to_vec_pretty(&manifest).map_err(|e| err(&e))?;
+    let mut text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| io_err(path)(std::io::Error::from(e)))?;
     text.push(b'\n');
-    let mut file = std::fs::File::create(path).map_err(|e| err(&e))?;
-    file.write_all(&text).map_err(|e| err(&e))?;
+    let mut file = std::fs::File::create(path).map_err(io_err(path))?;
+    file.write_all(&text).map_err(io_err(path))?;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::{FieldType, MESSAGE_SENT_TIME, ORDER_ID};
-    use crate::{FieldProblem, Sources, TableData};
     use arrow2::array::{PrimitiveArray, Utf8Array};
+    use ccc_ingest::schema::{FieldType, MESSAGE_SENT_TIME, ORDER_ID};
+    use ccc_ingest::{FieldProblem, Sources, TableData};
     use std::collections::BTreeMap;
+    use std::sync::Mutex;
 
     const FORMATS: [Format; 4] = [Format::Json, Format::Ndjson, Format::Csv, Format::Parquet];
 
@@ -496,7 +490,12 @@ mod tests {
     }
 
     fn read(dir: &Path) -> Sources {
-        crate::read_sources(crate::discover(dir).unwrap(), &Default::default(), &|_| {}).unwrap()
+        ccc_ingest::read_sources(
+            ccc_ingest::discover(dir).unwrap(),
+            &Default::default(),
+            &|_| {},
+        )
+        .unwrap()
     }
 
     fn bytes_of(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -643,7 +642,7 @@ mod tests {
             // Distinct orders, one city each, every message's order known, big ids exact.
             let mut cities: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
             let ids = column(&sources, &sources.orders, ORDER_ID);
-            let city = column(&sources, &sources.orders, crate::schema::CITY_CODE);
+            let city = column(&sources, &sources.orders, ccc_ingest::schema::CITY_CODE);
             for (id, c) in ids.iter().zip(&city) {
                 cities
                     .entry(id.2.clone().unwrap())
@@ -930,12 +929,110 @@ mod tests {
                 ..Default::default()
             },
         ] {
-            let err = generate(&options, dir.path()).unwrap_err().to_string();
-            assert!(err.contains("must be"), "{err}");
+            let err = generate(&options, dir.path()).unwrap_err();
+            assert!(
+                matches!(err, GenerateError::InvalidOptions { .. }),
+                "{err:?}"
+            );
+            assert!(err.to_string().contains("must be"), "{err}");
+            let status = crate::exit::CliError::from(err).exit_status();
+            assert_eq!(status, crate::exit::ExitStatus::Usage);
+        }
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "nothing is written"
+        );
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_made_is_an_io_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let out = file.join("out");
+        let err = generate(&opts(10, Format::Ndjson), &out).unwrap_err();
+        match &err {
+            GenerateError::Io { path, source } => {
+                assert_eq!(path, &out);
+                assert!(std::error::Error::source(&err).is_some(), "{source}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let status = crate::exit::CliError::from(err).exit_status();
+        assert_eq!(status, crate::exit::ExitStatus::Io);
+    }
+
+    /// The reader's hooks, seen over generated files of several formats and files.
+    #[test]
+    fn orders_are_read_whole_before_any_messages_batch() {
+        for format in [Format::Parquet, Format::Ndjson, Format::Csv] {
+            let dir = tempfile::tempdir().unwrap();
+            let options = GenerateOptions {
+                orders: 400,
+                format,
+                files: 3,
+                ..Default::default()
+            };
+            generate(&options, dir.path()).unwrap();
+            // What the hooks saw, in order: a batch's table, or a whole table's.
+            let events: Mutex<Vec<String>> = Mutex::new(Vec::new());
+            let sources = ccc_ingest::read_sources_with(
+                ccc_ingest::discover(dir.path()).unwrap(),
+                &ccc_ingest::ReadOptions {
+                    chunk_bytes: 4096,
+                    ..Default::default()
+                },
+                &|_| {},
+                &|table, _, _| {
+                    events
+                        .lock()
+                        .unwrap()
+                        .push(format!("batch {}", table.name()))
+                },
+                &|data, files| {
+                    let named = data
+                        .batches
+                        .iter()
+                        .all(|b| files[b.file as usize].table == data.table && b.first_record >= 1);
+                    let rows = data.row_count();
+                    events
+                        .lock()
+                        .unwrap()
+                        .push(format!("whole {} {rows} {named}", data.table.name()));
+                },
+            )
+            .unwrap();
+            let events = events.into_inner().unwrap();
+            let orders = sources.orders.row_count();
+            let messages = sources.messages.row_count();
+            let whole_orders = format!("whole orders {orders} true");
+            let at = events.iter().position(|e| *e == whole_orders);
+            let at = at.unwrap_or_else(|| panic!("{format:?}: {events:?}"));
+            assert!(
+                events[..at].iter().all(|e| e == "batch orders"),
+                "{format:?}: only orders batches before the orders are whole: {events:?}"
+            );
+            assert!(
+                events[at + 1..events.len() - 1]
+                    .iter()
+                    .all(|e| e == "batch customer_courier_chat_messages"),
+                "{format:?}: {events:?}"
+            );
+            assert_eq!(
+                events.last(),
+                Some(&format!(
+                    "whole customer_courier_chat_messages {messages} true"
+                )),
+                "{format:?}"
+            );
+            assert!(
+                at > 1 && events.len() - at > 3,
+                "{format:?}: several batches of each"
+            );
         }
     }
 
-    /// `cargo test --release -p ccc-ingest -- --ignored --nocapture generate_10m`
+    /// `cargo test --release -p ccc-cli --lib -- --ignored --nocapture generate_10m`
     #[test]
     #[ignore]
     fn generate_10m_messages_timing() {

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::dirty::{DirtyColumns, Injection};
 use super::GenerateOptions;
-use crate::schema::Table;
+use ccc_ingest::schema::Table;
 
 /// `orderStage` values; the first six are the normal progression, in order.
 pub(crate) const STAGES: [&str; 8] = [

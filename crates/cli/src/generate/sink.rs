@@ -11,11 +11,11 @@ use arrow2::chunk::Chunk;
 use rayon::prelude::*;
 
 use super::dirty::{self, Injection};
+use super::error::{io_err, GenerateError};
 use super::model::{Message, OrderRow};
 use super::{columnar, text, InjectedRecord};
-use crate::discover::Format;
-use crate::error::IngestError;
-use crate::schema::Table;
+use ccc_ingest::schema::Table;
+use ccc_ingest::Format;
 
 /// Rows a Parquet row group gets before it is cut (the last one of a file may be smaller).
 const ROW_GROUP_ROWS: usize = 64 * 1024;
@@ -216,17 +216,10 @@ pub(crate) fn file_name(table: Table, format: Format, k: u32, count: u32) -> Str
     }
 }
 
-fn write_err(path: &Path, e: impl std::fmt::Display) -> IngestError {
-    IngestError::Write {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
 impl<R: Record> TableFiles<R> {
     /// Creates (truncating) the `count` files of the table in `dir`; Parquet files are
     /// only written by [`TableFiles::finish`]'s jobs.
-    pub(crate) fn create(dir: &Path, format: Format, count: u32) -> Result<Self, IngestError> {
+    pub(crate) fn create(dir: &Path, format: Format, count: u32) -> Result<Self, GenerateError> {
         let mut files = Vec::with_capacity(count as usize);
         for k in 0..count {
             let name = file_name(R::TABLE, format, k, count);
@@ -234,10 +227,10 @@ impl<R: Record> TableFiles<R> {
             let writer = if format == Format::Parquet {
                 None
             } else {
-                let file = File::create(&path).map_err(|e| write_err(&path, e))?;
+                let file = File::create(&path).map_err(io_err(&path))?;
                 let mut w = BufWriter::with_capacity(WRITE_BUFFER, file);
                 w.write_all(&text::header(format, R::TABLE))
-                    .map_err(|e| write_err(&path, e))?;
+                    .map_err(io_err(&path))?;
                 Some(w)
             };
             let report = FileReport {
@@ -259,7 +252,11 @@ impl<R: Record> TableFiles<R> {
     }
 
     /// Appends a piece to its file and tallies its injections.
-    pub(crate) fn append(&mut self, piece: Piece<R>, tally: &mut Tally) -> Result<(), IngestError> {
+    pub(crate) fn append(
+        &mut self,
+        piece: Piece<R>,
+        tally: &mut Tally,
+    ) -> Result<(), GenerateError> {
         let format = self.format;
         let file = &mut self.files[piece.file as usize];
         let t = table_index(R::TABLE);
@@ -289,8 +286,7 @@ impl<R: Record> TableFiles<R> {
                 0
             };
             if let Some(bytes) = piece.bytes.get(skip..) {
-                w.write_all(bytes)
-                    .map_err(|e| write_err(&file.report.path, e))?;
+                w.write_all(bytes).map_err(io_err(&file.report.path))?;
             }
         } else {
             file.pending.extend_from_slice(&piece.rows);
@@ -314,7 +310,7 @@ impl<R: Record> TableFiles<R> {
 
     /// Closes text files (footer, flush) and returns the reports and the Parquet files
     /// still to write.
-    pub(crate) fn finish(mut self) -> Result<(Vec<FileReport>, Vec<ParquetJob>), IngestError> {
+    pub(crate) fn finish(mut self) -> Result<(Vec<FileReport>, Vec<ParquetJob>), GenerateError> {
         self.cut_row_groups(true);
         let mut reports = Vec::with_capacity(self.files.len());
         let mut jobs = Vec::new();
@@ -323,8 +319,8 @@ impl<R: Record> TableFiles<R> {
                 Some(mut w) => {
                     let path = &f.report.path;
                     w.write_all(text::footer(self.format, f.report.records))
-                        .map_err(|e| write_err(path, e))?;
-                    let file = w.into_inner().map_err(|e| write_err(path, e.error()))?;
+                        .map_err(io_err(path))?;
+                    let file = w.into_inner().map_err(|e| io_err(path)(e.into_error()))?;
                     drop(file);
                 }
                 None => jobs.push((f.report.path.clone(), R::TABLE, f.chunks)),

@@ -6,8 +6,8 @@ use ccc_dq::time::civil_from_days;
 
 use super::dirty;
 use super::model::{Message, OrderRow, APP_TYPES, CITIES, OFFSETS, STAGES};
-use crate::discover::Format;
-use crate::schema::Table;
+use ccc_ingest::schema::Table;
+use ccc_ingest::Format;
 
 /// One value to write.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -254,7 +254,7 @@ pub(crate) fn push_time(out: &mut Vec<u8>, micros: i64, offset: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::timestamp::{format_rfc3339_micros, parse_rfc3339_micros};
+    use ccc_ingest::timestamp::{format_rfc3339_micros, parse_rfc3339_micros};
 
     fn time(micros: i64, offset: u8) -> String {
         let mut out = Vec::new();

@@ -413,7 +413,7 @@ fn write_rows(
             })
             .collect()
     };
-    ccc_ingest::parquet_io::write_parquet_plain(path, &layout.schema(), groups)?;
+    crate::publish::parquet_file::write_parquet_plain(path, &layout.schema(), groups)?;
     Ok(())
 }
 

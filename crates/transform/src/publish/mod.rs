@@ -5,10 +5,12 @@
 
 mod atomic;
 pub mod cleanup;
+pub mod parquet_file;
 mod quarantine_csv;
 mod writers;
 
 pub use atomic::{remove_folder, Staging};
+pub use parquet_file::ParquetWriteError;
 
 /// Which formats of the table to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

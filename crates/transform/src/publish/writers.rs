@@ -1,4 +1,4 @@
-//! Writing one partition of the output table as Parquet (through `ccc_ingest::parquet_io`)
+//! Writing one partition of the output table as Parquet (through [`super::parquet_file`])
 //! and as CSV (header row, RFC 3339 UTC timestamps, empty field for null).
 
 use std::fs::File;
@@ -33,7 +33,7 @@ pub(crate) fn write_parquet_part(
         ));
         offset += len;
     }
-    ccc_ingest::parquet_io::write_parquet(path, &output_schema(), groups)?;
+    super::parquet_file::write_parquet(path, &output_schema(), groups)?;
     Ok(())
 }
 

@@ -2,10 +2,9 @@
 //! load `--suite FILE` (`ccc_dq::Suite::load` reads the file to a `String`, so text that
 //! is not UTF-8 is a read error there, and is skipped here; then `Suite::from_yaml`).
 //!
-//! - A rejected suite: its error is rendered the way `ccc` renders it: the binary's own
-//!   `SuiteDiagnostic` (`crates/cli/src/quality/suites.rs`, compiled in by `#[path]`: the
-//!   binary crate has no library to link), drawn by miette's graphical handler without
-//!   line wrapping, as `main` sets it up.
+//! - A rejected suite: its error is rendered the way `ccc` renders it: `ccc_cli`'s own
+//!   `SuiteDiagnostic`, drawn by miette's graphical handler without line wrapping, as
+//!   `main` sets it up.
 //! - An accepted suite: bound and run (`ccc_dq::validate`) over small fixed data sets of
 //!   the three tables — generated sources (with dirty values) and a published output
 //!   file from the seed corpus — with every metric it names given, and the
@@ -15,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
+use ccc_cli::quality::suites::SuiteDiagnostic;
 use ccc_dq::{ChunkOrigin, Dataset, Suite, SuiteError, TypeProblem};
 use ccc_ingest::{Batch, FieldProblem, Format, ReadOptions};
 use libfuzzer_sys::fuzz_target;
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn render(error: SuiteError) {
-    let diagnostic = suites::SuiteDiagnostic::new(error);
+    let diagnostic = SuiteDiagnostic::new(error);
     let mut out = String::new();
     GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_wrap_lines(false)
@@ -75,7 +75,7 @@ fn datasets() -> &'static [Dataset] {
     SETS.get_or_init(|| {
         let dir = ccc_fuzz::subdir("suite-data");
         let generated = dir.join("sources");
-        let options = ccc_ingest::generate::GenerateOptions {
+        let options = ccc_cli::generate::GenerateOptions {
             orders: 12,
             seed: 7,
             format: Format::Ndjson,
@@ -83,7 +83,7 @@ fn datasets() -> &'static [Dataset] {
             dirty: 0.2,
             late: 0.0,
         };
-        ccc_ingest::generate::generate(&options, &generated).expect("generate sources");
+        ccc_cli::generate::generate(&options, &generated).expect("generate sources");
         let files = ccc_ingest::discover(&generated).expect("generated files");
         let sources = ccc_ingest::read_sources(files.clone(), &ReadOptions::default(), &|_| {})
             .expect("read generated sources");
@@ -151,21 +151,5 @@ fn fill(
             d.add_type_problem(problem)
                 .expect("problem fits the dataset");
         }
-    }
-}
-
-/// `ccc`'s own diagnostic (`crates/cli/src/quality/suites.rs`), compiled into this target
-/// from the binary crate's source: the module needs only `crate::exit::CliError`, stood in
-/// for below.
-#[allow(dead_code)]
-#[path = "../../crates/cli/src/quality/suites.rs"]
-mod suites;
-
-mod exit {
-    /// The one variant of the binary's `CliError` that `suites.rs` builds.
-    #[allow(dead_code)]
-    #[derive(Debug)]
-    pub enum CliError {
-        Suite(Box<crate::suites::SuiteDiagnostic>),
     }
 }

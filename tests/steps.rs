@@ -401,6 +401,18 @@ fn publish_refuses_a_failed_or_stale_audit_and_another_outputs_stage() {
         stderr(&junk)
     );
 
+    // A folder published over itself would be lost with it.
+    let itself = w.expect(
+        2,
+        &["publish", "--staged", "out", "--out", "out", "--no-audit"],
+    );
+    assert!(
+        stderr(&itself).contains("inside one another"),
+        "{}",
+        stderr(&itself)
+    );
+    assert_eq!(published(&w.path("out")), before);
+
     // --no-audit publishes the changed folder anyway.
     fs::write(&part, "changed").unwrap();
     w.expect(

@@ -17,7 +17,7 @@ use ccc_transform::publish::Staging;
 
 use super::checks::{run_suite, Checks, Side};
 use super::full::Full;
-use super::incremental::{absolute, Incremental};
+use super::incremental::Incremental;
 use super::quarantine::link_expectations;
 use super::settings::Settings;
 use super::stage::{StageRecord, STAGE_RECORD};
@@ -67,7 +67,10 @@ pub enum Outcome {
 /// Runs the job with these settings.
 pub fn run(settings: &Settings, progress: &Progress) -> Result<Outcome, CliError> {
     if let Some(stage) = &settings.stage {
-        let (stage, out) = (absolute(stage), absolute(&settings.out));
+        let (stage, out) = (
+            super::publishing::resolved(stage),
+            super::publishing::resolved(&settings.out),
+        );
         if stage.starts_with(&out) || out.starts_with(&stage) {
             return Err(CliError::Usage(format!(
                 "--stage {} and --out {} must not be inside one another",
@@ -235,8 +238,7 @@ fn drive(
 
 /// The output a stage is for, as `ccc publish` will resolve `--out`.
 fn staging_target(settings: &Settings) -> PathBuf {
-    let out = absolute(&settings.out);
-    std::fs::canonicalize(&out).unwrap_or(out)
+    super::publishing::resolved(&settings.out)
 }
 
 /// A suite failed under `--checks enforce`: nothing is published (or staged), the

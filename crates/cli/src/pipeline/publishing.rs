@@ -36,8 +36,15 @@ pub fn publish(staged: &Path, out: &Path, skip_audit: bool) -> Result<Published,
     } else {
         Some(audit::check(staged)?.map_err(|problem| refusal(staged, problem))?)
     };
-    let target = absolute(out);
-    let target = std::fs::canonicalize(&target).unwrap_or(target);
+    let target = resolved(out);
+    let source = resolved(staged);
+    if target.starts_with(&source) || source.starts_with(&target) {
+        return Err(CliError::Usage(format!(
+            "--staged {} and --out {} must not be inside one another",
+            staged.display(),
+            out.display()
+        )));
+    }
     if let Some(record) = &record {
         if record.out != target {
             return Err(CliError::Refused {
@@ -121,6 +128,20 @@ pub fn publish(staged: &Path, out: &Path, skip_audit: bool) -> Result<Published,
         audit,
         generation: Some((adopted.manifest.generation, state.state.clone())),
     })
+}
+
+/// `path` absolute, with links resolved as far as it exists: the same folder gives the
+/// same path whether or not it exists yet (a stage records its output before the output
+/// may exist; publishing compares).
+pub(crate) fn resolved(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    if let Ok(real) = std::fs::canonicalize(&path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => resolved(parent).join(name),
+        _ => path,
+    }
 }
 
 /// Checks that `staged` looks like a staged output: a folder holding only what an

@@ -92,12 +92,23 @@ pub enum IngestError {
         /// What is wrong.
         message: String,
     },
-    /// A file named `.parquet` that is not a readable Parquet file.
-    #[error("{path}: not a readable Parquet file: {message}")]
+    /// A file named `.parquet` that the Parquet reader cannot read.
+    #[error("{path}: not a readable Parquet file")]
     Parquet {
         /// The file.
         path: PathBuf,
         /// What the Parquet reader said.
+        #[source]
+        source: arrow2::error::Error,
+    },
+    /// A file named `.parquet` that ccc's own checks find damaged or unusable (a footer
+    /// that does not fit the file, a decoder that gave up on a page, none of the
+    /// table's columns), or a format that cannot be read back as a table.
+    #[error("{path}: not a readable Parquet file: {message}")]
+    ParquetContent {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
         message: String,
     },
 }

@@ -190,7 +190,7 @@ pub fn read_layout_file(
     match format {
         Format::Csv => csv::read_csv(index, path, layout, options.chunking()),
         Format::Parquet => parquet::read_parquet(index, path, layout, &|_| false, &|_, _| {}),
-        Format::Json | Format::Ndjson => Err(IngestError::Parquet {
+        Format::Json | Format::Ndjson => Err(IngestError::ParquetContent {
             path: path.to_path_buf(),
             message: "only CSV and Parquet tables can be read back".into(),
         }),
@@ -266,4 +266,26 @@ pub fn read_file_with(
         }
     }
     Ok((batches, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_is_not_parquet_keeps_the_readers_error_as_its_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.parquet");
+        std::fs::write(&path, b"not a parquet file at all").unwrap();
+        let layout = crate::Table::Orders.layout();
+        let err = read_layout_file(0, &path, Format::Parquet, layout, &ReadOptions::default())
+            .unwrap_err();
+        assert!(matches!(err, IngestError::Parquet { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("{}: not a readable Parquet file", path.display())
+        );
+        let cause = std::error::Error::source(&err).expect("the reader's error");
+        assert!(cause.to_string().contains("PAR1"), "{cause}");
+    }
 }

@@ -36,9 +36,9 @@ pub(crate) fn read_parquet(
     presence_only: &dyn Fn(&str) -> bool,
     on_batch: &(dyn Fn(&mut Batch, &[FieldProblem]) + Sync),
 ) -> Result<super::FileContents, IngestError> {
-    let parquet_err = |e: arrow2::error::Error| IngestError::Parquet {
+    let parquet_err = |source| IngestError::Parquet {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let open = || {
         crate::open::open_regular(path).map_err(|source| IngestError::Io {
@@ -55,7 +55,7 @@ pub(crate) fn read_parquet(
         .map(|(name, _)| file_schema.fields.iter().find(|f| f.name == *name).cloned())
         .collect();
     if in_file.iter().all(Option::is_none) {
-        return Err(IngestError::Parquet {
+        return Err(IngestError::ParquetContent {
             path: path.to_path_buf(),
             message: format!("it has none of the columns of {}", table.name),
         });
@@ -231,18 +231,25 @@ fn checked_deserializer(
     )
 }
 
+/// ccc's own finding that a Parquet file is damaged (a check, or a decoder panic caught).
+fn content_err(path: &std::path::Path) -> impl FnOnce(String) -> IngestError + '_ {
+    move |message| IngestError::ParquetContent {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
 /// The file's Arrow schema; arrow2 panics on some damaged embedded schemas.
 fn infer_schema(
     path: &std::path::Path,
     metadata: &pq::FileMetaData,
 ) -> Result<arrow2::datatypes::Schema, IngestError> {
-    let parquet_err = |message: String| IngestError::Parquet {
-        path: path.to_path_buf(),
-        message,
-    };
     parquet_check::decode_guarded(|| pq::infer_schema(metadata))
-        .map_err(parquet_err)?
-        .map_err(|e| parquet_err(e.to_string()))
+        .map_err(content_err(path))?
+        .map_err(|source| IngestError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// Reads a file's footer and checks it against the file ([`parquet_check::check_metadata`]).
@@ -250,13 +257,12 @@ fn read_checked_metadata(
     path: &std::path::Path,
     file: &mut File,
 ) -> Result<pq::FileMetaData, IngestError> {
-    let parquet_err = |message: String| IngestError::Parquet {
-        path: path.to_path_buf(),
-        message,
-    };
     let metadata = parquet_check::decode_guarded(|| pq::read_metadata(file))
-        .map_err(parquet_err)?
-        .map_err(|e| parquet_err(e.to_string()))?;
+        .map_err(content_err(path))?
+        .map_err(|source| IngestError::Parquet {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let len = file
         .metadata()
         .map_err(|source| IngestError::Io {
@@ -264,7 +270,7 @@ fn read_checked_metadata(
             source,
         })?
         .len();
-    parquet_check::check_metadata(&metadata, len).map_err(parquet_err)?;
+    parquet_check::check_metadata(&metadata, len).map_err(content_err(path))?;
     Ok(metadata)
 }
 
@@ -278,9 +284,9 @@ pub(crate) fn read_rows(
     rows: usize,
     columns: &[usize],
 ) -> Result<Vec<Box<dyn Array>>, IngestError> {
-    let parquet_err = |e: arrow2::error::Error| IngestError::Parquet {
+    let parquet_err = |source| IngestError::Parquet {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let mut file = crate::open::open_regular(path).map_err(|source| IngestError::Io {
         path: path.to_path_buf(),

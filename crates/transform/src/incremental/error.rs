@@ -15,13 +15,22 @@ pub enum IncrementalError {
         #[source]
         source: std::io::Error,
     },
-    /// A state file is not what ccc wrote.
+    /// A state file is not what ccc wrote (what ccc's own checks found).
     #[error("the state file {path} is damaged: {message}")]
     Corrupt {
         /// The file.
         path: PathBuf,
         /// What is wrong.
         message: String,
+    },
+    /// A state file that cannot be read, or is not the JSON ccc wrote.
+    #[error("the state file {path} is damaged")]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The read or parse error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A state Parquet file could not be read.
     #[error(transparent)]
@@ -110,5 +119,16 @@ pub(crate) fn io_err(
     move |source| IncrementalError::Io {
         path: path.to_path_buf(),
         source,
+    }
+}
+
+/// A state file that could not be read or parsed (the cause is kept as the source).
+pub(crate) fn unreadable<E>(path: &std::path::Path) -> impl FnOnce(E) -> IncrementalError + '_
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    move |source| IncrementalError::Unreadable {
+        path: path.to_path_buf(),
+        source: Box::new(source),
     }
 }

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use ccc_ingest::{Format, ReadOptions, TableLayout};
 
-use super::error::{io_err, IncrementalError};
+use super::error::{io_err, unreadable, IncrementalError};
 use super::manifest::{Manifest, STATE_FORMAT_VERSION};
 use super::rows::{
     append_orders, orders_chunk, orders_layout, state_chunk, state_layout, state_rows, CityCodes,
@@ -172,18 +172,9 @@ impl StateDir {
                 Ok(text) => text,
                 // An unfinished generation of a killed run.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => {
-                    return Err(IncrementalError::Corrupt {
-                        path,
-                        message: e.to_string(),
-                    })
-                }
+                Err(e) => return Err(unreadable(&path)(e)),
             };
-            let manifest: Manifest =
-                serde_json::from_str(&text).map_err(|e| IncrementalError::Corrupt {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
+            let manifest: Manifest = serde_json::from_str(&text).map_err(unreadable(&path))?;
             if manifest.token == token {
                 if manifest.format_version != STATE_FORMAT_VERSION {
                     return Err(IncrementalError::Corrupt {
@@ -253,15 +244,8 @@ impl StateDir {
     /// number (a killed run's, never current) is replaced.
     pub fn adopt(&self, staged: &Path) -> Result<Generation, IncrementalError> {
         let path = staged.join("manifest.json");
-        let text = read_state_text(&path).map_err(|e| IncrementalError::Corrupt {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|e| IncrementalError::Corrupt {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let text = read_state_text(&path).map_err(unreadable(&path))?;
+        let manifest: Manifest = serde_json::from_str(&text).map_err(unreadable(&path))?;
         let name = generation_name(manifest.generation);
         let dir = self.dir.join(&name);
         let tmp = self.dir.join(format!(".tmp-{name}"));

@@ -102,3 +102,52 @@ fn write_parquet_as(
     file.sync_all().map_err(io)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use arrow2::array::{Int64Array, Utf8Array};
+    use arrow2::datatypes::{DataType, Field};
+
+    use super::*;
+
+    fn ids() -> (Schema, Vec<Chunk<Box<dyn Array>>>) {
+        let schema = Schema::from(vec![Field::new("id", DataType::Int64, true)]);
+        let chunk = Chunk::new(vec![Int64Array::from_slice([1, 2]).boxed()]);
+        (schema, vec![chunk])
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_created_is_an_io_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("part-0.parquet");
+        let (schema, chunks) = ids();
+        match write_parquet(&path, &schema, chunks) {
+            Err(ParquetWriteError::Io {
+                path: named,
+                source,
+            }) => {
+                assert_eq!(named, path);
+                assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn chunks_that_do_not_fit_the_schema_keep_the_writers_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part-0.parquet");
+        let (schema, _) = ids();
+        let two = Chunk::new(vec![
+            Int64Array::from_slice([1]).boxed(),
+            Utf8Array::<i32>::from_slice(["a"]).boxed(),
+        ]);
+        let err = write_parquet_plain(&path, &schema, vec![two]).unwrap_err();
+        assert!(matches!(err, ParquetWriteError::Encode { .. }), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("cannot write {} as Parquet", path.display())
+        );
+        assert!(std::error::Error::source(&err).is_some());
+    }
+}

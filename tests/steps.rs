@@ -599,6 +599,35 @@ fn a_stage_built_on_a_state_published_over_since_is_refused_as_stale() {
     assert_eq!(published(&w.path("out")), after_first);
 }
 
+#[test]
+fn a_stage_record_naming_a_generation_outside_the_stage_is_refused() {
+    let w = Workspace::new();
+    two_batches(&w);
+    add_batch(&w, 1, "src");
+    incremental_stage(&w, "src", "out", "state", "staged");
+    let path = w.path("staged/_stage.json");
+    let mut record = w.json("staged/_stage.json");
+    record["incremental"]["generation"] = serde_json::json!("../../elsewhere");
+    fs::write(&path, record.to_string()).unwrap();
+    let refused = w.expect(
+        3,
+        &[
+            "publish",
+            "--staged",
+            "staged",
+            "--out",
+            "out",
+            "--no-audit",
+        ],
+    );
+    assert!(
+        stderr(&refused).contains("is not a folder of _state/"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(!w.path("out").exists());
+}
+
 /// Relative paths of the files below `dir` (empty if it does not exist), lock aside.
 fn listing(dir: &Path) -> Vec<String> {
     if !dir.exists() {

@@ -102,6 +102,22 @@ pub fn publish(staged: &Path, out: &Path, skip_audit: bool) -> Result<Published,
         Some(token) => dir.find(token)?.map(|g| g.dir),
         None => None,
     };
+    // The record names a folder of the stage's own `_state/`, nothing else.
+    let inside = Path::new(generation)
+        .strip_prefix("_state")
+        .is_ok_and(|rest| {
+            let mut parts = rest.components();
+            matches!(
+                (parts.next(), parts.next()),
+                (Some(std::path::Component::Normal(_)), None)
+            )
+        });
+    if !inside {
+        return Err(CliError::Record {
+            path: staged.join(super::stage::STAGE_RECORD),
+            message: format!("its generation {generation:?} is not a folder of _state/"),
+        });
+    }
     let staged_generation = staged.join(generation);
     if let Some(current_dir) = &current_generation {
         if current_dir.file_name() == staged_generation.file_name() {

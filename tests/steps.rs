@@ -57,6 +57,27 @@ impl Workspace {
         output
     }
 
+    /// `ccc run --source src --out OUT EXTRA…`, which must exit `code`.
+    fn run(&self, code: i32, out: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["run", "--source", "src", "--out", out];
+        args.extend_from_slice(extra);
+        self.expect(code, &args)
+    }
+
+    /// The audit step on `folder`, which must pass.
+    fn audit(&self, folder: &str) {
+        self.expect(
+            0,
+            &["validate", "--suite", "output", "--data", folder, "--quiet"],
+        );
+    }
+
+    /// `ccc ARGS`, which must exit `code` saying `why` on stderr.
+    fn refused(&self, code: i32, args: &[&str], why: &str) {
+        let output = self.expect(code, args);
+        assert!(stderr(&output).contains(why), "{}", stderr(&output));
+    }
+
     fn json(&self, relative: &str) -> serde_json::Value {
         serde_json::from_str(&fs::read_to_string(self.path(relative)).unwrap()).unwrap()
     }
@@ -94,20 +115,7 @@ fn published(out: &Path) -> (Vec<(PathBuf, Vec<u8>)>, serde_json::Value) {
 fn every_command_works_from_a_folder_without_expectations_using_the_built_in_suites() {
     let w = Workspace::new();
     assert!(!w.path("expectations").exists());
-    let run = w.expect(
-        0,
-        &[
-            "run",
-            "--source",
-            "src",
-            "--out",
-            "out",
-            "--report",
-            "json",
-            "--report-file",
-            "run.json",
-        ],
-    );
+    let run = w.run(0, "out", &["--report", "json", "--report-file", "run.json"]);
     assert!(stdout(&run).contains("published"), "{}", stdout(&run));
     let report = w.json("out/_run.json");
     for (side, file) in [("source", "source.yaml"), ("output", "output.yaml")] {
@@ -148,12 +156,7 @@ fn every_command_works_from_a_folder_without_expectations_using_the_built_in_sui
 #[test]
 fn the_first_run_without_sources_fails_naming_the_default_folder() {
     let w = Workspace::new();
-    let output = w.expect(3, &["run", "--quiet"]);
-    assert!(
-        stderr(&output).contains("data/source"),
-        "{}",
-        stderr(&output)
-    );
+    w.refused(3, &["run", "--quiet"], "data/source");
 }
 
 #[test]
@@ -172,8 +175,7 @@ fn written_out_suites_can_be_customised_and_override_the_built_in_ones() {
         );
     }
     // A second write does not overwrite a user's suites without --force.
-    let refused = w.expect(2, &["expectations", "--write", "mine"]);
-    assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
+    w.refused(2, &["expectations", "--write", "mine"], "--force");
 
     // A stricter output suite: more conversations than the sample has.
     let output = w.path("mine/output.yaml");
@@ -188,38 +190,17 @@ fn written_out_suites_can_be_customised_and_override_the_built_in_ones() {
         fs::read(shipped("output.yaml")).unwrap()
     );
     fs::write(&output, &strict).unwrap();
-    let failed = w.expect(
-        1,
-        &[
-            "run",
-            "--source",
-            "src",
-            "--out",
-            "out",
-            "--expectations",
-            "mine",
-        ],
-    );
+    let failed = w.run(1, "out", &["--expectations", "mine"]);
     assert!(
         stdout(&failed).contains("at-least-a-million-rows"),
         "{}",
         stdout(&failed)
     );
     assert!(!w.path("out").exists());
-    let warned = w.expect(
+    let warned = w.run(
         0,
-        &[
-            "run",
-            "--source",
-            "src",
-            "--out",
-            "out",
-            "--expectations",
-            "mine",
-            "--checks",
-            "warn",
-            "--quiet",
-        ],
+        "out",
+        &["--expectations", "mine", "--checks", "warn", "--quiet"],
     );
     assert!(warned.status.success());
     let origin = &w.json("out/_run.json")["checks"]["output"]["origin"];
@@ -228,18 +209,7 @@ fn written_out_suites_can_be_customised_and_override_the_built_in_ones() {
 
     // Schema checks and located errors still apply to a suite folder.
     fs::write(w.path("mine/source.yaml"), "suite: s\ntables:\n  orders:\n    expectations:\n      - expectation: expect_no_such_thing\n").unwrap();
-    let bad = w.expect(
-        2,
-        &[
-            "run",
-            "--source",
-            "src",
-            "--out",
-            "out",
-            "--expectations",
-            "mine",
-        ],
-    );
+    let bad = w.run(2, "out", &["--expectations", "mine"]);
     assert!(
         stderr(&bad).contains("mine/source.yaml:5"),
         "{}",
@@ -250,34 +220,23 @@ fn written_out_suites_can_be_customised_and_override_the_built_in_ones() {
 #[test]
 fn a_staged_output_is_invisible_until_an_audited_publish_and_matches_one_run() {
     let w = Workspace::new();
-    w.expect(0, &["run", "--source", "src", "--out", "one", "--quiet"]);
+    w.run(0, "one", &["--quiet"]);
 
-    let staged = w.expect(
-        0,
-        &[
-            "run", "--source", "src", "--out", "out", "--stage", "staged",
-        ],
-    );
+    let staged = w.run(0, "out", &["--stage", "staged"]);
     assert!(stdout(&staged).contains("staged"), "{}", stdout(&staged));
     assert!(!w.path("out").exists(), "a staged run publishes nothing");
     let record = w.json("staged/_stage.json");
     assert_eq!(record["out"], path_str(&w.path("out")));
     assert!(record["incremental"].is_null());
 
-    let refused = w.expect(2, &["publish", "--staged", "staged", "--out", "out"]);
-    assert!(
-        stderr(&refused).contains("has no audit"),
-        "{}",
-        stderr(&refused)
+    w.refused(
+        2,
+        &["publish", "--staged", "staged", "--out", "out"],
+        "has no audit",
     );
     assert!(!w.path("out").exists());
 
-    w.expect(
-        0,
-        &[
-            "validate", "--suite", "output", "--data", "staged", "--quiet",
-        ],
-    );
+    w.audit("staged");
     let audit = w.json("staged/_audit.json");
     assert_eq!(audit["success"], true);
     assert_eq!(audit["origin"]["source"], "built-in output.yaml");
@@ -315,14 +274,9 @@ fn a_staged_output_is_invisible_until_an_audited_publish_and_matches_one_run() {
 #[test]
 fn publish_refuses_a_failed_or_stale_audit_and_another_outputs_stage() {
     let w = Workspace::new();
-    w.expect(0, &["run", "--source", "src", "--out", "out", "--quiet"]);
+    w.run(0, "out", &["--quiet"]);
     let before = published(&w.path("out"));
-    w.expect(
-        0,
-        &[
-            "run", "--source", "src", "--out", "out", "--stage", "staged", "--quiet",
-        ],
-    );
+    w.run(0, "out", &["--stage", "staged", "--quiet"]);
 
     // A failing audit suite: recorded, and publish refuses with exit 1.
     let strict = w.path("strict.yaml");
@@ -343,44 +297,31 @@ fn publish_refuses_a_failed_or_stale_audit_and_another_outputs_stage() {
         ],
     );
     assert_eq!(w.json("staged/_audit.json")["success"], false);
-    let failed = w.expect(1, &["publish", "--staged", "staged", "--out", "out"]);
-    assert!(
-        stderr(&failed).contains("audit of staged failed"),
-        "{}",
-        stderr(&failed)
+    w.refused(
+        1,
+        &["publish", "--staged", "staged", "--out", "out"],
+        "audit of staged failed",
     );
 
     // A passed audit, then a staged file changes: stale, exit 2.
-    w.expect(
-        0,
-        &[
-            "validate", "--suite", "output", "--data", "staged", "--quiet",
-        ],
-    );
+    w.audit("staged");
     let part =
         w.path("staged/csv/customer_courier_conversations/conversation_date=2024-02-01/part-0.csv");
     let mut text = fs::read_to_string(&part).unwrap();
     text.push('\n');
     fs::write(&part, text).unwrap();
-    let stale = w.expect(2, &["publish", "--staged", "staged", "--out", "out"]);
-    assert!(
-        stderr(&stale).contains("changed since their audit"),
-        "{}",
-        stderr(&stale)
+    w.refused(
+        2,
+        &["publish", "--staged", "staged", "--out", "out"],
+        "changed since their audit",
     );
 
     // Staged for another output.
-    w.expect(
-        0,
-        &[
-            "validate", "--suite", "output", "--data", "staged", "--quiet",
-        ],
-    );
-    let other = w.expect(2, &["publish", "--staged", "staged", "--out", "elsewhere"]);
-    assert!(
-        stderr(&other).contains("was staged for"),
-        "{}",
-        stderr(&other)
+    w.audit("staged");
+    w.refused(
+        2,
+        &["publish", "--staged", "staged", "--out", "elsewhere"],
+        "was staged for",
     );
     assert_eq!(
         published(&w.path("out")),
@@ -391,25 +332,17 @@ fn publish_refuses_a_failed_or_stale_audit_and_another_outputs_stage() {
     // Not a staged output at all.
     fs::create_dir(w.path("junk")).unwrap();
     fs::write(w.path("junk/notes.txt"), "x").unwrap();
-    let junk = w.expect(
+    w.refused(
         2,
         &["publish", "--staged", "junk", "--out", "out", "--no-audit"],
-    );
-    assert!(
-        stderr(&junk).contains("is not a staged output"),
-        "{}",
-        stderr(&junk)
+        "is not a staged output",
     );
 
     // A folder published over itself would be lost with it.
-    let itself = w.expect(
+    w.refused(
         2,
         &["publish", "--staged", "out", "--out", "out", "--no-audit"],
-    );
-    assert!(
-        stderr(&itself).contains("inside one another"),
-        "{}",
-        stderr(&itself)
+        "inside one another",
     );
     assert_eq!(published(&w.path("out")), before);
 
@@ -459,23 +392,25 @@ fn add_batch(w: &Workspace, n: u32, dir: &str) {
     }
 }
 
+/// `ccc run --incremental` from `source` into `out` with state `state`, plus `extra`,
+/// which must succeed.
+fn incremental(w: &Workspace, source: &str, out: &str, state: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--incremental",
+        "--state",
+        state,
+        "--source",
+        source,
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    w.expect(0, &args)
+}
+
 fn incremental_stage(w: &Workspace, source: &str, out: &str, state: &str, stage: &str) {
-    w.expect(
-        0,
-        &[
-            "run",
-            "--incremental",
-            "--state",
-            state,
-            "--source",
-            source,
-            "--out",
-            out,
-            "--stage",
-            stage,
-            "--quiet",
-        ],
-    );
+    incremental(w, source, out, state, &["--stage", stage, "--quiet"]);
 }
 
 #[test]
@@ -485,20 +420,7 @@ fn incremental_three_steps_give_the_bytes_of_one_run_and_commit_the_state_with_t
     for (n, first) in [(1, true), (2, false)] {
         add_batch(&w, n, "src_one");
         add_batch(&w, n, "src_three");
-        w.expect(
-            0,
-            &[
-                "run",
-                "--incremental",
-                "--state",
-                "state_one",
-                "--source",
-                "src_one",
-                "--out",
-                "one",
-                "--quiet",
-            ],
-        );
+        incremental(&w, "src_one", "one", "state_one", &["--quiet"]);
         let state_before: Vec<String> = listing(&w.path("state_three"));
         incremental_stage(&w, "src_three", "three", "state_three", "staged");
         assert_eq!(
@@ -512,12 +434,7 @@ fn incremental_three_steps_give_the_bytes_of_one_run_and_commit_the_state_with_t
             record["incremental"]["generation"],
             format!("_state/gen-00000{n}")
         );
-        w.expect(
-            0,
-            &[
-                "validate", "--suite", "output", "--data", "staged", "--quiet",
-            ],
-        );
+        w.audit("staged");
         let done = w.expect(0, &["publish", "--staged", "staged", "--out", "three"]);
         assert!(
             stdout(&done).contains(&format!("state generation {n}")),
@@ -532,12 +449,7 @@ fn incremental_three_steps_give_the_bytes_of_one_run_and_commit_the_state_with_t
     }
     // Nothing new: staged as it is, and publishing it changes nothing.
     incremental_stage(&w, "src_three", "three", "state_three", "staged");
-    w.expect(
-        0,
-        &[
-            "validate", "--suite", "output", "--data", "staged", "--quiet",
-        ],
-    );
+    w.audit("staged");
     w.expect(
         0,
         &["publish", "--staged", "staged", "--out", "three", "--quiet"],
@@ -545,20 +457,7 @@ fn incremental_three_steps_give_the_bytes_of_one_run_and_commit_the_state_with_t
     assert_eq!(published(&w.path("three")).0, published(&w.path("one")).0);
     // The next one-command run builds on what the steps published.
     add_batch(&w, 1, "src_extra");
-    w.expect(
-        0,
-        &[
-            "run",
-            "--incremental",
-            "--state",
-            "state_three",
-            "--source",
-            "src_three",
-            "--out",
-            "three",
-            "--quiet",
-        ],
-    );
+    incremental(&w, "src_three", "three", "state_three", &["--quiet"]);
 }
 
 #[test]
@@ -566,36 +465,23 @@ fn a_stage_built_on_a_state_published_over_since_is_refused_as_stale() {
     let w = Workspace::new();
     two_batches(&w);
     add_batch(&w, 1, "src");
-    w.expect(
-        0,
-        &[
-            "run",
-            "--incremental",
-            "--state",
-            "state",
-            "--source",
-            "src",
-            "--out",
-            "out",
-            "--quiet",
-        ],
-    );
+    incremental(&w, "src", "out", "state", &["--quiet"]);
     add_batch(&w, 2, "src");
     incremental_stage(&w, "src", "out", "state", "first");
     incremental_stage(&w, "src", "out", "state", "second");
     for stage in ["first", "second"] {
-        w.expect(
-            0,
-            &["validate", "--suite", "output", "--data", stage, "--quiet"],
-        );
+        w.audit(stage);
     }
     w.expect(
         0,
         &["publish", "--staged", "first", "--out", "out", "--quiet"],
     );
     let after_first = published(&w.path("out"));
-    let stale = w.expect(2, &["publish", "--staged", "second", "--out", "out"]);
-    assert!(stderr(&stale).contains("is stale"), "{}", stderr(&stale));
+    w.refused(
+        2,
+        &["publish", "--staged", "second", "--out", "out"],
+        "is stale",
+    );
     assert_eq!(published(&w.path("out")), after_first);
 }
 
@@ -609,7 +495,7 @@ fn a_stage_record_naming_a_generation_outside_the_stage_is_refused() {
     let mut record = w.json("staged/_stage.json");
     record["incremental"]["generation"] = serde_json::json!("../../elsewhere");
     fs::write(&path, record.to_string()).unwrap();
-    let refused = w.expect(
+    w.refused(
         3,
         &[
             "publish",
@@ -619,11 +505,7 @@ fn a_stage_record_naming_a_generation_outside_the_stage_is_refused() {
             "out",
             "--no-audit",
         ],
-    );
-    assert!(
-        stderr(&refused).contains("is not a folder of _state/"),
-        "{}",
-        stderr(&refused)
+        "is not a folder of _state/",
     );
     assert!(!w.path("out").exists());
 }
@@ -653,29 +535,11 @@ fn a_publish_killed_before_or_after_its_swap_leaves_output_and_state_together() 
         let w = Workspace::new();
         two_batches(&w);
         add_batch(&w, 1, "src");
-        w.expect(
-            0,
-            &[
-                "run",
-                "--incremental",
-                "--state",
-                "state",
-                "--source",
-                "src",
-                "--out",
-                "out",
-                "--quiet",
-            ],
-        );
+        incremental(&w, "src", "out", "state", &["--quiet"]);
         let old = published(&w.path("out"));
         add_batch(&w, 2, "src");
         incremental_stage(&w, "src", "out", "state", "staged");
-        w.expect(
-            0,
-            &[
-                "validate", "--suite", "output", "--data", "staged", "--quiet",
-            ],
-        );
+        w.audit("staged");
         let killed = ccc()
             .current_dir(w.tmp.path())
             .env("CCC_TEST_ABORT_AT", point)
@@ -702,19 +566,7 @@ fn a_publish_killed_before_or_after_its_swap_leaves_output_and_state_together() 
                 &["publish", "--staged", "staged", "--out", "out", "--quiet"],
             );
         }
-        let next = w.expect(
-            0,
-            &[
-                "run",
-                "--incremental",
-                "--state",
-                "state",
-                "--source",
-                "src",
-                "--out",
-                "out",
-            ],
-        );
+        let next = incremental(&w, "src", "out", "state", &[]);
         assert!(
             stdout(&next).contains("nothing new"),
             "{point}: {}",
@@ -729,7 +581,7 @@ fn another_programs_folder_in_cccs_layout_is_audited_and_published() {
     // out (here copied from a ccc output, renamed as Spark names parts, with its
     // _SUCCESS marker), and no _run.json.
     let w = Workspace::new();
-    w.expect(0, &["run", "--source", "src", "--out", "one", "--quiet"]);
+    w.run(0, "one", &["--quiet"]);
     let table = "parquet/customer_courier_conversations";
     for entry in fs::read_dir(w.path("one").join(table)).unwrap().flatten() {
         let to = w.path("spark").join(table).join(entry.file_name());
@@ -742,12 +594,7 @@ fn another_programs_folder_in_cccs_layout_is_audited_and_published() {
     }
     fs::write(w.path("spark").join(table).join("_SUCCESS"), "").unwrap();
     w.expect(2, &["publish", "--staged", "spark", "--out", "out"]);
-    w.expect(
-        0,
-        &[
-            "validate", "--suite", "output", "--data", "spark", "--quiet",
-        ],
-    );
+    w.audit("spark");
     assert!(w.path("spark/_audit.json").exists());
     w.expect(
         0,
@@ -761,16 +608,13 @@ fn another_programs_folder_in_cccs_layout_is_audited_and_published() {
     };
     assert_eq!(parts("out"), parts("one"));
     assert!(w.path("out").join(table).join("_SUCCESS").exists());
-    w.expect(
-        0,
-        &["validate", "--suite", "output", "--data", "out", "--quiet"],
-    );
+    w.audit("out");
 }
 
 #[test]
 fn a_closed_stdout_ends_the_output_quietly_with_the_commands_exit_code() {
     let w = Workspace::new();
-    w.expect(0, &["run", "--source", "src", "--out", "out", "--quiet"]);
+    w.run(0, "out", &["--quiet"]);
     for (args, code) in [
         (vec!["validate", "--suite", "output", "--data", "out"], 0),
         (vec!["run", "--source", "src", "--out", "out"], 0),

@@ -15,9 +15,6 @@ use crate::exit::CliError;
 /// The record's file name.
 pub const AUDIT_RECORD: &str = "_audit.json";
 
-/// The most text of an `_audit.json` read.
-const MAX_RECORD_BYTES: u64 = 1 << 20;
-
 /// What a folder's files are, at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fingerprint {
@@ -131,23 +128,7 @@ impl AuditRecord {
 
     /// The record in `dir`, if there is one.
     pub fn read(dir: &Path) -> Result<Option<AuditRecord>, CliError> {
-        let path = dir.join(AUDIT_RECORD);
-        let text = match ccc_ingest::open::read_regular_to_string(&path, MAX_RECORD_BYTES) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(CliError::Record {
-                    path,
-                    message: e.to_string(),
-                })
-            }
-        };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| CliError::Record {
-                path,
-                message: format!("not an audit record: {e}"),
-            })
+        super::stage::read_record(&dir.join(AUDIT_RECORD), "an audit record")
     }
 }
 

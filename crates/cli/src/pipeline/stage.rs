@@ -13,8 +13,28 @@ use crate::exit::CliError;
 /// The record's file name in a staged folder.
 pub const STAGE_RECORD: &str = "_stage.json";
 
-/// The most text of a `_stage.json` read.
+/// The most text of a record (`_stage.json`, `_audit.json`) read.
 const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// Reads a JSON record ccc writes into a staged folder; none when the file is not there.
+/// Anything else that keeps it from being read as `what` is an error naming the file.
+pub(crate) fn read_record<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+) -> Result<Option<T>, CliError> {
+    let bad = |message: String| CliError::Record {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = match ccc_ingest::open::read_regular_to_string(path, MAX_RECORD_BYTES) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(bad(e.to_string())),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| bad(format!("not {what}: {e}")))
+}
 
 /// What a staged incremental run's record says about its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,23 +63,7 @@ pub struct StageRecord {
 impl StageRecord {
     /// Reads the record of the staged folder `dir`; none for a folder without one.
     pub fn read(dir: &Path) -> Result<Option<StageRecord>, CliError> {
-        let path = dir.join(STAGE_RECORD);
-        let text = match ccc_ingest::open::read_regular_to_string(&path, MAX_RECORD_BYTES) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(CliError::Record {
-                    path,
-                    message: e.to_string(),
-                })
-            }
-        };
-        serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| CliError::Record {
-                path,
-                message: format!("not a stage record: {e}"),
-            })
+        read_record(&dir.join(STAGE_RECORD), "a stage record")
     }
 
     /// The record as JSON.

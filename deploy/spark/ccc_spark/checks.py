@@ -17,7 +17,7 @@ from fractions import Fraction
 from math import ceil, floor
 from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from ccc_spark import schema as s
@@ -185,17 +185,48 @@ class Tally:
     samples: list[dict[str, Any]] | None = None
 
 
+def _example(t: Table, row: Any) -> dict[str, Any]:
+    text = row["_value"]
+    example: dict[str, Any] = {"value": text}
+    if text is not None and len(text.encode("utf-8")) > MAX_VALUE_BYTES:
+        cut = text.encode("utf-8")[:MAX_VALUE_BYTES].decode("utf-8", "ignore")
+        example = {"value": cut + "…", "value_length": len(text.encode("utf-8"))}
+    example["location"] = t.location(row)
+    return example
+
+
 def _samples(t: Table, rows: DataFrame, value: Column) -> list[dict[str, Any]]:
+    """The first unexpected values of one expectation, in row order."""
     picked = rows.select(value.alias("_value"), *t.location_columns).orderBy(*t.row_order).limit(EXAMPLES)
-    out = []
-    for row in picked.collect():
-        text = row["_value"]
-        example: dict[str, Any] = {"value": text}
-        if text is not None and len(text.encode("utf-8")) > MAX_VALUE_BYTES:
-            cut = text.encode("utf-8")[:MAX_VALUE_BYTES].decode("utf-8", "ignore")
-            example = {"value": cut + "…", "value_length": len(text.encode("utf-8"))}
-        example["location"] = t.location(row)
-        out.append(example)
+    return [_example(t, row) for row in picked.collect()]
+
+
+def _samples_of_many(t: Table, wanted: dict[str, RowCheck]) -> dict[str, list[dict[str, Any]]]:
+    """The first unexpected values of several row-local expectations in one job: each
+    unexpected (row, expectation) pair becomes a row, numbered in row order per
+    expectation, and the first `EXAMPLES` of each are collected."""
+    ids = list(wanted)
+    pairs = F.array(
+        *[
+            F.when(check.unexpected, F.struct(F.lit(i).alias("e"), check.value.alias("v")))
+            for i, check in enumerate(wanted.values())
+        ]
+    )
+    any_unexpected = F.lit(False)
+    for check in wanted.values():
+        any_unexpected = any_unexpected | check.unexpected
+    order = [c.alias(f"_o{i}") for i, c in enumerate(t.row_order)]
+    exploded = (
+        t.df.filter(any_unexpected)
+        .select(F.explode(F.filter(pairs, lambda x: x.isNotNull())).alias("_pair"), *order, *t.location_columns)
+        .select(F.col("_pair.e").alias("_e"), F.col("_pair.v").alias("_value"), "*")
+    )
+    rank = F.row_number().over(Window.partitionBy("_e").orderBy(*[f"_o{i}" for i in range(len(order))]))
+    rows = exploded.withColumn("_rank", rank).filter(F.col("_rank") <= EXAMPLES).collect()
+    rows.sort(key=lambda r: (r["_e"], r["_rank"]))
+    out: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    for row in rows:
+        out[ids[row["_e"]]].append(_example(t, row))
     return out
 
 
@@ -322,6 +353,8 @@ def run_suite(suite: Suite, tables: dict[str, Table], metrics: dict[str, int] | 
                 sums.append(F.sum(F.when(skip, 1).otherwise(0)).alias(f"m:{e.id}"))
         totals = t.df.agg(*sums).collect()[0].asDict()
         rows = int(totals["_rows"])
+        failing = {e.id: c for e in mine if (c := checks[e.id]) is not None and totals[f"u:{e.id}"]}
+        samples = _samples_of_many(t, failing) if failing else {}
         for e in mine:
             check = checks[e.id]
             if e.expectation in TABLE_LEVEL:
@@ -330,9 +363,7 @@ def run_suite(suite: Suite, tables: dict[str, Table], metrics: dict[str, int] | 
             missing = int(totals[f"m:{e.id}"] or 0)
             if check is not None:
                 unexpected = int(totals[f"u:{e.id}"] or 0)
-                tally = Tally(rows, missing, unexpected, check.over_all_rows)
-                if unexpected:
-                    tally.samples = _samples(t, t.df.filter(check.unexpected), check.value)
+                tally = Tally(rows, missing, unexpected, check.over_all_rows, samples.get(e.id))
             else:
                 tally = _whole_column(t, e, tables, rows, missing)
             by_id[e.id] = _finish(e, tally)

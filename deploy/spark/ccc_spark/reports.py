@@ -47,7 +47,9 @@ def summary_line(suite: dict[str, Any]) -> str:
 
 
 def to_json(suites: list[dict[str, Any]]) -> str:
-    return json.dumps(suites, indent=2, ensure_ascii=False) + "\n"
+    """One suite as its result object, several as an array of them (as ccc writes)."""
+    value: Any = suites[0] if len(suites) == 1 else suites
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
 def to_markdown(suites: list[dict[str, Any]]) -> str:

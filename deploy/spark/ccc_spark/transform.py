@@ -109,6 +109,26 @@ def _problem_count(df: DataFrame, table: str) -> Column:
     return F.sum(total + F.when(F.col(s.NOT_A_RECORD), 1).otherwise(0))
 
 
+@dataclass
+class TableCounts:
+    read: int
+    quarantined: int
+    reasons: dict[str, int]
+    problems: int
+
+
+def _by_reason(rows: DataFrame, table: str) -> TableCounts:
+    """Records read, quarantined by reason, and field problems, in one pass."""
+    groups = rows.groupBy("_reason").agg(F.count(F.lit(1)).alias("n"), _problem_count(rows, table).alias("p")).collect()
+    reasons = {g["_reason"]: g["n"] for g in groups if g["_reason"] is not None}
+    return TableCounts(
+        read=sum(g["n"] for g in groups),
+        quarantined=sum(reasons.values()),
+        reasons=dict(sorted(reasons.items())),
+        problems=sum(g["p"] or 0 for g in groups),
+    )
+
+
 def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> Built:
     """The table, the quarantine and ccc's run counts."""
     counts: dict[str, Any] = {}
@@ -125,25 +145,24 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
         )
         .cache()
     )
-    o = orders.agg(F.count(F.lit(1)).alias("read"), _problem_count(orders, s.ORDERS).alias("problems")).collect()[0]
+    o = _by_reason(orders.withColumn("_reason", F.when(~order_ok, _order_reason(links))), s.ORDERS)
     b = book.agg(
         F.count(F.lit(1)).alias("distinct"),
         F.sum("_rows").alias("rows"),
         F.sum(F.when(F.col("_cities") > 1, 1).otherwise(0)).alias("conflicting"),
+        F.slice(F.sort_array(F.collect_list(F.when(F.col("_cities") > 1, F.col(s.ORDER_ID)))), 1, CONFLICT_EXAMPLES).alias(
+            "examples"
+        ),
     ).collect()[0]
-    conflicting = [
-        r[0] for r in book.filter(F.col("_cities") > 1).select(s.ORDER_ID).orderBy(s.ORDER_ID).limit(CONFLICT_EXAMPLES).collect()
-    ]
-    order_reasons = {r["_reason"]: r["count"] for r in bad_orders.groupBy("_reason").count().collect()}
     counts["orders"] = {
-        "read": o["read"],
+        "read": o.read,
         "distinct": b["distinct"],
         "duplicate_rows": (b["rows"] or 0) - b["distinct"],
         "conflicting": b["conflicting"] or 0,
-        "conflicting_examples": conflicting,
-        "quarantined": sum(order_reasons.values()),
-        "quarantined_by_reason": dict(sorted(order_reasons.items())),
-        "field_problems": o["problems"] or 0,
+        "conflicting_examples": list(b["examples"]),
+        "quarantined": o.quarantined,
+        "quarantined_by_reason": o.reasons,
+        "field_problems": o.problems,
     }
 
     # --- messages: usable, unusable, orphan ---
@@ -196,34 +215,28 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
     table = table.withColumn("conversation_date", F.date_format(F.col("conversation_started_at"), "yyyy-MM-dd"))
     table = table.cache()
 
-    m = messages.agg(
-        F.count(F.lit(1)).alias("read"),
-        F.sum(F.when(usable, 0).otherwise(1)).alias("quarantined"),
-        _problem_count(messages, s.MESSAGES).alias("problems"),
-    ).collect()[0]
+    m = _by_reason(messages.withColumn("_reason", F.when(~usable, _message_reason(links))), s.MESSAGES)
     orphan_stats = orphans.agg(F.count(F.lit(1)).alias("n"), F.countDistinct(s.ORDER_ID).alias("orders")).collect()[0]
-    reasons = {r["_reason"]: r["count"] for r in unusable.groupBy("_reason").count().collect()}
-    t = table.agg(
-        F.count(F.lit(1)).alias("rows"),
-        F.sum(F.col("num_messages_courier") + F.col("num_messages_customer")).alias("messages"),
-    ).collect()[0]
-    quarantined = m["quarantined"] or 0
-    aggregated = m["read"] - quarantined - orphan_stats["n"]
+    days = (
+        table.groupBy("conversation_date")
+        .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("num_messages_courier") + F.col("num_messages_customer")).alias("n"))
+        .orderBy("conversation_date")
+        .collect()
+    )
+    aggregated = m.read - m.quarantined - orphan_stats["n"]
     counts["messages"] = {
-        "read": m["read"],
+        "read": m.read,
         "aggregated": aggregated,
-        "quarantined": quarantined,
+        "quarantined": m.quarantined,
         "orphaned": orphan_stats["n"],
         "orphan_orders": orphan_stats["orders"],
-        "quarantined_by_reason": dict(sorted(reasons.items())),
-        "field_problems": m["problems"] or 0,
+        "quarantined_by_reason": m.reasons,
+        "field_problems": m.problems,
     }
-    counts["conversations"] = t["rows"]
-    counts["messages_in_table"] = t["messages"] or 0
-    counts["partitions"] = [
-        {"date": r[0], "rows": r[1]} for r in table.groupBy("conversation_date").count().orderBy("conversation_date").collect()
-    ]
-    counts["reconciled"] = m["read"] == aggregated + quarantined + orphan_stats["n"]
+    counts["conversations"] = sum(r["rows"] for r in days)
+    counts["messages_in_table"] = sum(r["n"] for r in days)
+    counts["partitions"] = [{"date": r["conversation_date"], "rows": r["rows"]} for r in days]
+    counts["reconciled"] = m.read == aggregated + m.quarantined + orphan_stats["n"]
     columns = [c for c in messages.columns if c != "_role"]
     quarantine = {
         s.MESSAGES: unusable.select(*columns, "_reason").unionByName(orphans.select(*columns, "_reason")),

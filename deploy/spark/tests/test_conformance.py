@@ -1,0 +1,77 @@
+"""ccc and the Spark job on the same generated sources give the same output: the same
+table row for row and type for type, the same CSV and quarantine text, the same run
+counts and the same suite results, expectation by expectation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import assert_same_output, assert_same_suite, ccc, generate, run_job, tree
+
+CASES = [
+    # (id, generator options, --checks)
+    ("parquet-clean-3-files", {"format": "parquet", "orders": 120, "seed": 11, "files": 3}, "enforce"),
+    ("json-clean-late", {"format": "json", "orders": 120, "seed": 12, "late": 0.2}, "enforce"),
+    ("ndjson-dirty", {"format": "ndjson", "orders": 150, "seed": 13, "dirty": 0.05, "files": 2}, "warn"),
+    ("csv-dirty-late", {"format": "csv", "orders": 150, "seed": 14, "dirty": 0.05, "late": 0.1, "files": 2}, "warn"),
+    ("json-dirty", {"format": "json", "orders": 100, "seed": 15, "dirty": 0.08}, "warn"),
+    ("parquet-dirty-late", {"format": "parquet", "orders": 150, "seed": 16, "dirty": 0.05, "late": 0.1}, "warn"),
+    ("ndjson-checks-off", {"format": "ndjson", "orders": 80, "seed": 17, "dirty": 0.05}, "off"),
+]
+
+
+@pytest.mark.parametrize("options,checks", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_same_output_as_ccc(spark: Any, tmp_path: Path, options: dict[str, Any], checks: str) -> None:
+    source = generate(tmp_path / "source", **options)
+    want, got = tmp_path / "ccc", tmp_path / "spark"
+    done = ccc("run", "--quiet", "--source", str(source), "--out", str(want), "--checks", checks)
+    assert done.code == 0, done.stderr
+    assert run_job(spark, str(source), str(got), "--checks", checks, "-q").code == 0
+    assert_same_output(want, got)
+    assert not [n for n in tree(got) if n.endswith(("_SUCCESS", ".crc"))]
+
+
+def test_every_format_in_one_folder(spark: Any, tmp_path: Path) -> None:
+    """Messages and orders in all four formats at once, from two seeds whose order ids
+    overlap with different cities: conflicts resolved to the smallest city, the same way."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for fmt, seed in (("json", 21), ("ndjson", 22), ("csv", 21), ("parquet", 22)):
+        part = generate(tmp_path / fmt, format=fmt, orders=60, seed=seed, dirty=0.03)
+        for file in part.iterdir():
+            shutil.move(str(file), source / f"{file.stem}_{fmt}{file.suffix}")
+    want, got = tmp_path / "ccc", tmp_path / "spark"
+    assert ccc("run", "-q", "--source", str(source), "--out", str(want), "--checks", "warn").code == 0
+    assert run_job(spark, str(source), str(got), "--checks", "warn", "-q").code == 0
+    assert_same_output(want, got)
+    assert json.loads((got / "_run.json").read_text())["orders"]["conflicting"] > 0
+
+
+def test_enforce_stops_both_before_publishing(spark: Any, tmp_path: Path) -> None:
+    source = generate(tmp_path / "source", format="csv", orders=80, seed=31, dirty=0.05)
+    reports = {}
+    for engine in ("ccc", "spark"):
+        out, report = tmp_path / engine, tmp_path / f"{engine}.json"
+        args = [str(source), str(out), "--report", "json", "--report-file", str(report)]
+        if engine == "ccc":
+            done = ccc("run", "-q", "--source", args[0], "--out", args[1], *args[2:])
+        else:
+            done = run_job(spark, *args, "-q")
+        assert done.code == 1, done.stderr
+        assert not out.exists(), f"{engine} published after a failed check"
+        reports[engine] = json.loads(report.read_text())
+    assert reports["ccc"]["suite"] == "source"
+    assert_same_suite(reports["ccc"], reports["spark"])
+
+
+def test_parquet_only(spark: Any, tmp_path: Path) -> None:
+    source = generate(tmp_path / "source", format="ndjson", orders=50, seed=41)
+    want, got = tmp_path / "ccc", tmp_path / "spark"
+    assert ccc("run", "-q", "--source", str(source), "--out", str(want), "--format", "parquet").code == 0
+    assert run_job(spark, str(source), str(got), "--format", "parquet", "-q").code == 0
+    assert_same_output(want, got)
+    assert not (got / "csv").exists()

@@ -11,7 +11,8 @@ SEED    ?= 42
 .DEFAULT_GOAL := help
 REPORT_DIR ?= target/dq-report
 
-.PHONY: help build run validate test test-rust test-interop lint bench clean_data prepare generate_data sample
+.PHONY: help build run validate test test-rust test-interop test-spark lint bench clean_data prepare generate_data sample
+.PHONY: spark-venv setup_spark run_spark_application shutdown_spark
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -31,7 +32,7 @@ validate: build ## Source suite on $(SOURCE), output suite on $(OUT) (after make
 	$(CCC) validate --suite output --data $(OUT) \
 		--report markdown --report-file $(REPORT_DIR)/output.md --report junit --report-file $(REPORT_DIR)/output.xml
 
-test: lint test-rust test-interop ## Run the whole test suite (what CI runs)
+test: lint test-rust test-interop test-spark ## Run the whole test suite (what CI runs)
 
 test-rust: ## Unit, end-to-end and property tests of the Rust workspace
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
@@ -46,6 +47,33 @@ test-interop: ## DuckDB, Polars, pandas and pyarrow read the Parquet output as-i
 	@test -x tests/interop/.venv/bin/python || python3 -m venv tests/interop/.venv
 	tests/interop/.venv/bin/pip install -q -r tests/interop/requirements.txt
 	CCC_BIN=target/debug/ccc tests/interop/.venv/bin/python -m pytest -q tests/interop
+
+SPARK_VENV := deploy/spark/.venv
+SPARK_PY   := $(SPARK_VENV)/bin/python
+SPARK_STAMP := $(SPARK_VENV)/.installed
+
+$(SPARK_STAMP): deploy/spark/requirements.txt
+	@test -x $(SPARK_PY) || python3 -m venv $(SPARK_VENV)
+	$(SPARK_PY) -m pip install -q -r deploy/spark/requirements.txt
+	@touch $@
+
+spark-venv: $(SPARK_STAMP) ## The Spark job's Python (deploy/spark/.venv: PySpark and friends, pinned)
+
+test-spark: spark-venv ## The Spark job beside ccc: conformance, bad input, steps, a standalone cluster (needs Java 17+)
+	$(CARGO) build --locked -p ccc-cli
+	cd deploy/spark && .venv/bin/ruff format --check . && .venv/bin/ruff check .
+	cd deploy/spark && CCC_BIN=$(abspath target/debug/ccc) .venv/bin/python -m pytest
+
+setup_spark: spark-venv ## Start a Spark standalone master and worker on 127.0.0.1:7077 (no Docker; Java 17+)
+	$(SPARK_PY) deploy/spark/cluster.py start
+
+run_spark_application: spark-venv ## Submit the Spark job to that cluster: $(SOURCE) into $(OUT)
+	PYSPARK_PYTHON=$(abspath $(SPARK_PY)) $(SPARK_VENV)/bin/spark-submit \
+		--master $$($(SPARK_PY) deploy/spark/cluster.py url) \
+		deploy/spark/application.py $(SOURCE) $(OUT)
+
+shutdown_spark: ## Stop the Spark master and worker (and everything they started)
+	$(SPARK_PY) deploy/spark/cluster.py stop
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

@@ -260,7 +260,11 @@ def _result(e: Expectation, t: Table | None) -> dict[str, Any]:
 
 def _finish(e: Expectation, tally: Tally) -> dict[str, Any]:
     result = _result(e, None)
-    total = tally.element_count if tally.over_all_rows else tally.element_count - min(tally.missing_count, tally.element_count)
+    total = (
+        tally.element_count
+        if tally.over_all_rows
+        else tally.element_count - min(tally.missing_count, tally.element_count)
+    )
     unexpected = min(tally.unexpected_count, total)
     result["success"] = _passes(e, total - unexpected, total)
     result.update(
@@ -281,7 +285,15 @@ def _with_meta(result: dict[str, Any], e: Expectation) -> dict[str, Any]:
     return result
 
 
-def _observed(e: Expectation, rows: int, success: bool, unexpected: int, observed: Any, values: list[str], skipped: str | None = None) -> dict[str, Any]:
+def _observed(
+    e: Expectation,
+    rows: int,
+    success: bool,
+    unexpected: int,
+    observed: Any,
+    values: list[str],
+    skipped: str | None = None,
+) -> dict[str, Any]:
     result = _result(e, None)
     result["success"] = success
     result.update(
@@ -388,7 +400,11 @@ def _whole_column(t: Table, e: Expectation, tables: dict[str, Table], rows: int,
         value = text_of(F.col(c), t.columns[c])
     elif e.expectation == "expect_column_values_to_be_in_other_table":
         c, other = p["column"], tables[p["other_table"]]
-        keys = other.df.filter(F.col(p["other_column"]).isNotNull()).select(F.col(p["other_column"]).alias("_key")).distinct()
+        keys = (
+            other.df.filter(F.col(p["other_column"]).isNotNull())
+            .select(F.col(p["other_column"]).alias("_key"))
+            .distinct()
+        )
         bad = t.df.filter(F.col(c).isNotNull()).join(keys, F.col(c) == F.col("_key"), "left_anti")
         unexpected = bad.count()
         value = text_of(F.col(c), t.columns[c])

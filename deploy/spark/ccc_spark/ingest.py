@@ -30,7 +30,10 @@ def spark_schema(table: str) -> T.StructType:
     ]
     fields += [T.StructField(name, _SPARK_TYPES[kind]) for name, kind in s.SOURCE_COLUMNS[table]]
     for name, _ in s.SOURCE_COLUMNS[table]:
-        fields += [T.StructField(s.raw_column(name), T.StringType()), T.StructField(s.kind_column(name), T.StringType())]
+        fields += [
+            T.StructField(s.raw_column(name), T.StringType()),
+            T.StructField(s.kind_column(name), T.StringType()),
+        ]
     fields += [T.StructField(s.NOT_A_RECORD, T.BooleanType()), T.StructField(s.ERROR, T.StringType())]
     return T.StructType(fields)
 
@@ -38,7 +41,7 @@ def spark_schema(table: str) -> T.StructType:
 def _parse_files(table: str) -> object:
     def parse_files(tasks: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in tasks:
-            for index, path, fmt in zip(*(batch.column(i).to_pylist() for i in range(3))):
+            for index, path, fmt in zip(*(batch.column(i).to_pylist() for i in range(3)), strict=False):
                 yield from parse.read_file(path, table, fmt, index)
 
     return parse_files

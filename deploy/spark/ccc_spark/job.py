@@ -48,12 +48,16 @@ def parse_args(argv: list[str]) -> Options:
         prog="application.py",
         description="customer_courier_conversations on Spark, with ccc's semantics, suites and layout",
     )
-    parser.add_argument("source", metavar="SOURCE", help="folder with customer_courier_chat_messages* and orders* files")
+    parser.add_argument(
+        "source", metavar="SOURCE", help="folder with customer_courier_chat_messages* and orders* files"
+    )
     parser.add_argument("dest", metavar="DEST", help="output folder (replaced atomically)")
     parser.add_argument("--checks", choices=["enforce", "warn", "off"], default="enforce")
     parser.add_argument("--format", default="parquet,csv", help="output formats, comma-separated: parquet, csv")
     parser.add_argument("--expectations", metavar="DIR", help="folder with source.yaml and output.yaml")
-    parser.add_argument("--stage", metavar="DIR", help="build the output in DIR and publish nothing (`ccc publish` does)")
+    parser.add_argument(
+        "--stage", metavar="DIR", help="build the output in DIR and publish nothing (`ccc publish` does)"
+    )
     parser.add_argument("--report", action="append", default=[], choices=reports.FORMATS)
     parser.add_argument("--report-file", action="append", default=[], metavar="FILE")
     parser.add_argument("-q", "--quiet", action="store_true")
@@ -73,7 +77,7 @@ def parse_args(argv: list[str]) -> Options:
         formats=formats,
         expectations=a.expectations,
         stage=a.stage and local_path(a.stage),
-        reports=list(zip(a.report, a.report_file)),
+        reports=list(zip(a.report, a.report_file, strict=False)),
         quiet=a.quiet,
     )
 
@@ -116,7 +120,9 @@ def _linker(result: dict[str, Any] | None) -> Callable[[str, str, str], list[str
 
     def links(table: str, column: str, expectation: str) -> list[str]:
         return [
-            r["id"] for r in failed if r["table"] == table and r["expectation"] == expectation and r.get("column") == column
+            r["id"]
+            for r in failed
+            if r["table"] == table and r["expectation"] == expectation and r.get("column") == column
         ]
 
     return links
@@ -233,4 +239,3 @@ def run(options: Options, spark: SparkSession) -> int:
         f"({m['aggregated']} aggregated, {m['quarantined']} quarantined, {m['orphaned']} orphaned) {verb} {target}",
     )
     return 0
-

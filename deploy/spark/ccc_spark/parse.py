@@ -28,7 +28,6 @@ from ccc_spark.values import (
     INTEGER,
     MAX_MICROS,
     MIN_MICROS,
-    NOT_A_RECORD,
     OUT_OF_RANGE,
     STRING,
     TIMESTAMP,
@@ -119,9 +118,9 @@ class Rows:
             pa.array(self.records, pa.int64()),
             pa.array(self.lines, pa.int64()),
         ]
-        for (_, kind), values in zip(self.columns, self.values):
+        for (_, kind), values in zip(self.columns, self.values, strict=False):
             arrays.append(pa.array(values, ARROW_TYPES[kind]))
-        for raws, kinds in zip(self.raws, self.kinds):
+        for raws, kinds in zip(self.raws, self.kinds, strict=False):
             arrays.append(pa.array(raws, pa.string()))
             arrays.append(pa.array(kinds, pa.string()))
         arrays.append(pa.array(self.not_records, pa.bool_()))
@@ -201,9 +200,7 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"expected value, found {name}")
 
 
-_DECODER = json.JSONDecoder(
-    object_pairs_hook=JsonObject, parse_float=_parse_float, parse_constant=_no_constants
-)
+_DECODER = json.JSONDecoder(object_pairs_hook=JsonObject, parse_float=_parse_float, parse_constant=_no_constants)
 _SEPARATORS = " \t\r\n,"
 _WHITESPACE = " \t\r\n"
 
@@ -308,7 +305,9 @@ def _json_records(
             return
         if pos >= n:
             if in_array:
-                raise _json_error(path, text, n, record, "unexpected end of file: the array is not closed (truncated file?)")
+                raise _json_error(
+                    path, text, n, record, "unexpected end of file: the array is not closed (truncated file?)"
+                )
             return
         record += 1
         line += text.count("\n", counted, pos)
@@ -375,7 +374,7 @@ def _csv_records(path: str, text: str, table: str) -> Iterator[tuple[int, int | 
                 )
             fields: list[Any] = [None] * len(columns)
             seen = [False] * len(columns)
-            for field, target in zip(row, targets):
+            for field, target in zip(row, targets, strict=False):
                 if target is None or seen[target]:
                     continue
                 seen[target] = True

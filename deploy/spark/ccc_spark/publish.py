@@ -174,11 +174,15 @@ def write_table(table: DataFrame, dir: str, formats: list[str]) -> None:
             F.col("order_id").alias("_order"),
             csv_line([csv_field(F.col(n), kinds[n]) for n in s.OUTPUT_NAMES]).alias("value"),
         )
-        headers = table.select("conversation_date").distinct().select(
-            "conversation_date",
-            F.lit(0).alias("_header_last"),
-            F.lit(None).cast("long").alias("_order"),
-            F.lit(",".join(s.OUTPUT_NAMES)).alias("value"),
+        headers = (
+            table.select("conversation_date")
+            .distinct()
+            .select(
+                "conversation_date",
+                F.lit(0).alias("_header_last"),
+                F.lit(None).cast("long").alias("_order"),
+                F.lit(",".join(s.OUTPUT_NAMES)).alias("value"),
+            )
         )
         (
             rows.unionByName(headers)

@@ -150,9 +150,9 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
         F.count(F.lit(1)).alias("distinct"),
         F.sum("_rows").alias("rows"),
         F.sum(F.when(F.col("_cities") > 1, 1).otherwise(0)).alias("conflicting"),
-        F.slice(F.sort_array(F.collect_list(F.when(F.col("_cities") > 1, F.col(s.ORDER_ID)))), 1, CONFLICT_EXAMPLES).alias(
-            "examples"
-        ),
+        F.slice(
+            F.sort_array(F.collect_list(F.when(F.col("_cities") > 1, F.col(s.ORDER_ID)))), 1, CONFLICT_EXAMPLES
+        ).alias("examples"),
     ).collect()[0]
     counts["orders"] = {
         "read": o.read,
@@ -208,7 +208,9 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
         F.coalesce(first_by, F.lit(COURIER)).alias("first_message_by"),
         F.coalesce(F.timestamp_micros(first_time), F.timestamp_micros(F.lit(0))).alias("conversation_started_at"),
         # Integral `div`: the difference of two instants does not fit a double's 53 bits.
-        F.when(other.isNotNull(), F.expr("(_other - _first.time) div 1000000")).alias("first_responsetime_delay_seconds"),
+        F.when(other.isNotNull(), F.expr("(_other - _first.time) div 1000000")).alias(
+            "first_responsetime_delay_seconds"
+        ),
         F.coalesce(F.timestamp_micros(F.col("_last.time")), F.timestamp_micros(F.lit(0))).alias("last_message_time"),
         F.when(F.col("_last.has_stage") == 1, F.col("_last.stage")).alias("last_message_order_stage"),
     )
@@ -219,7 +221,10 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
     orphan_stats = orphans.agg(F.count(F.lit(1)).alias("n"), F.countDistinct(s.ORDER_ID).alias("orders")).collect()[0]
     days = (
         table.groupBy("conversation_date")
-        .agg(F.count(F.lit(1)).alias("rows"), F.sum(F.col("num_messages_courier") + F.col("num_messages_customer")).alias("n"))
+        .agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.col("num_messages_courier") + F.col("num_messages_customer")).alias("n"),
+        )
         .orderBy("conversation_date")
         .collect()
     )

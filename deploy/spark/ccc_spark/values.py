@@ -114,13 +114,7 @@ def parse_timestamp(text: str) -> int | Problem:
             return wrong_type(TIMESTAMP, text)
         offset = (hours * 3600 + minutes * 60) * (1 if sign == "+" else -1)
     nanos = int((fraction or "0")[:9].ljust(9, "0"))
-    seconds = (
-        days_from_civil(year, month, day) * 86_400
-        + hour * 3600
-        + minute * 60
-        + second
-        - offset
-    )
+    seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
     micros = seconds * 1_000_000 + nanos // 1000
     if not MIN_MICROS <= micros <= MAX_MICROS:
         return Problem(TIMESTAMP_OUT_OF_RANGE, text)
@@ -146,10 +140,7 @@ def format_timestamp(micros: int) -> str:
     seconds, fraction = divmod(micros, 1_000_000)
     days, clock = divmod(seconds, 86_400)
     year, month, day = civil_from_days(days)
-    text = (
-        f"{year:04d}-{month:02d}-{day:02d}T"
-        f"{clock // 3600:02d}:{clock // 60 % 60:02d}:{clock % 60:02d}"
-    )
+    text = f"{year:04d}-{month:02d}-{day:02d}T" f"{clock // 3600:02d}:{clock // 60 % 60:02d}:{clock % 60:02d}"
     if fraction:
         text += "." + f"{fraction:06d}".rstrip("0")
     return text + "Z"

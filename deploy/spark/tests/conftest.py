@@ -62,6 +62,12 @@ def generate(out: Path, **options: Any) -> Path:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
+    import cluster
+
+    try:
+        cluster.check_java()
+    except cluster.ClusterError as e:
+        pytest.exit(str(e), returncode=2)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     session = application.session()
@@ -118,7 +124,7 @@ def assert_same_suite(expected: dict[str, Any] | None, actual: dict[str, Any] | 
         assert expected is None and actual is None
         return
     assert [r["id"] for r in actual["results"]] == [r["id"] for r in expected["results"]]
-    for want, got in zip(expected["results"], actual["results"]):
+    for want, got in zip(expected["results"], actual["results"], strict=False):
         assert got == want, f"expectation {want['id']}"
     for key in ("suite", "origin", "success", "statistics"):
         assert actual[key] == expected[key], key

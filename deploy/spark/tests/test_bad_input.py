@@ -79,13 +79,20 @@ def test_bad_suites_exit_2_before_reading(spark: Any, tmp_path: Path) -> None:
     suites = tmp_path / "suites"
     assert ccc("expectations", "--write", str(suites)).code == 0
     text = (suites / "source.yaml").read_text()
-    (suites / "source.yaml").write_text(text.replace("expect_column_values_to_not_be_null", "expect_column_values_to_not_be_nul", 1))
+    (suites / "source.yaml").write_text(
+        text.replace("expect_column_values_to_not_be_null", "expect_column_values_to_not_be_nul", 1)
+    )
     got = run_job(spark, str(source), str(tmp_path / "spark"), "--expectations", str(suites), "-q")
     assert got.code == 2
     assert f"{suites}/source.yaml:" in got.stderr
     # A type ccc knows but the Spark path does not implement is refused, never skipped.
-    regex = "      - id: x\n        expectation: expect_column_values_to_match_regex\n        column: cityCode\n        regex: '^[A-Z]+$'\n"
-    (suites / "source.yaml").write_text(text.replace("  orders:\n    expectations:\n", "  orders:\n    expectations:\n" + regex))
+    regex = (
+        "      - id: x\n        expectation: expect_column_values_to_match_regex\n"
+        "        column: cityCode\n        regex: '^[A-Z]+$'\n"
+    )
+    (suites / "source.yaml").write_text(
+        text.replace("  orders:\n    expectations:\n", "  orders:\n    expectations:\n" + regex)
+    )
     got = run_job(spark, str(source), str(tmp_path / "spark"), "--expectations", str(suites), "-q")
     assert got.code == 2
     assert "expect_column_values_to_match_regex is not implemented on the Spark path" in got.stderr
@@ -117,5 +124,7 @@ def test_the_application_exits_with_the_code(tmp_path: Path) -> None:
     )
     assert done.returncode == 3, done.stderr[-2000:]
     assert f"error: {source}/customer_courier_chat_messages.parquet: not a readable Parquet file" in done.stderr
-    usage = subprocess.run([sys.executable, str(SPARK_DIR / "application.py"), "--checks", "maybe"], capture_output=True)
+    usage = subprocess.run(
+        [sys.executable, str(SPARK_DIR / "application.py"), "--checks", "maybe"], capture_output=True
+    )
     assert usage.returncode == 2

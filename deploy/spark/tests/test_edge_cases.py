@@ -83,8 +83,11 @@ def write_sources(root: Path) -> Path:
     records: list[Any] = TIES + LAST_TIES + TIMES + MISFITS
     body = ",\n".join("  " + json.dumps(r, ensure_ascii=False) for r in records)
     # A repeated key (the first wins), an element that is not an object, non-ASCII text.
-    body += ',\n  {"orderId": 8, "orderId": 9, "senderAppType": "Courier iOS", "messageSentTime": "2024-03-02T00:00:00Z"}'
-    body += ',\n  7, "text", [1, 2], null,\n  {"orderId": 8, "senderAppType": "Customer iOS", "orderStage": "ÉTAPE ✓", "messageSentTime": "2024-03-02T00:00:01Z"}'
+    body += (
+        ',\n  {"orderId": 8, "orderId": 9, "senderAppType": "Courier iOS", "messageSentTime": "2024-03-02T00:00:00Z"}'
+    )
+    body += ',\n  7, "text", [1, 2], null,\n  '
+    body += json.dumps(message(8, "2024-03-02T00:00:01Z", "Customer iOS", orderStage="ÉTAPE ✓"), ensure_ascii=False)
     (source / "customer_courier_chat_messages_1.json").write_text("[\n" + body + "\n]\n", encoding="utf-8")
     ndjson = [
         json.dumps(message(9, "2024-03-03T00:00:00Z")),
@@ -103,11 +106,13 @@ def write_sources(root: Path) -> Path:
         "+11,Courier iOS,2024-03-04T00:00:05Z,true,+3,DELIVERED,",
     ]
     (source / "customer_courier_chat_messages_3.csv").write_text("\ufeff" + "\r\n".join(csv_rows) + "\r\n")
-    times = [dt.datetime(2024, 3, 5, 0, 0, s, tzinfo=dt.timezone.utc) for s in range(4)]
+    times = [dt.datetime(2024, 3, 5, 0, 0, s, tzinfo=dt.UTC) for s in range(4)]
     table = pa.table(
         {
             "orderId": pa.array([12, 12, 12, 13], pa.int32()),
-            "senderAppType": pa.array(["Courier iOS", "Customer iOS", "Customer iOS", "Courier iOS"]).dictionary_encode(),
+            "senderAppType": pa.array(
+                ["Courier iOS", "Customer iOS", "Customer iOS", "Courier iOS"]
+            ).dictionary_encode(),
             "messageSentTime": pa.array(times, pa.timestamp("ms")),
             "fromId": pa.array([1, 2, 2**63 + 5, None], pa.uint64()),
             "courierId": pa.array([1.5, None, 2.0, 3.0], pa.float64()),

@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 
 from ccc_spark import schema as s
 from ccc_spark.suites import Expectation, Suite
-from ccc_spark.text import text_of
+from ccc_spark.text import report_text_of
 from ccc_spark.values import BOOLEAN, INTEGER, STRING, TIMESTAMP, parse_timestamp
 
 EXAMPLES = 20
@@ -129,9 +129,9 @@ def row_check(t: Table, e: Expectation) -> RowCheck | None:
         unexpected = ~missing & (a.isNull() | b.isNull() | ~holds)
         value = F.concat(
             F.lit(f"{p['column_A']}="),
-            F.coalesce(text_of(a, kind), F.lit("null")),
+            F.coalesce(report_text_of(a, kind), F.lit("null")),
             F.lit(f", {p['column_B']}="),
-            F.coalesce(text_of(b, t.columns[p["column_B"]]), F.lit("null")),
+            F.coalesce(report_text_of(b, t.columns[p["column_B"]]), F.lit("null")),
         )
         return RowCheck(missing, unexpected, value)
     if "column" not in p or name in (
@@ -156,23 +156,23 @@ def row_check(t: Table, e: Expectation) -> RowCheck | None:
             unexpected = problem_with_text | (c.isNotNull() & ~c.rlike(_TEXT_AS[wanted]))
         else:
             unexpected = problem_with_text | c.isNotNull()
-        return RowCheck(c.isNull() & ~problem_with_text, unexpected, F.coalesce(text_of(c, kind), raw))
+        return RowCheck(c.isNull() & ~problem_with_text, unexpected, F.coalesce(report_text_of(c, kind), raw))
     if name == "expect_column_value_lengths_to_be_between":
-        length = F.when(c.isNotNull(), F.length(text_of(c, kind))).otherwise(F.length(raw))
+        length = F.when(c.isNotNull(), F.length(report_text_of(c, kind))).otherwise(F.length(raw))
         missing = c.isNull() & ~problem
         ok = F.lit(True)
         if p.get("min_value") is not None:
             ok = ok & (length >= F.lit(int(p["min_value"])))
         if p.get("max_value") is not None:
             ok = ok & (length <= F.lit(int(p["max_value"])))
-        return RowCheck(missing, ~missing & ~ok, F.coalesce(text_of(c, kind), raw))
+        return RowCheck(missing, ~missing & ~ok, F.coalesce(report_text_of(c, kind), raw))
     if name == "expect_column_values_to_be_in_set":
         values = _set_values(p["value_set"], kind)
         v = F.unix_micros(c) if kind == TIMESTAMP else c
         inside = v.isin(values) if values else F.lit(False)
-        return RowCheck(c.isNull(), c.isNotNull() & ~inside, text_of(c, kind))
+        return RowCheck(c.isNull(), c.isNotNull() & ~inside, report_text_of(c, kind))
     if name == "expect_column_values_to_be_between":
-        return RowCheck(c.isNull(), c.isNotNull() & ~_between(c, kind, p), text_of(c, kind))
+        return RowCheck(c.isNull(), c.isNotNull() & ~_between(c, kind, p), report_text_of(c, kind))
     return None
 
 
@@ -397,7 +397,7 @@ def _whole_column(t: Table, e: Expectation, tables: dict[str, Table], rows: int,
         repeated = t.df.filter(F.col(c).isNotNull()).groupBy(c).count().filter(F.col("count") > 1)
         unexpected = int(repeated.agg(F.sum("count")).collect()[0][0] or 0)
         bad = t.df.join(F.broadcast(repeated.select(c)), on=c, how="left_semi") if unexpected else None
-        value = text_of(F.col(c), t.columns[c])
+        value = report_text_of(F.col(c), t.columns[c])
     elif e.expectation == "expect_column_values_to_be_in_other_table":
         c, other = p["column"], tables[p["other_table"]]
         keys = (
@@ -407,7 +407,7 @@ def _whole_column(t: Table, e: Expectation, tables: dict[str, Table], rows: int,
         )
         bad = t.df.filter(F.col(c).isNotNull()).join(keys, F.col(c) == F.col("_key"), "left_anti")
         unexpected = bad.count()
-        value = text_of(F.col(c), t.columns[c])
+        value = report_text_of(F.col(c), t.columns[c])
     else:  # expect_column_pair_values_to_be_functionally_dependent
         a, b = p["column_A"], p["column_B"]
         both = t.df.filter(F.col(a).isNotNull() & F.col(b).isNotNull())
@@ -416,7 +416,10 @@ def _whole_column(t: Table, e: Expectation, tables: dict[str, Table], rows: int,
         unexpected = int(split.agg(F.sum("_n")).collect()[0][0] or 0)
         bad = both.join(split.select(a), on=a, how="left_semi") if unexpected else None
         value = F.concat(
-            F.lit(f"{a}="), text_of(F.col(a), t.columns[a]), F.lit(f", {b}="), text_of(F.col(b), t.columns[b])
+            F.lit(f"{a}="),
+            report_text_of(F.col(a), t.columns[a]),
+            F.lit(f", {b}="),
+            report_text_of(F.col(b), t.columns[b]),
         )
     tally = Tally(rows, missing, unexpected)
     if unexpected and bad is not None:

@@ -25,9 +25,31 @@ def rfc3339(c: Column) -> Column:
     )
 
 
+def report_instant(c: Column) -> Column:
+    """A timestamp as ccc's reports show it (and measure it, for length checks): RFC 3339
+    UTC with 3 fraction digits for whole milliseconds, 6 otherwise, none when zero."""
+    micros = F.unix_micros(c)
+    fraction = F.pmod(micros, F.lit(1_000_000))
+    digits = F.when(fraction % 1000 == 0, F.lpad((fraction / 1000).cast("long").cast("string"), 3, "0")).otherwise(
+        F.lpad(fraction.cast("string"), 6, "0")
+    )
+    return F.when(c.isNull(), F.lit(None)).otherwise(
+        F.concat(
+            F.date_format(c, "yyyy-MM-dd'T'HH:mm:ss"),
+            F.when(fraction == 0, F.lit("")).otherwise(F.concat(F.lit("."), digits)),
+            F.lit("Z"),
+        )
+    )
+
+
+def report_text_of(c: Column, kind: str) -> Column:
+    """A value as ccc's reports show it: as `text_of`, but instants as `report_instant`."""
+    return report_instant(c) if kind == TIMESTAMP else text_of(c, kind)
+
+
 def text_of(c: Column, kind: str) -> Column:
-    """A value as ccc renders it in reports: text as is, numbers in decimal, booleans
-    `true`/`false`, instants in RFC 3339."""
+    """A value as ccc writes it in its files (CSV, quarantine): text as is, numbers in
+    decimal, booleans `true`/`false`, instants in RFC 3339 (`rfc3339`)."""
     if kind == STRING:
         return c
     if kind == TIMESTAMP:

@@ -75,3 +75,92 @@ def test_parquet_only(spark: Any, tmp_path: Path) -> None:
     assert run_job(spark, str(source), str(got), "--format", "parquet", "-q").code == 0
     assert_same_output(want, got)
     assert not (got / "csv").exists()
+
+
+EXTRA_MESSAGE_CHECKS = """
+      - id: extra-stage-mostly
+        expectation: expect_column_values_to_be_in_set
+        column: orderStage
+        value_set: [ACCEPTED, DELIVERED, PICKED_UP]
+        mostly: 0.25
+      - id: extra-stage-mostly-too-much
+        expectation: expect_column_values_to_be_in_set
+        column: orderStage
+        value_set: [ACCEPTED, DELIVERED, PICKED_UP]
+        mostly: 0.995
+        severity: warn
+      - id: extra-from-between
+        expectation: expect_column_values_to_be_between
+        column: fromId
+        min_value: 17000000.5
+        max_value: 17000500
+        strict_max: true
+        mostly: 0.5
+        severity: warn
+      - id: extra-time-between
+        expectation: expect_column_values_to_be_between
+        column: messageSentTime
+        min_value: "2024-02-03T00:00:00+01:00"
+        strict_min: true
+        severity: warn
+      - id: extra-sender-as-integer
+        expectation: expect_column_values_to_be_of_type
+        column: senderAppType
+        type_: integer
+        severity: warn
+      - id: extra-started-as-string
+        expectation: expect_column_values_to_be_of_type
+        column: chatStartedByMessage
+        type_: string
+        severity: warn
+      - id: extra-to-above-from
+        expectation: expect_column_pair_values_a_to_be_greater_than_b
+        column_A: toId
+        column_B: fromId
+        ignore_row_if: neither
+        severity: warn
+      - id: extra-customer-unique
+        expectation: expect_column_values_to_be_unique
+        column: customerId
+        mostly: 0.1
+      - id: extra-stage-short
+        expectation: expect_column_value_lengths_to_be_between
+        column: orderStage
+        max_value: 8
+        mostly: 0.5
+        severity: warn
+      - id: extra-time-length
+        expectation: expect_column_value_lengths_to_be_between
+        column: messageSentTime
+        min_value: 21
+        severity: warn
+      - id: extra-few-rows
+        expectation: expect_table_row_count_to_be_between
+        max_value: 10
+        severity: warn
+      - id: extra-columns
+        expectation: expect_table_columns_to_match_set
+        column_set: [orderId, cityCode, nothing]
+        exact_match: false
+        severity: warn
+"""
+
+
+def test_custom_suites_with_mostly_and_parameters(spark: Any, tmp_path: Path) -> None:
+    """A user's suite with `mostly`, strict bounds, timestamp bounds, text checked as a
+    type, pairs that count nulls, and table checks that fail: the same verdicts."""
+    suites = tmp_path / "suites"
+    assert ccc("expectations", "--write", str(suites)).code == 0
+    text = (suites / "source.yaml").read_text()
+    anchor = "  orders:\n    expectations:\n"
+    (suites / "source.yaml").write_text(text.replace(anchor, EXTRA_MESSAGE_CHECKS.lstrip("\n") + anchor))
+    source = generate(tmp_path / "source", format="csv", orders=120, seed=81, dirty=0.05)
+    want, got = tmp_path / "ccc", tmp_path / "spark"
+    args = ["--checks", "warn", "--expectations", str(suites)]
+    done = ccc("run", "-q", "--source", str(source), "--out", str(want), *args)
+    assert done.code == 0, done.stderr
+    assert run_job(spark, str(source), str(got), *args, "-q").code == 0
+    assert_same_output(want, got)
+    results = {r["id"]: r for r in json.loads((got / "_run.json").read_text())["checks"]["source"]["results"]}
+    assert results["extra-stage-mostly"]["success"] and not results["extra-stage-mostly-too-much"]["success"]
+    assert results["extra-customer-unique"]["mostly"] == "0.1"

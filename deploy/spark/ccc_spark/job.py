@@ -70,13 +70,14 @@ def parse_args(argv: list[str]) -> Options:
         raise UsageError(f"--format: expected parquet, csv or both, not `{a.format}`")
     if len(a.report) != len(a.report_file):
         raise UsageError("each --report needs its --report-file")
+    # Absolute: executors run in their own working folders.
     return Options(
-        source=local_path(a.source),
-        dest=local_path(a.dest),
+        source=os.path.abspath(local_path(a.source)),
+        dest=os.path.abspath(local_path(a.dest)),
         checks=a.checks,
         formats=formats,
         expectations=a.expectations,
-        stage=a.stage and local_path(a.stage),
+        stage=a.stage and os.path.abspath(local_path(a.stage)),
         reports=list(zip(a.report, a.report_file, strict=False)),
         quiet=a.quiet,
     )

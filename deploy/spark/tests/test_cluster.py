@@ -62,8 +62,9 @@ def test_spark_submit_to_a_standalone_cluster(standalone: cluster.Cluster, tmp_p
         "--conf",
         f"spark.pyspark.python={sys.executable}",
         str(SPARK_DIR / "application.py"),
-        str(source),
-        str(got),
+        # Relative, as people type them: the executors run in other working folders.
+        "source",
+        "spark",
         "--checks",
         "warn",
     ]

@@ -50,14 +50,20 @@ def ccc(*args: str) -> Done:
 
 
 def generate(out: Path, **options: Any) -> Path:
-    """`ccc generate` into `out` with `--key value` options (underscores as dashes)."""
+    """`ccc generate` into `out` with `--key value` options (underscores as dashes); its
+    manifest is moved beside `out` (`OUT.generated.json`), out of the source folder."""
     args = ["generate", "--out", str(out)]
     for key, value in options.items():
         args += [f"--{key.replace('_', '-')}", str(value)]
     done = ccc(*args)
     assert done.code == 0, done.stderr
-    (out / "_generated.json").unlink(missing_ok=True)
+    (out / "_generated.json").rename(out.with_name(out.name + ".generated.json"))
     return out
+
+
+def manifest(out: Path) -> dict[str, Any]:
+    """What `generate` injected into `out` (dirty values by column and kind, late records)."""
+    return json.loads(out.with_name(out.name + ".generated.json").read_text())["injected"]
 
 
 @pytest.fixture(scope="session")

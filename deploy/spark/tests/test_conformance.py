@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import assert_same_output, assert_same_suite, ccc, generate, run_job, tree
+from conftest import assert_same_output, assert_same_suite, ccc, generate, manifest, run_job, tree
 
 CASES = [
     # (id, generator options, --checks)
@@ -33,6 +33,24 @@ def test_same_output_as_ccc(spark: Any, tmp_path: Path, options: dict[str, Any],
     assert run_job(spark, str(source), str(got), "--checks", checks, "-q").code == 0
     assert_same_output(want, got)
     assert not [n for n in tree(got) if n.endswith(("_SUCCESS", ".crc"))]
+
+
+def test_the_cases_hold_every_dirty_kind_and_late_records(tmp_path: Path) -> None:
+    """The generated cases above (deterministic by seed) inject every kind of bad value
+    the generator knows, into every column, and late messages and orders."""
+    kinds: set[str] = set()
+    columns: set[str] = set()
+    late = {"messages": 0, "orders": 0}
+    for name, options, _ in CASES:
+        injected = manifest(generate(tmp_path / name, **options))
+        for column, counts in injected["fields"].items():
+            columns.add(column)
+            kinds.update(counts)
+        late["messages"] += injected["late_messages"]
+        late["orders"] += injected["late_orders"]
+    assert kinds == {"null", "empty", "wrong_type", "unknown_value", "bad_timestamp"}
+    assert len(columns) == 11, sorted(columns)
+    assert late["messages"] > 0 and late["orders"] > 0
 
 
 def test_every_format_in_one_folder(spark: Any, tmp_path: Path) -> None:

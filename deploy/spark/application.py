@@ -93,6 +93,12 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; nothing was published", file=sys.stderr)
         return 130
+    except Exception as e:
+        # Whatever Spark raises past the job's own checks is a failure to read, compute or
+        # write (exit 3), never a check's verdict (1); nothing was published.
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"error: the Spark job failed: {first}; nothing was published", file=sys.stderr)
+        return 3
     finally:
         os.remove(package)
         spark.stop()

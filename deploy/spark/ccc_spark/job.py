@@ -219,6 +219,31 @@ def run(options: Options, spark: SparkSession) -> int:
         "partitions": counts["partitions"],
         "reconciled": counts["reconciled"],
     }
+    try:
+        _publish(options, built, files, run_report, clock, target, entries)
+    except OSError as e:
+        where = e.filename or target
+        raise InputError(f"cannot write {where}: {e.strerror or e}; nothing was published") from e
+    m = counts["messages"]
+    verb = "staged in" if options.stage else "published to"
+    _say(
+        options,
+        f"{counts['conversations']} conversations from {m['read']} messages "
+        f"({m['aggregated']} aggregated, {m['quarantined']} quarantined, {m['orphaned']} orphaned) {verb} {target}",
+    )
+    return 0
+
+
+def _publish(
+    options: Options,
+    built: transform.Built,
+    files: list[SourceFile],
+    run_report: dict[str, Any],
+    clock: Clock,
+    target: str,
+    entries: set[str],
+) -> None:
+    """Writes the output into a staging folder beside `target` and swaps it in."""
     with publish.staging(target, entries) as dir:
         publish.write_table(built.table, dir, options.formats)
         names = [f.name for f in files]
@@ -229,14 +254,6 @@ def run(options: Options, spark: SparkSession) -> int:
         run_report["timings"] = clock.ms
         publish.write_json(os.path.join(dir, "_run.json"), run_report)
         if options.stage:
-            record = {"ccc_version": JOB_VERSION, "out": out, "incremental": None, "engine": "spark"}
+            record = {"ccc_version": JOB_VERSION, "out": run_report["out"], "incremental": None, "engine": "spark"}
             publish.write_json(os.path.join(dir, "_stage.json"), record)
         publish.swap(dir, target)
-    m = counts["messages"]
-    verb = "staged in" if options.stage else "published to"
-    _say(
-        options,
-        f"{counts['conversations']} conversations from {m['read']} messages "
-        f"({m['aggregated']} aggregated, {m['quarantined']} quarantined, {m['orphaned']} orphaned) {verb} {target}",
-    )
-    return 0

@@ -128,3 +128,14 @@ def test_the_application_exits_with_the_code(tmp_path: Path) -> None:
         [sys.executable, str(SPARK_DIR / "application.py"), "--checks", "maybe"], capture_output=True
     )
     assert usage.returncode == 2
+
+
+def test_an_output_that_cannot_be_written_exits_3(spark: Any, tmp_path: Path) -> None:
+    source = generate(tmp_path / "source", orders=5, seed=2)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the output's parent folder belongs")
+    want = ccc("run", "-q", "--source", str(source), "--out", str(blocker / "out"))
+    got = run_job(spark, str(source), str(blocker / "out"), "-q")
+    assert (want.code, got.code) == (3, 3), (want.stderr, got.stderr)
+    assert str(blocker) in got.stderr and "nothing was published" in got.stderr
+    assert blocker.read_text().startswith("a file")

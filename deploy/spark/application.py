@@ -86,22 +86,30 @@ def main(argv: list[str]) -> int:
     package = _package_zip()
     try:
         spark.sparkContext.addPyFile(package)
-        return run(options, spark)
+        code = run(options, spark)
     except JobError as e:
         print(f"error: {e}", file=sys.stderr)
-        return e.exit_code
+        code = e.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; nothing was published", file=sys.stderr)
-        return 130
+        code = 130
+    except SystemExit as e:
+        # SIGTERM (the handler above): the staging folder is already removed.
+        print("error: terminated; nothing was published", file=sys.stderr)
+        code = e.code if isinstance(e.code, int) else 143
     except Exception as e:
         # Whatever Spark raises past the job's own checks is a failure to read, compute or
         # write (exit 3), never a check's verdict (1); nothing was published.
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"error: the Spark job failed: {first}; nothing was published", file=sys.stderr)
-        return 3
+        code = 3
     finally:
         os.remove(package)
+    try:
         spark.stop()
+    except Exception:
+        pass  # a connection to the JVM that a signal broke; the JVM ends with this process
+    return code
 
 
 if __name__ == "__main__":

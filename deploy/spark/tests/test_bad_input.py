@@ -139,3 +139,34 @@ def test_an_output_that_cannot_be_written_exits_3(spark: Any, tmp_path: Path) ->
     assert (want.code, got.code) == (3, 3), (want.stderr, got.stderr)
     assert str(blocker) in got.stderr and "nothing was published" in got.stderr
     assert blocker.read_text().startswith("a file")
+
+
+def test_sigterm_while_publishing_leaves_the_previous_output(spark: Any, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    from conftest import tree
+
+    first = generate(tmp_path / "first", orders=30, seed=3)
+    second = generate(tmp_path / "second", orders=3000, seed=4)
+    dest = tmp_path / "dest"
+    assert run_job(spark, str(first), str(dest), "-q").code == 0
+    before = {name: path.read_bytes() for name, path in tree(dest).items()}
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1")
+    job = subprocess.Popen(
+        [sys.executable, str(SPARK_DIR / "application.py"), str(second), str(dest), "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and job.poll() is None:
+        if list(tmp_path.glob(".dest.ccc-staging-*")):
+            break
+        time.sleep(0.02)
+    assert job.poll() is None, "the job ended before it started publishing"
+    job.send_signal(signal.SIGTERM)
+    code = job.wait(timeout=120)
+    assert code == 143, job.stderr.read().decode()[-3000:]
+    assert {name: path.read_bytes() for name, path in tree(dest).items()} == before
+    assert not list(tmp_path.glob(".dest.ccc-staging-*"))

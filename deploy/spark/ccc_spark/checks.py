@@ -241,7 +241,7 @@ def _passes(e: Expectation, passed: int, checked: int) -> bool:
     return passed * ratio.denominator >= ratio.numerator * checked
 
 
-def _result(e: Expectation, t: Table | None) -> dict[str, Any]:
+def _result(e: Expectation) -> dict[str, Any]:
     columns = e.columns
     result: dict[str, Any] = {"id": e.id, "table": e.table}
     if len(columns) == 1:
@@ -259,7 +259,7 @@ def _result(e: Expectation, t: Table | None) -> dict[str, Any]:
 
 
 def _finish(e: Expectation, tally: Tally) -> dict[str, Any]:
-    result = _result(e, None)
+    result = _result(e)
     total = (
         tally.element_count
         if tally.over_all_rows
@@ -294,7 +294,7 @@ def _observed(
     values: list[str],
     skipped: str | None = None,
 ) -> dict[str, Any]:
-    result = _result(e, None)
+    result = _result(e)
     result["success"] = success
     result.update(
         element_count=rows,

@@ -96,7 +96,7 @@ def write_sources(root: Path) -> Path:
         json.dumps(message(9, "2024-03-03T00:00:01Z", "Customer iOS")) + "\r",
         json.dumps(message(404, "2024-03-03T00:00:02Z")),
     ]
-    (source / "customer_courier_chat_messages_2.ndjson").write_text("\n".join(ndjson) + "\n")
+    (source / "customer_courier_chat_messages_2.jsonl").write_text("\n".join(ndjson) + "\n")
     csv_rows = [
         "orderId,senderAppType,messageSentTime,chatStartedByMessage,fromId,orderStage,extra",
         '10,Courier iOS,2024-03-04T00:00:00Z,TRUE,1,"ON, ROUTE",x',
@@ -151,7 +151,7 @@ def write_sources(root: Path) -> Path:
         "x1,BCN,,",
     ]
     (source / "orders_1.csv").write_text("\ufeff" + "\n".join(orders) + "\n\n")
-    (source / "orders_2.ndjson").write_text('{"orderId": 12, "cityCode": "AAA"}\n{"orderId": "12", "cityCode": 5}\n')
+    (source / "orders_2.NDJSON").write_text('{"orderId": 12, "cityCode": "AAA"}\n{"orderId": "12", "cityCode": 5}\n')
     return source
 
 

@@ -62,7 +62,7 @@ spark-venv: $(SPARK_STAMP) ## The Spark job's Python (deploy/spark/.venv: PySpar
 test-spark: spark-venv ## The Spark job beside ccc: conformance, bad input, steps, a standalone cluster (needs Java 17+)
 	$(CARGO) build --locked -p ccc-cli
 	cd deploy/spark && .venv/bin/ruff format --check . && .venv/bin/ruff check .
-	cd deploy/spark && CCC_BIN=$(abspath target/debug/ccc) .venv/bin/python -m pytest
+	cd deploy/spark && CCC_BIN=$(abspath target/debug/ccc) .venv/bin/python -m pytest -n 2
 
 setup_spark: spark-venv ## Start a Spark standalone master and worker on 127.0.0.1:7077 (no Docker; Java 17+)
 	$(SPARK_PY) deploy/spark/cluster.py start

@@ -148,7 +148,7 @@ def test_sigterm_while_publishing_leaves_the_previous_output(spark: Any, tmp_pat
     from conftest import tree
 
     first = generate(tmp_path / "first", orders=30, seed=3)
-    second = generate(tmp_path / "second", orders=3000, seed=4)
+    second = generate(tmp_path / "second", orders=1000, seed=4)
     dest = tmp_path / "dest"
     assert run_job(spark, str(first), str(dest), "-q").code == 0
     before = {name: path.read_bytes() for name, path in tree(dest).items()}

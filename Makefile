@@ -70,6 +70,7 @@ setup_spark: spark-venv ## Start a Spark standalone master and worker on 127.0.0
 run_spark_application: spark-venv ## Submit the Spark job to that cluster: $(SOURCE) into $(OUT)
 	PYSPARK_PYTHON=$(abspath $(SPARK_PY)) $(SPARK_VENV)/bin/spark-submit \
 		--master $$($(SPARK_PY) deploy/spark/cluster.py url) \
+		--driver-java-options -Dlog4j2.configurationFile=$(abspath deploy/spark/log4j2.properties) \
 		deploy/spark/application.py $(SOURCE) $(OUT)
 
 shutdown_spark: ## Stop the Spark master and worker (and everything they started)

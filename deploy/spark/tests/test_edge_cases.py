@@ -165,3 +165,17 @@ def test_edge_cases_agree(spark: Any, tmp_path: Path) -> None:
     report = json.loads((got / "_run.json").read_text())
     assert report["orders"]["conflicting"] >= 2
     assert report["messages"]["field_problems"] > 10
+
+
+def test_no_messages_at_all(spark: Any, tmp_path: Path) -> None:
+    """An empty NDJSON file is a table with no rows: both publish an empty table (under
+    --checks warn) with the same layout, counts and failed row-count check."""
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "customer_courier_chat_messages.ndjson").write_text("")
+    (source / "orders.csv").write_text("orderId,cityCode\n1,BCN\n")
+    want, got = tmp_path / "ccc", tmp_path / "spark"
+    assert ccc("run", "-q", "--source", str(source), "--out", str(want), "--checks", "warn").code == 0
+    assert run_job(spark, str(source), str(got), "--checks", "warn", "-q").code == 0
+    assert_same_output(want, got)
+    assert json.loads((got / "_run.json").read_text())["conversations"] == 0

@@ -17,7 +17,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ccc_spark import schema as s
@@ -443,7 +445,40 @@ def _coerce(array: pa.Array, kind: str) -> list[Any]:
     return [wrong_type(kind, f"<{name} value>") if ok else None for ok in array.is_valid().to_pylist()]
 
 
+def _same_type(array: pa.Array, kind: str) -> pa.Array | None:
+    """The column as the table's type without looking at each value, when every value
+    surely fits (the common case); None when some value needs `_coerce`'s rules."""
+    t = array.type
+    if kind == STRING and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return array.cast(pa.string())
+    if kind == BOOLEAN and pa.types.is_boolean(t):
+        return array
+    if kind == INTEGER and pa.types.is_integer(t) and t != pa.uint64():
+        return array.cast(pa.int64())
+    if kind == TIMESTAMP and pa.types.is_timestamp(t):
+        values = array.cast(pa.int64())
+        low_high = pc.min_max(values)
+        low, high = low_high["min"].as_py(), low_high["max"].as_py()
+        if low is None:
+            return values
+        factor = _UNIT_FACTOR[t.unit]
+        if factor is None:
+            if low < 0:
+                return None  # floor division of negative nanoseconds: value by value
+            micros = pc.divide(values, 1000)
+            low, high = low // 1000, high // 1000
+        else:
+            low, high = low * factor, high * factor
+            if not (I64_MIN <= low and high <= I64_MAX):
+                return None
+            micros = pc.multiply(values, factor)
+        return micros if MIN_MICROS <= low and high <= MAX_MICROS else None
+    return None
+
+
 def _read_parquet(path: str, rows: Rows) -> Iterator[pa.RecordBatch]:
+    """Parquet batches coerced column by column: columns whose every value fits pass
+    through as Arrow arrays, the others go value by value through `_coerce`."""
     columns = rows.columns
     try:
         file = pq.ParquetFile(path)
@@ -452,15 +487,35 @@ def _read_parquet(path: str, rows: Rows) -> Iterator[pa.RecordBatch]:
         record = 0
         for batch in file.iter_batches(batch_size=BATCH_ROWS, columns=present or None):
             n = batch.num_rows
-            coerced = [
-                _coerce(batch.column(batch.schema.get_field_index(name)), kind) if name in present else [None] * n
-                for name, kind in columns
+            values: list[pa.Array] = []
+            raws: list[pa.Array] = []
+            for name, kind in columns:
+                target = ARROW_TYPES[kind]
+                if name not in present:
+                    values.append(pa.nulls(n, target))
+                    raws += [pa.nulls(n, pa.string()), pa.nulls(n, pa.string())]
+                    continue
+                array = batch.column(batch.schema.get_field_index(name))
+                fast = _same_type(array, kind)
+                if fast is not None:
+                    values.append(fast)
+                    raws += [pa.nulls(n, pa.string()), pa.nulls(n, pa.string())]
+                    continue
+                coerced = _coerce(array, kind)
+                values.append(pa.array([None if isinstance(v, Problem) else v for v in coerced], target))
+                raws.append(pa.array([v.raw if isinstance(v, Problem) else None for v in coerced], pa.string()))
+                raws.append(pa.array([v.kind if isinstance(v, Problem) else None for v in coerced], pa.string()))
+            arrays = [
+                pa.array(np.full(n, rows.file_index, dtype=np.int32)),
+                pa.array(np.arange(record + 1, record + n + 1, dtype=np.int64)),
+                pa.nulls(n, pa.int64()),
+                *values,
+                *raws,
+                pa.array(np.zeros(n, dtype=bool)),
+                pa.nulls(n, pa.string()),
             ]
-            for i in range(n):
-                record += 1
-                rows.add(record, None, [c[i] for c in coerced])
-            last = rows.take()
-            if last is not None:
-                yield last
+            record += n
+            if n:
+                yield pa.RecordBatch.from_arrays(arrays, schema=rows.schema)
     except (OSError, pa.ArrowException) as e:
         raise FileError(f"{path}: not a readable Parquet file: {e}") from e

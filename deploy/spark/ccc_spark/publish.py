@@ -28,7 +28,7 @@ from pyspark.sql import functions as F
 
 from ccc_spark import schema as s
 from ccc_spark.errors import InputError, UsageError
-from ccc_spark.text import csv_field, csv_line, quoted
+from ccc_spark.text import csv_field, csv_line, quoted, text_of
 
 OUTPUT_ENTRIES = {"parquet", "csv", "quarantine", "_run.json", "_audit.json"}
 STAGE_ENTRIES = OUTPUT_ENTRIES | {"_stage.json", "_state"}
@@ -114,7 +114,11 @@ def swap(staged: str, target: str) -> None:
             os.rename(target, old)
             os.rename(staged, target)
             os.rename(old, staged)
-    fd = os.open(os.path.dirname(target), os.O_RDONLY)
+    _fsync(os.path.dirname(target))
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -124,16 +128,8 @@ def swap(staged: str, target: str) -> None:
 def _sync_tree(root: str) -> None:
     for dir, _, files in os.walk(root):
         for name in files:
-            fd = os.open(os.path.join(dir, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        fd = os.open(dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            _fsync(os.path.join(dir, name))
+        _fsync(dir)
 
 
 def _one_file_per_folder(root: str, extension: str) -> None:
@@ -198,8 +194,6 @@ def write_table(table: DataFrame, dir: str, formats: list[str]) -> None:
 def write_quarantine(rows: DataFrame, table: str, names: list[str], dir: str) -> None:
     """`quarantine/TABLE.csv`: the table's columns as text (the raw text of values that
     did not fit), then `_reason`, `_file`, `_record`, `_line`, in file and record order."""
-    from ccc_spark.text import text_of
-
     columns = s.SOURCE_COLUMNS[table]
     fields = []
     for name, kind in columns:

@@ -4,41 +4,40 @@ and CSV fields quoted only where the Rust `csv` crate quotes them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from ccc_spark.values import BOOLEAN, STRING, TIMESTAMP
 
 
-def rfc3339(c: Column) -> Column:
-    """A timestamp column as ccc writes instants: RFC 3339 UTC, `Z`, the fraction only
-    when non-zero and without trailing zeros (the session time zone is UTC)."""
-    micros = F.unix_micros(c)
-    fraction = F.pmod(micros, F.lit(1_000_000))
-    digits = F.regexp_replace(F.lpad(fraction.cast("string"), 6, "0"), "0+$", "")
+def _instant(c: Column, fraction_digits: Callable[[Column], Column]) -> Column:
+    """`YYYY-MM-DDTHH:MM:SS`, then `.` and the fraction's digits when it is not zero, then
+    `Z` (the session time zone is UTC)."""
+    fraction = F.pmod(F.unix_micros(c), F.lit(1_000_000))
     return F.when(c.isNull(), F.lit(None)).otherwise(
         F.concat(
             F.date_format(c, "yyyy-MM-dd'T'HH:mm:ss"),
-            F.when(fraction == 0, F.lit("")).otherwise(F.concat(F.lit("."), digits)),
+            F.when(fraction == 0, F.lit("")).otherwise(F.concat(F.lit("."), fraction_digits(fraction))),
             F.lit("Z"),
         )
     )
+
+
+def rfc3339(c: Column) -> Column:
+    """An instant as ccc writes it in files: the fraction without trailing zeros."""
+    return _instant(c, lambda micros: F.regexp_replace(F.lpad(micros.cast("string"), 6, "0"), "0+$", ""))
 
 
 def report_instant(c: Column) -> Column:
-    """A timestamp as ccc's reports show it (and measure it, for length checks): RFC 3339
-    UTC with 3 fraction digits for whole milliseconds, 6 otherwise, none when zero."""
-    micros = F.unix_micros(c)
-    fraction = F.pmod(micros, F.lit(1_000_000))
-    digits = F.when(fraction % 1000 == 0, F.lpad((fraction / 1000).cast("long").cast("string"), 3, "0")).otherwise(
-        F.lpad(fraction.cast("string"), 6, "0")
-    )
-    return F.when(c.isNull(), F.lit(None)).otherwise(
-        F.concat(
-            F.date_format(c, "yyyy-MM-dd'T'HH:mm:ss"),
-            F.when(fraction == 0, F.lit("")).otherwise(F.concat(F.lit("."), digits)),
-            F.lit("Z"),
-        )
+    """An instant as ccc's reports show it (and measure it, for length checks): 3 fraction
+    digits for whole milliseconds, 6 otherwise."""
+    return _instant(
+        c,
+        lambda micros: F.when(
+            micros % 1000 == 0, F.lpad((micros / 1000).cast("long").cast("string"), 3, "0")
+        ).otherwise(F.lpad(micros.cast("string"), 6, "0")),
     )
 
 

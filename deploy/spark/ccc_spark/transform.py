@@ -218,7 +218,15 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
     table = table.cache()
 
     m = _by_reason(messages.withColumn("_reason", F.when(~usable, _message_reason(links))), s.MESSAGES)
-    orphan_stats = orphans.agg(F.count(F.lit(1)).alias("n"), F.countDistinct(s.ORDER_ID).alias("orders")).collect()[0]
+    # Aggregated and orphaned are counted, not derived, so that `reconciled` (and the
+    # output suite's reconciliation) is a check rather than an identity.
+    flagged = ok.join(known.withColumn("_known", F.lit(True)), on=s.ORDER_ID, how="left")
+    orphan = F.col("_known").isNull()
+    orphan_stats = flagged.agg(
+        F.sum(F.when(orphan, 1).otherwise(0)).alias("n"),
+        F.countDistinct(F.when(orphan, F.col(s.ORDER_ID))).alias("orders"),
+        F.sum(F.when(orphan, 0).otherwise(1)).alias("aggregated"),
+    ).collect()[0]
     days = (
         table.groupBy("conversation_date")
         .agg(
@@ -228,12 +236,12 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
         .orderBy("conversation_date")
         .collect()
     )
-    aggregated = m.read - m.quarantined - orphan_stats["n"]
+    aggregated = orphan_stats["aggregated"] or 0
     counts["messages"] = {
         "read": m.read,
         "aggregated": aggregated,
         "quarantined": m.quarantined,
-        "orphaned": orphan_stats["n"],
+        "orphaned": orphan_stats["n"] or 0,
         "orphan_orders": orphan_stats["orders"],
         "quarantined_by_reason": m.reasons,
         "field_problems": m.problems,
@@ -241,7 +249,7 @@ def build(messages: DataFrame, orders: DataFrame, links: Linker = no_links) -> B
     counts["conversations"] = sum(r["rows"] for r in days)
     counts["messages_in_table"] = sum(r["n"] for r in days)
     counts["partitions"] = [{"date": r["conversation_date"], "rows": r["rows"]} for r in days]
-    counts["reconciled"] = m.read == aggregated + m.quarantined + orphan_stats["n"]
+    counts["reconciled"] = m.read == aggregated + m.quarantined + (orphan_stats["n"] or 0)
     columns = [c for c in messages.columns if c != "_role"]
     quarantine = {
         s.MESSAGES: unusable.select(*columns, "_reason").unionByName(orphans.select(*columns, "_reason")),

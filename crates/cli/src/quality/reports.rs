@@ -3,7 +3,7 @@
 //! `ccc_dq` returns results; this module only presents them.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ccc_dq::{ExpectationResult, Severity, SuiteResult};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, Color, ContentArrangement, Table};
@@ -270,50 +270,9 @@ pub fn pair_reports(
         )));
     }
     for path in files {
-        check_writable(path)?;
+        crate::files::check_writable(path)?;
     }
     Ok(formats.iter().copied().zip(files.iter().cloned()).collect())
-}
-
-/// Checks, before any work, that a report can be written at `path`: its folder exists
-/// (it is not created: a typo in a path should not make folders), `path` is not a
-/// folder, and a file can be made beside it (a probe, removed at once; permission
-/// bits alone do not tell root or a read-only mount).
-fn check_writable(path: &Path) -> Result<(), CliError> {
-    let fail = |message: &str| CliError::Write {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(message.to_string()),
-    };
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !parent.is_dir() {
-        return Err(fail("its folder does not exist (ccc does not create it)"));
-    }
-    if path.is_dir() {
-        return Err(fail("it is a folder"));
-    }
-    let probe = temp_beside(path);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .map_err(|source| CliError::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
-/// A temporary name beside `path`, for writing it whole and renaming it into place.
-fn temp_beside(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.ccc-{}", std::process::id()))
 }
 
 /// Writes the requested reports of the results.
@@ -332,21 +291,7 @@ pub fn write_reports(
             ReportFormat::Junit => junit(results),
             ReportFormat::Markdown => markdown(results),
         };
-        write_file(path, &text)?;
+        crate::files::write_whole(path, &text)?;
     }
     Ok(())
-}
-
-/// Writes `text` to `path` whole: a temporary file beside it, renamed over it, so a
-/// reader never sees half a report.
-fn write_file(path: &Path, text: &str) -> Result<(), CliError> {
-    let temp = temp_beside(path);
-    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
-    written.map_err(|source| {
-        let _ = std::fs::remove_file(&temp);
-        CliError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-    })
 }

@@ -40,6 +40,19 @@ pub enum Command {
     Validate(ValidateArgs),
 }
 
+impl Command {
+    /// The command's name in its metrics, and the file they go to (commands that write
+    /// none have neither).
+    pub fn metrics_file(&self) -> Option<(&'static str, PathBuf)> {
+        match self {
+            Command::Run(args) => args.metrics_file.clone().map(|f| ("run", f)),
+            Command::Validate(args) => args.metrics_file.clone().map(|f| ("validate", f)),
+            Command::Publish(args) => args.metrics_file.clone().map(|f| ("publish", f)),
+            Command::Expectations(_) | Command::Generate(_) => None,
+        }
+    }
+}
+
 /// Arguments of `ccc validate`.
 #[derive(Debug, clap::Args)]
 #[command(
@@ -75,6 +88,10 @@ pub struct ValidateArgs {
     /// Print only the verdict line, not the table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write metrics in the Prometheus text format to FILE (replaced whole; for the
+    /// node exporter's textfile collector or a push gateway; see docs/monitoring.md).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// Arguments of `ccc publish`.
@@ -98,6 +115,10 @@ pub struct PublishArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also write metrics in the Prometheus text format to FILE (replaced whole; for the
+    /// node exporter's textfile collector or a push gateway; see docs/monitoring.md).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// Arguments of `ccc expectations`.
@@ -157,6 +178,10 @@ pub struct RunArgs {
     /// Where to write each --report.
     #[arg(long, value_name = "FILE")]
     pub report_file: Vec<PathBuf>,
+    /// Also write metrics in the Prometheus text format to FILE (replaced whole; for the
+    /// node exporter's textfile collector or a push gateway; see docs/monitoring.md).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_file: Option<PathBuf>,
     /// The longest record of a text source (a line, a JSON record, a CSV header) read; a longer one is an input error.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
     pub max_record_bytes: usize,

@@ -14,7 +14,9 @@
 //! [`generate`] is not a stage: it makes the realistic sources `ccc generate` writes.
 
 pub mod exit;
+pub mod files;
 pub mod generate;
+pub mod monitoring;
 pub mod pipeline;
 pub mod progress;
 pub mod quality;

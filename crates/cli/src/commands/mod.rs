@@ -7,8 +7,12 @@ mod publish;
 mod run;
 mod validate;
 
+use std::time::Instant;
+
 use crate::args::{Cli, Command};
+use crate::render::error;
 use ccc_cli::exit::{CliError, ExitStatus};
+use ccc_cli::monitoring::CommandMetrics;
 
 /// The most worker threads `--threads` accepts. The work is split into 64 partitions,
 /// so more threads than a few times that only cost start-up time and stacks; an
@@ -28,11 +32,29 @@ pub fn run(cli: Cli) -> Result<ExitStatus, CliError> {
             .build_global()
             .map_err(|e| CliError::Usage(format!("cannot start {threads} threads: {e}")))?;
     }
-    match cli.command {
-        Command::Run(args) => run::run(args),
-        Command::Publish(args) => publish::run(args),
+    let started = Instant::now();
+    let metrics_file = cli.command.metrics_file();
+    if let Some((_, path)) = &metrics_file {
+        ccc_cli::files::check_writable(path)?;
+    }
+    let mut metrics = CommandMetrics::new(metrics_file.as_ref().map_or("", |(name, _)| name));
+    let outcome = match cli.command {
+        Command::Run(args) => run::run(args, &mut metrics),
+        Command::Publish(args) => publish::run(args, &mut metrics),
         Command::Expectations(args) => expectations::run(args),
         Command::Generate(args) => generate::run(args),
-        Command::Validate(args) => validate::run(args),
+        Command::Validate(args) => validate::run(args, &mut metrics),
+    };
+    if let Some((_, path)) = metrics_file {
+        let status = match &outcome {
+            Ok(status) => *status,
+            Err(e) => e.exit_status(),
+        };
+        // The command's outcome stands: metrics that cannot be written are a warning,
+        // never a reason to report a published output as failed.
+        if let Err(e) = metrics.write(&path, status, started.elapsed()) {
+            error(&format!("warning: {:?}", miette::Report::new(e)));
+        }
     }
+    outcome
 }

@@ -1,14 +1,18 @@
 //! `ccc publish --staged DIR --out OUT`: the publish step of write–audit–publish.
 
 use ccc_cli::exit::{CliError, ExitStatus};
+use ccc_cli::monitoring::CommandMetrics;
 use ccc_cli::pipeline;
 
 use crate::args::PublishArgs;
 use crate::render::say;
 
 /// Publishes and says what was published.
-pub fn run(args: PublishArgs) -> Result<ExitStatus, CliError> {
+pub fn run(args: PublishArgs, metrics: &mut CommandMetrics) -> Result<ExitStatus, CliError> {
+    let clock = std::time::Instant::now();
     let published = pipeline::publish(&args.staged, &args.out, args.no_audit)?;
+    metrics.published();
+    metrics.stage_duration("publish", clock.elapsed());
     if !args.quiet {
         let audit = match &published.audit {
             Some(audit) => format!(

@@ -2,6 +2,7 @@
 //! or with `--stage` the write step alone) and renders the outcome.
 
 use ccc_cli::exit::{CliError, ExitStatus};
+use ccc_cli::monitoring::CommandMetrics;
 use ccc_cli::pipeline::{self, ChecksMode, IncrementalSettings, Outcome, Settings};
 use ccc_cli::progress::Progress;
 use ccc_cli::quality::reports::{human_table, pair_reports, verdict_line};
@@ -60,12 +61,14 @@ fn settings(args: RunArgs) -> Result<Settings, CliError> {
 }
 
 /// Runs the job and renders how it ended.
-pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
+pub fn run(args: RunArgs, metrics: &mut CommandMetrics) -> Result<ExitStatus, CliError> {
     let quiet = args.quiet;
     let settings = settings(args)?;
     let progress = Progress::new(quiet);
     match pipeline::run(&settings, &progress)? {
         Outcome::Published { report, out, note } => {
+            record(metrics, &report);
+            metrics.published();
             warnings(&report);
             if !quiet {
                 print_checks(&report.checks);
@@ -78,6 +81,7 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
             Ok(ExitStatus::Success)
         }
         Outcome::Staged { report, stage } => {
+            record(metrics, &report);
             warnings(&report);
             if !quiet {
                 print_checks(&report.checks);
@@ -91,6 +95,10 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
             Ok(ExitStatus::Success)
         }
         Outcome::Stopped { checks, message } => {
+            for result in checks.results() {
+                metrics.rows_checked(result);
+                metrics.suite(result);
+            }
             if quiet {
                 for result in checks.results() {
                     error(&verdict_line(result));
@@ -113,6 +121,13 @@ pub fn run(args: RunArgs) -> Result<ExitStatus, CliError> {
             }
             Ok(ExitStatus::Success)
         }
+    }
+}
+
+fn record(metrics: &mut CommandMetrics, report: &ccc_cli::report::RunReport) {
+    metrics.run_report(report);
+    for result in report.checks.results() {
+        metrics.suite(result);
     }
 }
 

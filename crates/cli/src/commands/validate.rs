@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use ccc_cli::exit::{CliError, ExitStatus};
+use ccc_cli::monitoring::CommandMetrics;
 use ccc_cli::pipeline::{self, ValidateRequest, ValidateTarget};
 use ccc_cli::quality::reports::{human_table, pair_reports, verdict_line, write_reports};
 use ccc_cli::quality::suites::SuiteChoice;
@@ -36,7 +37,7 @@ fn target(choice: &SuiteChoice, args: &ValidateArgs) -> Result<ValidateTarget, C
 }
 
 /// Runs the suite and reports.
-pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
+pub fn run(args: ValidateArgs, metrics: &mut CommandMetrics) -> Result<ExitStatus, CliError> {
     let choice = SuiteChoice::parse(&args.suite);
     let reports = pair_reports(&args.report, &args.report_file)?;
     let target = target(&choice, &args)?;
@@ -47,6 +48,8 @@ pub fn run(args: ValidateArgs) -> Result<ExitStatus, CliError> {
     };
     let validated = pipeline::validate(&request)?;
     let result = &validated.result;
+    metrics.rows_checked(result);
+    metrics.suite(result);
     if args.quiet {
         say(&verdict_line(result));
     } else {

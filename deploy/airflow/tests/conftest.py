@@ -1,0 +1,116 @@
+"""A real Airflow for each test: a temporary AIRFLOW_HOME on sqlite, migrated once per session
+and copied, and the DAG run with ``airflow dags test`` in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import pathlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+DAGS = HERE.parent / "dags"
+ROOT = HERE.parents[2]
+CCC = pathlib.Path(os.environ.get("CCC_BIN", ROOT / "target" / "debug" / "ccc")).resolve()
+AIRFLOW = pathlib.Path(sys.executable).with_name("airflow")
+DAG_ID = "customer_courier_conversations"
+
+
+def airflow_env(home: pathlib.Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        CCC_RETRY_DELAY_SECONDS="1",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory) -> pathlib.Path:
+    home = tmp_path_factory.mktemp("airflow-template")
+    done = subprocess.run([str(AIRFLOW), "db", "migrate"], env=airflow_env(home), capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return home
+
+
+class Airflow:
+    def __init__(self, home: pathlib.Path):
+        self.home = home
+
+    def dags_test(self, conf: dict, **env: str) -> subprocess.CompletedProcess:
+        conf = {"ccc": str(CCC), **conf}
+        return subprocess.run(
+            [str(AIRFLOW), "dags", "test", DAG_ID, "--conf", json.dumps(conf)],
+            env=airflow_env(self.home, **env),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    def query(self, sql: str) -> list[tuple]:
+        with sqlite3.connect(self.home / "airflow.db") as db:
+            return db.execute(sql).fetchall()
+
+    def states(self) -> dict[str, tuple[str | None, int]]:
+        """Each task's final state and try number in the latest run."""
+        rows = self.query(
+            "SELECT task_id, state, try_number FROM task_instance WHERE run_id = "
+            "(SELECT run_id FROM dag_run ORDER BY id DESC LIMIT 1)"
+        )
+        return {task: (state, tries) for task, state, tries in rows}
+
+
+@pytest.fixture()
+def airflow(migrated, tmp_path) -> Airflow:
+    home = tmp_path / "airflow"
+    shutil.copytree(migrated, home)
+    return Airflow(home)
+
+
+class Webhook:
+    """A Slack-compatible webhook on 127.0.0.1: keeps every JSON body posted to it."""
+
+    def __init__(self):
+        self.bodies: list[dict] = []
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                length = int(self.headers["Content-Length"])
+                hook.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture()
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.server.shutdown()
+
+
+def ccc(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CCC), *map(str, args)], capture_output=True, text=True, check=True)
+
+
+def tree(folder: pathlib.Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by relative path, with its bytes."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,80 @@
+"""The DAG in a real Airflow 3: its shape, a clean run that publishes and records an Asset
+event and metrics, and dirty sources that stop at check_sources with an alert."""
+
+from __future__ import annotations
+
+import subprocess
+
+from conftest import AIRFLOW, DAG_ID, ROOT, airflow_env, ccc, tree
+from prometheus_client.parser import text_string_to_metric_families
+
+TASKS = ["check_sources", "build", "check_output", "publish"]
+
+
+def settings(tmp_path, source):
+    return {"source": str(source), "out": str(tmp_path / "out"), "state": str(tmp_path / "state")}
+
+
+def test_the_dag_imports_and_has_the_four_tasks_in_order(airflow):
+    env = airflow_env(airflow.home)
+    errors = subprocess.run(
+        [str(AIRFLOW), "dags", "list-import-errors", "-o", "json"], env=env, capture_output=True, text=True
+    )
+    assert errors.returncode == 0, errors.stderr
+    assert errors.stdout.strip().splitlines()[-1] in ("[]", "No data found"), errors.stdout
+    listed = subprocess.run([str(AIRFLOW), "tasks", "list", DAG_ID], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(listed.stdout.split()) == sorted(TASKS)
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(str(ROOT / "deploy" / "airflow" / "dags")).get_dag(DAG_ID)
+    order = [t.task_id for t in dag.topological_sort()]
+    assert order == TASKS
+    assert dag.max_active_runs == 1 and dag.catchup is False
+
+
+def test_the_sample_publishes_records_an_asset_event_and_metrics(airflow, tmp_path):
+    conf = settings(tmp_path, ROOT / "data" / "source")
+    done = airflow.dags_test(conf)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert airflow.states() == {task: ("success", 1) for task in TASKS}
+    assert (tmp_path / "out" / "_run.json").exists()
+    events = airflow.query("SELECT a.uri, e.source_task_id FROM asset_event e JOIN asset a ON a.id = e.asset_id")
+    assert events == [("ccc://customer_courier_conversations/", "publish")]
+
+    expected = ccc("run", "--source", ROOT / "data" / "source", "--out", tmp_path / "full", "-q")
+    assert expected.returncode == 0
+    published, full = tree(tmp_path / "out"), tree(tmp_path / "full")
+    tables = {k: v for k, v in full.items() if k.startswith(("parquet/", "csv/"))}
+    assert {k: published[k] for k in tables} == tables
+
+    metrics = {}
+    for path in sorted((tmp_path / "out.runs" / "metrics").glob("*.prom")):
+        for family in text_string_to_metric_families(path.read_text()):
+            for s in family.samples:
+                metrics[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    read = metrics[("ccc_rows_read_total", (("command", "validate"), ("table", "orders")))]
+    assert read == 507
+    assert metrics[("ccc_conversations_written_total", (("command", "run"),))] == 500
+    assert metrics[("ccc_last_run_success", (("command", "publish"),))] == 1
+    assert ("ccc_last_successful_publish_timestamp_seconds", (("command", "publish"),)) in metrics
+
+
+def test_dirty_sources_fail_check_sources_at_once_alert_and_leave_the_table(airflow, tmp_path, webhook):
+    clean = airflow.dags_test(settings(tmp_path, ROOT / "data" / "source"))
+    assert clean.returncode == 0, clean.stderr[-4000:]
+    before = tree(tmp_path / "out")
+    dirty = tmp_path / "dirty"
+    ccc("generate", "--orders", "300", "--dirty", "0.05", "--out", dirty)
+
+    done = airflow.dags_test(settings(tmp_path, dirty), AIRFLOW_CONN_CCC_ALERTS=webhook.url)
+    assert done.returncode != 0
+    states = airflow.states()
+    assert states["check_sources"] == ("failed", 1), states  # no retry
+    assert states["build"][0] == states["publish"][0] == "upstream_failed"
+    assert tree(tmp_path / "out") == before
+    assert len(webhook.bodies) == 1
+    text = webhook.bodies[0]["text"]
+    assert "task check_sources" in text and "DAG customer_courier_conversations" in text
+    assert "messages-orderStage-in-set" in text
+    assert "reports: " in text

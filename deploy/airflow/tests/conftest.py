@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -29,6 +30,8 @@ def airflow_env(home: pathlib.Path, **extra: str) -> dict[str, str]:
         AIRFLOW_HOME=str(home),
         AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        # airflow.cfg written by `db migrate` names the template's database; each copy uses its own.
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
         CCC_RETRY_DELAY_SECONDS="1",
     )
     env.update(extra)
@@ -46,20 +49,48 @@ def migrated(tmp_path_factory) -> pathlib.Path:
 class Airflow:
     def __init__(self, home: pathlib.Path):
         self.home = home
+        self.log = home / "dags-test.log"
 
-    def dags_test(self, conf: dict, **env: str) -> subprocess.CompletedProcess:
+    def dags_test(self, conf: dict, logical_date: str | None = None, **env: str) -> subprocess.CompletedProcess:
+        """One DAG run to its end with ``airflow dags test``; its exit status and output."""
+        started = self.start(conf, logical_date, **env)
+        started.wait(timeout=600)
+        return subprocess.CompletedProcess(started.args, started.returncode, self.log.read_text(), "")
+
+    def start(self, conf: dict, logical_date: str | None = None, **env: str) -> subprocess.Popen:
+        """Starts ``airflow dags test`` without waiting; its output goes to ``self.log``."""
         conf = {"ccc": str(CCC), **conf}
-        return subprocess.run(
-            [str(AIRFLOW), "dags", "test", DAG_ID, "--conf", json.dumps(conf)],
-            env=airflow_env(self.home, **env),
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        argv = [str(AIRFLOW), "dags", "test", DAG_ID, *([logical_date] if logical_date else [])]
+        with self.log.open("w") as log:
+            return subprocess.Popen(
+                [*argv, "--conf", json.dumps(conf)],
+                env=airflow_env(self.home, **env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+
+    def wait_for(self, task: str, state: str, process: subprocess.Popen, timeout: float = 300) -> None:
+        """Polls the metadata database until ``task`` of the latest run is in ``state``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.states().get(task, (None, 0))[0] == state:
+                return
+            if process.poll() is not None:
+                raise AssertionError(f"the run ended before {task} was {state}: {self.log.read_text()[-4000:]}")
+            time.sleep(0.2)
+        raise AssertionError(f"{task} was not {state} within {timeout}s")
 
     def query(self, sql: str) -> list[tuple]:
-        with sqlite3.connect(self.home / "airflow.db") as db:
+        db = sqlite3.connect(self.home / "airflow.db", timeout=30)
+        try:
             return db.execute(sql).fetchall()
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e):  # the run is writing; a poll asks again
+                return []
+            raise
+        finally:
+            db.close()
 
     def states(self) -> dict[str, tuple[str | None, int]]:
         """Each task's final state and try number in the latest run."""

@@ -62,26 +62,14 @@ def summary(s: RunSettings, step: str) -> dict:
     """The JSON report's summary for XCom: verdict, failed expectation ids, unexpected counts."""
     path = s.reports / f"{step}.json"
     if not path.exists():
-        return {
-            "step": step,
-            "verdict": "not run",
-            "failed": [],
-            "unexpected": {},
-            "reports": str(s.reports),
-        }
+        return {"step": step, "verdict": "not run", "failed": [], "unexpected": {}, "reports": str(s.reports)}
     data = json.loads(path.read_text())
     suites = data if isinstance(data, list) else [data]
     failed = [r["id"] for suite in suites for r in suite["results"] if not r["success"]]
     errors = [r["id"] for suite in suites for r in suite["results"] if not r["success"] and r["severity"] == "error"]
     verdict = "failed" if errors else ("warned" if failed else "passed")
     unexpected = {r["id"]: r["unexpected_count"] for suite in suites for r in suite["results"] if r["unexpected_count"]}
-    return {
-        "step": step,
-        "verdict": verdict,
-        "failed": failed,
-        "unexpected": unexpected,
-        "reports": str(s.reports),
-    }
+    return {"step": step, "verdict": verdict, "failed": failed, "unexpected": unexpected, "reports": str(s.reports)}
 
 
 def log_markdown(s: RunSettings, step: str) -> None:
@@ -90,23 +78,21 @@ def log_markdown(s: RunSettings, step: str) -> None:
         log.info("%s report (%s):\n%s", step, path, path.read_text())
 
 
-def check_sources(s: RunSettings) -> dict:
+def check(s: RunSettings, step: str, suite: str, data: list[str]) -> dict:
+    """``ccc validate --suite SUITE`` on ``data`` as the task ``step``: its Markdown report
+    in the log, its verdict judged, its JSON report's summary returned for XCom."""
     if s.checks == "off":
-        log.info("checks are off: the source suite is not run")
-        return summary(s, "check_sources")
-    argv = [
-        s.ccc,
-        "validate",
-        "--suite",
-        "source",
-        "--source",
-        str(s.source),
-        *expectations_args(s),
-    ]
-    code = run(argv + report_args(s, "check_sources"))
-    log_markdown(s, "check_sources")
-    judge("check_sources", code, warn_only=s.checks == "warn")
-    return summary(s, "check_sources")
+        log.info("checks are off: the %s suite is not run", suite)
+        return summary(s, step)
+    argv = [s.ccc, "validate", "--suite", suite, *data, *expectations_args(s)]
+    code = run(argv + report_args(s, step))
+    log_markdown(s, step)
+    judge(step, code, warn_only=s.checks == "warn")
+    return summary(s, step)
+
+
+def check_sources(s: RunSettings) -> dict:
+    return check(s, "check_sources", "source", ["--source", str(s.source)])
 
 
 def build(s: RunSettings) -> dict:
@@ -151,22 +137,7 @@ def build(s: RunSettings) -> dict:
 
 
 def check_output(s: RunSettings) -> dict:
-    if s.checks == "off":
-        log.info("checks are off: the output suite is not run")
-        return summary(s, "check_output")
-    argv = [
-        s.ccc,
-        "validate",
-        "--suite",
-        "output",
-        "--data",
-        str(s.staged),
-        *expectations_args(s),
-    ]
-    code = run(argv + report_args(s, "check_output"))
-    log_markdown(s, "check_output")
-    judge("check_output", code, warn_only=s.checks == "warn")
-    return summary(s, "check_output")
+    return check(s, "check_output", "output", ["--data", str(s.staged)])
 
 
 def publish(s: RunSettings) -> dict:

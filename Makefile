@@ -12,7 +12,7 @@ SEED    ?= 42
 REPORT_DIR ?= target/dq-report
 
 .PHONY: help build run validate test test-rust test-interop test-spark lint bench clean_data prepare generate_data sample
-.PHONY: spark-venv setup_spark run_spark_application shutdown_spark
+.PHONY: spark-venv setup_spark run_spark_application shutdown_spark airflow-venv airflow_test
 
 help: ## List the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  %-14s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ validate: build ## Source suite on $(SOURCE), output suite on $(OUT) (after make
 	$(CCC) validate --suite output --data $(OUT) \
 		--report markdown --report-file $(REPORT_DIR)/output.md --report junit --report-file $(REPORT_DIR)/output.xml
 
-test: lint test-rust test-interop test-spark ## Run the whole test suite (what CI runs)
+test: lint test-rust test-interop test-spark airflow_test ## Run the whole test suite (what CI runs)
 
 test-rust: ## Unit, end-to-end and property tests of the Rust workspace
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
@@ -75,6 +75,23 @@ run_spark_application: spark-venv ## Submit the Spark job to that cluster: $(SOU
 
 shutdown_spark: ## Stop the Spark master and worker (and everything they started)
 	$(SPARK_PY) deploy/spark/cluster.py stop
+
+AIRFLOW_VENV  := deploy/airflow/.venv
+AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
+
+# Airflow's published constraints cannot be fetched here: constraints.txt is the frozen
+# resolution of requirements.txt, committed (deploy/airflow/README.md).
+$(AIRFLOW_STAMP): deploy/airflow/requirements.txt deploy/airflow/constraints.txt
+	@test -x $(AIRFLOW_VENV)/bin/python || python3.11 -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install -q -r deploy/airflow/requirements.txt -c deploy/airflow/constraints.txt
+	@touch $@
+
+airflow-venv: $(AIRFLOW_STAMP) ## The DAG's Airflow 3 (deploy/airflow/.venv, pinned by a committed constraints file)
+
+airflow_test: airflow-venv spark-venv ## The Airflow DAG in a real Airflow 3: every task, retries, alerts, metrics, the Spark engine
+	$(CARGO) build --locked -p ccc-cli
+	cd deploy/airflow && .venv/bin/ruff format --check . && .venv/bin/ruff check .
+	cd deploy/airflow && CCC_BIN=$(abspath target/debug/ccc) .venv/bin/python -m pytest -q
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

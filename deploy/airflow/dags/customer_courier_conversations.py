@@ -23,6 +23,8 @@ RETRYING = {
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
     "on_failure_callback": alerts.on_failure,
+    # A step's dict is one XCom value, not one per key (Airflow's default for `-> dict`).
+    "multiple_outputs": False,
 }
 
 

@@ -81,16 +81,24 @@ class Airflow:
             time.sleep(0.2)
         raise AssertionError(f"{task} was not {state} within {timeout}s")
 
-    def query(self, sql: str) -> list[tuple]:
+    def query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         db = sqlite3.connect(self.home / "airflow.db", timeout=30)
         try:
-            return db.execute(sql).fetchall()
+            return db.execute(sql, parameters).fetchall()
         except sqlite3.OperationalError as e:
             if "locked" in str(e):  # the run is writing; a poll asks again
                 return []
             raise
         finally:
             db.close()
+
+    def xcom(self, task: str, key: str = "return_value"):
+        """The XCom value ``task`` pushed under ``key`` in the latest run (None if none)."""
+        rows = self.query(
+            "SELECT value FROM xcom WHERE task_id = ? AND key = ? AND dag_run_id = (SELECT MAX(id) FROM dag_run)",
+            (task, key),
+        )
+        return json.loads(rows[0][0]) if rows else None
 
     def states(self) -> dict[str, tuple[str | None, int]]:
         """Each task's final state and try number in the latest run."""

@@ -4,6 +4,7 @@ event and metrics, and dirty sources that stop at check_sources with an alert.""
 from __future__ import annotations
 
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -51,6 +52,9 @@ def test_the_sample_publishes_records_an_asset_event_and_metrics(airflow, tmp_pa
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert airflow.states() == {task: ("success", 1) for task in TASKS}
     assert (tmp_path / "out" / "_run.json").exists()
+    for task in ("check_sources", "check_output"):
+        assert airflow.xcom(task) == airflow.xcom(task, "summary")
+        assert airflow.xcom(task)["verdict"] == "passed" and airflow.xcom(task)["failed"] == []
     events = airflow.query("SELECT a.uri, e.source_task_id FROM asset_event e JOIN asset a ON a.id = e.asset_id")
     assert events == [("ccc://customer_courier_conversations/", "publish")]
 
@@ -88,5 +92,14 @@ def test_dirty_sources_fail_check_sources_at_once_alert_and_leave_the_table(airf
     assert len(webhook.bodies) == 1
     text = webhook.bodies[0]["text"]
     assert "task check_sources" in text and "DAG customer_courier_conversations" in text
-    assert "messages-orderStage-in-set" in text
-    assert "reports: " in text
+    reports = pathlib.Path(text.split("reports: ")[1].strip())
+    report = json.loads((reports / "check_sources.json").read_text())
+    failed = [r["id"] for r in report["results"] if not r["success"]]
+    assert "messages-orderStage-in-set" in failed
+    assert f"failed expectations: {', '.join(failed)}\n" in text
+    assert (reports / "check_sources.xml").exists() and (reports / "check_sources.md").exists()
+    pushed = airflow.xcom("check_sources", "summary")
+    assert pushed["verdict"] == "failed" and pushed["failed"] == failed and pushed["reports"] == str(reports)
+    assert pushed["unexpected"]["messages-orderStage-in-set"] == next(
+        r["unexpected_count"] for r in report["results"] if r["id"] == "messages-orderStage-in-set"
+    )

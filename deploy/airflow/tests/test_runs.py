@@ -66,6 +66,27 @@ def test_an_audit_that_fails_on_the_whole_table_stops_before_publish(airflow, tm
     assert tree(tmp_path / "out") == before
     assert tree(tmp_path / "state") == state
     assert "output-at-most-200-conversations" in done.stdout
+    pushed = airflow.xcom("check_output", "summary")
+    assert pushed["verdict"] == "failed" and pushed["failed"] == ["output-at-most-200-conversations"]
+
+
+def test_checks_warn_publishes_dirty_sources_and_alerts_that_it_did(airflow, tmp_path, webhook):
+    dirty = tmp_path / "dirty"
+    ccc("generate", "--orders", "200", "--dirty", "0.05", "--out", dirty)
+    done = airflow.dags_test(settings(tmp_path, dirty, checks="warn"), AIRFLOW_CONN_CCC_ALERTS=webhook.url)
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert airflow.states() == {task: ("success", 1) for task in TASKS}
+    report = json.loads((tmp_path / "out" / "_run.json").read_text())
+    assert report["messages"]["quarantined"] > 0
+    expected = tmp_path / "expected"
+    ccc("run", "-q", "--checks", "warn", "--source", dirty, "--out", expected)
+    assert tables(tmp_path / "out") == tables(expected)
+
+    warned = airflow.xcom("check_sources", "summary")
+    assert warned["verdict"] == "failed" and warned["failed"]
+    assert [body["text"].splitlines()[0].split(":")[0] for body in webhook.bodies] == ["ccc published with warnings"]
+    text = webhook.bodies[0]["text"]
+    assert "task publish" in text and ", ".join(warned["failed"]) in text
 
 
 def test_a_file_still_being_written_fails_the_first_try_and_is_read_on_the_retry(airflow, tmp_path):

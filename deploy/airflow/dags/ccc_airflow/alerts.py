@@ -11,6 +11,8 @@ from typing import Any
 
 from airflow.sdk import Variable
 
+from .steps import SUMMARY_KEY
+
 log = logging.getLogger(__name__)
 
 CHECK_TASKS = ("check_sources", "check_output")
@@ -36,14 +38,9 @@ def webhook_url() -> str | None:
     return f"{scheme}://{conn.host}{port}{path}"
 
 
-def _summaries(context: dict[str, Any]) -> list[dict]:
-    ti = context["ti"]
-    found = []
-    for task in CHECK_TASKS:
-        value = ti.xcom_pull(task_ids=task)
-        if isinstance(value, dict):
-            found.append(value)
-    return found
+def _summary(context: dict[str, Any], task: str) -> dict | None:
+    value = context["ti"].xcom_pull(task_ids=task, key=SUMMARY_KEY)
+    return value if isinstance(value, dict) else None
 
 
 def message(context: dict[str, Any], headline: str, failed: list[str], reports: str | None) -> str:
@@ -76,27 +73,16 @@ def send(text: str) -> None:
 
 def on_failure(context: dict[str, Any]) -> None:
     """A task failed for good: which one, which expectations, where the reports are."""
-    from .settings import resolve
-
-    ti = context["ti"]
-    failed: list[str] = []
-    reports = None
-    if ti.task_id in CHECK_TASKS:
-        try:
-            from .steps import summary
-
-            s = resolve(context["params"], context["dag_run"].run_id)
-            found = summary(s, ti.task_id)
-            failed, reports = found["failed"], found["reports"]
-        except Exception as e:  # noqa: BLE001 - an alert must go out even without reports
-            log.error("could not read the reports for the alert: %s", e)
-    send(message(context, "ccc FAILED", failed, reports))
+    task = context["ti"].task_id
+    found = _summary(context, task) if task in CHECK_TASKS else None
+    failed = found["failed"] if found else []
+    send(message(context, "ccc FAILED", failed, found["reports"] if found else None))
 
 
 def on_published_with_warnings(context: dict[str, Any]) -> None:
     """After a publish: an alert when a suite failed expectations of severity warn only."""
-    warned = [s for s in _summaries(context) if s.get("failed")]
+    warned = [found for task in CHECK_TASKS if (found := _summary(context, task)) and found["failed"]]
     if not warned:
         return
-    failed = [f for s in warned for f in s["failed"]]
-    send(message(context, "ccc published with warnings", failed, warned[0].get("reports")))
+    failed = [f for found in warned for f in found["failed"]]
+    send(message(context, "ccc published with warnings", failed, warned[0]["reports"]))

@@ -8,6 +8,7 @@ import logging
 import shlex
 import subprocess
 
+from airflow.sdk import get_current_context
 from airflow.sdk.exceptions import AirflowFailException
 
 from .settings import RunSettings
@@ -15,6 +16,7 @@ from .settings import RunSettings
 log = logging.getLogger(__name__)
 
 CHECKS_FAILED, USAGE, UNREADABLE = 1, 2, 3
+SUMMARY_KEY = "summary"
 
 
 class RetryableStepError(RuntimeError):
@@ -80,15 +82,19 @@ def log_markdown(s: RunSettings, step: str) -> None:
 
 def check(s: RunSettings, step: str, suite: str, data: list[str]) -> dict:
     """``ccc validate --suite SUITE`` on ``data`` as the task ``step``: its Markdown report
-    in the log, its verdict judged, its JSON report's summary returned for XCom."""
+    in the log, its JSON report's summary in XCom (key ``summary``, and the return value
+    when it passes), its verdict judged."""
     if s.checks == "off":
         log.info("checks are off: the %s suite is not run", suite)
         return summary(s, step)
     argv = [s.ccc, "validate", "--suite", suite, *data, *expectations_args(s)]
     code = run(argv + report_args(s, step))
     log_markdown(s, step)
+    found = summary(s, step)
+    # Pushed before the verdict is judged: a failed check's summary is the one most wanted.
+    get_current_context()["ti"].xcom_push(key=SUMMARY_KEY, value=found)
     judge(step, code, warn_only=s.checks == "warn")
-    return summary(s, step)
+    return found
 
 
 def check_sources(s: RunSettings) -> dict:

@@ -91,7 +91,7 @@ airflow-venv: $(AIRFLOW_STAMP) ## The DAG's Airflow 3 (deploy/airflow/.venv, pin
 airflow_test: airflow-venv spark-venv ## The Airflow DAG in a real Airflow 3: every task, retries, alerts, metrics, the Spark engine
 	$(CARGO) build --locked -p ccc-cli
 	cd deploy/airflow && .venv/bin/ruff format --check . && .venv/bin/ruff check .
-	cd deploy/airflow && CCC_BIN=$(abspath target/debug/ccc) .venv/bin/python -m pytest -q
+	cd deploy/airflow && CCC_BIN=$(abspath target/debug/ccc) .venv/bin/python -m pytest -q -n 2
 
 lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check

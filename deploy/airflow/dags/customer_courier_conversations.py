@@ -39,7 +39,10 @@ def _settings() -> settings.RunSettings:
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
-    params={name: Param(None, type=["null", "string"]) for name in settings.DEFAULTS},
+    params={
+        **{name: Param(None, type=["null", "string"]) for name in settings.DEFAULTS},
+        "reprocess": Param(False, type="boolean", description="fold every file again: a full rebuild"),
+    },
     tags=["ccc"],
 )
 def customer_courier_conversations() -> None:

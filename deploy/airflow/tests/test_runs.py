@@ -145,3 +145,27 @@ def test_the_spark_engine_publishes_the_table_ccc_builds(airflow, tmp_path):
     assert sorted(spark) == sorted(ours)
     csv = [name for name in ours if name.startswith("csv/")]
     assert csv and all(spark[name] == ours[name] for name in csv)
+
+
+def test_a_lost_state_fails_the_build_at_once_and_reprocess_rebuilds(airflow, tmp_path):
+    first, second = batches(tmp_path, 2, orders="200", late="0.2")
+    source = tmp_path / "source"
+    deliver(first, source)
+    assert airflow.dags_test(settings(tmp_path, source)).returncode == 0, airflow.log.read_text()[-4000:]
+    before = tree(tmp_path / "out")
+    (tmp_path / "state").rename(tmp_path / "state.lost")
+    deliver(second, source)
+
+    done = airflow.dags_test(settings(tmp_path, source), "2024-02-01T01:00:00+00:00")
+    assert done.returncode != 0
+    states = airflow.states()
+    assert states["build"] == ("failed", 1), states  # exit 2: no retry
+    assert states["publish"][0] == "upstream_failed"
+    assert tree(tmp_path / "out") == before
+    assert "--reprocess" in done.stdout
+
+    done = airflow.dags_test(settings(tmp_path, source, reprocess=True), "2024-02-01T02:00:00+00:00")
+    assert done.returncode == 0, done.stdout[-4000:]
+    full = tmp_path / "full"
+    ccc("run", "-q", "--source", source, "--out", full)
+    assert tables(tmp_path / "out") == tables(full)

@@ -38,6 +38,8 @@ class RunSettings:
     spark_job: str
     expectations: str
     run_dir: pathlib.Path
+    # A one-off for a rebuild, so a run param only: as a Variable every run would rebuild.
+    reprocess: bool = False
 
     @property
     def staged(self) -> pathlib.Path:
@@ -74,4 +76,5 @@ def resolve(params: dict[str, Any], run_id: str) -> RunSettings:
         spark_job=values["spark_job"],
         expectations=values["expectations"],
         run_dir=work / safe_run,
+        reprocess=params.get("reprocess") is True,
     )

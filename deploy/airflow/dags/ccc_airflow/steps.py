@@ -135,6 +135,7 @@ def build(s: RunSettings) -> dict:
             s.checks,
             "-q",
             *expectations_args(s),
+            *(["--reprocess"] if s.reprocess else []),
         ]
         s.metrics.mkdir(parents=True, exist_ok=True)
         code = run(argv + ["--metrics-file", str(s.metrics / "build.prom")])

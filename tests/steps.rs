@@ -94,15 +94,17 @@ fn shipped(name: &str) -> PathBuf {
     support::expectations_dir().join(name)
 }
 
-/// `_run.json` without what differs between two runs of the same job (timings).
+/// `_run.json` without what differs between two runs of the same job (timings, memory).
 fn run_report_without_timings(out: &Path) -> serde_json::Value {
     let mut report: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(out.join("_run.json")).unwrap()).unwrap();
-    report.as_object_mut().unwrap().remove("timings");
+    let report_fields = report.as_object_mut().unwrap();
+    report_fields.remove("timings");
+    report_fields.remove("memory");
     report
 }
 
-/// The table, quarantine and run report (timings aside) of an output.
+/// The table, quarantine and run report (timings and memory aside) of an output.
 fn published(out: &Path) -> (Vec<(PathBuf, Vec<u8>)>, serde_json::Value) {
     let files = table_snapshot(out)
         .into_iter()

@@ -63,6 +63,11 @@ def test_a_runs_metrics_parse_and_hold_its_counts(tmp_path):
     assert value(values, "ccc_suite_success", command="run", suite="source") == 0
     assert value(values, "ccc_last_run_success", command="run") == 1
     assert ("ccc_last_successful_publish_timestamp_seconds", frozenset({("command", "run")})) not in values
+    # Peak memory: the report's is read before the metrics are written, and a peak only grows.
+    peak = report["memory"]["peak_rss_bytes"]
+    assert 1 << 20 < peak <= value(values, "ccc_peak_memory_bytes", command="run")
+    summary = [line for line in (run.stdout + run.stderr).splitlines() if "peak memory" in line]
+    assert len(summary) == 1 and f"{peak / (1 << 20):.1f} MiB" in summary[0], summary
 
 
 def test_audit_and_publish_metrics_and_the_last_publish_time_survives_a_failed_publish(tmp_path):

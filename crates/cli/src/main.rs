@@ -4,7 +4,6 @@
 
 mod args;
 mod commands;
-mod memory;
 mod render;
 mod signals;
 
@@ -12,7 +11,7 @@ use ccc_cli::exit::ExitStatus;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    memory::keep_freed_memory();
+    ccc_cli::memory::keep_freed_memory();
     signals::clean_up_on_interrupt();
     // Error lines name files and positions: never wrap them, so they stay greppable in CI logs.
     let _ = miette::set_hook(Box::new(|_| {

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
+const MIB: f64 = (1u64 << 20) as f64;
+
 /// Counts of one source table.
 #[derive(Debug, Serialize)]
 pub struct MessageCounts {
@@ -85,6 +87,23 @@ pub struct Timings {
     pub publish_ms: u64,
     /// Everything.
     pub total_ms: u64,
+}
+
+/// The run's memory (`memory` in `_run.json`).
+#[derive(Debug, Default, Serialize)]
+pub struct MemoryReport {
+    /// The process's peak resident set up to writing the report, in bytes (absent where
+    /// the platform does not say).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl MemoryReport {
+    /// The peak so far.
+    pub fn now() -> Self {
+        Self {
+            peak_rss_bytes: crate::memory::peak_resident_bytes(),
+        }
+    }
 }
 
 /// What an incremental run did to its state (`incremental` in `_run.json`).
@@ -200,6 +219,8 @@ pub struct RunReport {
     pub table: TableReport,
     /// Stage timings.
     pub timings: Timings,
+    /// Peak memory.
+    pub memory: MemoryReport,
 }
 
 /// The counts of a run's table, quarantine and (for incremental runs) state.
@@ -277,6 +298,12 @@ impl RunReport {
             ),
         ];
         let mut rows = rows;
+        if let Some(peak) = self.memory.peak_rss_bytes {
+            rows.push((
+                "peak memory".into(),
+                format!("{:.1} MiB", peak as f64 / MIB),
+            ));
+        }
         if let Some(i) = &self.table.incremental {
             rows.splice(
                 1..1,

@@ -254,6 +254,15 @@ impl CommandMetrics {
             &labels,
             status as u64,
         );
+        if let Some(peak) = crate::memory::peak_resident_bytes() {
+            head.add(
+                "ccc_peak_memory_bytes",
+                Kind::Gauge,
+                "Peak resident memory of this command's process.",
+                &labels,
+                peak,
+            );
+        }
         let published = self
             .published_at
             .map(unix_seconds)

@@ -26,7 +26,7 @@ use crate::exit::CliError;
 use crate::progress::Progress;
 use crate::quality::datasets::source_datasets;
 use crate::quality::reports::write_reports;
-use crate::report::{ChecksReport, FileEntry, RunReport, Timings};
+use crate::report::{ChecksReport, FileEntry, MemoryReport, RunReport, Timings};
 
 /// How a run ended (other than by an error).
 #[derive(Debug)]
@@ -214,6 +214,7 @@ fn drive(
             .collect(),
         table: strategy.report(&sources),
         timings,
+        memory: MemoryReport::now(),
     };
     let json = serde_json::to_value(&report).expect("the report serializes");
     staging.write_report(&json)?;

@@ -6,7 +6,7 @@
 
 use arrow2::array::{BooleanArray, PrimitiveArray, Utf8Array};
 use ccc_ingest::schema as src;
-use ccc_ingest::{Batch, ProblemKind, Sources, Table};
+use ccc_ingest::{Batch, FieldProblem, ProblemKind, Sources, Table, TableData};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -17,7 +17,7 @@ use crate::state::{Conversation, ConversationState};
 
 /// Partitions of the group-by; a power of two, more than the cores so work balances.
 const PARTITION_BITS: u32 = 6;
-const PARTITIONS: usize = 1 << PARTITION_BITS;
+pub(crate) const PARTITIONS: usize = 1 << PARTITION_BITS;
 
 /// Which partition an order id belongs to (Fibonacci hashing: cheap and well spread).
 #[inline]
@@ -87,16 +87,16 @@ pub struct TransformOutput {
 
 /// One partition after the group-by: finished rows with their city code, and orphan
 /// order ids with their message counts.
-type GroupedPartition = (Vec<OutputRow>, Vec<(i64, i64)>);
+pub(crate) type GroupedPartition = (Vec<OutputRow>, Vec<(i64, i64)>);
 
 /// One batch of orders scattered into partitions of (order id, city code), plus its unusable rows.
 type ScatteredOrders = (Vec<Vec<(i64, u32)>>, Vec<QuarantinedRow>);
 
 /// A usable message, reduced to what the group-by needs.
 #[derive(Debug, Clone, Copy)]
-struct Row {
-    order_id: i64,
-    key: MessageKey,
+pub(crate) struct Row {
+    pub order_id: i64,
+    pub key: MessageKey,
 }
 
 /// The source columns the transform reads. The others matter only to the suites and to
@@ -113,7 +113,7 @@ pub const COLUMNS_READ: [(Table, &str); 8] = [
     (Table::Orders, src::CITY_CODE),
 ];
 
-fn column<'a, T: 'static>(batch: &'a Batch, table: Table, name: &str) -> &'a T {
+pub(crate) fn column<'a, T: 'static>(batch: &'a Batch, table: Table, name: &str) -> &'a T {
     debug_assert!(
         COLUMNS_READ.contains(&(table, name)),
         "{name} is in COLUMNS_READ"
@@ -141,7 +141,7 @@ pub(crate) struct MessageAggregate {
 /// Builds the conversations table from the sources.
 pub fn build_conversations(sources: &Sources) -> TransformOutput {
     let problems = ProblemIndex::new(sources);
-    let orders = build_order_book(sources, &problems);
+    let orders = build_order_book(&sources.orders, &problems);
     let MessageAggregate {
         maps,
         unusable,
@@ -149,26 +149,7 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
     } = aggregate_messages(sources, &problems, &orders.partition_sizes());
     let messages = &sources.messages.batches;
 
-    // Join each partition's conversations with the orders of the same partition.
-    let grouped: Vec<GroupedPartition> =
-        maps.into_par_iter()
-            .zip(orders.partitions.par_iter())
-            .map(|(states, order_map)| {
-                let mut found = Vec::with_capacity(states.len());
-                let mut orphans = Vec::new();
-                for (order_id, state) in states {
-                    match order_map.get(&order_id) {
-                        Some(&city) => found.push(OutputRow {
-                            conversation: state.finish(order_id),
-                            city,
-                        }),
-                        None => orphans
-                            .push((order_id, state.courier_messages + state.customer_messages)),
-                    }
-                }
-                (found, orphans)
-            })
-            .collect();
+    let grouped = join_orders(maps, &orders);
 
     let mut orphan_ids: FxHashSet<i64> = FxHashSet::default();
     let mut orphaned_messages = 0u64;
@@ -178,10 +159,9 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
             orphaned_messages += count as u64;
         }
     }
-    let rows = sorted_rows(grouped);
 
     // Orphans are rare: find their records for the quarantine in a second, cheap pass.
-    let mut orphan_rows: Vec<QuarantinedRow> = if orphan_ids.is_empty() {
+    let orphan_rows: Vec<QuarantinedRow> = if orphan_ids.is_empty() {
         Vec::new()
     } else {
         messages
@@ -192,9 +172,73 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
             })
             .collect()
     };
-    orphan_rows.sort_by_key(|r| (r.batch, r.row));
     debug_assert_eq!(orphan_rows.len() as u64, orphaned_messages);
+    assemble(
+        sources,
+        orders,
+        Aggregated {
+            grouped,
+            stages,
+            unusable,
+            orphan_rows,
+            orphan_orders: orphan_ids.len() as u64,
+        },
+    )
+}
 
+/// Each partition's conversations joined with the orders of the same partition: the
+/// finished rows, and the (order id, messages) of states whose order is unknown.
+pub(crate) fn join_orders(
+    maps: Vec<FxHashMap<i64, ConversationState>>,
+    orders: &OrderBook,
+) -> Vec<GroupedPartition> {
+    maps.into_par_iter()
+        .zip(orders.partitions.par_iter())
+        .map(|(states, order_map)| {
+            let mut found = Vec::with_capacity(states.len());
+            let mut orphans = Vec::new();
+            for (order_id, state) in states {
+                match order_map.get(&order_id) {
+                    Some(&city) => found.push(OutputRow {
+                        conversation: state.finish(order_id),
+                        city,
+                    }),
+                    None => {
+                        orphans.push((order_id, state.courier_messages + state.customer_messages))
+                    }
+                }
+            }
+            (found, orphans)
+        })
+        .collect()
+}
+
+/// What the messages came to, however they were folded: each partition's finished rows,
+/// the stage dictionary, and the messages kept out (unusable, orphaned).
+pub(crate) struct Aggregated {
+    pub grouped: Vec<GroupedPartition>,
+    pub stages: Dictionary,
+    pub unusable: Vec<QuarantinedRow>,
+    pub orphan_rows: Vec<QuarantinedRow>,
+    pub orphan_orders: u64,
+}
+
+/// The table sorted, the quarantine in record order, and the counts.
+pub(crate) fn assemble(
+    sources: &Sources,
+    orders: OrderBook,
+    aggregated: Aggregated,
+) -> TransformOutput {
+    let Aggregated {
+        grouped,
+        stages,
+        mut unusable,
+        mut orphan_rows,
+        orphan_orders,
+    } = aggregated;
+    unusable.sort_by_key(|r| (r.batch, r.row));
+    orphan_rows.sort_by_key(|r| (r.batch, r.row));
+    let rows = sorted_rows(grouped);
     let messages_read = sources.messages.row_count() as u64;
     let counts = TransformCounts {
         messages_read,
@@ -205,8 +249,8 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
             })
             .sum(),
         messages_quarantined: unusable.len() as u64,
-        messages_orphaned: orphaned_messages,
-        orphan_orders: orphan_ids.len() as u64,
+        messages_orphaned: orphan_rows.len() as u64,
+        orphan_orders,
         orders_read: sources.orders.row_count() as u64,
         orders_distinct: orders.distinct,
         orders_duplicate_rows: orders.duplicate_rows,
@@ -333,7 +377,7 @@ pub fn day_of(micros: i64) -> i64 {
 
 /// Classifies a batch's messages: the usable ones go to `parts` (emptied first) by
 /// [`partition_of`] their order id, the unusable ones are returned.
-fn scatter_messages(
+pub(crate) fn scatter_messages(
     batch_index: u32,
     batch: &Batch,
     stage_codes: &[u32],
@@ -399,7 +443,7 @@ fn scatter_messages(
     bad
 }
 
-fn find_orphans(
+pub(crate) fn find_orphans(
     batch_index: u32,
     batch: &Batch,
     orphan_ids: &FxHashSet<i64>,
@@ -444,9 +488,9 @@ impl OrderBook {
     }
 }
 
-pub(crate) fn build_order_book(sources: &Sources, problems: &ProblemIndex) -> OrderBook {
+pub(crate) fn build_order_book(orders: &TableData, problems: &ProblemIndex) -> OrderBook {
     let t = Table::Orders;
-    let batches = &sources.orders.batches;
+    let batches = &orders.batches;
     let city_arrays: Vec<&Utf8Array<i32>> = batches
         .iter()
         .map(|b| column::<Utf8Array<i32>>(b, t, src::CITY_CODE))
@@ -541,14 +585,20 @@ pub(crate) struct ProblemIndex {
 
 impl ProblemIndex {
     pub(crate) fn new(sources: &Sources) -> Self {
+        Self::of(
+            sources
+                .messages
+                .problems
+                .iter()
+                .chain(&sources.orders.problems),
+        )
+    }
+
+    /// The index of these problems (one table's, or one batch's).
+    pub(crate) fn of<'a>(problems: impl IntoIterator<Item = &'a FieldProblem>) -> Self {
         let mut by_record: FxHashMap<(u32, u64), Vec<(&'static str, ProblemKind)>> =
             FxHashMap::default();
-        for p in sources
-            .messages
-            .problems
-            .iter()
-            .chain(&sources.orders.problems)
-        {
+        for p in problems {
             by_record
                 .entry((p.file, p.record))
                 .or_default()

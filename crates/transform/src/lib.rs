@@ -32,6 +32,7 @@ pub mod publish;
 mod quarantine;
 pub mod schema;
 pub mod state;
+mod streaming;
 mod table;
 
 pub use build::{
@@ -42,4 +43,5 @@ pub use error::PublishError;
 pub use key::{MessageKey, Role};
 pub use quarantine::{Fault, FaultKind, Quarantine, QuarantineReason, QuarantinedRow};
 pub use state::{Conversation, ConversationState};
+pub use streaming::StreamingBuild;
 pub use table::{date_string, to_chunk, to_partitions, Partition};

@@ -129,7 +129,7 @@ impl fmt::Display for QuarantineReason {
 }
 
 /// All quarantined rows of a run.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Quarantine {
     /// Unusable messages (no usable order id, time or sender role).
     pub messages: Vec<QuarantinedRow>,

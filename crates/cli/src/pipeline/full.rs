@@ -1,12 +1,12 @@
-//! The full run: every source file read, the table built from scratch
-//! (`ccc_transform::build_conversations`), and written whole.
+//! The full run: every source file read and folded into the table as it is read
+//! (`ccc_transform::StreamingBuild`), and the table written whole.
 
 use std::path::Path;
 
 use ccc_dq::Suite;
-use ccc_ingest::{SourceFile, Sources};
+use ccc_ingest::{SourceFile, Sources, Table};
 use ccc_transform::publish::Staging;
-use ccc_transform::{build_conversations, to_partitions, Partition, Quarantine, TransformOutput};
+use ccc_transform::{to_partitions, Partition, Quarantine, StreamingBuild, TransformOutput};
 
 use super::checks::{OutputMetrics, Prechecked};
 use super::quarantine::by_reason;
@@ -15,13 +15,15 @@ use super::stage::StagedState;
 use super::strategy::{OutputCheck, Planned, Strategy};
 use crate::exit::CliError;
 use crate::progress::Progress;
-use crate::quality::ahead::ChecksAhead;
+use crate::quality::ahead::{drop_columns, ChecksAhead};
 use crate::quality::datasets::{messages_in_table, output_dataset, presence_only_columns};
 use crate::report::{MessageCounts, OrderCounts, PartitionEntry, TableReport};
 
 /// A full run's work in progress.
 pub struct Full<'a> {
     settings: &'a Settings,
+    /// The messages folded as they were read, until the transform finishes them.
+    streaming: Option<StreamingBuild>,
     built: Option<(TransformOutput, Vec<Partition>)>,
 }
 
@@ -30,6 +32,7 @@ impl<'a> Full<'a> {
     pub fn new(settings: &'a Settings) -> Full<'a> {
         Full {
             settings,
+            streaming: None,
             built: None,
         }
     }
@@ -51,11 +54,18 @@ impl Strategy for Full<'_> {
     ) -> Result<(Sources, Prechecked), CliError> {
         let source_suite = self.settings.suites.as_ref().map(|s| &s.source.suite);
         progress.start_bytes("reading", files.iter().map(|f| f.size).sum());
-        // The source suite's row checks run on each batch as it is read, while it is in
-        // the cache; the transform needs every column, so nothing is dropped.
+        // Each message batch, as it is read and while it is in the cache, is checked by
+        // the source suite's row checks, then folded into the per-order states; its
+        // columns are then dropped, but for those later checks read, unless the
+        // quarantine needs its rows. Memory holds the states, not the messages.
         let ahead = source_suite
             .map(|suite| ChecksAhead::new(suite, false))
             .transpose()?;
+        let kept_for_checks = ahead
+            .as_ref()
+            .map(|a| a.columns_needed_later(Table::ChatMessages))
+            .unwrap_or_default();
+        let streaming = StreamingBuild::new();
         // Columns only the suites' presence checks and the quarantine look at are left
         // unread where the files prove them complete; the quarantine reads back what it
         // writes.
@@ -72,13 +82,18 @@ impl Strategy for Full<'_> {
                 if let Some(ahead) = &ahead {
                     ahead.on_batch(table, batch, problems);
                 }
+                if table == Table::ChatMessages && !streaming.fold_messages(batch, problems) {
+                    drop_columns(batch, &kept_for_checks);
+                }
             },
             &|data, files| {
                 if let Some(ahead) = &ahead {
                     ahead.on_table_read(data, files);
                 }
+                streaming.orders_read(data);
             },
         )?;
+        self.streaming = Some(streaming);
         let prechecked = match ahead {
             Some(ahead) => ahead.into_prechecked(&sources)?,
             None => Prechecked::new(),
@@ -91,7 +106,11 @@ impl Strategy for Full<'_> {
     }
 
     fn transform(&mut self, sources: &Sources) -> Result<Option<String>, CliError> {
-        let output = build_conversations(sources);
+        let output = self
+            .streaming
+            .take()
+            .expect("the read stage folded the messages")
+            .finish(sources);
         let partitions = to_partitions(&output.table);
         self.built = Some((output, partitions));
         Ok(None)

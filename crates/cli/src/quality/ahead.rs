@@ -5,7 +5,7 @@
 //! `ccc_ingest::read_sources_with`), so the messages' look-up in them runs batch by batch
 //! too. The tallies are folded into the suite's results by `ccc_dq::validate_prechecked`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, RwLock};
 
 use arrow2::array::{Array, NullArray};
@@ -116,24 +116,24 @@ impl ChecksAhead {
             }
         }
         if self.drop_checked {
-            let len = batch.len();
-            let keep = checks.columns_needed_later();
-            let arrays: Vec<Box<dyn Array>> =
-                std::mem::replace(&mut batch.chunk, Chunk::new(vec![]))
-                    .into_arrays()
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, array)| {
-                        if keep.contains(&i) || batch.unread.contains(&i) {
-                            array
-                        } else {
-                            batch.unread.push(i);
-                            NullArray::new(DataType::Null, len).boxed()
-                        }
-                    })
-                    .collect();
-            batch.chunk = Chunk::new(arrays);
+            drop_columns(batch, checks.columns_needed_later());
         }
+    }
+
+    /// The columns of `table` that checks after the row-local ones read (none without a
+    /// binding for the table).
+    pub fn columns_needed_later(&self, table: Table) -> BTreeSet<usize> {
+        self.checks
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map(|(_, checks)| {
+                checks
+                    .read()
+                    .expect("no thread panics holding the lock")
+                    .columns_needed_later()
+                    .clone()
+            })
+            .unwrap_or_default()
     }
 
     /// The tallies per table, in the order of the tables' batches (the datasets' chunk
@@ -167,4 +167,24 @@ impl ChecksAhead {
         }
         Ok(out)
     }
+}
+
+/// Replaces every column of `batch` but `keep` by a placeholder of its length, listing it
+/// in the batch's `unread` (as a reader does for a column it left unread).
+pub fn drop_columns(batch: &mut Batch, keep: &BTreeSet<usize>) {
+    let len = batch.len();
+    let arrays: Vec<Box<dyn Array>> = std::mem::replace(&mut batch.chunk, Chunk::new(vec![]))
+        .into_arrays()
+        .into_iter()
+        .enumerate()
+        .map(|(i, array)| {
+            if keep.contains(&i) || batch.unread.contains(&i) {
+                array
+            } else {
+                batch.unread.push(i);
+                NullArray::new(DataType::Null, len).boxed()
+            }
+        })
+        .collect();
+    batch.chunk = Chunk::new(arrays);
 }

@@ -139,7 +139,7 @@ pub fn fold(
 ) -> Result<Folded, IncrementalError> {
     let problems = ProblemIndex::new(sources);
     let (book, aggregate) = rayon::join(
-        || build_order_book(sources, &problems),
+        || build_order_book(&sources.orders, &problems),
         || aggregate_messages(sources, &problems, &[]),
     );
     let watermark = previous.and_then(|g| g.manifest.watermark_micros);

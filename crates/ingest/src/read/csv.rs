@@ -33,8 +33,10 @@ pub(crate) fn read_csv(
     table: TableLayout,
     chunking: Chunking,
 ) -> Result<super::FileContents, IngestError> {
-    let bytes = map_file(path)?;
-    let bytes: &[u8] = &bytes;
+    let pages = map_file(path)?;
+    // The whole file is scanned for quotes first: its pages are mapped in at once.
+    pages.prefetch(0, pages.len());
+    let bytes: &[u8] = &pages;
     let csv_error = |record, line, message: String| IngestError::Csv {
         path: path.to_path_buf(),
         record,
@@ -95,15 +97,16 @@ pub(crate) fn read_csv(
             // chunk starts after a newline: one that starts with a BOM is read from that
             // newline (an empty line, which csv skips), so the BOM stays data.
             let lead = usize::from(s > 0 && bytes[s..e].starts_with(BOM) && bytes[s - 1] == b'\n');
-            parse_chunk(
+            let parsed = parse_chunk(
                 file_index,
                 &table,
                 &map,
                 &bytes[s - lead..e],
                 lead,
                 TEXT_LIMIT,
-            )
-            .map(|out| ChunkOutput {
+            );
+            pages.release(s, e);
+            parsed.map(|out| ChunkOutput {
                 start: s as u64,
                 ..out
             })

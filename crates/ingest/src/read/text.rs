@@ -37,11 +37,33 @@ pub(crate) fn map_file(path: &Path) -> Result<FileBytes, IngestError> {
     // SAFETY: the map is read-only and lives only for this read. Sources are inputs that
     // must not change while ccc reads them (documented in docs/semantics.md); a file
     // truncated underneath us is the one risk memory maps carry, and it is the same risk
-    // every mmap-based reader (DuckDB, ripgrep) accepts. The whole file is read anyway,
-    // so its pages are mapped up front (MAP_POPULATE): one call instead of a page fault per
-    // few pages, a third of the faults of a 10M-message NDJSON read.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.map_err(io_err)?;
+    // every mmap-based reader (DuckDB, ripgrep) accepts.
+    let map = unsafe { memmap2::MmapOptions::new().map(&file) }.map_err(io_err)?;
     Ok(FileBytes::Mapped(map))
+}
+
+impl FileBytes {
+    /// Maps in the pages of `[start, end)` at once, before a chunk is parsed: one call
+    /// instead of a page fault per few pages. A kernel without the advice just faults.
+    pub(crate) fn prefetch(&self, start: usize, end: usize) {
+        if let FileBytes::Mapped(map) = self {
+            let _ = map.advise_range(memmap2::Advice::PopulateRead, start, end - start);
+        }
+    }
+
+    /// Drops the pages of `[start, end)` from this process once a chunk is parsed, so a
+    /// file being read counts in memory by the chunks in flight, not its size. The pages
+    /// stay in the page cache; touching them again maps them back with the same bytes.
+    #[allow(unsafe_code)]
+    pub(crate) fn release(&self, start: usize, end: usize) {
+        if let FileBytes::Mapped(map) = self {
+            // SAFETY: the map is a private, read-only map of a file; MADV_DONTNEED only
+            // unmaps its pages, and a later read faults the file's same bytes back in.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
 }
 
 /// Counts `\n` bytes.

@@ -13,6 +13,7 @@ use crate::problems::FieldProblem;
 use crate::read::columns::TEXT_LIMIT;
 use crate::read::text::{
     assemble, count_newlines, line_column, map_file, split_at_newlines, ChunkOutput, Chunking,
+    FileBytes,
 };
 use crate::read::FileContents;
 use crate::schema::Table;
@@ -100,7 +101,15 @@ fn read_typed<C: TableColumns>(
         presence,
         text_limit: TEXT_LIMIT,
     };
-    read_bytes::<C>(file_index, file, &bytes, chunking, reading, on_batch)
+    read_bytes::<C>(
+        file_index,
+        file,
+        &bytes,
+        Some(&bytes),
+        chunking,
+        reading,
+        on_batch,
+    )
 }
 
 /// Reads the contents of `file`.
@@ -108,6 +117,7 @@ pub(super) fn read_bytes<C: TableColumns>(
     file_index: u32,
     file: &SourceFile,
     bytes: &[u8],
+    pages: Option<&FileBytes>,
     chunking: Chunking,
     reading: Reading<'_>,
     on_batch: &ChunkHook<'_>,
@@ -176,8 +186,14 @@ pub(super) fn read_bytes<C: TableColumns>(
     let outputs: Vec<Result<ChunkOutput, ChunkError>> = ranges
         .par_iter()
         .map(|&(s, e)| {
-            let mut out =
-                parse_records::<C>(file_index, bytes, s, e, by_lines, reading, usize::MAX)?;
+            if let Some(pages) = pages {
+                pages.prefetch(s, e);
+            }
+            let parsed = parse_records::<C>(file_index, bytes, s, e, by_lines, reading, usize::MAX);
+            if let Some(pages) = pages {
+                pages.release(s, e);
+            }
+            let mut out = parsed?;
             if !out.record_lines.is_empty() {
                 let mut batch = Batch {
                     file: file_index,

@@ -56,12 +56,24 @@ fn read_presence(
         text_limit: TEXT_LIMIT,
     };
     let read = match table {
-        Table::ChatMessages => {
-            read_bytes::<MessageColumns>(0, &file, text, Chunking::of(chunk), reading, &|_, _| {})
-        }
-        Table::Orders => {
-            read_bytes::<OrderColumns>(0, &file, text, Chunking::of(chunk), reading, &|_, _| {})
-        }
+        Table::ChatMessages => read_bytes::<MessageColumns>(
+            0,
+            &file,
+            text,
+            None,
+            Chunking::of(chunk),
+            reading,
+            &|_, _| {},
+        ),
+        Table::Orders => read_bytes::<OrderColumns>(
+            0,
+            &file,
+            text,
+            None,
+            Chunking::of(chunk),
+            reading,
+            &|_, _| {},
+        ),
     };
     let (batches, problems) = read.map_err(|e| e.to_string())?;
     let batches = batches
@@ -90,6 +102,7 @@ fn read_with_text_limit(text: &str, chunk: usize, limit: usize, fast: bool) -> S
         0,
         &file,
         text.as_bytes(),
+        None,
         Chunking::of(chunk),
         reading,
         &|_, _| {},
@@ -286,7 +299,15 @@ fn read(
                 presence: &[],
                 text_limit: TEXT_LIMIT,
             };
-            read_bytes::<MessageColumns>(0, &file, text, Chunking::of(chunk), reading, &|_, _| {})
+            read_bytes::<MessageColumns>(
+                0,
+                &file,
+                text,
+                None,
+                Chunking::of(chunk),
+                reading,
+                &|_, _| {},
+            )
         }
         Table::Orders => {
             let reading = Reading {
@@ -294,7 +315,15 @@ fn read(
                 presence: &[],
                 text_limit: TEXT_LIMIT,
             };
-            read_bytes::<OrderColumns>(0, &file, text, Chunking::of(chunk), reading, &|_, _| {})
+            read_bytes::<OrderColumns>(
+                0,
+                &file,
+                text,
+                None,
+                Chunking::of(chunk),
+                reading,
+                &|_, _| {},
+            )
         }
     };
     let (batches, problems) = read.map_err(|e| e.to_string())?;
@@ -815,9 +844,17 @@ fn read_orders_limited(text: &str, format: Format, max: usize) -> Result<usize, 
         chunk_bytes: 16,
         max_record_bytes: max,
     };
-    read_bytes::<OrderColumns>(0, &file, text.as_bytes(), chunking, reading, &|_, _| {})
-        .map(|(batches, _)| batches.iter().map(|b| b.len()).sum())
-        .map_err(|e| e.to_string())
+    read_bytes::<OrderColumns>(
+        0,
+        &file,
+        text.as_bytes(),
+        None,
+        chunking,
+        reading,
+        &|_, _| {},
+    )
+    .map(|(batches, _)| batches.iter().map(|b| b.len()).sum())
+    .map_err(|e| e.to_string())
 }
 
 #[test]

@@ -60,6 +60,13 @@ impl StreamingBuild {
             return;
         }
         let book = build_order_book(orders, &ProblemIndex::of(&orders.problems));
+        // Each map will hold at most its partition's orders: sized once, it is never
+        // rehashed into fresh memory while the messages stream in.
+        for (map, size) in self.maps.iter().zip(book.partition_sizes()) {
+            map.lock()
+                .expect("no thread panics holding the lock")
+                .reserve(size);
+        }
         // Called once per run; a second call would be the reader's bug, and keeps the first.
         let _ = self.orders.set(book);
     }

@@ -102,6 +102,34 @@ fn fails_keeping(
 }
 
 #[test]
+fn a_full_disk_while_spilling_is_exit_3_naming_the_spill_file() {
+    let Some(disk) = SmallDisk::mount("256k") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (small, big) = (tmp.path().join("small"), tmp.path().join("big"));
+    write_small_sources(&small);
+    generate(&big, "3000");
+    let out = disk.path().join("out");
+    assert!(run_job(&small, &out, &[]).status.success());
+    let before = snapshot(&out);
+    let args = [
+        "run",
+        "--checks",
+        "off",
+        "-q",
+        "--memory-limit",
+        "560K",
+        "--source",
+        path_str(&big),
+        "--out",
+        path_str(&out),
+    ];
+    fails_keeping(&out, &before, &args, 3, "cannot write the spill file");
+    fails_keeping(&out, &before, &args, 3, "No space left on device");
+}
+
+#[test]
 fn a_full_disk_during_publish_keeps_the_old_output_and_leaves_no_staging() {
     let Some(disk) = SmallDisk::mount("256k") else {
         return;

@@ -185,6 +185,11 @@ pub struct RunArgs {
     /// The longest record of a text source (a line, a JSON record, a CSV header) read; a longer one is an input error.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
     pub max_record_bytes: usize,
+    /// Memory the transform's per-order states, orders and table may take (e.g. 2GiB);
+    /// past it the states spill to disk beside the output, with the same result.
+    /// Default: half the machine's memory, or of the cgroup's limit when lower.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
     /// Fold only source files not seen before into the state in --state, and rewrite only
     /// the date partitions whose conversations changed (see docs/late-events.md).
     #[arg(long, requires = "state")]

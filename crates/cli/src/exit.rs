@@ -49,6 +49,13 @@ pub enum CliError {
         help("nothing was done; run again when the other run has finished")
     )]
     Busy(#[source] ccc_transform::incremental::IncrementalError),
+    /// The build ran out of its memory limit, or of disk for its spill files.
+    #[error("the transform cannot finish")]
+    #[diagnostic(
+        code(ccc::resources),
+        help("nothing was published; raise --memory-limit, or free disk beside the output for the spill files")
+    )]
+    Build(#[source] ccc_transform::BuildError),
     /// `ccc generate` could not generate the sources (or its options make no sense).
     #[error("cannot generate the sources")]
     #[diagnostic(code(ccc::generate))]
@@ -137,7 +144,7 @@ impl CliError {
                 ccc_transform::PublishError::NotAnOutputFolder { .. }
                 | ccc_transform::PublishError::Busy { .. },
             ) => ExitStatus::Usage,
-            CliError::Publish(_) => ExitStatus::Io,
+            CliError::Publish(_) | CliError::Build(_) => ExitStatus::Io,
             CliError::Busy(_) => ExitStatus::Usage,
             CliError::Incremental(e) if e.is_usage() => ExitStatus::Usage,
             CliError::Incremental(_) => ExitStatus::Io,

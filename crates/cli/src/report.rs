@@ -95,13 +95,20 @@ pub struct MemoryReport {
     /// The process's peak resident set up to writing the report, in bytes (absent where
     /// the platform does not say).
     pub peak_rss_bytes: Option<u64>,
+    /// `--memory-limit`, or its default.
+    pub limit_bytes: u64,
+    /// What the transform spilled to disk past the limit (absent: an incremental run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spill: Option<ccc_transform::SpillSummary>,
 }
 
 impl MemoryReport {
-    /// The peak so far.
-    pub fn now() -> Self {
+    /// The peak so far, under `limit_bytes`, with what was spilled.
+    pub fn now(limit_bytes: u64, spill: Option<ccc_transform::SpillSummary>) -> Self {
         Self {
             peak_rss_bytes: crate::memory::peak_resident_bytes(),
+            limit_bytes,
+            spill,
         }
     }
 }
@@ -302,6 +309,17 @@ impl RunReport {
             rows.push((
                 "peak memory".into(),
                 format!("{:.1} MiB", peak as f64 / MIB),
+            ));
+        }
+        if let Some(spill) = self.memory.spill.filter(|s| s.ranges > 1) {
+            rows.push((
+                "spilled".into(),
+                format!(
+                    "{:.1} MiB ({} messages, {} ranges folded in turn)",
+                    spill.bytes as f64 / MIB,
+                    spill.messages,
+                    spill.ranges
+                ),
             ));
         }
         if let Some(i) = &self.table.incremental {

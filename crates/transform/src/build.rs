@@ -179,9 +179,11 @@ pub fn build_conversations(sources: &Sources) -> TransformOutput {
         Aggregated {
             grouped,
             stages,
-            unusable,
-            orphan_rows,
-            orphan_orders: orphan_ids.len() as u64,
+            kept_out: KeptOut {
+                unusable,
+                orphan_rows,
+                orphan_orders: orphan_ids.len() as u64,
+            },
         },
     )
 }
@@ -214,13 +216,69 @@ pub(crate) fn join_orders(
 }
 
 /// What the messages came to, however they were folded: each partition's finished rows,
-/// the stage dictionary, and the messages kept out (unusable, orphaned).
+/// the stage dictionary, and the messages kept out.
 pub(crate) struct Aggregated {
     pub grouped: Vec<GroupedPartition>,
     pub stages: Dictionary,
+    pub kept_out: KeptOut,
+}
+
+/// The messages kept out of the table: unusable, and orphaned (with their orders).
+pub(crate) struct KeptOut {
     pub unusable: Vec<QuarantinedRow>,
     pub orphan_rows: Vec<QuarantinedRow>,
     pub orphan_orders: u64,
+}
+
+/// What a build gives besides its rows, however they were made.
+pub(crate) struct Settled {
+    pub quarantine: Quarantine,
+    pub counts: TransformCounts,
+    pub conflicting_order_ids: Vec<i64>,
+    pub cities: Dictionary,
+}
+
+/// The quarantine in record order and the counts, from the order book, the messages
+/// kept out, and what went into the table.
+pub(crate) fn settle(
+    sources: &Sources,
+    orders: OrderBook,
+    kept_out: KeptOut,
+    messages_aggregated: u64,
+    conversations: u64,
+) -> Settled {
+    let KeptOut {
+        mut unusable,
+        mut orphan_rows,
+        orphan_orders,
+    } = kept_out;
+    unusable.sort_by_key(|r| (r.batch, r.row));
+    orphan_rows.sort_by_key(|r| (r.batch, r.row));
+    let counts = TransformCounts {
+        messages_read: sources.messages.row_count() as u64,
+        messages_aggregated,
+        messages_quarantined: unusable.len() as u64,
+        messages_orphaned: orphan_rows.len() as u64,
+        orphan_orders,
+        orders_read: sources.orders.row_count() as u64,
+        orders_distinct: orders.distinct,
+        orders_duplicate_rows: orders.duplicate_rows,
+        orders_conflicting: orders.conflicting.len() as u64,
+        orders_quarantined: orders.unusable.len() as u64,
+        conversations,
+    };
+    let mut conflicting_order_ids = orders.conflicting;
+    conflicting_order_ids.sort_unstable();
+    Settled {
+        quarantine: Quarantine {
+            messages: unusable,
+            orphans: orphan_rows,
+            orders: orders.unusable,
+        },
+        counts,
+        conflicting_order_ids,
+        cities: orders.cities,
+    }
 }
 
 /// The table sorted, the quarantine in record order, and the counts.
@@ -232,47 +290,32 @@ pub(crate) fn assemble(
     let Aggregated {
         grouped,
         stages,
-        mut unusable,
-        mut orphan_rows,
-        orphan_orders,
+        kept_out,
     } = aggregated;
-    unusable.sort_by_key(|r| (r.batch, r.row));
-    orphan_rows.sort_by_key(|r| (r.batch, r.row));
     let rows = sorted_rows(grouped);
-    let messages_read = sources.messages.row_count() as u64;
-    let counts = TransformCounts {
-        messages_read,
-        messages_aggregated: rows
-            .iter()
-            .map(|r| {
-                (r.conversation.num_messages_courier + r.conversation.num_messages_customer) as u64
-            })
-            .sum(),
-        messages_quarantined: unusable.len() as u64,
-        messages_orphaned: orphan_rows.len() as u64,
-        orphan_orders,
-        orders_read: sources.orders.row_count() as u64,
-        orders_distinct: orders.distinct,
-        orders_duplicate_rows: orders.duplicate_rows,
-        orders_conflicting: orders.conflicting.len() as u64,
-        orders_quarantined: orders.unusable.len() as u64,
-        conversations: rows.len() as u64,
-    };
-    let mut conflicting_order_ids = orders.conflicting;
-    conflicting_order_ids.sort_unstable();
+    let messages_aggregated = rows
+        .iter()
+        .map(|r| {
+            (r.conversation.num_messages_courier + r.conversation.num_messages_customer) as u64
+        })
+        .sum();
+    let conversations = rows.len() as u64;
+    let settled = settle(
+        sources,
+        orders,
+        kept_out,
+        messages_aggregated,
+        conversations,
+    );
     TransformOutput {
         table: ConversationTable {
             rows,
-            cities: orders.cities,
+            cities: settled.cities,
             stages,
         },
-        quarantine: Quarantine {
-            messages: unusable,
-            orphans: orphan_rows,
-            orders: orders.unusable,
-        },
-        counts,
-        conflicting_order_ids,
+        quarantine: settled.quarantine,
+        counts: settled.counts,
+        conflicting_order_ids: settled.conflicting_order_ids,
     }
 }
 

@@ -6,7 +6,8 @@
 //! `CCC_TEST_PAUSE_AT=<point>` prints `paused at <point>` on stderr and sleeps
 //! (`CCC_TEST_PAUSE_SECONDS`, default 120) so that a test can send a real signal or
 //! start a second run. Points: `publish-mid-write`, `publish-before-swap`,
-//! `publish-after-swap`, `state-before-rename`, `state-before-cleanup`.
+//! `publish-after-swap`, `state-before-rename`, `state-before-cleanup`,
+//! `transform-after-spill` (a run that spills, once every message is read).
 
 /// A point where a crash test can stop the process.
 #[cfg(feature = "fault-injection")]

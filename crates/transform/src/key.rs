@@ -95,6 +95,17 @@ pub struct MessageKey {
     pub stage: u32,
 }
 
+impl MessageKey {
+    /// A placeholder key, never compared: the keys of [`crate::ConversationState::EMPTY`].
+    pub const NONE: MessageKey = MessageKey {
+        time: 0,
+        not_started: true,
+        role: Role::Courier,
+        from_id: None,
+        stage: 0,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,5 +43,7 @@ pub use error::PublishError;
 pub use key::{MessageKey, Role};
 pub use quarantine::{Fault, FaultKind, Quarantine, QuarantineReason, QuarantinedRow};
 pub use state::{Conversation, ConversationState};
-pub use streaming::StreamingBuild;
+pub use streaming::plan::MemoryTooSmall;
+pub use streaming::spill::SpillError;
+pub use streaming::{BuildError, MemoryLimit, SpillSummary, StreamedOutput, StreamingBuild};
 pub use table::{date_string, to_chunk, to_partitions, Partition};

@@ -73,6 +73,33 @@ impl ConversationState {
         }
     }
 
+    /// A state that has seen no message: a placeholder in dense per-order storage,
+    /// which [`ConversationState::absorb`] replaces on the first message.
+    pub const EMPTY: ConversationState = ConversationState {
+        first: MessageKey::NONE,
+        last: MessageKey::NONE,
+        first_courier: None,
+        first_customer: None,
+        courier_messages: 0,
+        customer_messages: 0,
+    };
+
+    /// True for a state that has seen no message.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.courier_messages == 0 && self.customer_messages == 0
+    }
+
+    /// Folds one more message into a state that may be [`ConversationState::EMPTY`].
+    #[inline]
+    pub fn absorb(&mut self, key: MessageKey) {
+        if self.is_empty() {
+            *self = Self::new(key);
+        } else {
+            self.update(key);
+        }
+    }
+
     /// Folds one more message in.
     #[inline]
     pub fn update(&mut self, key: MessageKey) {

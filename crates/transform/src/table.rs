@@ -11,6 +11,7 @@ use ccc_ingest::schema::timestamp_type;
 use rayon::prelude::*;
 
 use crate::build::{day_of, ConversationTable, OutputRow};
+use crate::dictionary::Dictionary;
 
 /// The rows of one UTC day.
 #[derive(Debug, Clone)]
@@ -47,59 +48,162 @@ pub fn to_partitions(table: &ConversationTable) -> Vec<Partition> {
         .collect()
 }
 
-/// A UTF-8 column from one optional string per row, with its offsets and values written
-/// directly (pushing value by value costs more than the strings themselves).
-fn utf8_column<'a>(n: usize, values: impl Iterator<Item = Option<&'a str>>) -> Box<dyn Array> {
-    let mut offsets: Vec<i32> = Vec::with_capacity(n + 1);
-    let mut bytes: Vec<u8> = Vec::with_capacity(n * 8);
-    let mut validity = MutableBitmap::with_capacity(n);
-    offsets.push(0);
-    for value in values {
-        validity.push(value.is_some());
-        bytes.extend_from_slice(value.unwrap_or_default().as_bytes());
-        let end = i32::try_from(bytes.len()).expect("a partition's strings fit i32 offsets");
-        offsets.push(end);
+/// A UTF-8 column built row by row, its offsets and values written directly (pushing
+/// through arrow2's mutable array costs more than the strings themselves).
+struct Utf8Column {
+    offsets: Vec<i32>,
+    bytes: Vec<u8>,
+    validity: MutableBitmap,
+}
+
+impl Utf8Column {
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Self {
+            offsets,
+            bytes: Vec::with_capacity(bytes),
+            validity: MutableBitmap::with_capacity(rows),
+        }
     }
-    let offsets = OffsetsBuffer::try_from(offsets).expect("offsets only grow");
-    let validity: Option<Bitmap> = validity.into();
-    Utf8Array::<i32>::new(DataType::Utf8, offsets, bytes.into(), validity).boxed()
+
+    fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.offsets.reserve_exact(rows);
+        self.bytes.reserve_exact(bytes);
+        self.validity.reserve(rows);
+    }
+
+    fn push(&mut self, value: Option<&str>) {
+        self.validity.push(value.is_some());
+        self.bytes
+            .extend_from_slice(value.unwrap_or_default().as_bytes());
+        let end = i32::try_from(self.bytes.len()).expect("a partition's strings fit i32 offsets");
+        self.offsets.push(end);
+    }
+
+    fn finish(self) -> Box<dyn Array> {
+        let offsets = OffsetsBuffer::try_from(self.offsets).expect("offsets only grow");
+        let validity: Option<Bitmap> = self.validity.into();
+        Utf8Array::<i32>::new(DataType::Utf8, offsets, self.bytes.into(), validity).boxed()
+    }
+}
+
+/// Room to reserve for some rows: their count and the bytes of their three text columns.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RowsSize {
+    pub rows: usize,
+    pub city_bytes: usize,
+    pub role_bytes: usize,
+    pub stage_bytes: usize,
+}
+
+impl RowsSize {
+    /// Counts one more row.
+    pub fn add(&mut self, row: &OutputRow, cities: &Dictionary, stages: &Dictionary) {
+        self.rows += 1;
+        self.city_bytes += cities.value(row.city).map_or(0, str::len);
+        self.role_bytes += row.conversation.first_message_by.as_str().len();
+        self.stage_bytes += stages
+            .value(row.conversation.last_stage)
+            .map_or(0, str::len);
+    }
+}
+
+/// The Arrow columns of the table, built row by row in the order of
+/// [`crate::schema::output_schema`].
+pub(crate) struct TableColumns {
+    order_id: Vec<i64>,
+    city: Utf8Column,
+    first_courier: MutablePrimitiveArray<i64>,
+    first_customer: MutablePrimitiveArray<i64>,
+    courier_messages: Vec<i64>,
+    customer_messages: Vec<i64>,
+    first_message_by: Utf8Column,
+    started: MutablePrimitiveArray<i64>,
+    delay: MutablePrimitiveArray<i64>,
+    last: MutablePrimitiveArray<i64>,
+    stage: Utf8Column,
+}
+
+impl TableColumns {
+    /// Empty columns with room for `size`.
+    pub fn with_capacity(size: RowsSize) -> Self {
+        let n = size.rows;
+        Self {
+            order_id: Vec::with_capacity(n),
+            city: Utf8Column::with_capacity(n, size.city_bytes),
+            first_courier: MutablePrimitiveArray::with_capacity(n),
+            first_customer: MutablePrimitiveArray::with_capacity(n),
+            courier_messages: Vec::with_capacity(n),
+            customer_messages: Vec::with_capacity(n),
+            first_message_by: Utf8Column::with_capacity(n, size.role_bytes),
+            started: MutablePrimitiveArray::with_capacity(n),
+            delay: MutablePrimitiveArray::with_capacity(n),
+            last: MutablePrimitiveArray::with_capacity(n),
+            stage: Utf8Column::with_capacity(n, size.stage_bytes),
+        }
+    }
+
+    /// Room for `size` more rows.
+    pub fn reserve(&mut self, size: RowsSize) {
+        let n = size.rows;
+        self.order_id.reserve_exact(n);
+        self.city.reserve(n, size.city_bytes);
+        self.first_courier.reserve(n);
+        self.first_customer.reserve(n);
+        self.courier_messages.reserve_exact(n);
+        self.customer_messages.reserve_exact(n);
+        self.first_message_by.reserve(n, size.role_bytes);
+        self.started.reserve(n);
+        self.delay.reserve(n);
+        self.last.reserve(n);
+        self.stage.reserve(n, size.stage_bytes);
+    }
+
+    /// Appends a row whose codes are in these dictionaries.
+    pub fn push(&mut self, row: &OutputRow, cities: &Dictionary, stages: &Dictionary) {
+        let c = &row.conversation;
+        self.order_id.push(c.order_id);
+        self.city.push(cities.value(row.city));
+        self.first_courier.push(c.first_courier_message);
+        self.first_customer.push(c.first_customer_message);
+        self.courier_messages.push(c.num_messages_courier);
+        self.customer_messages.push(c.num_messages_customer);
+        self.first_message_by
+            .push(Some(c.first_message_by.as_str()));
+        self.started.push(Some(c.conversation_started_at));
+        self.delay.push(c.first_responsetime_delay_seconds);
+        self.last.push(Some(c.last_message_time));
+        self.stage.push(stages.value(c.last_stage));
+    }
+
+    /// The chunk of the rows pushed.
+    pub fn finish(self) -> Chunk<Box<dyn Array>> {
+        let time = |a: MutablePrimitiveArray<i64>| -> Box<dyn Array> {
+            PrimitiveArray::from(a).to(timestamp_type()).boxed()
+        };
+        Chunk::new(vec![
+            PrimitiveArray::<i64>::from_vec(self.order_id).boxed(),
+            self.city.finish(),
+            time(self.first_courier),
+            time(self.first_customer),
+            PrimitiveArray::<i64>::from_vec(self.courier_messages).boxed(),
+            PrimitiveArray::<i64>::from_vec(self.customer_messages).boxed(),
+            self.first_message_by.finish(),
+            time(self.started),
+            PrimitiveArray::from(self.delay).boxed(),
+            time(self.last),
+            self.stage.finish(),
+        ])
+    }
 }
 
 /// The Arrow columns of some rows.
 pub fn to_chunk(table: &ConversationTable, rows: &[OutputRow]) -> Chunk<Box<dyn Array>> {
-    let n = rows.len();
-    let ints = |f: &dyn Fn(&OutputRow) -> i64| -> Box<dyn Array> {
-        PrimitiveArray::<i64>::from_vec(rows.iter().map(f).collect()).boxed()
-    };
-    let times = |f: &dyn Fn(&OutputRow) -> Option<i64>| -> Box<dyn Array> {
-        let mut a = MutablePrimitiveArray::<i64>::with_capacity(n);
-        a.extend(rows.iter().map(f));
-        PrimitiveArray::from(a).to(timestamp_type()).boxed()
-    };
-    let mut delay = MutablePrimitiveArray::<i64>::with_capacity(n);
-    delay.extend(
-        rows.iter()
-            .map(|r| r.conversation.first_responsetime_delay_seconds),
-    );
-    Chunk::new(vec![
-        ints(&|r| r.conversation.order_id),
-        utf8_column(n, rows.iter().map(|r| table.cities.value(r.city))),
-        times(&|r| r.conversation.first_courier_message),
-        times(&|r| r.conversation.first_customer_message),
-        ints(&|r| r.conversation.num_messages_courier),
-        ints(&|r| r.conversation.num_messages_customer),
-        utf8_column(
-            n,
-            rows.iter()
-                .map(|r| Some(r.conversation.first_message_by.as_str())),
-        ),
-        times(&|r| Some(r.conversation.conversation_started_at)),
-        PrimitiveArray::from(delay).boxed(),
-        times(&|r| Some(r.conversation.last_message_time)),
-        utf8_column(
-            n,
-            rows.iter()
-                .map(|r| table.stages.value(r.conversation.last_stage)),
-        ),
-    ])
+    let (cities, stages) = (&table.cities, &table.stages);
+    let mut size = RowsSize::default();
+    rows.iter().for_each(|r| size.add(r, cities, stages));
+    let mut columns = TableColumns::with_capacity(size);
+    rows.iter().for_each(|r| columns.push(r, cities, stages));
+    columns.finish()
 }

@@ -57,6 +57,9 @@ fn settings(args: RunArgs) -> Result<Settings, CliError> {
         },
         incremental,
         stage: args.stage,
+        memory_limit: args
+            .memory_limit
+            .map_or_else(ccc_cli::memory::default_limit, |bytes| bytes as u64),
     })
 }
 

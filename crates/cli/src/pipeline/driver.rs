@@ -214,7 +214,7 @@ fn drive(
             .collect(),
         table: strategy.report(&sources),
         timings,
-        memory: MemoryReport::now(),
+        memory: MemoryReport::now(settings.memory_limit, strategy.spill()),
     };
     let json = serde_json::to_value(&report).expect("the report serializes");
     staging.write_report(&json)?;
@@ -337,6 +337,7 @@ mod tests {
             read: Default::default(),
             incremental: None,
             stage: None,
+            memory_limit: 1 << 30,
         }
     }
 

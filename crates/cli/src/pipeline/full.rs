@@ -1,12 +1,13 @@
 //! The full run: every source file read and folded into the table as it is read
-//! (`ccc_transform::StreamingBuild`), and the table written whole.
+//! (`ccc_transform::StreamingBuild`, spilling past `--memory-limit`), and the table
+//! written whole.
 
 use std::path::Path;
 
 use ccc_dq::Suite;
 use ccc_ingest::{SourceFile, Sources, Table};
 use ccc_transform::publish::Staging;
-use ccc_transform::{to_partitions, Partition, Quarantine, StreamingBuild, TransformOutput};
+use ccc_transform::{MemoryLimit, Quarantine, SpillSummary, StreamedOutput, StreamingBuild};
 
 use super::checks::{OutputMetrics, Prechecked};
 use super::quarantine::by_reason;
@@ -24,7 +25,7 @@ pub struct Full<'a> {
     settings: &'a Settings,
     /// The messages folded as they were read, until the transform finishes them.
     streaming: Option<StreamingBuild>,
-    built: Option<(TransformOutput, Vec<Partition>)>,
+    built: Option<StreamedOutput>,
 }
 
 impl<'a> Full<'a> {
@@ -37,7 +38,7 @@ impl<'a> Full<'a> {
         }
     }
 
-    fn built(&self) -> &(TransformOutput, Vec<Partition>) {
+    fn built(&self) -> &StreamedOutput {
         self.built.as_ref().expect("the transform stage ran")
     }
 }
@@ -61,11 +62,12 @@ impl Strategy for Full<'_> {
         let ahead = source_suite
             .map(|suite| ChecksAhead::new(suite, false))
             .transpose()?;
-        let kept_for_checks = ahead
-            .as_ref()
-            .map(|a| a.columns_needed_later(Table::ChatMessages))
-            .unwrap_or_default();
-        let streaming = StreamingBuild::new();
+        // A staged run spills beside its stage folder, a published one beside the output.
+        let beside = self.settings.stage.as_ref().unwrap_or(&self.settings.out);
+        let streaming = StreamingBuild::new(Some(MemoryLimit {
+            bytes: self.settings.memory_limit,
+            spill_folder: ccc_transform::publish::spill_folder(beside),
+        }));
         // Columns only the suites' presence checks and the quarantine look at are left
         // unread where the files prove them complete; the quarantine reads back what it
         // writes.
@@ -83,6 +85,12 @@ impl Strategy for Full<'_> {
                     ahead.on_batch(table, batch, problems);
                 }
                 if table == Table::ChatMessages && !streaming.fold_messages(batch, problems) {
+                    // Asked per batch: once the orders are read, the look-up of each
+                    // message's order runs batch by batch and needs no column later.
+                    let kept_for_checks = ahead
+                        .as_ref()
+                        .map(|a| a.columns_needed_later(Table::ChatMessages))
+                        .unwrap_or_default();
                     drop_columns(batch, &kept_for_checks);
                 }
             },
@@ -110,15 +118,15 @@ impl Strategy for Full<'_> {
             .streaming
             .take()
             .expect("the read stage folded the messages")
-            .finish(sources);
-        let partitions = to_partitions(&output.table);
-        self.built = Some((output, partitions));
+            .finish(sources)
+            .map_err(CliError::Build)?;
+        self.built = Some(output);
         Ok(None)
     }
 
     fn output_check(&self) -> Result<OutputCheck, CliError> {
-        let (output, partitions) = self.built();
-        let dataset = output_dataset(partitions)?;
+        let output = self.built();
+        let dataset = output_dataset(&output.partitions)?;
         let c = &output.counts;
         let messages_in_table = messages_in_table(&dataset);
         Ok(OutputCheck {
@@ -140,7 +148,6 @@ impl Strategy for Full<'_> {
             .built
             .as_mut()
             .expect("the transform stage ran")
-            .0
             .quarantine
     }
 
@@ -150,14 +157,14 @@ impl Strategy for Full<'_> {
         sources: &Sources,
         _state_into: Option<&Path>,
     ) -> Result<(), CliError> {
-        let (output, partitions) = self.built();
-        staging.write_table(partitions, self.settings.formats)?;
+        let output = self.built();
+        staging.write_table(&output.partitions, self.settings.formats)?;
         staging.write_quarantine(&output.quarantine, sources)?;
         Ok(())
     }
 
     fn report(&self, sources: &Sources) -> TableReport {
-        let (output, partitions) = self.built();
+        let output = self.built();
         let c = &output.counts;
         TableReport {
             messages: MessageCounts {
@@ -185,7 +192,8 @@ impl Strategy for Full<'_> {
                 field_problems: sources.orders.problems.len() as u64,
             },
             conversations: c.conversations,
-            partitions: partitions
+            partitions: output
+                .partitions
                 .iter()
                 .map(|p| PartitionEntry {
                     date: p.date.clone(),
@@ -204,5 +212,9 @@ impl Strategy for Full<'_> {
 
     fn after_publish(&mut self) -> Result<Option<String>, CliError> {
         Ok(None)
+    }
+
+    fn spill(&self) -> Option<SpillSummary> {
+        self.built.as_ref().map(|output| output.spill)
     }
 }

@@ -74,6 +74,8 @@ pub struct Settings {
     pub incremental: Option<IncrementalSettings>,
     /// `--stage DIR`: build the output there and publish nothing.
     pub stage: Option<PathBuf>,
+    /// Bytes a full run's transform may hold before it spills.
+    pub memory_limit: u64,
 }
 
 impl Settings {

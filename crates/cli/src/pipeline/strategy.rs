@@ -7,7 +7,7 @@ use std::path::Path;
 use ccc_dq::{Dataset, Suite};
 use ccc_ingest::{SourceFile, Sources};
 use ccc_transform::publish::Staging;
-use ccc_transform::Quarantine;
+use ccc_transform::{Quarantine, SpillSummary};
 
 use super::checks::{OutputMetrics, Prechecked};
 use super::stage::StagedState;
@@ -88,4 +88,10 @@ pub trait Strategy {
     /// After the output is swapped in: commits the state the output names. Returns the
     /// sentence to add to "published OUT".
     fn after_publish(&mut self) -> Result<Option<String>, CliError>;
+
+    /// What the transform spilled past the memory limit; `None` for runs that never
+    /// spill (incremental runs fold only their new files).
+    fn spill(&self) -> Option<SpillSummary> {
+        None
+    }
 }

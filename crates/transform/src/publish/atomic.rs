@@ -35,6 +35,21 @@ fn sibling(out: &Path, tag: &str) -> PathBuf {
     out.with_file_name(format!(".{name}.ccc-{tag}"))
 }
 
+/// The folder a build may spill into while it makes `out`: beside the output, like the
+/// staging folder, named for this process. A killed run's is removed by the next run's
+/// [`Staging::create`]; a live run's never is.
+pub fn spill_folder(out: &Path) -> PathBuf {
+    sibling(out, &format!("spill-{}", std::process::id()))
+}
+
+/// True for a name like `spill_folder`'s whose process is still running.
+fn is_live_spill(name: &str, stale_prefix: &str) -> bool {
+    name.strip_prefix(stale_prefix)
+        .and_then(|tag| tag.strip_prefix("spill-"))
+        .and_then(|pid| pid.parse::<u32>().ok())
+        .is_some_and(|pid| pid != std::process::id() && Path::new(&format!("/proc/{pid}")).exists())
+}
+
 impl Staging {
     /// Checks that `out` is ours to replace, removes staging folders left by killed
     /// runs, and creates a fresh staging folder.
@@ -76,11 +91,10 @@ impl Staging {
             .unwrap_or_default();
         let lock_name = sibling(&out, "lock");
         for entry in fs::read_dir(&parent).map_err(io_err(&parent))?.flatten() {
-            if entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with(&stale_prefix)
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&stale_prefix)
                 && entry.path() != lock_name
+                && !is_live_spill(&name, &stale_prefix)
             {
                 let _ = fs::remove_dir_all(entry.path());
             }

@@ -9,7 +9,7 @@ pub mod parquet_file;
 mod quarantine_csv;
 mod writers;
 
-pub use atomic::{remove_folder, Staging};
+pub use atomic::{remove_folder, spill_folder, Staging};
 pub use parquet_file::ParquetWriteError;
 
 /// Which formats of the table to write.

@@ -474,13 +474,13 @@ pub(crate) fn scatter_messages(
             });
             continue;
         };
-        let key = MessageKey {
-            time: ts,
-            not_started: started.get(i) != Some(true),
+        let key = MessageKey::new(
+            ts,
+            started.get(i) != Some(true),
             role,
-            from_id: from_id.get(i),
+            from_id.get(i),
             stage,
-        };
+        );
         parts[partition_of(oid)].push(Row { order_id: oid, key });
     }
     bad

@@ -4,17 +4,20 @@
 
 use crate::key::{MessageKey, Role};
 
-/// What is known of one order's conversation so far.
+/// What is known of one order's conversation so far. A role's earliest time is known
+/// exactly when the role has messages, so it is kept as a plain integer (0 without
+/// messages) behind [`ConversationState::first_courier`] and
+/// [`ConversationState::first_customer`]: 80 bytes a state, not 112.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConversationState {
     /// The minimum message key: the first message.
     pub first: MessageKey,
     /// The maximum message key: the last message.
     pub last: MessageKey,
-    /// Earliest courier message time (UTC µs).
-    pub first_courier: Option<i64>,
-    /// Earliest customer message time (UTC µs).
-    pub first_customer: Option<i64>,
+    /// Earliest courier message time (UTC µs) when there are courier messages, else 0.
+    earliest_courier: i64,
+    /// Earliest customer message time (UTC µs) when there are customer messages, else 0.
+    earliest_customer: i64,
     /// Courier messages.
     pub courier_messages: i64,
     /// Customer messages.
@@ -48,29 +51,66 @@ pub struct Conversation {
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 
-fn min_time(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, None) => x,
-        (None, y) => y,
+/// The earliest time of a role in two partial states, given their counts of it.
+fn earliest(mine: (i64, i64), theirs: (i64, i64)) -> i64 {
+    match (mine.0 > 0, theirs.0 > 0) {
+        (true, true) => mine.1.min(theirs.1),
+        (false, true) => theirs.1,
+        _ => mine.1,
     }
 }
 
 impl ConversationState {
     /// The state of a conversation with one message.
     pub fn new(key: MessageKey) -> Self {
-        let (first_courier, first_customer, courier_messages, customer_messages) = match key.role {
-            Role::Courier => (Some(key.time), None, 1, 0),
-            Role::Customer => (None, Some(key.time), 0, 1),
-        };
+        let (earliest_courier, earliest_customer, courier_messages, customer_messages) =
+            match key.role {
+                Role::Courier => (key.time, 0, 1, 0),
+                Role::Customer => (0, key.time, 0, 1),
+            };
         Self {
             first: key,
             last: key,
-            first_courier,
-            first_customer,
+            earliest_courier,
+            earliest_customer,
             courier_messages,
             customer_messages,
         }
+    }
+
+    /// A state from its parts (as stored); `None` when a role's earliest time is present
+    /// without messages of the role, or missing with some.
+    pub fn from_parts(
+        first: MessageKey,
+        last: MessageKey,
+        first_courier: Option<i64>,
+        first_customer: Option<i64>,
+        courier_messages: i64,
+        customer_messages: i64,
+    ) -> Option<Self> {
+        if first_courier.is_some() != (courier_messages > 0)
+            || first_customer.is_some() != (customer_messages > 0)
+        {
+            return None;
+        }
+        Some(Self {
+            first,
+            last,
+            earliest_courier: first_courier.unwrap_or(0),
+            earliest_customer: first_customer.unwrap_or(0),
+            courier_messages,
+            customer_messages,
+        })
+    }
+
+    /// Earliest courier message time (UTC µs), if any.
+    pub fn first_courier(&self) -> Option<i64> {
+        (self.courier_messages > 0).then_some(self.earliest_courier)
+    }
+
+    /// Earliest customer message time (UTC µs), if any.
+    pub fn first_customer(&self) -> Option<i64> {
+        (self.customer_messages > 0).then_some(self.earliest_customer)
     }
 
     /// A state that has seen no message: a placeholder in dense per-order storage,
@@ -78,8 +118,8 @@ impl ConversationState {
     pub const EMPTY: ConversationState = ConversationState {
         first: MessageKey::NONE,
         last: MessageKey::NONE,
-        first_courier: None,
-        first_customer: None,
+        earliest_courier: 0,
+        earliest_customer: 0,
         courier_messages: 0,
         customer_messages: 0,
     };
@@ -111,13 +151,18 @@ impl ConversationState {
         }
         match key.role {
             Role::Courier => {
+                self.earliest_courier = earliest(
+                    (self.courier_messages, self.earliest_courier),
+                    (1, key.time),
+                );
                 self.courier_messages += 1;
-                self.first_courier = Some(self.first_courier.map_or(key.time, |t| t.min(key.time)));
             }
             Role::Customer => {
+                self.earliest_customer = earliest(
+                    (self.customer_messages, self.earliest_customer),
+                    (1, key.time),
+                );
                 self.customer_messages += 1;
-                self.first_customer =
-                    Some(self.first_customer.map_or(key.time, |t| t.min(key.time)));
             }
         }
     }
@@ -126,8 +171,14 @@ impl ConversationState {
     pub fn merge(&mut self, other: &ConversationState) {
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
-        self.first_courier = min_time(self.first_courier, other.first_courier);
-        self.first_customer = min_time(self.first_customer, other.first_customer);
+        self.earliest_courier = earliest(
+            (self.courier_messages, self.earliest_courier),
+            (other.courier_messages, other.earliest_courier),
+        );
+        self.earliest_customer = earliest(
+            (self.customer_messages, self.earliest_customer),
+            (other.customer_messages, other.earliest_customer),
+        );
         self.courier_messages += other.courier_messages;
         self.customer_messages += other.customer_messages;
     }
@@ -136,16 +187,16 @@ impl ConversationState {
     pub fn finish(&self, order_id: i64) -> Conversation {
         let started = self.first.time;
         let other_first = match self.first.role {
-            Role::Courier => self.first_customer,
-            Role::Customer => self.first_courier,
+            Role::Courier => self.first_customer(),
+            Role::Customer => self.first_courier(),
         };
         // The first message is the minimum, so the other role's first time is never
         // earlier and integer division truncates toward zero as the spec asks.
         let delay = other_first.map(|t| (t - started) / MICROS_PER_SECOND);
         Conversation {
             order_id,
-            first_courier_message: self.first_courier,
-            first_customer_message: self.first_customer,
+            first_courier_message: self.first_courier(),
+            first_customer_message: self.first_customer(),
             num_messages_courier: self.courier_messages,
             num_messages_customer: self.customer_messages,
             first_message_by: self.first.role,
@@ -163,13 +214,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn key(time: i64, role: Role, stage: u32) -> MessageKey {
-        MessageKey {
-            time,
-            not_started: true,
-            role,
-            from_id: Some(1),
-            stage,
-        }
+        MessageKey::new(time, true, role, Some(1), stage)
     }
 
     #[test]
@@ -182,6 +227,7 @@ mod tests {
         assert_eq!(row.first_responsetime_delay_seconds, Some(2));
         assert_eq!(row.num_messages_courier, 2);
         assert_eq!(row.last_stage, 3);
+        assert_eq!(std::mem::size_of::<ConversationState>(), 80);
         let alone = ConversationState::new(key(0, Role::Courier, 1)).finish(8);
         assert_eq!(alone.first_responsetime_delay_seconds, None);
         assert_eq!(alone.first_customer_message, None);
@@ -195,16 +241,13 @@ mod tests {
             proptest::option::of(0i64..3),
             0u32..4,
         )
-            .prop_map(|(time, started, courier, from_id, stage)| MessageKey {
-                time,
-                not_started: !started,
-                role: if courier {
+            .prop_map(|(time, started, courier, from_id, stage)| {
+                let role = if courier {
                     Role::Courier
                 } else {
                     Role::Customer
-                },
-                from_id,
-                stage,
+                };
+                MessageKey::new(time, !started, role, from_id, stage)
             })
     }
 

@@ -199,15 +199,15 @@ pub fn state_chunk(
         times(&|r| Some(r.state.first.time)),
         bools(&|r| !r.state.first.not_started),
         texts(rows, |r| Some(role_name(r.state.first.role))),
-        ints(&|r| r.state.first.from_id),
+        ints(&|r| r.state.first.from_id()),
         texts(rows, |r| stages.value(r.state.first.stage)),
         times(&|r| Some(r.state.last.time)),
         bools(&|r| !r.state.last.not_started),
         texts(rows, |r| Some(role_name(r.state.last.role))),
-        ints(&|r| r.state.last.from_id),
+        ints(&|r| r.state.last.from_id()),
         texts(rows, |r| stages.value(r.state.last.stage)),
-        times(&|r| r.state.first_courier),
-        times(&|r| r.state.first_customer),
+        times(&|r| r.state.first_courier()),
+        times(&|r| r.state.first_customer()),
         ints(&|r| Some(r.state.courier_messages)),
         ints(&|r| Some(r.state.customer_messages)),
         ints(&|r| Some(r.first_seen_run as i64)),
@@ -301,35 +301,35 @@ fn fast_state_rows(
     let (first_from, last_from) = (int(4), int(9));
     let (first_courier, first_customer) = (int(11), int(12));
     let (couriers, customers, seen) = (int(13).values(), int(14).values(), int(15).values());
-    Some(
-        (0..batch.len())
-            .map(|i| StateRow {
+    (0..batch.len())
+        .map(|i| {
+            Some(StateRow {
                 order_id: ids[i],
-                state: ConversationState {
-                    first: MessageKey {
-                        time: first_time[i],
-                        not_started: !first_started.get_bit(i),
-                        role: first_role[i],
-                        from_id: first_from.get(i),
-                        stage: first_stage[i],
-                    },
-                    last: MessageKey {
-                        time: last_time[i],
-                        not_started: !last_started.get_bit(i),
-                        role: last_role[i],
-                        from_id: last_from.get(i),
-                        stage: last_stage[i],
-                    },
-                    first_courier: first_courier.get(i),
-                    first_customer: first_customer.get(i),
-                    courier_messages: couriers[i],
-                    customer_messages: customers[i],
-                },
+                state: ConversationState::from_parts(
+                    MessageKey::new(
+                        first_time[i],
+                        !first_started.get_bit(i),
+                        first_role[i],
+                        first_from.get(i),
+                        first_stage[i],
+                    ),
+                    MessageKey::new(
+                        last_time[i],
+                        !last_started.get_bit(i),
+                        last_role[i],
+                        last_from.get(i),
+                        last_stage[i],
+                    ),
+                    first_courier.get(i),
+                    first_customer.get(i),
+                    couriers[i],
+                    customers[i],
+                )?,
                 first_seen_run: seen[i] as u64,
                 city: city[i],
             })
-            .collect(),
-    )
+        })
+        .collect()
 }
 
 fn checked_state_rows(
@@ -370,30 +370,33 @@ fn checked_state_rows(
                        from: &PrimitiveArray<i64>,
                        stage_col: &Utf8Array<i32>|
              -> Result<MessageKey, String> {
-                Ok(MessageKey {
-                    time: time.get(i).ok_or_else(|| missing("a message time"))?,
-                    not_started: !started.get(i).ok_or_else(|| missing("chat_started"))?,
-                    role: role(role_col)?,
-                    from_id: from.get(i),
-                    stage: stage(stage_col)?,
-                })
+                Ok(MessageKey::new(
+                    time.get(i).ok_or_else(|| missing("a message time"))?,
+                    !started.get(i).ok_or_else(|| missing("chat_started"))?,
+                    role(role_col)?,
+                    from.get(i),
+                    stage(stage_col)?,
+                ))
             };
             rows.push(StateRow {
                 order_id: order_id.get(i).ok_or_else(|| missing("order_id"))?,
-                state: ConversationState {
-                    first: key(
+                state: ConversationState::from_parts(
+                    key(
                         first_time,
                         first_started,
                         first_role,
                         first_from,
                         first_stage,
                     )?,
-                    last: key(last_time, last_started, last_role, last_from, last_stage)?,
-                    first_courier: first_courier.get(i),
-                    first_customer: first_customer.get(i),
-                    courier_messages: couriers.get(i).ok_or_else(|| missing("a count"))?,
-                    customer_messages: customers.get(i).ok_or_else(|| missing("a count"))?,
-                },
+                    key(last_time, last_started, last_role, last_from, last_stage)?,
+                    first_courier.get(i),
+                    first_customer.get(i),
+                    couriers.get(i).ok_or_else(|| missing("a count"))?,
+                    customers.get(i).ok_or_else(|| missing("a count"))?,
+                )
+                .ok_or_else(|| {
+                    format!("record {record}: a first message time disagrees with its count")
+                })?,
                 first_seen_run: seen.get(i).ok_or_else(|| missing("first_seen_run"))? as u64,
                 city: match city.get(i) {
                     None => 0,
@@ -488,13 +491,8 @@ mod tests {
         let cities = Dictionary::from_values(vec!["BCN".into(), "LIS".into()]);
         // The manifest lists LIS first: indexes are stable, codes follow string order.
         let codes = CityCodes::new(&["LIS".into(), "BCN".into()], &cities);
-        let key = |time, role, stage, from_id| MessageKey {
-            time,
-            not_started: time != 10,
-            role,
-            from_id,
-            stage,
-        };
+        let key =
+            |time, role, stage, from_id| MessageKey::new(time, time != 10, role, from_id, stage);
         let mut state = ConversationState::new(key(10, Role::Customer, 0, None));
         state.update(key(99, Role::Courier, 2, Some(7)));
         let rows = vec![
@@ -551,13 +549,7 @@ mod tests {
     #[test]
     fn a_stage_outside_the_manifest_is_an_error() {
         let stages = Dictionary::from_values(vec!["ACCEPTED".into()]);
-        let key = MessageKey {
-            time: 1,
-            not_started: true,
-            role: Role::Courier,
-            from_id: None,
-            stage: 1,
-        };
+        let key = MessageKey::new(1, true, Role::Courier, None, 1);
         let rows = vec![StateRow {
             order_id: 1,
             state: ConversationState::new(key),

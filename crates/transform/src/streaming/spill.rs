@@ -25,13 +25,13 @@ const RECORD_BYTES: usize = 29;
 impl Spilled {
     fn encode(&self, out: &mut Vec<u8>) {
         let k = &self.key;
-        let flags = u8::from(k.from_id.is_some())
+        let flags = u8::from(k.from_id().is_some())
             | u8::from(k.not_started) << 1
             | u8::from(k.role == Role::Customer) << 2;
         out.extend_from_slice(&self.slot.to_le_bytes());
         out.extend_from_slice(&self.generation.to_le_bytes());
         out.extend_from_slice(&k.time.to_le_bytes());
-        out.extend_from_slice(&k.from_id.unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(&k.from_id().unwrap_or(0).to_le_bytes());
         out.extend_from_slice(&k.stage.to_le_bytes());
         out.push(flags);
     }
@@ -43,17 +43,17 @@ impl Spilled {
         Spilled {
             slot: u32_at(0),
             generation: u32_at(4),
-            key: MessageKey {
-                time: i64_at(8),
-                from_id: (flags & 1 != 0).then(|| i64_at(16)),
-                stage: u32_at(24),
-                not_started: flags & 2 != 0,
-                role: if flags & 4 != 0 {
+            key: MessageKey::new(
+                i64_at(8),
+                flags & 2 != 0,
+                if flags & 4 != 0 {
                     Role::Customer
                 } else {
                     Role::Courier
                 },
-            },
+                (flags & 1 != 0).then(|| i64_at(16)),
+                u32_at(24),
+            ),
         }
     }
 }
@@ -186,13 +186,7 @@ mod tests {
             Spilled {
                 slot: 7,
                 generation: 2,
-                key: MessageKey {
-                    time: -5,
-                    not_started: false,
-                    role: Role::Customer,
-                    from_id: Some(i64::MIN),
-                    stage: 3,
-                },
+                key: MessageKey::new(-5, false, Role::Customer, Some(i64::MIN), 3),
             },
             Spilled {
                 slot: u32::MAX,

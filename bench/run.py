@@ -56,7 +56,7 @@ DIRTY_ORDERS, DIRTY_FRACTION = 20_000, 0.05  # the dirty data the suite's counts
 RESULTS = BENCH / "results.json"
 # ccc's memory plan (crates/transform/src/streaming/plan.rs): bytes per order that never
 # spill, and bytes of one order's state.
-FIXED_BYTES_PER_ORDER, STATE_BYTES_PER_ORDER = 160, 112
+FIXED_BYTES_PER_ORDER, STATE_BYTES_PER_ORDER = 160, 80
 TIME_BAR = 0.45  # ccc at most 0.45x DuckDB's time for the table
 MEMORY_BARS_MB = {"10m": ("half of DuckDB's", 0.5), "50m": ("2.5 GiB", 2560.0)}
 GNU_TIME = Path("/usr/bin/time")

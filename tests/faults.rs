@@ -101,18 +101,47 @@ fn fails_keeping(
     );
 }
 
+/// A 256 KiB disk holding a small published output, and sources whose run does not fit.
+struct FullDisk {
+    disk: SmallDisk,
+    tmp: tempfile::TempDir,
+    big: PathBuf,
+    out: PathBuf,
+    before: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl FullDisk {
+    fn with_output() -> Option<FullDisk> {
+        let disk = SmallDisk::mount("256k")?;
+        let tmp = tempfile::tempdir().unwrap();
+        let (small, big) = (tmp.path().join("small"), tmp.path().join("big"));
+        write_small_sources(&small);
+        generate(&big, "3000");
+        let out = disk.path().join("out");
+        assert!(run_job(&small, &out, &[]).status.success());
+        let before = snapshot(&out);
+        Some(FullDisk {
+            disk,
+            tmp,
+            big,
+            out,
+            before,
+        })
+    }
+}
+
 #[test]
 fn a_full_disk_while_spilling_is_exit_3_naming_the_spill_file() {
-    let Some(disk) = SmallDisk::mount("256k") else {
+    let Some(FullDisk {
+        disk: _disk,
+        tmp: _tmp,
+        big,
+        out,
+        before,
+    }) = FullDisk::with_output()
+    else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let (small, big) = (tmp.path().join("small"), tmp.path().join("big"));
-    write_small_sources(&small);
-    generate(&big, "3000");
-    let out = disk.path().join("out");
-    assert!(run_job(&small, &out, &[]).status.success());
-    let before = snapshot(&out);
     let args = [
         "run",
         "--checks",
@@ -131,16 +160,16 @@ fn a_full_disk_while_spilling_is_exit_3_naming_the_spill_file() {
 
 #[test]
 fn a_full_disk_during_publish_keeps_the_old_output_and_leaves_no_staging() {
-    let Some(disk) = SmallDisk::mount("256k") else {
+    let Some(FullDisk {
+        disk: _disk,
+        tmp,
+        big,
+        out,
+        before,
+    }) = FullDisk::with_output()
+    else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let (small, big) = (tmp.path().join("small"), tmp.path().join("big"));
-    write_small_sources(&small);
-    generate(&big, "3000");
-    let out = disk.path().join("out");
-    assert!(run_job(&small, &out, &[]).status.success());
-    let before = snapshot(&out);
     let args = [
         "run",
         "--checks",

@@ -9,6 +9,7 @@
 //! the same order book, classification and merges, only applied batch by batch.
 
 mod emit;
+mod pages;
 pub mod plan;
 mod slots;
 pub mod spill;
@@ -99,7 +100,7 @@ impl Resident {
         let shards = (0..len.div_ceil(shard_len))
             .map(|s| {
                 let n = shard_len.min(len - s * shard_len);
-                Mutex::new(vec![ConversationState::EMPTY; n])
+                Mutex::new(pages::empty_states(n))
             })
             .collect();
         Resident { shard_len, shards }
@@ -385,7 +386,7 @@ impl StreamingBuild {
             for range in 1..plan.ranges {
                 let base = range * plan.slots_per_range;
                 let len = plan.slots_per_range.min(slots.len() - base);
-                let mut states = vec![ConversationState::EMPTY; len];
+                let mut states = pages::empty_states(len);
                 spill.read_back(range, |mut record| {
                     let recode = &recodes[record.generation as usize];
                     record.key.stage = recode[record.key.stage as usize];

@@ -40,17 +40,17 @@ fn run_warn(source: &Path, out: &Path, extra: &[&str]) -> Value {
     serde_json::from_slice(&std::fs::read(out.join("_run.json")).unwrap()).unwrap()
 }
 
+/// `ccc run --quiet` from `source` to `out` with `extra`.
 fn run_job_with(source: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
-    let mut command = ccc();
-    command.args([
+    let args = [
         "run",
         "--quiet",
         "--source",
         path_str(source),
         "--out",
         path_str(out),
-    ]);
-    command.args(extra).output().expect("the ccc binary runs")
+    ];
+    run_ccc(&[&args[..], extra].concat())
 }
 
 /// Every file of an output but the run report (which names the run's own folder,

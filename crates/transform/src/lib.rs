@@ -45,5 +45,7 @@ pub use quarantine::{Fault, FaultKind, Quarantine, QuarantineReason, Quarantined
 pub use state::{Conversation, ConversationState};
 pub use streaming::plan::MemoryTooSmall;
 pub use streaming::spill::SpillError;
-pub use streaming::{BuildError, MemoryLimit, SpillSummary, StreamedOutput, StreamingBuild};
+pub use streaming::{
+    BuildError, MemoryLimit, SpillSummary, StreamedOutput, StreamingAggregate, StreamingBuild,
+};
 pub use table::{date_string, to_chunk, to_partitions, Partition};

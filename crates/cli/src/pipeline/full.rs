@@ -5,20 +5,33 @@
 use std::path::Path;
 
 use ccc_dq::Suite;
-use ccc_ingest::{SourceFile, Sources, Table};
+use ccc_ingest::{Batch, FieldProblem, SourceFile, Sources, TableData};
 use ccc_transform::publish::Staging;
 use ccc_transform::{MemoryLimit, Quarantine, SpillSummary, StreamedOutput, StreamingBuild};
 
 use super::checks::{OutputMetrics, Prechecked};
 use super::quarantine::by_reason;
+use super::reading::{read_folding, Fold};
 use super::settings::Settings;
 use super::stage::StagedState;
 use super::strategy::{OutputCheck, Planned, Strategy};
 use crate::exit::CliError;
 use crate::progress::Progress;
-use crate::quality::ahead::{drop_columns, ChecksAhead};
-use crate::quality::datasets::{messages_in_table, output_dataset, presence_only_columns};
+use crate::quality::datasets::{messages_in_table, output_dataset};
 use crate::report::{MessageCounts, OrderCounts, PartitionEntry, TableReport};
+
+/// The full build's fold: messages into the ranked states of the orders read first.
+struct FullFold<'a>(&'a StreamingBuild);
+
+impl Fold for FullFold<'_> {
+    fn messages(&self, batch: &Batch, problems: &[FieldProblem]) -> bool {
+        self.0.fold_messages(batch, problems)
+    }
+
+    fn orders(&self, orders: &TableData) {
+        self.0.orders_read(orders);
+    }
+}
 
 /// A full run's work in progress.
 pub struct Full<'a> {
@@ -53,60 +66,23 @@ impl Strategy for Full<'_> {
         files: Vec<SourceFile>,
         progress: &Progress,
     ) -> Result<(Sources, Prechecked), CliError> {
-        let source_suite = self.settings.suites.as_ref().map(|s| &s.source.suite);
-        progress.start_bytes("reading", files.iter().map(|f| f.size).sum());
-        // Each message batch, as it is read and while it is in the cache, is checked by
-        // the source suite's row checks, then folded into the per-order states; its
-        // columns are then dropped, but for those later checks read, unless the
-        // quarantine needs its rows. Memory holds the states, not the messages.
-        let ahead = source_suite
-            .map(|suite| ChecksAhead::new(suite, false))
-            .transpose()?;
         // A staged run spills beside its stage folder, a published one beside the output.
         let beside = self.settings.stage.as_ref().unwrap_or(&self.settings.out);
         let streaming = StreamingBuild::new(Some(MemoryLimit {
             bytes: self.settings.memory_limit,
             spill_folder: ccc_transform::publish::spill_folder(beside),
         }));
-        // Columns only the suites' presence checks and the quarantine look at are left
-        // unread where the files prove them complete; the quarantine reads back what it
-        // writes.
-        let read = ccc_ingest::ReadOptions {
-            presence_only: presence_only_columns(source_suite, &ccc_transform::COLUMNS_READ),
-            text_presence_only: true,
-            ..self.settings.read.clone()
-        };
-        let sources = ccc_ingest::read_sources_with(
+        let source_suite = self.settings.suites.as_ref().map(|s| &s.source.suite);
+        let read = read_folding(
+            self.settings,
+            source_suite,
             files,
-            &read,
-            &|file| progress.add(file.size),
-            &|table, batch, problems| {
-                if let Some(ahead) = &ahead {
-                    ahead.on_batch(table, batch, problems);
-                }
-                if table == Table::ChatMessages && !streaming.fold_messages(batch, problems) {
-                    // Asked per batch: once the orders are read, the look-up of each
-                    // message's order runs batch by batch and needs no column later.
-                    let kept_for_checks = ahead
-                        .as_ref()
-                        .map(|a| a.columns_needed_later(Table::ChatMessages))
-                        .unwrap_or_default();
-                    drop_columns(batch, &kept_for_checks);
-                }
-            },
-            &|data, files| {
-                if let Some(ahead) = &ahead {
-                    ahead.on_table_read(data, files);
-                }
-                streaming.orders_read(data);
-            },
+            "reading",
+            progress,
+            &FullFold(&streaming),
         )?;
         self.streaming = Some(streaming);
-        let prechecked = match ahead {
-            Some(ahead) => ahead.into_prechecked(&sources)?,
-            None => Prechecked::new(),
-        };
-        Ok((sources, prechecked))
+        Ok(read)
     }
 
     fn source_suite(&self, suite: &Suite, _sources: &Sources) -> Suite {

@@ -9,13 +9,16 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use ccc_dq::Suite;
-use ccc_ingest::{SourceFile, Sources};
-use ccc_transform::incremental::{self, Folded, Generation, Manifest, Plan, StateDir, StateLock};
+use ccc_ingest::{Batch, FieldProblem, SourceFile, Sources, TableData};
+use ccc_transform::incremental::{
+    self, Folded, Generation, Manifest, NewMessages, Plan, StateDir, StateLock,
+};
 use ccc_transform::publish::Staging;
 use ccc_transform::{date_string, to_partitions, Partition, Quarantine};
 
 use super::checks::{OutputMetrics, Prechecked};
 use super::quarantine::by_reason;
+use super::reading::{read_folding, Fold};
 use super::settings::{ChecksMode, IncrementalSettings, Settings};
 use super::stage::StagedState;
 use super::strategy::{NothingNew, OutputCheck, Planned, Strategy};
@@ -50,8 +53,22 @@ pub struct Incremental<'a> {
     plan: Option<Plan>,
     /// The state token the output named when planned: a staged run builds on it.
     base_token: Option<String>,
+    /// The new messages folded as they were read, until the transform merges them in.
+    new_messages: Option<NewMessages>,
     built: Option<Built>,
     written: Option<Generation>,
+}
+
+/// An incremental run's fold: new messages into states found by order id (their orders
+/// may be in the stored state, in the new files, or still to come).
+struct IncrementalFold<'a>(&'a NewMessages);
+
+impl Fold for IncrementalFold<'_> {
+    fn messages(&self, batch: &Batch, problems: &[FieldProblem]) -> bool {
+        self.0.on_batch(batch, problems)
+    }
+
+    fn orders(&self, _orders: &TableData) {}
 }
 
 impl<'a> Incremental<'a> {
@@ -70,6 +87,7 @@ impl<'a> Incremental<'a> {
             started_at: now_rfc3339(),
             plan: None,
             base_token: None,
+            new_messages: None,
             built: None,
             written: None,
         })
@@ -129,23 +147,40 @@ impl Strategy for Incremental<'_> {
         files: Vec<SourceFile>,
         progress: &Progress,
     ) -> Result<(Sources, Prechecked), CliError> {
-        progress.start_bytes("reading new files", files.iter().map(|f| f.size).sum());
-        let sources =
-            ccc_ingest::read_sources(files, &self.settings.read, &|f| progress.add(f.size))?;
-        Ok((sources, Prechecked::new()))
-    }
-
-    fn source_suite(&self, suite: &Suite, sources: &Sources) -> Suite {
-        suite_for_new_files(suite, sources)
-    }
-
-    fn transform(&mut self, sources: &Sources) -> Result<Option<String>, CliError> {
         let plan = self.plan_ref();
         let max_lateness = self
             .incremental
             .max_lateness
             .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
-        let folded = incremental::fold(plan.previous(), sources, plan.generation, max_lateness)?;
+        let new_messages = NewMessages::new(plan.previous(), max_lateness);
+        let source_suite = self
+            .settings
+            .suites
+            .as_ref()
+            .map(|s| suite_for_new_files(&s.source.suite, &files));
+        let read = read_folding(
+            self.settings,
+            source_suite.as_ref(),
+            files,
+            "reading new files",
+            progress,
+            &IncrementalFold(&new_messages),
+        )?;
+        self.new_messages = Some(new_messages);
+        Ok(read)
+    }
+
+    fn source_suite(&self, suite: &Suite, sources: &Sources) -> Suite {
+        suite_for_new_files(suite, &sources.files)
+    }
+
+    fn transform(&mut self, sources: &Sources) -> Result<Option<String>, CliError> {
+        let new_messages = self
+            .new_messages
+            .take()
+            .expect("the read stage folded the messages");
+        let plan = self.plan_ref();
+        let folded = incremental::fold(plan.previous(), sources, new_messages, plan.generation)?;
         if !folded.cross_run_conflicts.is_empty() && self.settings.checks == ChecksMode::Enforce {
             return Ok(Some(format!(
                 "{} orders got a cityCode in the new files that differs from the one folded in \
@@ -299,8 +334,8 @@ fn now_rfc3339() -> String {
 /// new file are left out (their data was checked when it came), and so is the check
 /// against the other table (orders of earlier runs are in the state; messages of orders
 /// not known yet wait there and are reported as waiting).
-fn suite_for_new_files(suite: &Suite, sources: &Sources) -> Suite {
-    let present: BTreeSet<&str> = sources.files.iter().map(|f| f.table.name()).collect();
+fn suite_for_new_files(suite: &Suite, files: &[SourceFile]) -> Suite {
+    let present: BTreeSet<&str> = files.iter().map(|f| f.table.name()).collect();
     let mut suite = suite.clone();
     suite.tables.retain(|t| present.contains(t.table.as_str()));
     for table in &mut suite.tables {

@@ -5,6 +5,7 @@
 //! - [`quarantine`]: linking quarantined rows to the source expectations they broke.
 //! - [`strategy`]: what a full and an incremental run do differently (plan, read,
 //!   transform, write, commit); [`full`] and [`incremental`] are the two strategies.
+//! - [`reading`]: the sources read with the source suite's row checks and a fold per batch.
 //! - [`run`](run()): the driver — read, source suite, transform, output suite, stage, publish.
 //! - [`stage`]: a staged run's folder and its record (`_stage.json`).
 //! - [`validate`](validate()): one suite on sources or on a table folder; the audit of a staged folder.
@@ -18,6 +19,7 @@ pub mod full;
 pub mod incremental;
 mod publishing;
 pub mod quarantine;
+mod reading;
 pub mod settings;
 pub mod stage;
 pub mod strategy;

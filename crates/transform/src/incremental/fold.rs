@@ -1,29 +1,26 @@
-//! Folding new source files into the state. New messages are aggregated exactly as a full
-//! run does ([`aggregate_messages`]) and merged into the stored state of their orders with
+//! Folding new source files into the state. New messages, folded per order as they were
+//! read ([`NewMessages`]), are merged into the stored state of their orders with
 //! [`ConversationState::merge`]; new order records merge into the order book (smallest
 //! city wins, as in a full run). Only the date partitions holding a changed conversation,
 //! before or after the change, are loaded and rebuilt, whole.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use arrow2::array::{PrimitiveArray, Utf8Array};
-use ccc_ingest::schema as src;
-use ccc_ingest::timestamp::format_rfc3339_micros;
-use ccc_ingest::{Sources, Table};
+use ccc_ingest::Sources;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use super::error::IncrementalError;
+use super::late::LateCounts;
 use super::manifest::OrderShard;
+use super::new_messages::NewMessages;
 use super::rows::{CityCodes, OrdersState, StateRow};
 use super::store::Generation;
 use crate::build::{
-    aggregate_messages, build_order_book, day_of, ConversationTable, OrderBook, OutputRow,
-    ProblemIndex,
+    build_order_book, day_of, ConversationTable, OrderBook, OutputRow, ProblemIndex,
 };
 use crate::dictionary::Dictionary;
-use crate::key::Role;
 use crate::quarantine::Quarantine;
 use crate::state::ConversationState;
 use crate::table::date_string;
@@ -55,41 +52,6 @@ pub struct FoldCounts {
     pub conversations_moved: u64,
     /// Conversations published in this run because their order arrived.
     pub conversations_released: u64,
-}
-
-/// Messages older than what earlier runs published.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LateCounts {
-    /// The newest message time published before this run (none on the first run).
-    pub watermark: Option<String>,
-    /// Usable new messages older than the watermark.
-    pub messages: u64,
-    /// How far behind the watermark the latest-arriving one furthest back in time is, in
-    /// whole seconds (the largest lateness).
-    pub worst_lateness_seconds: Option<i64>,
-    /// That message.
-    pub worst: Option<LateMessage>,
-    /// `--max-lateness`, in seconds.
-    pub max_lateness_seconds: Option<i64>,
-    /// Late messages beyond it (still folded in: a warning, never data loss).
-    pub beyond_max_lateness: u64,
-    /// Up to 20 of them.
-    pub beyond_examples: Vec<LateMessage>,
-}
-
-/// A late message, located.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LateMessage {
-    /// Source file.
-    pub file: String,
-    /// Record number in the file (the first record is 1).
-    pub record: u64,
-    /// Its order.
-    pub order_id: i64,
-    /// Its time.
-    pub message_sent_time: String,
-    /// Seconds behind the watermark.
-    pub lateness_seconds: i64,
 }
 
 /// The result of folding: everything the new generation and the rewritten partitions need.
@@ -127,23 +89,17 @@ pub struct Folded {
     pub cross_run_conflicts: Vec<i64>,
 }
 
-const MICROS_PER_SECOND: i64 = 1_000_000;
-const EXAMPLES: usize = 20;
-
-/// Folds `sources` (the new files only) into the `previous` generation (none: empty).
+/// Folds `sources` (the new files only, their messages folded as they were read into
+/// `new_messages`) into the `previous` generation (none: empty).
 pub fn fold(
     previous: Option<&Generation>,
     sources: &Sources,
+    new_messages: NewMessages,
     generation: u64,
-    max_lateness_micros: Option<i64>,
 ) -> Result<Folded, IncrementalError> {
-    let problems = ProblemIndex::new(sources);
-    let (book, aggregate) = rayon::join(
-        || build_order_book(&sources.orders, &problems),
-        || aggregate_messages(sources, &problems, &[]),
-    );
-    let watermark = previous.and_then(|g| g.manifest.watermark_micros);
-    let late = count_late(sources, watermark, max_lateness_micros);
+    let book = build_order_book(&sources.orders, &ProblemIndex::of(&sources.orders.problems));
+    let aggregate = new_messages.aggregate.finish(sources);
+    let late = new_messages.late.finish(sources);
 
     // One stage dictionary for the stored keys and the new ones; codes follow string order.
     let mut stage_values: Vec<String> = previous
@@ -656,70 +612,6 @@ fn merge_orders(
 
 /// Usable new messages older than the watermark (a message is usable when it has an
 /// order id, a time and a sender role: the ones that are folded in).
-fn count_late(sources: &Sources, watermark: Option<i64>, max_lateness: Option<i64>) -> LateCounts {
-    let mut late = LateCounts {
-        watermark: watermark.map(format_rfc3339_micros),
-        max_lateness_seconds: max_lateness.map(|m| m / MICROS_PER_SECOND),
-        ..LateCounts::default()
-    };
-    let Some(watermark) = watermark else {
-        return late;
-    };
-    let t = Table::ChatMessages;
-    let column = |batch: &ccc_ingest::Batch, name: &str| {
-        batch.chunk.arrays()[t.column_index(name).expect("schema column")].clone()
-    };
-    let mut worst: Option<(i64, LateMessage)> = None;
-    for batch in &sources.messages.batches {
-        let time = column(batch, src::MESSAGE_SENT_TIME);
-        let time = time
-            .as_any()
-            .downcast_ref::<PrimitiveArray<i64>>()
-            .expect("timestamp column");
-        let order = column(batch, src::ORDER_ID);
-        let order = order
-            .as_any()
-            .downcast_ref::<PrimitiveArray<i64>>()
-            .expect("integer column");
-        let sender = column(batch, src::SENDER_APP_TYPE);
-        let sender = sender
-            .as_any()
-            .downcast_ref::<Utf8Array<i32>>()
-            .expect("text column");
-        for i in 0..batch.len() {
-            let (Some(ts), Some(order_id)) = (time.get(i), order.get(i)) else {
-                continue;
-            };
-            if ts >= watermark || sender.get(i).and_then(Role::of_sender_app_type).is_none() {
-                continue;
-            }
-            let lateness = watermark - ts;
-            late.messages += 1;
-            let located = || LateMessage {
-                file: sources.files[batch.file as usize].name.clone(),
-                record: batch.first_record + i as u64,
-                order_id,
-                message_sent_time: format_rfc3339_micros(ts),
-                lateness_seconds: lateness / MICROS_PER_SECOND,
-            };
-            if worst.as_ref().is_none_or(|(w, _)| lateness > *w) {
-                worst = Some((lateness, located()));
-            }
-            if max_lateness.is_some_and(|max| lateness > max) {
-                late.beyond_max_lateness += 1;
-                if late.beyond_examples.len() < EXAMPLES {
-                    late.beyond_examples.push(located());
-                }
-            }
-        }
-    }
-    if let Some((lateness, message)) = worst {
-        late.worst_lateness_seconds = Some(lateness / MICROS_PER_SECOND);
-        late.worst = Some(message);
-    }
-    late
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,9 @@
 
 mod error;
 mod fold;
+mod late;
 pub mod manifest;
+mod new_messages;
 pub mod rows;
 mod store;
 
@@ -21,8 +23,10 @@ use ccc_ingest::SourceFile;
 use rayon::prelude::*;
 
 pub use error::IncrementalError;
-pub use fold::{fold, FoldCounts, Folded, LateCounts, LateMessage, ShardPlan};
+pub use fold::{fold, FoldCounts, Folded, ShardPlan};
+pub use late::{LateCounts, LateMessage};
 pub use manifest::{hash_file, FoldedFile, Manifest, OrderShard, PartitionStats, RunEntry, Totals};
+pub use new_messages::NewMessages;
 pub use store::{Generation, GenerationWriter, StateDir, StateLock};
 
 use crate::table::date_string;

@@ -8,36 +8,37 @@
 //! the one [`crate::build_conversations`] gives on the same sources, whatever the limit:
 //! the same order book, classification and merges, only applied batch by batch.
 
+mod by_order;
 mod emit;
 mod pages;
 pub mod plan;
 mod slots;
 pub mod spill;
+mod stages;
 
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::{Mutex, OnceLock};
 
-use arrow2::array::Utf8Array;
-use ccc_ingest::schema as src;
 use ccc_ingest::{Batch, FieldProblem, Sources, Table, TableData};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::build::{
-    build_order_book, column, find_orphans, scatter_messages, settle, KeptOut, OrderBook,
-    ProblemIndex, Row, TransformCounts, PARTITIONS,
+    build_order_book, find_orphans, scatter_messages, settle, KeptOut, OrderBook, ProblemIndex,
+    Row, TransformCounts, PARTITIONS,
 };
-use crate::dictionary::{self, Dictionary};
 use crate::key::MessageKey;
 use crate::quarantine::{Quarantine, QuarantinedRow};
 use crate::state::ConversationState;
 use crate::table::Partition;
+pub use by_order::StreamingAggregate;
 use emit::DayTables;
 use plan::{MemoryTooSmall, Plan};
 use slots::OrderSlots;
 use spill::{SpillError, SpillFiles, Spilled};
+use stages::{recoding, StageCodes};
 
 /// A batch's place while it is read: its file and [`Batch::position`].
-type Place = (u32, u64);
+pub(crate) type Place = (u32, u64);
 
 /// Locks over the in-memory states, so the reading threads rarely wait for each other.
 const SHARDS: usize = 64;
@@ -145,11 +146,10 @@ impl Ready {
 pub struct StreamingBuild {
     limit: Option<MemoryLimit>,
     ready: OnceLock<Ready>,
-    /// Every `orderStage` seen so far, sorted, one dictionary per generation: the last
-    /// is the current one. The in-memory states' keys are coded in the current one (and
-    /// recoded when it grows, see [`StreamingBuild::learn_stages`]); a spilled message
-    /// keeps the generation its code is in.
-    stages: RwLock<Vec<Dictionary>>,
+    /// Every `orderStage` seen so far. The in-memory states' keys are coded in the
+    /// current dictionary (and recoded when it grows); a spilled message keeps the
+    /// generation its code is in.
+    stages: StageCodes,
     /// Rows for the quarantine (unusable, orphaned) by the place of their batch.
     kept_out: Mutex<Vec<(Place, QuarantinedRow)>>,
     orphan_ids: Mutex<FxHashSet<i64>>,
@@ -169,7 +169,7 @@ impl StreamingBuild {
         Self {
             limit,
             ready: OnceLock::new(),
-            stages: RwLock::new(vec![Dictionary::default()]),
+            stages: StageCodes::new(),
             kept_out: Mutex::default(),
             orphan_ids: Mutex::default(),
             failure: Mutex::default(),
@@ -213,29 +213,17 @@ impl StreamingBuild {
             return false;
         }
         let ready = self.ready.get_or_init(Ready::without_orders);
-        let stage_array = column::<Utf8Array<i32>>(batch, Table::ChatMessages, src::ORDER_STAGE);
-        let (local, mut codes) = dictionary::encode(&[stage_array]);
-        let mut codes = codes.pop().unwrap_or_default();
         let index = ProblemIndex::of(problems);
         let mut parts: Vec<Vec<Row>> = (0..PARTITIONS).map(|_| Vec::new()).collect();
-        let (unusable, orphans) = loop {
-            let stages = self
-                .stages
-                .read()
-                .expect("no thread panics holding the lock");
-            let current = stages.last().expect("a first generation");
-            let Some(recode) = recoding(&local, current) else {
-                drop(stages);
-                self.learn_stages(&local);
-                continue;
-            };
-            codes.iter_mut().for_each(|c| *c = recode[*c as usize]);
-            // Folded while the dictionary is held, so no recoding runs in between.
-            let generation = (stages.len() - 1) as u32;
-            let unusable = scatter_messages(0, batch, &codes, &index, &mut parts);
-            let orphans = self.fold_rows(ready, parts.iter().flatten(), generation);
-            break (unusable, orphans);
-        };
+        let (unusable, orphans) = self.stages.fold(
+            batch,
+            |recode| recode_resident(ready, recode),
+            |codes, generation| {
+                let unusable = scatter_messages(0, batch, codes, &index, &mut parts);
+                let orphans = self.fold_rows(ready, parts.iter().flatten(), generation);
+                (unusable, orphans)
+            },
+        );
         let orphan_rows = if orphans.is_empty() {
             Vec::new()
         } else {
@@ -310,39 +298,6 @@ impl StreamingBuild {
         orphans
     }
 
-    /// Adds `local`'s stages to the dictionary, recoding every in-memory state's keys
-    /// when that changes the codes. New stages are rare after the first batches: the
-    /// states are recoded a handful of times a run, however large.
-    fn learn_stages(&self, local: &Dictionary) {
-        let mut stages = self
-            .stages
-            .write()
-            .expect("no thread panics holding the lock");
-        let current = stages.last().expect("a first generation");
-        if recoding(local, current).is_some() {
-            return; // another thread learnt them first
-        }
-        let grown = Dictionary::from_values(
-            current
-                .values()
-                .iter()
-                .chain(local.values())
-                .cloned()
-                .collect(),
-        );
-        let recode = recoding(current, &grown).expect("the grown dictionary holds the old one");
-        if let Some(ready) = self.ready.get() {
-            for shard in &ready.resident.shards {
-                let mut states = shard.lock().expect("no thread panics holding the lock");
-                for state in states.iter_mut().filter(|s| !s.is_empty()) {
-                    state.first.stage = recode[state.first.stage as usize];
-                    state.last.stage = recode[state.last.stage as usize];
-                }
-            }
-        }
-        stages.push(grown);
-    }
-
     /// The table, quarantine and counts, once every batch of `sources` was folded in.
     pub fn finish(self, sources: &Sources) -> Result<StreamedOutput, BuildError> {
         if let Some(error) = self.failure.into_inner().expect("no thread panicked") {
@@ -352,7 +307,7 @@ impl StreamingBuild {
             Some(ready) => ready,
             None => Ready::new(&sources.orders, self.limit.as_ref())?,
         };
-        let generations = self.stages.into_inner().expect("no thread panicked");
+        let generations = self.stages.into_generations();
         let stages = generations.last().cloned().unwrap_or_default();
         let Ready {
             book,
@@ -440,11 +395,15 @@ impl StreamingBuild {
     }
 }
 
-/// Codes of `from` (0 = null first) in `to`, if `to` holds all of `from`'s values.
-fn recoding(from: &Dictionary, to: &Dictionary) -> Option<Vec<u32>> {
-    std::iter::once(Some(0))
-        .chain(from.values().iter().map(|v| to.code(v)))
-        .collect()
+/// Recodes the stages of the in-memory states (once the orders are read, there are some).
+fn recode_resident(ready: &Ready, recode: &[u32]) {
+    for shard in &ready.resident.shards {
+        let mut states = shard.lock().expect("no thread panics holding the lock");
+        for state in states.iter_mut().filter(|s| !s.is_empty()) {
+            state.first.stage = recode[state.first.stage as usize];
+            state.last.stage = recode[state.last.stage as usize];
+        }
+    }
 }
 
 fn empty_orders() -> TableData {
@@ -499,6 +458,34 @@ mod tests {
         )
     }
 
+    /// The messages in two NDJSON files split at `split`, and orders 0..6 (7 and 8 are
+    /// orphans; order 2 twice with two cities), read in small batches with `hooks`.
+    fn read(
+        dir: &std::path::Path,
+        messages: &[Message],
+        split: usize,
+        on_batch: ccc_ingest::BatchHook<'_>,
+        on_table_read: ccc_ingest::TableHook<'_>,
+    ) -> Sources {
+        let split = split % (messages.len() + 1);
+        for (n, part) in [&messages[..split], &messages[split..]].iter().enumerate() {
+            let text: String = part.iter().map(ndjson).collect();
+            let path = dir.join(format!("customer_courier_chat_messages_{n}.ndjson"));
+            std::fs::write(path, text).unwrap();
+        }
+        let orders: String = (0..7)
+            .map(|id| format!("{{\"orderId\": {id}, \"cityCode\": \"BCN\"}}\n"))
+            .chain(["{\"orderId\": 2, \"cityCode\": \"LIS\"}\n".to_string()])
+            .collect();
+        std::fs::write(dir.join("orders.ndjson"), orders).unwrap();
+        let files = ccc_ingest::discover(dir).unwrap();
+        let options = ReadOptions {
+            chunk_bytes: 600,
+            ..ReadOptions::default()
+        };
+        ccc_ingest::read_sources_with(files, &options, &|_| {}, on_batch, on_table_read).unwrap()
+    }
+
     /// The same sources read twice: folded as they are read (under `limit`, as a
     /// multiple of one order's state beyond what cannot spill), and built afterwards.
     fn both(
@@ -507,42 +494,22 @@ mod tests {
         limit: Option<u64>,
     ) -> (StreamedOutput, TransformOutput) {
         let dir = tempfile::tempdir().unwrap();
-        let split = split % (messages.len() + 1);
-        for (n, part) in [&messages[..split], &messages[split..]].iter().enumerate() {
-            let text: String = part.iter().map(ndjson).collect();
-            let path = dir
-                .path()
-                .join(format!("customer_courier_chat_messages_{n}.ndjson"));
-            std::fs::write(path, text).unwrap();
-        }
-        // Orders 0..6 (7 and 8 are orphans), order 2 twice with two cities.
-        let orders: String = (0..7)
-            .map(|id| format!("{{\"orderId\": {id}, \"cityCode\": \"BCN\"}}\n"))
-            .chain(["{\"orderId\": 2, \"cityCode\": \"LIS\"}\n".to_string()])
-            .collect();
-        std::fs::write(dir.path().join("orders.ndjson"), orders).unwrap();
-        let files = ccc_ingest::discover(dir.path()).unwrap();
-        let options = ReadOptions {
-            chunk_bytes: 600,
-            ..ReadOptions::default()
-        };
         let spill_folder = dir.path().join("spill");
         let streaming = StreamingBuild::new(limit.map(|states| MemoryLimit {
             bytes: 7 * plan::FIXED_BYTES_PER_ORDER + states * plan::STATE_BYTES_PER_ORDER,
             spill_folder: spill_folder.clone(),
         }));
-        let sources = ccc_ingest::read_sources_with(
-            files,
-            &options,
-            &|_| {},
+        let sources = read(
+            dir.path(),
+            messages,
+            split,
             &|table, batch, problems| {
                 if table == Table::ChatMessages {
                     streaming.fold_messages(batch, problems);
                 }
             },
             &|data, _| streaming.orders_read(data),
-        )
-        .unwrap();
+        );
         let streamed = streaming.finish(&sources).unwrap();
         assert!(
             !spill_folder.exists(),
@@ -588,6 +555,31 @@ mod tests {
             let (streamed, built) = both(&messages, split, Some(states));
             same(&streamed, &built)?;
             prop_assert_eq!(streamed.spill.ranges, 7u64.div_ceil(states));
+        }
+
+        #[test]
+        fn aggregating_by_order_as_read_equals_aggregating_after(
+            messages in proptest::collection::vec(message(), 0..120),
+            split in 0usize..120,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let streaming = StreamingAggregate::default();
+            let sources = read(
+                dir.path(),
+                &messages,
+                split,
+                &|table, batch, problems| {
+                    if table == Table::ChatMessages {
+                        streaming.fold_messages(batch, problems);
+                    }
+                },
+                &|_, _| {},
+            );
+            let streamed = streaming.finish(&sources);
+            let after = crate::build::aggregate_messages(&sources, &ProblemIndex::new(&sources), &[]);
+            prop_assert_eq!(&streamed.stages, &after.stages);
+            prop_assert_eq!(&streamed.maps, &after.maps);
+            prop_assert_eq!(&streamed.unusable, &after.unusable);
         }
     }
 }

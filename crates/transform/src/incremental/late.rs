@@ -191,3 +191,77 @@ impl LateTally {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ccc_ingest::ReadOptions;
+    use proptest::prelude::*;
+
+    /// The tally of late messages found one by one in the final batch order, with the
+    /// first of equally late ones the worst (what it was before batches were tallied as
+    /// they were read).
+    fn in_file_order(sources: &Sources, watermark: i64, max_lateness: i64) -> LateCounts {
+        let tally = LateTally::new(Some(watermark), Some(max_lateness));
+        let mut seen = Seen::default();
+        for batch in &sources.messages.batches {
+            let one = LateTally::new(Some(watermark), Some(max_lateness));
+            one.on_batch(batch);
+            let batch_seen = one.seen.into_inner().unwrap();
+            seen.messages += batch_seen.messages;
+            seen.beyond += batch_seen.beyond;
+            if let Some(w) = batch_seen.worst {
+                if seen.worst.is_none_or(|s| w.lateness > s.lateness) {
+                    seen.worst = Some(w);
+                }
+            }
+            for e in batch_seen.examples {
+                if seen.examples.len() < EXAMPLES {
+                    seen.examples.push(e);
+                }
+            }
+        }
+        *tally.seen.lock().unwrap() = seen;
+        tally.finish(sources)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        #[test]
+        fn tallied_as_read_equals_found_in_file_order(
+            seconds in proptest::collection::vec(0u32..40, 0..200),
+            watermark in 0i64..40,
+            max_lateness in 0i64..20,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let half = seconds.len() / 2;
+            for (n, part) in [&seconds[..half], &seconds[half..]].iter().enumerate() {
+                let text: String = part
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| format!(
+                        "{{\"senderAppType\": \"Courier iOS\", \"customerId\": 1, \"fromId\": 2, \
+                         \"toId\": 3, \"chatStartedByMessage\": false, \"orderId\": {i}, \
+                         \"orderStage\": \"ACCEPTED\", \"courierId\": 4, \
+                         \"messageSentTime\": \"2024-02-01T10:00:{s:02}Z\"}}\n"
+                    ))
+                    .collect();
+                std::fs::write(dir.path().join(format!("customer_courier_chat_messages_{n}.ndjson")), text).unwrap();
+            }
+            std::fs::write(dir.path().join("orders.ndjson"), "").unwrap();
+            let base = 1_706_781_600 * MICROS_PER_SECOND; // 2024-02-01T10:00:00Z
+            let (watermark, max_lateness) = (base + watermark * MICROS_PER_SECOND, max_lateness * MICROS_PER_SECOND);
+            let tally = LateTally::new(Some(watermark), Some(max_lateness));
+            let options = ReadOptions { chunk_bytes: 500, ..ReadOptions::default() };
+            let sources = ccc_ingest::read_sources_with(
+                ccc_ingest::discover(dir.path()).unwrap(),
+                &options,
+                &|_| {},
+                &|table, batch, _| if table == Table::ChatMessages { tally.on_batch(batch) },
+                &|_, _| {},
+            )
+            .unwrap();
+            prop_assert_eq!(tally.finish(&sources), in_file_order(&sources, watermark, max_lateness));
+        }
+    }
+}

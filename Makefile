@@ -11,7 +11,7 @@ SEED    ?= 42
 .DEFAULT_GOAL := help
 REPORT_DIR ?= target/dq-report
 
-.PHONY: help build run validate test test-rust test-interop test-spark lint bench clean_data prepare generate_data sample
+.PHONY: help build run validate test test-rust test-interop test-spark lint bench bench-scale clean_data prepare generate_data sample
 .PHONY: spark-venv setup_spark run_spark_application shutdown_spark airflow-venv airflow_test
 
 help: ## List the targets
@@ -102,6 +102,10 @@ bench: ## ccc beside DuckDB (BENCH_ARGS="--sizes 1m --repeat 1"), then an increm
 	bench/.venv/bin/python bench/incremental.py $(INCR_ARGS)
 	$(MAKE) spark-venv
 	bench/.venv/bin/python bench/spark.py $(SPARK_ARGS)
+
+bench-scale: ## Time per message of the checked run from 1M to 200M messages, sizes interleaved (SCALE_ARGS="--sizes 1m,10m --rounds 1"; 200M needs 5.3 GB of disk and 17 GiB to generate); see docs/performance.md
+	$(CARGO) build --release --locked -p ccc-cli
+	python3 -m venv bench/.venv && bench/.venv/bin/pip install -q -r bench/requirements.txt && bench/.venv/bin/python bench/scale.py $(SCALE_ARGS)
 
 clean_data: ## Remove generated and processed data (keeps the committed sample)
 	rm -rf $(OUT) data/generated data/state bench/data

@@ -5,7 +5,8 @@ drift falls on every size alike, and the medians per size as µs per message.
 Run from the repository root after a release build (the 200M size is the manual run of
 docs/performance.md: 5.3 GB of Parquet, about 2.5 minutes and 17 GiB to generate):
 
-    bench/.venv/bin/python bench/scale.py [--sizes 1m,10m,50m,200m] [--rounds 2]
+    make bench-scale SCALE_ARGS="--sizes 1m,10m,50m,200m --rounds 2"
+    (or: bench/.venv/bin/python bench/scale.py [--sizes ...] [--rounds N])
 
 Sources are generated as bench/run.py does (bench/data/SIZE-parquet, reused when they
 match). "Linear" is the bar of issue 15: every size's median time per message within

@@ -285,6 +285,86 @@ fn invalid_yaml_is_located() {
 }
 
 #[test]
+fn not_in_set_and_not_match_regex_find_every_offending_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    write_small_sources(&src);
+    let suite = write_suite(
+        tmp.path(),
+        &[
+            "suite: t\ntables:\n  customer_courier_chat_messages:\n    expectations:",
+            "      - {id: no-picked-up, expectation: expect_column_values_to_not_be_in_set, column: orderStage, value_set: [PICKED_UP, LOST]}",
+            "      - {id: no-underscore, expectation: expect_column_values_to_not_match_regex, column: orderStage, regex: _}",
+            "      - {id: no-underscore-mostly, expectation: expect_column_values_to_not_match_regex, column: orderStage, regex: _, mostly: 0.33}",
+            "      - {id: no-robot, expectation: expect_column_values_to_not_be_in_set, column: senderAppType, value_set: [robot]}\n",
+        ]
+        .join("\n"),
+    );
+    let json = tmp.path().join("r.json");
+    let result = validate(&[
+        "--suite",
+        path_str(&suite),
+        "--source",
+        path_str(&src),
+        "--report",
+        "json",
+        "--report-file",
+        path_str(&json),
+    ]);
+    assert_eq!(result.status.code(), Some(1), "{}", stderr(&result));
+    let report: Value = serde_json::from_str(&fs::read_to_string(&json).unwrap()).unwrap();
+    let by_id: BTreeMap<&str, &Value> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap(), r))
+        .collect();
+    let summary = |id: &str| {
+        let r = by_id[id];
+        let values: Vec<&str> = r["partial_unexpected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["value"].as_str().unwrap())
+            .collect();
+        (
+            r["success"].as_bool().unwrap(),
+            r["unexpected_count"].as_u64().unwrap(),
+            values,
+        )
+    };
+    assert_eq!(summary("no-picked-up"), (false, 1, vec!["PICKED_UP"]));
+    assert_eq!(
+        summary("no-underscore"),
+        (false, 2, vec!["PICKED_UP", "ON_ROUTE"])
+    );
+    // 1 of 3 rows passes: mostly 0.33 is met.
+    assert_eq!(
+        summary("no-underscore-mostly"),
+        (true, 2, vec!["PICKED_UP", "ON_ROUTE"])
+    );
+    assert_eq!(summary("no-robot"), (true, 0, vec![]));
+    let location = &by_id["no-picked-up"]["partial_unexpected"][0]["location"];
+    assert_eq!(location["record"], 2, "{location}");
+}
+
+#[test]
+fn bad_parameters_of_the_negated_expectations_are_located() {
+    assert_suite_error(
+        &format!("{HEAD}      - id: a\n        expectation: expect_column_values_to_not_match_regex\n        column: cityCode\n        regex: \"[A-Z\"\n"),
+        &["suite.yaml:8:16", "invalid regex"],
+    );
+    assert_suite_error(
+        &format!("{HEAD}      - id: a\n        expectation: expect_column_values_to_not_be_in_set\n        column: orderId\n        value_set: [1, abc]\n"),
+        &["suite.yaml:8:24", "can never match column `orderId`"],
+    );
+    assert_suite_error(
+        &format!("{HEAD}      - id: a\n        expectation: expect_column_values_to_not_be_in_set\n        column: orderId\n"),
+        &["suite.yaml:5:9", "`expect_column_values_to_not_be_in_set` needs `value_set`"],
+    );
+}
+
+#[test]
 fn a_missing_suite_file_is_a_usage_error() {
     let result = validate(&["--suite", "/nonexistent/suite.yaml"]);
     assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));

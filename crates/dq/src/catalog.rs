@@ -131,6 +131,16 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "Values are in a set.",
     },
     Spec {
+        name: "expect_column_values_to_not_be_in_set",
+        params: &[
+            COLUMN,
+            req("value_set", ParamType::ScalarList, "the values not allowed"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values are not in a set.",
+    },
+    Spec {
         name: "expect_column_values_to_be_between",
         params: &[
             COLUMN,
@@ -166,6 +176,16 @@ pub(crate) const CATALOG: &[Spec] = &[
         mostly: true,
         min_or_max: false,
         doc: "Values match a regular expression.",
+    },
+    Spec {
+        name: "expect_column_values_to_not_match_regex",
+        params: &[
+            COLUMN,
+            req("regex", ParamType::Regex, "a regular expression (Rust `regex` syntax) that no value may contain a match of (anchor it to match whole values)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values do not match a regular expression.",
     },
     Spec {
         name: "expect_table_row_count_to_be_between",

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow2::datatypes::Schema;
 use rayon::prelude::*;
 
+use crate::checks::column::SetSide;
 use crate::checks::{column, hash, pair, table, Run, Tally};
 use crate::dataset::Dataset;
 use crate::error::SuiteError;
@@ -189,8 +190,10 @@ pub(crate) fn is_row_local(kind: &ExpectationKind) -> bool {
             | ExpectationKind::ValueLengthsBetween { .. }
             | ExpectationKind::OfType { .. }
             | ExpectationKind::InSet { .. }
+            | ExpectationKind::NotInSet { .. }
             | ExpectationKind::Between { .. }
             | ExpectationKind::MatchRegex { .. }
+            | ExpectationKind::NotMatchRegex { .. }
             | ExpectationKind::AGreaterThanB { .. }
     )
 }
@@ -230,7 +233,10 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
             .map(|c| column::of_type(run, ds, c, *type_))
             .map(nonmissing),
         ExpectationKind::InSet { column, value_set } => col(column)
-            .map(|c| column::in_set(run, ds, c, value_set))
+            .map(|c| column::in_set(run, ds, c, value_set, SetSide::Inside))
+            .map(nonmissing),
+        ExpectationKind::NotInSet { column, value_set } => col(column)
+            .map(|c| column::in_set(run, ds, c, value_set, SetSide::Outside))
             .map(nonmissing),
         ExpectationKind::Between {
             column,
@@ -252,7 +258,10 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
             })
             .map(nonmissing),
         ExpectationKind::MatchRegex { column, regex } => col(column)
-            .map(|c| column::match_regex(run, ds, c, regex))
+            .map(|c| column::match_regex(run, ds, c, regex, true))
+            .map(nonmissing),
+        ExpectationKind::NotMatchRegex { column, regex } => col(column)
+            .map(|c| column::match_regex(run, ds, c, regex, false))
             .map(nonmissing),
         ExpectationKind::AGreaterThanB {
             column_a,
@@ -328,8 +337,10 @@ fn evaluate(
         | ExpectationKind::ValueLengthsBetween { .. }
         | ExpectationKind::OfType { .. }
         | ExpectationKind::InSet { .. }
+        | ExpectationKind::NotInSet { .. }
         | ExpectationKind::Between { .. }
         | ExpectationKind::MatchRegex { .. }
+        | ExpectationKind::NotMatchRegex { .. }
         | ExpectationKind::AGreaterThanB { .. } => local_tally(run, e, ds),
         ExpectationKind::RowCountBetween {
             min_value,

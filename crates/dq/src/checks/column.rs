@@ -334,9 +334,26 @@ impl<T: Eq + std::hash::Hash + Copy> SmallSet<T> {
     }
 }
 
-/// `expect_column_values_to_be_in_set`: set values are converted to the column's type
-/// once; each value is then a comparison or a hash lookup.
-pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue]) -> Tally {
+/// Which side of a value set the values are expected on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SetSide {
+    /// `expect_column_values_to_be_in_set`: a value outside the set is unexpected.
+    Inside,
+    /// `expect_column_values_to_not_be_in_set`: a value in the set is unexpected.
+    Outside,
+}
+
+/// `expect_column_values_to_be_in_set` and `…_to_not_be_in_set`: set values are converted
+/// to the column's type once; each value is then a comparison or a hash lookup. A value
+/// that cannot equal any set value (a NaN, a type the set has no value of) is outside.
+pub(crate) fn in_set(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    value_set: &[SetValue],
+    side: SetSide,
+) -> Tally {
+    let bad = |contained: bool| contained == (side == SetSide::Outside);
     let data_type = ds.schema().fields[col].data_type().clone();
     let class = classify(&data_type);
     let mult = nanos_per_unit(&data_type);
@@ -389,14 +406,15 @@ pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue])
             ColumnClass::Null => return all_missing(array),
             ColumnClass::Text => short_texts
                 .as_ref()
+                .filter(|_| side == SetSide::Inside)
                 .and_then(|short| short.scan_outside(array, run.limit))
-                .or_else(|| scan_text(array, run.limit, |s| !text_set.contains(&s))),
+                .or_else(|| scan_text(array, run.limit, |s| bad(text_set.contains(&s)))),
             ColumnClass::Integer | ColumnClass::Temporal => with_integers!(
                 array,
                 |a| {
                     let values = a.values();
                     Some(scan(a.len(), a.validity(), run.limit, |i| {
-                        !int_set.contains(&(i128::from(values[i]) * mult))
+                        bad(int_set.contains(&(i128::from(values[i]) * mult)))
                     }))
                 },
                 None
@@ -408,8 +426,10 @@ pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue])
                     array.validity(),
                     run.limit,
                     |i| match reader.and_then(|r| r.get(i)) {
-                        Some(types::Scalar::Float(f)) => !float_set.contains(&(f + 0.0).to_bits()),
-                        _ => true,
+                        Some(types::Scalar::Float(f)) => {
+                            bad(float_set.contains(&(f + 0.0).to_bits()))
+                        }
+                        _ => bad(false),
                     },
                 ))
             }
@@ -417,17 +437,17 @@ pub(crate) fn in_set(run: Run, ds: &Dataset, col: usize, value_set: &[SetValue])
                 let a = types::boolean(array);
                 let values = a.values();
                 Some(scan(a.len(), a.validity(), run.limit, |i| {
-                    if values.get_bit(i) {
-                        !has_true
+                    bad(if values.get_bit(i) {
+                        has_true
                     } else {
-                        !has_false
-                    }
+                        has_false
+                    })
                 }))
             }
             ColumnClass::Other => None,
         };
-        let counts =
-            counts.unwrap_or_else(|| scan(array.len(), array.validity(), run.limit, |_| true));
+        let counts = counts
+            .unwrap_or_else(|| scan(array.len(), array.validity(), run.limit, |_| bad(false)));
         chunk_tally(c, array, counts)
     })
 }
@@ -593,26 +613,33 @@ impl<'a> Memo<'a> {
     }
 
     #[inline]
-    fn bad(&mut self, value: &'a str, regex: &Regex) -> bool {
+    fn matches(&mut self, value: &'a str, regex: &Regex) -> bool {
         if self.full {
-            return !regex.is_match(value);
+            return regex.is_match(value);
         }
-        if let Some(&bad) = self.verdicts.get(value) {
-            return bad;
+        if let Some(&matches) = self.verdicts.get(value) {
+            return matches;
         }
-        let bad = !regex.is_match(value);
+        let matches = regex.is_match(value);
         if self.verdicts.len() < Self::CAPACITY {
-            self.verdicts.insert(value, bad);
+            self.verdicts.insert(value, matches);
         } else {
             self.full = true;
         }
-        bad
+        matches
     }
 }
 
-/// `expect_column_values_to_match_regex`: text values (or the text of other values)
-/// must contain a match (anchor the expression to match the whole value).
-pub(crate) fn match_regex(run: Run, ds: &Dataset, col: usize, regex: &Regex) -> Tally {
+/// `expect_column_values_to_match_regex` (`must_match`) and `…_to_not_match_regex`: text
+/// values (or the text of other values) must contain a match, or must not (anchor the
+/// expression to match the whole value).
+pub(crate) fn match_regex(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    regex: &Regex,
+    must_match: bool,
+) -> Tally {
     over_chunks(run, ds, |c, chunk| {
         let array = chunk.arrays()[col].as_ref();
         if classify(array.data_type()) == ColumnClass::Null {
@@ -623,17 +650,17 @@ pub(crate) fn match_regex(run: Run, ds: &Dataset, col: usize, regex: &Regex) -> 
                 let a = types::utf8::<i32>(array);
                 let mut memo = Memo::new();
                 scan(a.len(), a.validity(), run.limit, |i| {
-                    memo.bad(a.value(i), regex)
+                    memo.matches(a.value(i), regex) != must_match
                 })
             }
             PhysicalType::LargeUtf8 => {
                 let a = types::utf8::<i64>(array);
                 let mut memo = Memo::new();
                 scan(a.len(), a.validity(), run.limit, |i| {
-                    memo.bad(a.value(i), regex)
+                    memo.matches(a.value(i), regex) != must_match
                 })
             }
-            _ => scan_rendered(array, run.limit, |s| !regex.is_match(s)),
+            _ => scan_rendered(array, run.limit, |s| regex.is_match(s) != must_match),
         };
         chunk_tally(c, array, counts)
     })
@@ -1094,6 +1121,79 @@ mod tests {
         });
     }
 
+    const CITY_NOT_IN_SET: &str =
+        "expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [XXX, \"\"]";
+
+    #[test]
+    fn not_in_set_passes_fails_and_skips_nulls() {
+        let t = table("t", vec![("c", strs(&[Some("BCN"), Some("xxx"), None]))]);
+        let r = check(CITY_NOT_IN_SET, &[&t]);
+        assert!(r.success);
+        assert_eq!(counts(&r), (3, 1, 0));
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[Some("XXX"), Some("BCN"), None, Some(""), Some("XXX")]),
+            )],
+        );
+        let r = check(CITY_NOT_IN_SET, &[&t]);
+        assert!(!r.success);
+        assert_eq!(counts(&r), (5, 1, 3));
+        assert_eq!(values(&r), ["XXX", "", "XXX"]);
+    }
+
+    #[test]
+    fn not_in_set_on_other_types() {
+        let t = table("t", vec![("c", ints(&[Some(1), Some(2), Some(3), None]))]);
+        let r = check(
+            "expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [1, \"2\", 4.0]",
+            &[&t],
+        );
+        assert_eq!(
+            (counts(&r), values(&r)),
+            ((4, 1, 2), vec!["1".to_string(), "2".to_string()])
+        );
+        // NaN equals nothing, so it is never in a set.
+        let t = table(
+            "t",
+            vec![("c", floats(&[Some(0.5), Some(2.0), Some(f64::NAN)]))],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [0.5]",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["0.5"]);
+        let t = table(
+            "t",
+            vec![("c", bools(&[Some(true), Some(false), Some(true)]))],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [false]",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["false"]);
+        let ts = PrimitiveArray::<i64>::from([Some(0), Some(1_000_000)])
+            .to(DataType::Timestamp(TimeUnit::Microsecond, None));
+        let t = table("t", vec![("c", ts.boxed())]);
+        let r = check("expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [\"1970-01-01T00:00:00Z\"]", &[&t]);
+        assert_eq!(values(&r), ["1970-01-01T00:00:00Z"]);
+    }
+
+    #[test]
+    fn not_in_set_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", strs(&[]))]);
+        assert!(check(CITY_NOT_IN_SET, &[&t]).success);
+        let t = table("t", vec![("c", strs(&[None, None]))]);
+        assert!(check(CITY_NOT_IN_SET, &[&t]).success);
+        mostly_boundary(CITY_NOT_IN_SET, |bad| {
+            let v: Vec<Option<&str>> = (0..100)
+                .map(|i| Some(if i < bad { "XXX" } else { "MAD" }))
+                .collect();
+            strs(&v)
+        });
+    }
+
     const POSITIVE: &str =
         "expectation: expect_column_values_to_be_between, column: c, min_value: 0";
 
@@ -1228,6 +1328,54 @@ mod tests {
 
     fn values_of(r: &crate::result::ExpectationResult) -> Vec<String> {
         values(r)
+    }
+
+    const NO_DIGITS: &str =
+        "expectation: expect_column_values_to_not_match_regex, column: c, regex: \"[0-9]\"";
+
+    #[test]
+    fn not_match_regex_passes_fails_and_skips_nulls() {
+        let t = table("t", vec![("c", strs(&[Some("BCN"), None, Some("")]))]);
+        let r = check(NO_DIGITS, &[&t]);
+        assert!(r.success);
+        assert_eq!(counts(&r), (3, 1, 0));
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[Some("BCN1"), Some("bcn"), Some("7"), Some("7")]),
+            )],
+        );
+        let r = check(NO_DIGITS, &[&t]);
+        assert_eq!(
+            (counts(&r), values(&r)),
+            (
+                (4, 0, 3),
+                vec!["BCN1".to_string(), "7".to_string(), "7".to_string()]
+            )
+        );
+        // Other types are matched on their text.
+        let t = table(
+            "t",
+            vec![("c", Int64Array::from_slice([123, 1234]).boxed())],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_not_match_regex, column: c, regex: '^\\d{3}$'",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["123"]);
+    }
+
+    #[test]
+    fn not_match_regex_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", strs(&[]))]);
+        assert!(check(NO_DIGITS, &[&t]).success);
+        mostly_boundary(NO_DIGITS, |bad| {
+            let v: Vec<Option<&str>> = (0..100)
+                .map(|i| Some(if i < bad { "x1" } else { "MAD" }))
+                .collect();
+            strs(&v)
+        });
     }
 
     #[test]

@@ -180,7 +180,7 @@ fn check_expectation(
                 ));
             }
         }
-        ExpectationKind::InSet { value_set, .. } => {
+        ExpectationKind::InSet { value_set, .. } | ExpectationKind::NotInSet { value_set, .. } => {
             let (_, column, data_type) = &types[0];
             for (i, value) in value_set.iter().enumerate() {
                 if !types::set_value_fits(value, data_type) {
@@ -322,6 +322,8 @@ mod tests {
         assert!(matches!(e, SuiteError::UnsupportedType { .. }), "{e:?}");
         let e = bind_err("        expectation: expect_column_values_to_be_in_set\n        column: orderId\n        value_set: [1, abc]\n");
         assert_eq!(at(&e), (8, 24, "abc".to_string()));
+        let e = bind_err("        expectation: expect_column_values_to_not_be_in_set\n        column: orderId\n        value_set: [abc]\n");
+        assert_eq!(at(&e), (8, 21, "abc".to_string()));
         let e = bind_err(
             "        expectation: expect_column_values_to_be_between\n        column: orderId\n        min_value: \"2024-01-01\"\n",
         );

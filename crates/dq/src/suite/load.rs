@@ -525,6 +525,19 @@ fn build_kind(
         message,
         help,
     };
+    let value_set = |obj: &Map<String, Value>| -> Vec<SetValue> {
+        obj.get("value_set")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(set_value).collect())
+            .unwrap_or_default()
+    };
+    let compiled_regex = || {
+        regex::Regex::new(str_param(obj, "regex")).map_err(|e| {
+            let detail = e.to_string();
+            let last = detail.lines().last().unwrap_or_default().trim().to_string();
+            invalid("regex", format!("invalid regex: {last}"), None)
+        })
+    };
     let check_order = |min: Option<f64>, max: Option<f64>| -> Result<(), SuiteError> {
         match (min, max) {
             (Some(lo), Some(hi)) if lo > hi => Err(invalid(
@@ -558,17 +571,14 @@ fn build_kind(
             column: column(),
             type_: ValueType::parse(str_param(obj, "type_")).unwrap_or(ValueType::String),
         },
-        "expect_column_values_to_be_in_set" => {
-            let value_set = obj
-                .get("value_set")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(set_value).collect())
-                .unwrap_or_default();
-            ExpectationKind::InSet {
-                column: column(),
-                value_set,
-            }
-        }
+        "expect_column_values_to_be_in_set" => ExpectationKind::InSet {
+            column: column(),
+            value_set: value_set(obj),
+        },
+        "expect_column_values_to_not_be_in_set" => ExpectationKind::NotInSet {
+            column: column(),
+            value_set: value_set(obj),
+        },
         "expect_column_values_to_be_between" => {
             let mut bounds = [None, None];
             for (slot, key) in bounds.iter_mut().zip(["min_value", "max_value"]) {
@@ -634,18 +644,14 @@ fn build_kind(
         "expect_compound_columns_to_be_unique" => ExpectationKind::CompoundUnique {
             column_list: string_list(obj, "column_list"),
         },
-        "expect_column_values_to_match_regex" => {
-            let pattern = str_param(obj, "regex");
-            let regex = regex::Regex::new(pattern).map_err(|e| {
-                let detail = e.to_string();
-                let last = detail.lines().last().unwrap_or_default().trim().to_string();
-                invalid("regex", format!("invalid regex: {last}"), None)
-            })?;
-            ExpectationKind::MatchRegex {
-                column: column(),
-                regex,
-            }
-        }
+        "expect_column_values_to_match_regex" => ExpectationKind::MatchRegex {
+            column: column(),
+            regex: compiled_regex()?,
+        },
+        "expect_column_values_to_not_match_regex" => ExpectationKind::NotMatchRegex {
+            column: column(),
+            regex: compiled_regex()?,
+        },
         "expect_table_columns_to_match_set" => ExpectationKind::ColumnsMatchSet {
             column_set: string_list(obj, "column_set"),
             exact_match: bool_param(obj, "exact_match", true),
@@ -737,10 +743,12 @@ tables:
       - {id: b, expectation: expect_column_value_lengths_to_be_between, column: x, min_value: 1}
       - {id: c, expectation: expect_column_values_to_be_of_type, column: x, type_: integer}
       - {id: d, expectation: expect_column_values_to_be_in_set, column: x, value_set: [a, 1, 2.5, true]}
+      - {id: d2, expectation: expect_column_values_to_not_be_in_set, column: x, value_set: [b]}
       - {id: e, expectation: expect_column_values_to_be_between, column: x, min_value: "2024-01-01T00:00:00Z", strict_max: true, max_value: "2025-01-01T00:00:00+01:00"}
       - {id: f, expectation: expect_column_values_to_be_unique, column: x, severity: warn}
       - {id: g, expectation: expect_compound_columns_to_be_unique, column_list: [x, y]}
       - {id: h, expectation: expect_column_values_to_match_regex, column: x, regex: "^[A-Z]{3}$"}
+      - {id: h2, expectation: expect_column_values_to_not_match_regex, column: x, regex: "[0-9]"}
       - {id: i, expectation: expect_table_row_count_to_be_between, min_value: 1, max_value: 10}
       - {id: j, expectation: expect_table_columns_to_match_set, column_set: [x, y], exact_match: false}
       - {id: k, expectation: expect_column_values_to_be_in_other_table, column: x, other_table: u, other_column: z}
@@ -896,6 +904,11 @@ tables:
         ));
         assert!(matches!(e, SuiteError::InvalidParameter { .. }), "{e:?}");
         assert_eq!(at(&e), (8, 16, "\"([a-z]\"".to_string()));
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_not_match_regex\n        column: x\n        regex: \"a{{2,1}}\"\n"
+        ));
+        assert!(matches!(e, SuiteError::InvalidParameter { .. }), "{e:?}");
+        assert_eq!(at(&e), (8, 16, "\"a{2,1}\"".to_string()));
         let e = err(&format!(
             "{HEADER}      - id: a\n        expectation: expect_column_values_to_be_between\n        column: x\n        min_value: 5\n        max_value: 1\n"
         ));

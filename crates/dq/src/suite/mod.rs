@@ -269,6 +269,13 @@ pub enum ExpectationKind {
         /// The values allowed.
         value_set: Vec<SetValue>,
     },
+    /// `expect_column_values_to_not_be_in_set`.
+    NotInSet {
+        /// The column.
+        column: String,
+        /// The values not allowed.
+        value_set: Vec<SetValue>,
+    },
     /// `expect_column_values_to_be_between`.
     Between {
         /// The column.
@@ -294,6 +301,13 @@ pub enum ExpectationKind {
     },
     /// `expect_column_values_to_match_regex`.
     MatchRegex {
+        /// The column.
+        column: String,
+        /// The compiled expression.
+        regex: regex::Regex,
+    },
+    /// `expect_column_values_to_not_match_regex`.
+    NotMatchRegex {
         /// The column.
         column: String,
         /// The compiled expression.
@@ -359,10 +373,12 @@ impl ExpectationKind {
             }
             ExpectationKind::OfType { .. } => "expect_column_values_to_be_of_type",
             ExpectationKind::InSet { .. } => "expect_column_values_to_be_in_set",
+            ExpectationKind::NotInSet { .. } => "expect_column_values_to_not_be_in_set",
             ExpectationKind::Between { .. } => "expect_column_values_to_be_between",
             ExpectationKind::Unique { .. } => "expect_column_values_to_be_unique",
             ExpectationKind::CompoundUnique { .. } => "expect_compound_columns_to_be_unique",
             ExpectationKind::MatchRegex { .. } => "expect_column_values_to_match_regex",
+            ExpectationKind::NotMatchRegex { .. } => "expect_column_values_to_not_match_regex",
             ExpectationKind::RowCountBetween { .. } => "expect_table_row_count_to_be_between",
             ExpectationKind::ColumnsMatchSet { .. } => "expect_table_columns_to_match_set",
             ExpectationKind::InOtherTable { .. } => "expect_column_values_to_be_in_other_table",
@@ -383,9 +399,11 @@ impl ExpectationKind {
             | ExpectationKind::ValueLengthsBetween { column, .. }
             | ExpectationKind::OfType { column, .. }
             | ExpectationKind::InSet { column, .. }
+            | ExpectationKind::NotInSet { column, .. }
             | ExpectationKind::Between { column, .. }
             | ExpectationKind::Unique { column }
             | ExpectationKind::MatchRegex { column, .. }
+            | ExpectationKind::NotMatchRegex { column, .. }
             | ExpectationKind::InOtherTable { column, .. } => vec![column],
             ExpectationKind::CompoundUnique { column_list } => {
                 column_list.iter().map(String::as_str).collect()

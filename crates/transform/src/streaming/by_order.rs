@@ -10,7 +10,7 @@ use ccc_ingest::{Batch, FieldProblem, Sources};
 use rustc_hash::FxHashMap;
 
 use super::stages::StageCodes;
-use super::Place;
+use super::{batch_indexes, Place};
 use crate::build::{scatter_messages, MessageAggregate, ProblemIndex, Row, PARTITIONS};
 use crate::quarantine::QuarantinedRow;
 use crate::state::ConversationState;
@@ -84,13 +84,7 @@ impl StreamingAggregate {
 
     /// The states and unusable rows, once every message batch of `sources` was folded in.
     pub(crate) fn finish(self, sources: &Sources) -> MessageAggregate {
-        let batch_of: FxHashMap<Place, u32> = sources
-            .messages
-            .batches
-            .iter()
-            .enumerate()
-            .map(|(i, b)| ((b.file, b.position), i as u32))
-            .collect();
+        let batch_of = batch_indexes(sources);
         let mut unusable: Vec<QuarantinedRow> = self
             .unusable
             .into_inner()

@@ -354,13 +354,7 @@ impl StreamingBuild {
         let (messages_aggregated, conversations) = (tables.messages, tables.conversations);
         let partitions = tables.finish();
 
-        let batch_of: FxHashMap<Place, u32> = sources
-            .messages
-            .batches
-            .iter()
-            .enumerate()
-            .map(|(i, b)| ((b.file, b.position), i as u32))
-            .collect();
+        let batch_of = batch_indexes(sources);
         let (mut unusable, mut orphan_rows) = (Vec::new(), Vec::new());
         for (place, mut row) in self.kept_out.into_inner().expect("no thread panicked") {
             row.batch = batch_of[&place];
@@ -393,6 +387,17 @@ impl StreamingBuild {
             spill: summary,
         })
     }
+}
+
+/// Each message batch's index in `sources` by its place (what folding as read keyed by).
+pub(crate) fn batch_indexes(sources: &Sources) -> FxHashMap<Place, u32> {
+    sources
+        .messages
+        .batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| ((b.file, b.position), i as u32))
+        .collect()
 }
 
 /// Recodes the stages of the in-memory states (once the orders are read, there are some).

@@ -668,10 +668,12 @@ pub(crate) fn match_regex(
 
 #[cfg(test)]
 mod tests {
-    use arrow2::array::{Int64Array, NullArray, PrimitiveArray, Utf8Array};
+    use arrow2::array::{Array, Int64Array, NullArray, PrimitiveArray, Utf8Array};
     use arrow2::datatypes::{DataType, TimeUnit};
 
-    use crate::checks::fixtures::{bools, floats, ints, mostly_boundary, strs};
+    use crate::checks::fixtures::{
+        bools, floats, ints, mostly_boundary, mostly_boundary_texts, strs,
+    };
     use crate::checks::testing::{check, chunked, counts, table, values};
     use crate::dataset::{Location, TypeProblem};
 
@@ -848,12 +850,7 @@ mod tests {
     fn lengths_on_empty_input_and_mostly_boundary() {
         let t = table("t", vec![("c", strs(&[]))]);
         assert!(check(NOT_EMPTY, &[&t]).success);
-        mostly_boundary(NOT_EMPTY, |bad| {
-            let v: Vec<Option<&str>> = (0..100)
-                .map(|i| Some(if i < bad { "" } else { "x" }))
-                .collect();
-            strs(&v)
-        });
+        mostly_boundary_texts(NOT_EMPTY, "", "x");
     }
 
     #[test]
@@ -1008,14 +1005,10 @@ mod tests {
             )
             .success
         );
-        mostly_boundary(
+        mostly_boundary_texts(
             "expectation: expect_column_values_to_be_of_type, column: c, type_: integer",
-            |bad| {
-                let v: Vec<Option<&str>> = (0..100)
-                    .map(|i| Some(if i < bad { "x" } else { "7" }))
-                    .collect();
-                strs(&v)
-            },
+            "x",
+            "7",
         );
     }
 
@@ -1113,12 +1106,7 @@ mod tests {
     fn in_set_on_empty_input_and_mostly_boundary() {
         let t = table("t", vec![("c", strs(&[]))]);
         assert!(check(CITY_IN_SET, &[&t]).success);
-        mostly_boundary(CITY_IN_SET, |bad| {
-            let v: Vec<Option<&str>> = (0..100)
-                .map(|i| Some(if i < bad { "XXX" } else { "MAD" }))
-                .collect();
-            strs(&v)
-        });
+        mostly_boundary_texts(CITY_IN_SET, "XXX", "MAD");
     }
 
     const CITY_NOT_IN_SET: &str =
@@ -1143,41 +1131,53 @@ mod tests {
         assert_eq!(values(&r), ["XXX", "", "XXX"]);
     }
 
+    /// On every column type a set splits the non-null values: `…_to_not_be_in_set` finds
+    /// the ones in it, `…_to_be_in_set` all the others (a NaN equals nothing, so it is
+    /// never in a set).
     #[test]
-    fn not_in_set_on_other_types() {
-        let t = table("t", vec![("c", ints(&[Some(1), Some(2), Some(3), None]))]);
-        let r = check(
-            "expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [1, \"2\", 4.0]",
-            &[&t],
-        );
-        assert_eq!(
-            (counts(&r), values(&r)),
-            ((4, 1, 2), vec!["1".to_string(), "2".to_string()])
-        );
-        // NaN equals nothing, so it is never in a set.
-        let t = table(
-            "t",
-            vec![("c", floats(&[Some(0.5), Some(2.0), Some(f64::NAN)]))],
-        );
-        let r = check(
-            "expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [0.5]",
-            &[&t],
-        );
-        assert_eq!(values(&r), ["0.5"]);
-        let t = table(
-            "t",
-            vec![("c", bools(&[Some(true), Some(false), Some(true)]))],
-        );
-        let r = check(
-            "expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [false]",
-            &[&t],
-        );
-        assert_eq!(values(&r), ["false"]);
+    fn not_in_set_finds_what_in_set_does_not_on_every_type() {
         let ts = PrimitiveArray::<i64>::from([Some(0), Some(1_000_000)])
             .to(DataType::Timestamp(TimeUnit::Microsecond, None));
-        let t = table("t", vec![("c", ts.boxed())]);
-        let r = check("expectation: expect_column_values_to_not_be_in_set, column: c, value_set: [\"1970-01-01T00:00:00Z\"]", &[&t]);
-        assert_eq!(values(&r), ["1970-01-01T00:00:00Z"]);
+        let cases: Vec<(Box<dyn Array>, &str, Vec<&str>)> = vec![
+            (
+                ints(&[Some(1), Some(2), Some(3), None]),
+                "[1, \"2\", 4.0]",
+                vec!["1", "2"],
+            ),
+            (
+                floats(&[Some(0.5), Some(2.0), Some(f64::NAN)]),
+                "[0.5]",
+                vec!["0.5"],
+            ),
+            (
+                bools(&[Some(true), Some(false), Some(true)]),
+                "[false]",
+                vec!["false"],
+            ),
+            (
+                ts.boxed(),
+                "[\"1970-01-01T00:00:00Z\"]",
+                vec!["1970-01-01T00:00:00Z"],
+            ),
+            (
+                strs(&[Some("a"), Some("b"), None, Some("b")]),
+                "[b]",
+                vec!["b", "b"],
+            ),
+        ];
+        for (column, set, inside) in cases {
+            let t = table("t", vec![("c", column)]);
+            let body = |name: &str| format!("expectation: {name}, column: c, value_set: {set}");
+            let not_in = check(&body("expect_column_values_to_not_be_in_set"), &[&t]);
+            let within = check(&body("expect_column_values_to_be_in_set"), &[&t]);
+            assert_eq!(values(&not_in), inside, "{set}");
+            let (elements, missing, _) = counts(&not_in);
+            assert_eq!(
+                not_in.unexpected_count + within.unexpected_count,
+                elements - missing,
+                "{set}"
+            );
+        }
     }
 
     #[test]
@@ -1186,12 +1186,7 @@ mod tests {
         assert!(check(CITY_NOT_IN_SET, &[&t]).success);
         let t = table("t", vec![("c", strs(&[None, None]))]);
         assert!(check(CITY_NOT_IN_SET, &[&t]).success);
-        mostly_boundary(CITY_NOT_IN_SET, |bad| {
-            let v: Vec<Option<&str>> = (0..100)
-                .map(|i| Some(if i < bad { "XXX" } else { "MAD" }))
-                .collect();
-            strs(&v)
-        });
+        mostly_boundary_texts(CITY_NOT_IN_SET, "XXX", "MAD");
     }
 
     const POSITIVE: &str =
@@ -1370,23 +1365,13 @@ mod tests {
     fn not_match_regex_on_empty_input_and_mostly_boundary() {
         let t = table("t", vec![("c", strs(&[]))]);
         assert!(check(NO_DIGITS, &[&t]).success);
-        mostly_boundary(NO_DIGITS, |bad| {
-            let v: Vec<Option<&str>> = (0..100)
-                .map(|i| Some(if i < bad { "x1" } else { "MAD" }))
-                .collect();
-            strs(&v)
-        });
+        mostly_boundary_texts(NO_DIGITS, "x1", "MAD");
     }
 
     #[test]
     fn regex_on_empty_input_and_mostly_boundary() {
         let t = table("t", vec![("c", strs(&[]))]);
         assert!(check(UPPER3, &[&t]).success);
-        mostly_boundary(UPPER3, |bad| {
-            let v: Vec<Option<&str>> = (0..100)
-                .map(|i| Some(if i < bad { "x" } else { "MAD" }))
-                .collect();
-            strs(&v)
-        });
+        mostly_boundary_texts(UPPER3, "x", "MAD");
     }
 }

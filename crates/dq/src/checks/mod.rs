@@ -269,6 +269,17 @@ pub(crate) mod fixtures {
         BooleanArray::from(values).boxed()
     }
 
+    /// [`mostly_boundary`] on a text column whose bad rows hold `bad_value` and the
+    /// others `good_value`.
+    pub(crate) fn mostly_boundary_texts(body: &str, bad_value: &str, good_value: &str) {
+        mostly_boundary(body, |bad| {
+            let v: Vec<Option<&str>> = (0..100)
+                .map(|i| Some(if i < bad { bad_value } else { good_value }))
+                .collect();
+            strs(&v)
+        });
+    }
+
     /// With `column(bad)` building 100 rows of which `bad` break the expectation
     /// (`body`), checks that `mostly: 0.95` passes with 5 bad rows and fails with 6,
     /// and that without `mostly` 5 bad rows fail.

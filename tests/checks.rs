@@ -296,7 +296,10 @@ fn not_in_set_and_not_match_regex_find_every_offending_row() {
             "      - {id: no-picked-up, expectation: expect_column_values_to_not_be_in_set, column: orderStage, value_set: [PICKED_UP, LOST]}",
             "      - {id: no-underscore, expectation: expect_column_values_to_not_match_regex, column: orderStage, regex: _}",
             "      - {id: no-underscore-mostly, expectation: expect_column_values_to_not_match_regex, column: orderStage, regex: _, mostly: 0.33}",
-            "      - {id: no-robot, expectation: expect_column_values_to_not_be_in_set, column: senderAppType, value_set: [robot]}\n",
+            "      - {id: no-robot, expectation: expect_column_values_to_not_be_in_set, column: senderAppType, value_set: [robot]}",
+            "      - {id: courier-or-customer, expectation: expect_column_values_to_match_regex_list, column: senderAppType, regex_list: [^Courier, ^Customer]}",
+            "      - {id: ios-and-courier, expectation: expect_column_values_to_match_regex_list, column: senderAppType, regex_list: [iOS, Courier], match_on: all}",
+            "      - {id: no-android-no-route, expectation: expect_column_values_to_not_match_regex_list, column: senderAppType, regex_list: [Android, Route]}\n",
         ]
         .join("\n"),
     );
@@ -344,6 +347,15 @@ fn not_in_set_and_not_match_regex_find_every_offending_row() {
         (true, 2, vec!["PICKED_UP", "ON_ROUTE"])
     );
     assert_eq!(summary("no-robot"), (true, 0, vec![]));
+    assert_eq!(summary("courier-or-customer"), (true, 0, vec![]));
+    assert_eq!(
+        summary("ios-and-courier"),
+        (false, 2, vec!["Customer iOS", "Courier Android"])
+    );
+    assert_eq!(
+        summary("no-android-no-route"),
+        (false, 1, vec!["Courier Android"])
+    );
     let location = &by_id["no-picked-up"]["partial_unexpected"][0]["location"];
     assert_eq!(location["record"], 2, "{location}");
 }

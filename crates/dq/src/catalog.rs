@@ -28,6 +28,10 @@ pub(crate) enum ParamType {
     TypeName,
     /// A regular expression.
     Regex,
+    /// A non-empty list of regular expressions.
+    RegexList,
+    /// Whether a value must match any or all of a list (`any`, `all`).
+    MatchOn,
     /// Which rows a column-pair check skips.
     IgnoreRowIf,
 }
@@ -86,6 +90,10 @@ pub(crate) const IGNORE_ROW_IF: [&str; 3] = [
     "either_value_is_missing",
     "neither",
 ];
+
+#[cfg_attr(not(test), allow(dead_code))]
+/// The values of `match_on`.
+pub(crate) const MATCH_ON: [&str; 2] = ["any", "all"];
 
 /// Keys every expectation accepts.
 pub(crate) const COMMON_KEYS: [&str; 5] = ["id", "expectation", "rule", "severity", "meta"];
@@ -188,6 +196,27 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "Values do not match a regular expression.",
     },
     Spec {
+        name: "expect_column_values_to_match_regex_list",
+        params: &[
+            COLUMN,
+            req("regex_list", ParamType::RegexList, "regular expressions (Rust `regex` syntax), each matched anywhere in the value unless anchored"),
+            opt("match_on", ParamType::MatchOn, "`any` (default): a value matches one of them; `all`: every one"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values match any (or all) of a list of regular expressions.",
+    },
+    Spec {
+        name: "expect_column_values_to_not_match_regex_list",
+        params: &[
+            COLUMN,
+            req("regex_list", ParamType::RegexList, "regular expressions (Rust `regex` syntax) of which no value may contain a match"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values match none of a list of regular expressions.",
+    },
+    Spec {
         name: "expect_table_row_count_to_be_between",
         params: &[
             opt("min_value", ParamType::Count, "the fewest rows allowed"),
@@ -273,7 +302,7 @@ fn param_schema(param: &Param) -> Value {
         ParamType::Column | ParamType::Name | ParamType::Regex => {
             json!({"type": "string", "minLength": 1})
         }
-        ParamType::ColumnList | ParamType::NameList => json!({
+        ParamType::ColumnList | ParamType::NameList | ParamType::RegexList => json!({
             "type": "array",
             "minItems": 1,
             "items": {"type": "string", "minLength": 1}
@@ -288,6 +317,7 @@ fn param_schema(param: &Param) -> Value {
         }),
         ParamType::TypeName => json!({"enum": TYPE_NAMES}),
         ParamType::IgnoreRowIf => json!({"enum": IGNORE_ROW_IF}),
+        ParamType::MatchOn => json!({"enum": MATCH_ON}),
     };
     if let Value::Object(map) = &mut schema {
         map.insert("description".into(), Value::String(param.doc.into()));

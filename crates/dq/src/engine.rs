@@ -13,7 +13,7 @@ use crate::dataset::Dataset;
 use crate::error::SuiteError;
 use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
 use crate::streaming::ChunkTallies;
-use crate::suite::{Expectation, ExpectationKind, Suite};
+use crate::suite::{Expectation, ExpectationKind, MatchOn, Suite};
 
 /// How to run a suite.
 #[derive(Debug, Clone)]
@@ -194,6 +194,8 @@ pub(crate) fn is_row_local(kind: &ExpectationKind) -> bool {
             | ExpectationKind::Between { .. }
             | ExpectationKind::MatchRegex { .. }
             | ExpectationKind::NotMatchRegex { .. }
+            | ExpectationKind::MatchRegexList { .. }
+            | ExpectationKind::NotMatchRegexList { .. }
             | ExpectationKind::AGreaterThanB { .. }
     )
 }
@@ -258,10 +260,25 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
             })
             .map(nonmissing),
         ExpectationKind::MatchRegex { column, regex } => col(column)
-            .map(|c| column::match_regex(run, ds, c, regex, true))
+            .map(|c| column::match_regex(run, ds, c, |v| !regex.is_match(v)))
             .map(nonmissing),
         ExpectationKind::NotMatchRegex { column, regex } => col(column)
-            .map(|c| column::match_regex(run, ds, c, regex, false))
+            .map(|c| column::match_regex(run, ds, c, |v| regex.is_match(v)))
+            .map(nonmissing),
+        ExpectationKind::MatchRegexList {
+            column,
+            regexes,
+            match_on,
+        } => col(column)
+            .map(|c| match match_on {
+                MatchOn::Any => column::match_regex(run, ds, c, |v| !regexes.is_match(v)),
+                MatchOn::All => {
+                    column::match_regex(run, ds, c, |v| !regexes.matches(v).matched_all())
+                }
+            })
+            .map(nonmissing),
+        ExpectationKind::NotMatchRegexList { column, regexes } => col(column)
+            .map(|c| column::match_regex(run, ds, c, |v| regexes.is_match(v)))
             .map(nonmissing),
         ExpectationKind::AGreaterThanB {
             column_a,
@@ -341,6 +358,8 @@ fn evaluate(
         | ExpectationKind::Between { .. }
         | ExpectationKind::MatchRegex { .. }
         | ExpectationKind::NotMatchRegex { .. }
+        | ExpectationKind::MatchRegexList { .. }
+        | ExpectationKind::NotMatchRegexList { .. }
         | ExpectationKind::AGreaterThanB { .. } => local_tally(run, e, ds),
         ExpectationKind::RowCountBetween {
             min_value,

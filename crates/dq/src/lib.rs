@@ -78,7 +78,7 @@ pub use result::{
 };
 pub use streaming::{ChunkTallies, RowChecks};
 pub use suite::{
-    suite_schema_text, Bound, Expectation, ExpectationKind, IgnoreRowIf, Mostly, SetValue,
+    suite_schema_text, Bound, Expectation, ExpectationKind, IgnoreRowIf, MatchOn, Mostly, SetValue,
     Severity, Suite, TableExpectations, ValueType, MAX_NESTING, MAX_SUITE_BYTES, SUITE_SCHEMA_PATH,
 };
 

@@ -4,7 +4,6 @@
 
 use arrow2::array::Array;
 use arrow2::datatypes::{DataType, PhysicalType};
-use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::short_texts::ShortTexts;
@@ -613,32 +612,31 @@ impl<'a> Memo<'a> {
     }
 
     #[inline]
-    fn matches(&mut self, value: &'a str, regex: &Regex) -> bool {
+    fn bad(&mut self, value: &'a str, bad: &impl Fn(&str) -> bool) -> bool {
         if self.full {
-            return regex.is_match(value);
+            return bad(value);
         }
-        if let Some(&matches) = self.verdicts.get(value) {
-            return matches;
+        if let Some(&verdict) = self.verdicts.get(value) {
+            return verdict;
         }
-        let matches = regex.is_match(value);
+        let verdict = bad(value);
         if self.verdicts.len() < Self::CAPACITY {
-            self.verdicts.insert(value, matches);
+            self.verdicts.insert(value, verdict);
         } else {
             self.full = true;
         }
-        matches
+        verdict
     }
 }
 
-/// `expect_column_values_to_match_regex` (`must_match`) and `…_to_not_match_regex`: text
-/// values (or the text of other values) must contain a match, or must not (anchor the
-/// expression to match the whole value).
+/// The regex expectations (`…_to_match_regex`, `…_to_not_match_regex` and their `_list`
+/// forms): `bad` says from a value's text (the text of other values) whether it breaks
+/// the expectation; it runs once per distinct value of a low-cardinality column.
 pub(crate) fn match_regex(
     run: Run,
     ds: &Dataset,
     col: usize,
-    regex: &Regex,
-    must_match: bool,
+    bad: impl Fn(&str) -> bool + Sync,
 ) -> Tally {
     over_chunks(run, ds, |c, chunk| {
         let array = chunk.arrays()[col].as_ref();
@@ -650,17 +648,17 @@ pub(crate) fn match_regex(
                 let a = types::utf8::<i32>(array);
                 let mut memo = Memo::new();
                 scan(a.len(), a.validity(), run.limit, |i| {
-                    memo.matches(a.value(i), regex) != must_match
+                    memo.bad(a.value(i), &bad)
                 })
             }
             PhysicalType::LargeUtf8 => {
                 let a = types::utf8::<i64>(array);
                 let mut memo = Memo::new();
                 scan(a.len(), a.validity(), run.limit, |i| {
-                    memo.matches(a.value(i), regex) != must_match
+                    memo.bad(a.value(i), &bad)
                 })
             }
-            _ => scan_rendered(array, run.limit, |s| regex.is_match(s) != must_match),
+            _ => scan_rendered(array, run.limit, &bad),
         };
         chunk_tally(c, array, counts)
     })
@@ -1366,6 +1364,53 @@ mod tests {
         let t = table("t", vec![("c", strs(&[]))]);
         assert!(check(NO_DIGITS, &[&t]).success);
         mostly_boundary_texts(NO_DIGITS, "x1", "MAD");
+    }
+
+    const CODE_OR_NUMBER: &str = "expectation: expect_column_values_to_match_regex_list, column: c, regex_list: [\"^[A-Z]{3}$\", \"^[0-9]+$\"]";
+
+    #[test]
+    fn regex_list_any_all_and_none() {
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[Some("BCN"), Some("42"), Some("bcn"), None, Some("B4")]),
+            )],
+        );
+        let r = check(CODE_OR_NUMBER, &[&t]);
+        assert_eq!(
+            (counts(&r), values(&r)),
+            ((5, 1, 2), vec!["bcn".to_string(), "B4".to_string()])
+        );
+        // all: a value must match every expression.
+        let r = check(
+            "expectation: expect_column_values_to_match_regex_list, column: c, regex_list: [\"[A-Z]\", \"[0-9]\"], match_on: all",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["BCN", "42", "bcn"]);
+        // not: a value matching any expression is unexpected.
+        let r = check(
+            "expectation: expect_column_values_to_not_match_regex_list, column: c, regex_list: [\"^[0-9]+$\", \"[a-z]\"]",
+            &[&t],
+        );
+        assert_eq!(values(&r), ["42", "bcn"]);
+        let ints_t = table("t", vec![("c", Int64Array::from_slice([7, 70]).boxed())]);
+        let r = check(
+            "expectation: expect_column_values_to_not_match_regex_list, column: c, regex_list: [\"^7$\"]",
+            &[&ints_t],
+        );
+        assert_eq!(values(&r), ["7"]);
+    }
+
+    #[test]
+    fn regex_lists_on_empty_input_and_mostly_boundary() {
+        let t = table("t", vec![("c", strs(&[]))]);
+        assert!(check(CODE_OR_NUMBER, &[&t]).success);
+        let none =
+            "expectation: expect_column_values_to_not_match_regex_list, column: c, regex_list: [x]";
+        assert!(check(none, &[&t]).success);
+        mostly_boundary_texts(CODE_OR_NUMBER, "x", "MAD");
+        mostly_boundary_texts(none, "x", "MAD");
     }
 
     #[test]

@@ -11,8 +11,8 @@ use jsonschema::{Draft, JSONSchema, ValidationError};
 use serde_json::{Map, Value};
 
 use super::{
-    Bound, Ctx, Expectation, ExpectationKind, IgnoreRowIf, Mostly, SetValue, Severity, Suite,
-    TableExpectations, ValueType, SUITE_SCHEMA,
+    Bound, Ctx, Expectation, ExpectationKind, IgnoreRowIf, MatchOn, Mostly, SetValue, Severity,
+    Suite, TableExpectations, ValueType, SUITE_SCHEMA,
 };
 use crate::catalog::{self, CATALOG};
 use crate::error::{Position, SuiteError};
@@ -531,12 +531,28 @@ fn build_kind(
             .map(|a| a.iter().filter_map(set_value).collect())
             .unwrap_or_default()
     };
-    let compiled_regex = || {
-        regex::Regex::new(str_param(obj, "regex")).map_err(|e| {
-            let detail = e.to_string();
-            let last = detail.lines().last().unwrap_or_default().trim().to_string();
-            invalid("regex", format!("invalid regex: {last}"), None)
-        })
+    let regex_error = |path: Vec<Seg>, e: regex::Error| {
+        let detail = e.to_string();
+        let last = detail.lines().last().unwrap_or_default().trim().to_string();
+        SuiteError::InvalidParameter {
+            site: ctx.site(&path, false),
+            message: format!("invalid regex: {last}"),
+            help: None,
+        }
+    };
+    let compiled_regex =
+        || regex::Regex::new(str_param(obj, "regex")).map_err(|e| regex_error(at("regex"), e));
+    // Each expression compiled alone first, so that an invalid one is located.
+    let compiled_regex_list = || {
+        let patterns = string_list(obj, "regex_list");
+        for (i, pattern) in patterns.iter().enumerate() {
+            regex::Regex::new(pattern).map_err(|e| {
+                let mut path = at("regex_list");
+                path.push(Seg::Index(i));
+                regex_error(path, e)
+            })?;
+        }
+        regex::RegexSet::new(&patterns).map_err(|e| regex_error(at("regex_list"), e))
     };
     let check_order = |min: Option<f64>, max: Option<f64>| -> Result<(), SuiteError> {
         match (min, max) {
@@ -652,6 +668,18 @@ fn build_kind(
             column: column(),
             regex: compiled_regex()?,
         },
+        "expect_column_values_to_match_regex_list" => ExpectationKind::MatchRegexList {
+            column: column(),
+            regexes: compiled_regex_list()?,
+            match_on: match str_param(obj, "match_on") {
+                "all" => MatchOn::All,
+                _ => MatchOn::Any,
+            },
+        },
+        "expect_column_values_to_not_match_regex_list" => ExpectationKind::NotMatchRegexList {
+            column: column(),
+            regexes: compiled_regex_list()?,
+        },
         "expect_table_columns_to_match_set" => ExpectationKind::ColumnsMatchSet {
             column_set: string_list(obj, "column_set"),
             exact_match: bool_param(obj, "exact_match", true),
@@ -749,6 +777,8 @@ tables:
       - {id: g, expectation: expect_compound_columns_to_be_unique, column_list: [x, y]}
       - {id: h, expectation: expect_column_values_to_match_regex, column: x, regex: "^[A-Z]{3}$"}
       - {id: h2, expectation: expect_column_values_to_not_match_regex, column: x, regex: "[0-9]"}
+      - {id: h3, expectation: expect_column_values_to_match_regex_list, column: x, regex_list: [a, b], match_on: all}
+      - {id: h4, expectation: expect_column_values_to_not_match_regex_list, column: x, regex_list: [a]}
       - {id: i, expectation: expect_table_row_count_to_be_between, min_value: 1, max_value: 10}
       - {id: j, expectation: expect_table_columns_to_match_set, column_set: [x, y], exact_match: false}
       - {id: k, expectation: expect_column_values_to_be_in_other_table, column: x, other_table: u, other_column: z}
@@ -909,6 +939,11 @@ tables:
         ));
         assert!(matches!(e, SuiteError::InvalidParameter { .. }), "{e:?}");
         assert_eq!(at(&e), (8, 16, "\"a{2,1}\"".to_string()));
+        let e = err(&format!(
+            "{HEADER}      - id: a\n        expectation: expect_column_values_to_match_regex_list\n        column: x\n        regex_list: [ok, \"(\"]\n"
+        ));
+        assert!(matches!(e, SuiteError::InvalidParameter { .. }), "{e:?}");
+        assert_eq!(at(&e), (8, 26, "\"(\"".to_string()));
         let e = err(&format!(
             "{HEADER}      - id: a\n        expectation: expect_column_values_to_be_between\n        column: x\n        min_value: 5\n        max_value: 1\n"
         ));

@@ -238,6 +238,15 @@ pub enum IgnoreRowIf {
     Neither,
 }
 
+/// Whether a value must match any or all of a regex list, as in Great Expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MatchOn {
+    /// At least one of the expressions.
+    Any,
+    /// Every expression.
+    All,
+}
+
 /// An expectation type with its parameters.
 #[derive(Debug, Clone)]
 pub enum ExpectationKind {
@@ -313,6 +322,22 @@ pub enum ExpectationKind {
         /// The compiled expression.
         regex: regex::Regex,
     },
+    /// `expect_column_values_to_match_regex_list`.
+    MatchRegexList {
+        /// The column.
+        column: String,
+        /// The compiled expressions.
+        regexes: regex::RegexSet,
+        /// Any or all of them.
+        match_on: MatchOn,
+    },
+    /// `expect_column_values_to_not_match_regex_list`.
+    NotMatchRegexList {
+        /// The column.
+        column: String,
+        /// The compiled expressions.
+        regexes: regex::RegexSet,
+    },
     /// `expect_table_row_count_to_be_between`.
     RowCountBetween {
         /// Fewest rows.
@@ -379,6 +404,10 @@ impl ExpectationKind {
             ExpectationKind::CompoundUnique { .. } => "expect_compound_columns_to_be_unique",
             ExpectationKind::MatchRegex { .. } => "expect_column_values_to_match_regex",
             ExpectationKind::NotMatchRegex { .. } => "expect_column_values_to_not_match_regex",
+            ExpectationKind::MatchRegexList { .. } => "expect_column_values_to_match_regex_list",
+            ExpectationKind::NotMatchRegexList { .. } => {
+                "expect_column_values_to_not_match_regex_list"
+            }
             ExpectationKind::RowCountBetween { .. } => "expect_table_row_count_to_be_between",
             ExpectationKind::ColumnsMatchSet { .. } => "expect_table_columns_to_match_set",
             ExpectationKind::InOtherTable { .. } => "expect_column_values_to_be_in_other_table",
@@ -404,6 +433,8 @@ impl ExpectationKind {
             | ExpectationKind::Unique { column }
             | ExpectationKind::MatchRegex { column, .. }
             | ExpectationKind::NotMatchRegex { column, .. }
+            | ExpectationKind::MatchRegexList { column, .. }
+            | ExpectationKind::NotMatchRegexList { column, .. }
             | ExpectationKind::InOtherTable { column, .. } => vec![column],
             ExpectationKind::CompoundUnique { column_list } => {
                 column_list.iter().map(String::as_str).collect()

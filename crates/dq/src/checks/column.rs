@@ -1347,16 +1347,38 @@ mod tests {
                 vec!["BCN1".to_string(), "7".to_string(), "7".to_string()]
             )
         );
-        // Other types are matched on their text.
-        let t = table(
-            "t",
-            vec![("c", Int64Array::from_slice([123, 1234]).boxed())],
-        );
-        let r = check(
-            "expectation: expect_column_values_to_not_match_regex, column: c, regex: '^\\d{3}$'",
-            &[&t],
-        );
-        assert_eq!(values(&r), ["123"]);
+    }
+
+    /// Other types are matched on their text, and a regex splits the non-null values:
+    /// `…_to_not_match_regex` finds those `…_to_match_regex` passes.
+    #[test]
+    fn not_match_regex_finds_what_match_regex_passes_on_other_types() {
+        let cases: Vec<(Box<dyn Array>, &str, Vec<&str>)> = vec![
+            (
+                Int64Array::from_slice([123, 1234]).boxed(),
+                "'^\\d{3}$'",
+                vec!["123"],
+            ),
+            (
+                floats(&[Some(0.5), None, Some(2.0)]),
+                "'\\.5$'",
+                vec!["0.5"],
+            ),
+            (bools(&[Some(true), Some(false)]), "^t", vec!["true"]),
+        ];
+        for (column, regex, matching) in cases {
+            let t = table("t", vec![("c", column)]);
+            let body = |name: &str| format!("expectation: {name}, column: c, regex: {regex}");
+            let not_match = check(&body("expect_column_values_to_not_match_regex"), &[&t]);
+            let must_match = check(&body("expect_column_values_to_match_regex"), &[&t]);
+            assert_eq!(values(&not_match), matching, "{regex}");
+            let (elements, missing, _) = counts(&not_match);
+            assert_eq!(
+                not_match.unexpected_count + must_match.unexpected_count,
+                elements - missing,
+                "{regex}"
+            );
+        }
     }
 
     #[test]

@@ -111,4 +111,52 @@ pub enum IngestError {
         /// What is wrong.
         message: String,
     },
+    /// A table path (`--table NAME=PATH`) with no data file under it.
+    #[error("no data files of table {table} under {path} (expected .csv, .json, .ndjson, .jsonl or .parquet files)")]
+    NoTableFiles {
+        /// The table.
+        table: String,
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A file in a table's folder that is neither a data file nor a side file (`_*`, `.*`).
+    #[error("{path}: not a data file (expected .csv, .json, .ndjson, .jsonl or .parquet; side files start with _ or .)")]
+    UnknownFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Files of one table under different Hive partition keys.
+    #[error("{first} is partitioned by {first_keys} but {other} by {other_keys}: a table's files share their partition keys")]
+    MixedPartitions {
+        /// The first file.
+        first: PathBuf,
+        /// Its partition keys, `/`-separated (or `nothing`).
+        first_keys: String,
+        /// A file that differs.
+        other: PathBuf,
+        /// Its keys.
+        other_keys: String,
+    },
+    /// A Hive partition value that is not of the type the suite declares for its column.
+    #[error("{path}: partition value {column}={value} is not a valid {expected}")]
+    PartitionValue {
+        /// The file under that partition.
+        path: PathBuf,
+        /// The partition column.
+        column: String,
+        /// The value in the path.
+        value: String,
+        /// The declared type.
+        expected: &'static str,
+    },
+    /// A column that is both a Hive partition key and a column inside the table's files.
+    #[error(
+        "{path}: column {column} is both a partition folder ({column}=…) and a column of the file"
+    )]
+    PartitionClash {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: String,
+    },
 }

@@ -7,6 +7,8 @@
 //! - [`read_sources`]: orders then messages, each table's files in parallel, into
 //!   [`Sources`]; values that do not fit their field become null and are recorded as
 //!   [`FieldProblem`]s, never lost.
+//! - [`tables`]: any other table, from a file or a (Hive-partitioned) folder, with the
+//!   same readers (`ccc validate --table`).
 //!
 //! ```no_run
 //! let files = ccc_ingest::discover(std::path::Path::new("data/source"))?;
@@ -23,6 +25,7 @@ mod problems;
 mod read;
 pub mod schema;
 mod sources;
+pub mod tables;
 pub mod timestamp;
 
 pub use discover::{discover, discover_any, Format, SourceFile};

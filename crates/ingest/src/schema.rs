@@ -35,6 +35,10 @@ pub enum FieldType {
     Boolean,
     /// An instant, held as microseconds since the epoch, UTC.
     Timestamp,
+    /// A 64-bit float (tables other than ccc's own: `ccc validate --table`).
+    Float64,
+    /// A calendar date, held as days since 1970-01-01 (tables other than ccc's own).
+    Date,
 }
 
 impl FieldType {
@@ -45,17 +49,37 @@ impl FieldType {
             FieldType::Int64 => DataType::Int64,
             FieldType::Boolean => DataType::Boolean,
             FieldType::Timestamp => timestamp_type(),
+            FieldType::Float64 => DataType::Float64,
+            FieldType::Date => DataType::Date32,
         }
     }
 
-    /// A word for messages and reports: `string`, `integer`, `boolean`, `timestamp`.
+    /// A word for messages and reports: `string`, `integer`, `boolean`, `timestamp`,
+    /// `float`, `date`.
     pub fn name(self) -> &'static str {
         match self {
             FieldType::Utf8 => "string",
             FieldType::Int64 => "integer",
             FieldType::Boolean => "boolean",
             FieldType::Timestamp => "timestamp",
+            FieldType::Float64 => "float",
+            FieldType::Date => "date",
         }
+    }
+
+    /// Every type, in the order of [`FieldType::name`]'s list.
+    pub const ALL: [FieldType; 6] = [
+        FieldType::Utf8,
+        FieldType::Int64,
+        FieldType::Boolean,
+        FieldType::Timestamp,
+        FieldType::Float64,
+        FieldType::Date,
+    ];
+
+    /// The type a word of [`FieldType::name`] names.
+    pub fn from_name(name: &str) -> Option<FieldType> {
+        FieldType::ALL.into_iter().find(|t| t.name() == name)
     }
 }
 
@@ -78,6 +102,46 @@ impl TableLayout {
     /// Position of a column by name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|(n, _)| *n == name)
+    }
+
+    /// A layout made at run time (a table a suite names, read by `ccc validate --table`),
+    /// with the `'static` names the readers take: names and layouts are interned for the
+    /// process's life, each distinct one stored once, so asking again costs nothing more.
+    pub fn interned(name: &str, columns: &[(String, FieldType)]) -> TableLayout {
+        use std::collections::{HashMap, HashSet};
+        use std::sync::{Mutex, PoisonError};
+        type Key = (String, Vec<(String, FieldType)>);
+        static NAMES: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+        static LAYOUTS: Mutex<Option<HashMap<Key, TableLayout>>> = Mutex::new(None);
+        let key = (name.to_string(), columns.to_vec());
+        let mut layouts = LAYOUTS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(layout) = layouts.as_ref().and_then(|l| l.get(&key)) {
+            return *layout;
+        }
+        let mut names = NAMES.lock().unwrap_or_else(PoisonError::into_inner);
+        let names = names.get_or_insert_with(HashSet::new);
+        let mut intern = |text: &str| -> &'static str {
+            match names.get(text) {
+                Some(kept) => kept,
+                None => {
+                    let kept: &'static str = Box::leak(text.into());
+                    names.insert(kept);
+                    kept
+                }
+            }
+        };
+        let layout = TableLayout {
+            name: intern(name),
+            columns: Box::leak(
+                columns
+                    .iter()
+                    .map(|(column, ty)| (intern(column), *ty))
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            ),
+        };
+        layouts.get_or_insert_with(HashMap::new).insert(key, layout);
+        layout
     }
 
     /// The Arrow schema of the table (every column nullable).
@@ -185,6 +249,38 @@ mod tests {
             Some(Table::ChatMessages)
         );
         assert_eq!(Table::from_file_name("readme.txt"), None);
+    }
+
+    #[test]
+    fn interned_layouts_are_stored_once() {
+        let columns = vec![
+            ("id".to_string(), FieldType::Int64),
+            ("price".to_string(), FieldType::Float64),
+        ];
+        let a = TableLayout::interned("sales", &columns);
+        let b = TableLayout::interned("sales", &columns);
+        assert_eq!(a.name, "sales");
+        assert_eq!(
+            a.columns,
+            &[("id", FieldType::Int64), ("price", FieldType::Float64)]
+        );
+        assert!(
+            std::ptr::eq(a.columns, b.columns),
+            "asked twice, stored once"
+        );
+        let other = TableLayout::interned("returns", &columns[..1]);
+        assert!(
+            std::ptr::eq(other.columns[0].0, a.columns[0].0),
+            "names are shared"
+        );
+    }
+
+    #[test]
+    fn type_names_read_back() {
+        for ty in FieldType::ALL {
+            assert_eq!(FieldType::from_name(ty.name()), Some(ty));
+        }
+        assert_eq!(FieldType::from_name("decimal"), None);
     }
 
     #[test]

@@ -144,6 +144,8 @@ pub(crate) fn cell(column: &str, ty: FieldType, injection: Injection) -> Cell<'s
             FieldType::Utf8 => pick(&[Cell::Raw("7"), Cell::Raw("true")]),
             FieldType::Boolean => pick(&[Cell::Str("maybe"), Cell::Str("yes"), Cell::Raw("1")]),
             FieldType::Timestamp => Cell::Raw("1706781600"),
+            // Not among the source tables' types; a word fits neither.
+            FieldType::Float64 | FieldType::Date => Cell::Str("abc"),
         },
         DirtyKind::UnknownValue => match column {
             SENDER_APP_TYPE => pick(&[Cell::Str("Robot Web"), Cell::Str("Admin Console")]),

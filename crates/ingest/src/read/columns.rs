@@ -20,6 +20,8 @@ pub(crate) enum ColumnBuilder {
     Int64(MutablePrimitiveArray<i64>),
     Boolean(MutableBooleanArray),
     Timestamp(MutablePrimitiveArray<i64>, TimestampParser),
+    Float64(MutablePrimitiveArray<f64>),
+    Date(MutablePrimitiveArray<i32>),
     Presence(PresenceColumn),
 }
 
@@ -129,6 +131,10 @@ impl ColumnBuilder {
                 MutablePrimitiveArray::with_capacity(capacity),
                 TimestampParser::default(),
             ),
+            FieldType::Float64 => {
+                ColumnBuilder::Float64(MutablePrimitiveArray::with_capacity(capacity))
+            }
+            FieldType::Date => ColumnBuilder::Date(MutablePrimitiveArray::with_capacity(capacity)),
         }
     }
 
@@ -138,6 +144,8 @@ impl ColumnBuilder {
             ColumnBuilder::Int64(_) => FieldType::Int64,
             ColumnBuilder::Boolean(_) => FieldType::Boolean,
             ColumnBuilder::Timestamp(..) => FieldType::Timestamp,
+            ColumnBuilder::Float64(_) => FieldType::Float64,
+            ColumnBuilder::Date(_) => FieldType::Date,
             ColumnBuilder::Presence(p) => p.ty,
         }
     }
@@ -147,6 +155,8 @@ impl ColumnBuilder {
             ColumnBuilder::Utf8(b) => b.push_null(),
             ColumnBuilder::Int64(b) | ColumnBuilder::Timestamp(b, _) => b.push_null(),
             ColumnBuilder::Boolean(b) => b.push_null(),
+            ColumnBuilder::Float64(b) => b.push_null(),
+            ColumnBuilder::Date(b) => b.push_null(),
             ColumnBuilder::Presence(p) => {
                 let _ = p.record(false);
             }
@@ -178,6 +188,8 @@ impl ColumnBuilder {
                             && (text.eq_ignore_ascii_case("true")
                                 || text.eq_ignore_ascii_case("false"))
                     }
+                    FieldType::Float64 => !from_json_string && parse_float(text).is_ok(),
+                    FieldType::Date => parse_date(text).is_ok(),
                 };
                 p.record(valid)
             }
@@ -228,6 +240,13 @@ impl ColumnBuilder {
                     Err(kind)
                 }
             },
+            ColumnBuilder::Float64(b) => {
+                if from_json_string {
+                    return self.wrong_type();
+                }
+                push_parsed(b, parse_float(text))
+            }
+            ColumnBuilder::Date(b) => push_parsed(b, parse_date(text)),
         }
     }
 
@@ -243,14 +262,20 @@ impl ColumnBuilder {
         }
     }
 
-    /// Pushes a JSON integer that fits in i64.
+    /// Pushes a JSON integer that fits in i64 (a float column takes it as a float).
     pub(crate) fn push_json_i64(&mut self, value: i64) -> Result<(), ProblemKind> {
         match self {
             ColumnBuilder::Int64(b) => {
                 b.push(Some(value));
                 Ok(())
             }
-            ColumnBuilder::Presence(p) => p.record(p.ty == FieldType::Int64),
+            ColumnBuilder::Float64(b) => {
+                b.push(Some(value as f64));
+                Ok(())
+            }
+            ColumnBuilder::Presence(p) => {
+                p.record(matches!(p.ty, FieldType::Int64 | FieldType::Float64))
+            }
             _ => self.wrong_type(),
         }
     }
@@ -259,16 +284,27 @@ impl ColumnBuilder {
     /// column's records are lexed that way ([`TableBuilder::presence_mask`]).
     pub(crate) fn push_json_int_not_kept(&mut self) -> Result<(), ProblemKind> {
         match self {
-            ColumnBuilder::Presence(p) => p.record(p.ty == FieldType::Int64),
+            ColumnBuilder::Presence(p) => {
+                p.record(matches!(p.ty, FieldType::Int64 | FieldType::Float64))
+            }
             _ => unreachable!("only presence columns are lexed without their integers"),
         }
     }
 
-    /// Pushes a JSON number that is not an i64: an integer beyond 64 bits is out of range
-    /// for an integer field; anything else (a fraction, an exponent) is a wrong type.
-    pub(crate) fn push_json_out_of_i64(&mut self, integral: bool) -> Result<(), ProblemKind> {
+    /// Pushes a JSON number that is not an i64, `value` as the nearest float: a float
+    /// field takes it; for an integer field an integer beyond 64 bits is out of range;
+    /// anything else (a fraction, an exponent) is a wrong type.
+    pub(crate) fn push_json_out_of_i64(
+        &mut self,
+        integral: bool,
+        value: f64,
+    ) -> Result<(), ProblemKind> {
         match self {
-            ColumnBuilder::Presence(p) => p.record(false),
+            ColumnBuilder::Float64(b) if value.is_finite() => {
+                b.push(Some(value));
+                Ok(())
+            }
+            ColumnBuilder::Presence(p) => p.record(p.ty == FieldType::Float64 && value.is_finite()),
             ColumnBuilder::Int64(b) if integral => {
                 b.push_null();
                 Err(ProblemKind::OutOfRange)
@@ -294,6 +330,8 @@ impl ColumnBuilder {
                 array.boxed()
             }
             ColumnBuilder::Timestamp(b, _) => b.to(FieldType::Timestamp.data_type()).as_box(),
+            ColumnBuilder::Float64(mut b) => b.as_box(),
+            ColumnBuilder::Date(b) => b.to(DataType::Date32).as_box(),
             ColumnBuilder::Presence(p) => NullArray::new(DataType::Null, p.rows).boxed(),
         }
     }
@@ -315,6 +353,52 @@ fn parse_integer(text: &str) -> Result<i64, ProblemKind> {
             }
         }
     }
+}
+
+/// Pushes a parsed value, or null and the reason it did not parse.
+fn push_parsed<T: arrow2::types::NativeType>(
+    builder: &mut MutablePrimitiveArray<T>,
+    parsed: Result<T, ProblemKind>,
+) -> Result<(), ProblemKind> {
+    match parsed {
+        Ok(v) => {
+            builder.push(Some(v));
+            Ok(())
+        }
+        Err(kind) => {
+            builder.push_null();
+            Err(kind)
+        }
+    }
+}
+
+/// Parses a decimal number (`1`, `-2.5`, `1e-3`); words (`inf`, `NaN`) and values beyond
+/// the float range are not numbers a table holds.
+fn parse_float(text: &str) -> Result<f64, ProblemKind> {
+    let wrong = ProblemKind::WrongType {
+        expected: FieldType::Float64,
+    };
+    let numeric = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+    match text.parse::<f64>() {
+        Ok(v) if numeric && v.is_finite() => Ok(v),
+        _ => Err(wrong),
+    }
+}
+
+/// Parses an ISO 8601 calendar date, `YYYY-MM-DD`, to days since 1970-01-01.
+fn parse_date(text: &str) -> Result<i32, ProblemKind> {
+    let wrong = ProblemKind::WrongType {
+        expected: FieldType::Date,
+    };
+    let shaped = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|_| shaped)
+        .ok_or(wrong)?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
+    i32::try_from(date.signed_duration_since(epoch).num_days()).map_err(|_| wrong)
 }
 
 /// One builder per column of a table.
@@ -367,10 +451,10 @@ impl TableBuilder {
     }
 
     /// The presence columns as a bit mask (bit `i` for column `i`).
-    pub(crate) fn presence_mask(&self) -> u32 {
+    pub(crate) fn presence_mask(&self) -> u64 {
         self.presence_columns()
             .iter()
-            .fold(0, |mask, &i| mask | 1 << i)
+            .fold(0, |mask, &i| mask | 1u64 << i)
     }
 
     /// The presence columns, by index: left unread in the finished chunk.
@@ -434,6 +518,7 @@ mod tests {
                             n.is_u64()
                                 || n.as_f64()
                                     .is_some_and(|f| f.fract() == 0.0 && f.abs() >= 9.2e18),
+                            n.as_f64().unwrap_or(f64::NAN),
                         ),
                     },
                     _ => b.push_wrong_type(),

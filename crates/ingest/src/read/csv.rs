@@ -23,6 +23,57 @@ struct ChunkError {
     too_long: Option<&'static str>,
 }
 
+/// The header row of the CSV text `bytes` (its data starting at `start`, after any byte
+/// order mark) and where the first record starts.
+fn read_header(
+    path: &std::path::Path,
+    bytes: &[u8],
+    start: usize,
+    chunking: Chunking,
+) -> Result<(csv::StringRecord, usize), IngestError> {
+    let csv_error = |record, line, message: String| IngestError::Csv {
+        path: path.to_path_buf(),
+        record,
+        line,
+        message,
+    };
+    let header_window = bytes
+        .len()
+        .min(start.saturating_add(chunking.max_record_bytes + 1));
+    let header_end = match memchr::memchr(b'\n', &bytes[start..header_window]) {
+        Some(p) => start + p + 1,
+        None if header_window == bytes.len() => bytes.len(),
+        None => {
+            return Err(IngestError::RecordTooLong {
+                path: path.to_path_buf(),
+                line: 1,
+                limit: chunking.max_record_bytes,
+            })
+        }
+    };
+    let mut header_reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[start..header_end]);
+    let mut header = csv::StringRecord::new();
+    match header_reader.read_record(&mut header) {
+        Ok(true) => Ok((header, header_end)),
+        Ok(false) => Err(csv_error(0, 1, "empty file, expected a header row".into())),
+        Err(e) => Err(csv_error(0, 1, format!("unreadable header: {e}"))),
+    }
+}
+
+/// The column names of a CSV file's header row, trimmed, in order.
+pub(crate) fn header_names(
+    path: &std::path::Path,
+    chunking: Chunking,
+) -> Result<Vec<String>, IngestError> {
+    let pages = map_file(path)?;
+    let bytes: &[u8] = &pages;
+    let start: usize = if bytes.starts_with(BOM) { 3 } else { 0 };
+    let (header, _) = read_header(path, bytes, start, chunking)?;
+    Ok(header.iter().map(|name| name.trim().to_string()).collect())
+}
+
 /// A UTF-8 byte order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -49,23 +100,7 @@ pub(crate) fn read_csv(
         line: count_newlines(&bytes[..offset]) + 1,
         limit: chunking.max_record_bytes,
     };
-    let header_window = bytes
-        .len()
-        .min(start.saturating_add(chunking.max_record_bytes + 1));
-    let header_end = match memchr::memchr(b'\n', &bytes[start..header_window]) {
-        Some(p) => start + p + 1,
-        None if header_window == bytes.len() => bytes.len(),
-        None => return Err(too_long(start)),
-    };
-    let mut header_reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(&bytes[start..header_end]);
-    let mut header = csv::StringRecord::new();
-    match header_reader.read_record(&mut header) {
-        Ok(true) => {}
-        Ok(false) => return Err(csv_error(0, 1, "empty file, expected a header row".into())),
-        Err(e) => return Err(csv_error(0, 1, format!("unreadable header: {e}"))),
-    }
+    let (header, header_end) = read_header(path, bytes, start, chunking)?;
     let targets: Vec<Option<usize>> = header
         .iter()
         .map(|name| table.column_index(name.trim()))

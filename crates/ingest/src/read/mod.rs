@@ -1,7 +1,7 @@
 //! Reading sources into Arrow columns: one reader per format, files in parallel and
 //! large files in parallel chunks; see [`read_sources`].
 
-mod columns;
+pub(crate) mod columns;
 mod csv;
 mod json;
 mod json_fast;
@@ -177,9 +177,9 @@ pub fn with_unread_columns(files: &[SourceFile], batch: &Batch) -> Result<Batch,
     })
 }
 
-/// Reads a CSV or Parquet file into the columns of any table layout — how `ccc validate`
-/// reads a published output table back (ours or another engine's). JSON files are
-/// source-only and not accepted here.
+/// Reads a file of any format into the columns of any table layout, every column kept —
+/// how `ccc validate` reads a published output table back (ours or another engine's) and
+/// the tables a suite names (`--table`).
 pub fn read_layout_file(
     index: u32,
     path: &std::path::Path,
@@ -190,11 +190,25 @@ pub fn read_layout_file(
     match format {
         Format::Csv => csv::read_csv(index, path, layout, options.chunking()),
         Format::Parquet => parquet::read_parquet(index, path, layout, &|_| false, &|_, _| {}),
-        Format::Json | Format::Ndjson => Err(IngestError::ParquetContent {
-            path: path.to_path_buf(),
-            message: "only CSV and Parquet tables can be read back".into(),
-        }),
+        Format::Json | Format::Ndjson => {
+            json::read_json_layout(index, path, format, layout, options.chunking())
+        }
     }
+}
+
+/// The column names of a CSV file's header, in order.
+pub(crate) fn csv_header(
+    path: &std::path::Path,
+    options: &ReadOptions,
+) -> Result<Vec<String>, IngestError> {
+    csv::header_names(path, options.chunking())
+}
+
+/// The Arrow schema of a Parquet file.
+pub(crate) fn parquet_schema(
+    path: &std::path::Path,
+) -> Result<arrow2::datatypes::Schema, IngestError> {
+    parquet::file_schema(path)
 }
 
 /// Reads one file of its table.

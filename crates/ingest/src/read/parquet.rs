@@ -239,6 +239,18 @@ fn content_err(path: &std::path::Path) -> impl FnOnce(String) -> IngestError + '
     }
 }
 
+/// The Arrow schema of the Parquet file at `path`, its footer checked first.
+pub(crate) fn file_schema(
+    path: &std::path::Path,
+) -> Result<arrow2::datatypes::Schema, IngestError> {
+    let mut file = crate::open::open_regular(path).map_err(|source| IngestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let metadata = read_checked_metadata(path, &mut file)?;
+    infer_schema(path, &metadata)
+}
+
 /// The file's Arrow schema; arrow2 panics on some damaged embedded schemas.
 fn infer_schema(
     path: &std::path::Path,
@@ -479,6 +491,19 @@ fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<d
                 .collect();
             PrimitiveArray::from(out).boxed()
         }
+        (
+            FieldType::Float64,
+            DataType::Float32
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64,
+        )
+        | (FieldType::Date, DataType::Date64) => cast(source, &wanted, CastOptions::default())?,
         (FieldType::Timestamp, DataType::Timestamp(unit, _)) => {
             let values = source
                 .as_any()
@@ -527,7 +552,9 @@ fn coerce(source: &dyn Array, target: FieldType) -> arrow2::error::Result<(Box<d
         (FieldType::Boolean, _)
         | (FieldType::Utf8, _)
         | (FieldType::Int64, _)
-        | (FieldType::Timestamp, _) => {
+        | (FieldType::Timestamp, _)
+        | (FieldType::Float64, _)
+        | (FieldType::Date, _) => {
             // Any other physical type cannot hold this field: every value is a wrong type.
             for row in 0..source.len() {
                 if source.is_valid(row) {

@@ -129,5 +129,7 @@ fn format_value(array: &dyn Array, ty: FieldType, row: usize) -> Option<String> 
                 .downcast_ref::<PrimitiveArray<i64>>()?
                 .value(row),
         ),
+        // The source tables have neither.
+        FieldType::Float64 | FieldType::Date => return None,
     })
 }

@@ -1,12 +1,15 @@
 //! Reading a whole JSON or NDJSON file: its layout, its cut into chunks, the chunks parsed
 //! in parallel and handed to the batch hook, and their errors made file-relative.
 
+use std::path::Path;
+
 use arrow2::chunk::Chunk;
 use rayon::prelude::*;
 
 use super::records::{parse_records, ChunkError, Reading};
 use super::scan::{scan_structure, Layout, ScanError};
-use super::tables::{MessageColumns, OrderColumns, TableColumns};
+use super::tables::MAX_COLUMNS;
+use super::tables::{LayoutColumns, MessageColumns, OrderColumns, TableColumns};
 use crate::discover::{Format, SourceFile};
 use crate::error::IngestError;
 use crate::problems::FieldProblem;
@@ -16,7 +19,7 @@ use crate::read::text::{
     FileBytes,
 };
 use crate::read::FileContents;
-use crate::schema::Table;
+use crate::schema::{Table, TableLayout};
 use crate::sources::Batch;
 
 /// Reads one JSON or NDJSON file of `table`.
@@ -35,11 +38,58 @@ pub(crate) fn read_json(
     on_batch: &ChunkHook<'_>,
 ) -> Result<FileContents, IngestError> {
     match table {
-        Table::ChatMessages => {
-            read_typed::<MessageColumns>(file_index, file, chunking, presence, on_batch)
-        }
-        Table::Orders => read_typed::<OrderColumns>(file_index, file, chunking, presence, on_batch),
+        Table::ChatMessages => read_typed(
+            &MessageColumns,
+            file_index,
+            &file.path,
+            file.format,
+            chunking,
+            presence,
+            on_batch,
+        ),
+        Table::Orders => read_typed(
+            &OrderColumns,
+            file_index,
+            &file.path,
+            file.format,
+            chunking,
+            presence,
+            on_batch,
+        ),
     }
+}
+
+/// [`read_json`] for a table other than the sources, every column kept.
+pub(crate) fn read_json_layout(
+    file_index: u32,
+    path: &Path,
+    format: Format,
+    layout: TableLayout,
+    chunking: Chunking,
+) -> Result<FileContents, IngestError> {
+    if layout.columns.len() > MAX_COLUMNS {
+        return Err(IngestError::Json {
+            path: path.to_path_buf(),
+            record: 0,
+            line: 1,
+            column: 1,
+            message: format!(
+                "a JSON table is read into at most {MAX_COLUMNS} columns; {} names {}",
+                layout.name,
+                layout.columns.len()
+            ),
+        });
+    }
+    let columns = LayoutColumns::new(layout);
+    read_typed(
+        &columns,
+        file_index,
+        path,
+        format,
+        chunking,
+        &[],
+        &|_, _| {},
+    )
 }
 
 /// The columns `columns` (indices into the table's columns) of `batch`'s records, read
@@ -69,12 +119,30 @@ pub(crate) fn read_rows(
         text_limit: TEXT_LIMIT,
     };
     let by_lines = file.format == Format::Ndjson;
-    let parse = match file.table {
-        Table::ChatMessages => parse_records::<MessageColumns>,
-        Table::Orders => parse_records::<OrderColumns>,
-    };
-    let out = parse(0, &bytes, start, bytes.len(), by_lines, reading, rows)
-        .map_err(|e| changed(&format!("records that no longer parse ({})", e.message)))?;
+    let (start, end) = (start, bytes.len());
+    let out = match file.table {
+        Table::ChatMessages => parse_records(
+            &MessageColumns,
+            0,
+            &bytes,
+            start,
+            end,
+            by_lines,
+            reading,
+            rows,
+        ),
+        Table::Orders => parse_records(
+            &OrderColumns,
+            0,
+            &bytes,
+            start,
+            end,
+            by_lines,
+            reading,
+            rows,
+        ),
+    }
+    .map_err(|e| changed(&format!("records that no longer parse ({})", e.message)))?;
     if out.record_lines.len() != rows {
         return Err(changed(&format!(
             "{} records where {rows} were read",
@@ -89,21 +157,25 @@ pub(crate) fn read_rows(
 pub(crate) type ChunkHook<'a> = dyn Fn(&mut Batch, &[FieldProblem]) + Sync + 'a;
 
 fn read_typed<C: TableColumns>(
+    table: &C,
     file_index: u32,
-    file: &SourceFile,
+    path: &Path,
+    format: Format,
     chunking: Chunking,
     presence: &[bool],
     on_batch: &ChunkHook<'_>,
 ) -> Result<FileContents, IngestError> {
-    let bytes = map_file(&file.path)?;
+    let bytes = map_file(path)?;
     let reading = Reading {
         fast: true,
         presence,
         text_limit: TEXT_LIMIT,
     };
-    read_bytes::<C>(
+    read_bytes(
+        table,
         file_index,
-        file,
+        path,
+        format,
         &bytes,
         Some(&bytes),
         chunking,
@@ -114,8 +186,10 @@ fn read_typed<C: TableColumns>(
 
 /// Reads the contents of `file`.
 pub(super) fn read_bytes<C: TableColumns>(
+    table: &C,
     file_index: u32,
-    file: &SourceFile,
+    path: &Path,
+    format: Format,
     bytes: &[u8],
     pages: Option<&FileBytes>,
     chunking: Chunking,
@@ -125,7 +199,7 @@ pub(super) fn read_bytes<C: TableColumns>(
     let json_error = |offset: usize, record: u64, message: String| {
         let (line, column) = line_column(bytes, offset);
         IngestError::Json {
-            path: file.path.clone(),
+            path: path.to_path_buf(),
             record,
             line,
             column,
@@ -133,7 +207,7 @@ pub(super) fn read_bytes<C: TableColumns>(
         }
     };
     let too_long = |offset: usize| IngestError::RecordTooLong {
-        path: file.path.clone(),
+        path: path.to_path_buf(),
         line: line_column(bytes, offset).0,
         limit: chunking.max_record_bytes,
     };
@@ -146,8 +220,8 @@ pub(super) fn read_bytes<C: TableColumns>(
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .map(|p| p + start);
-    let by_lines = file.format == Format::Ndjson;
-    let ranges = match (file.format, first) {
+    let by_lines = format == Format::Ndjson;
+    let ranges = match (format, first) {
         (Format::Ndjson, None) => return Ok((Vec::new(), Vec::new())),
         (_, None) => {
             return Err(json_error(
@@ -189,7 +263,16 @@ pub(super) fn read_bytes<C: TableColumns>(
             if let Some(pages) = pages {
                 pages.prefetch(s, e);
             }
-            let parsed = parse_records::<C>(file_index, bytes, s, e, by_lines, reading, usize::MAX);
+            let parsed = parse_records(
+                table,
+                file_index,
+                bytes,
+                s,
+                e,
+                by_lines,
+                reading,
+                usize::MAX,
+            );
             if let Some(pages) = pages {
                 pages.release(s, e);
             }
@@ -227,14 +310,14 @@ pub(super) fn read_bytes<C: TableColumns>(
                 );
                 return Err(match e.too_long {
                     Some(column) => IngestError::TextTooLong {
-                        path: file.path.clone(),
+                        path: path.to_path_buf(),
                         record,
                         line,
                         column,
                         limit: reading.text_limit,
                     },
                     None => IngestError::Json {
-                        path: file.path.clone(),
+                        path: path.to_path_buf(),
                         record,
                         line,
                         column: e.column,

@@ -16,7 +16,7 @@ mod visit;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use chunks::{read_json, read_rows};
+pub(crate) use chunks::{read_json, read_json_layout, read_rows};
 #[cfg(test)]
 pub(crate) use tables::{MessageColumns, OrderColumns};
 pub(crate) use tables::{TableColumns, MAX_COLUMNS};

@@ -2,8 +2,6 @@
 //! else by serde, with the problems of its values, the line it starts on, and the
 //! presence columns checked but not kept.
 
-use std::marker::PhantomData;
-
 use serde::de::DeserializeSeed;
 
 use super::push::{push_flat, Misfit};
@@ -49,6 +47,7 @@ pub(super) static FAST_READS: std::sync::atomic::AtomicUsize =
 /// With `reading.fast`, flat records take the fast path and the rest serde. Parsing stops
 /// after `max_records` records (a batch read again, see [`read_rows`](super::read_rows)).
 pub(super) fn parse_records<C: TableColumns>(
+    table: &C,
     file_index: u32,
     bytes: &[u8],
     start: usize,
@@ -66,6 +65,7 @@ pub(super) fn parse_records<C: TableColumns>(
         parse_chunk_records::<C, false>
     };
     parse(
+        table,
         file_index,
         bytes,
         start,
@@ -79,6 +79,7 @@ pub(super) fn parse_records<C: TableColumns>(
 /// [`parse_records`], with `CHECK_TEXT` the check that no text column of the chunk
 /// passes `reading.text_limit`.
 fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
+    table: &C,
     file_index: u32,
     bytes: &[u8],
     start: usize,
@@ -98,9 +99,9 @@ fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
         None
     };
     let mut flat = FlatRecord::new();
-    let columns = C::TABLE.columns();
+    let columns = table.columns();
     let mut builder = TableBuilder::with_presence(
-        C::TABLE.columns(),
+        table.columns(),
         ((end - start) / 200).max(16),
         reading.presence,
     );
@@ -125,7 +126,8 @@ fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
         let row = record_lines.len() as u64;
         misfits.clear();
         let fast_end = text.and_then(|text| {
-            scan_record::<C>(
+            scan_record(
+                table,
                 text,
                 pos - start,
                 end - start,
@@ -149,10 +151,10 @@ fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
                     value_end(bytes, pos, end)
                 };
                 let mut de = serde_json::Deserializer::from_slice(&bytes[pos..record_end]);
-                let seed = RecordSeed::<C> {
+                let seed = RecordSeed {
                     builder: &mut builder,
                     misfits: &mut misfits,
-                    _table: PhantomData,
+                    table,
                 };
                 let parsed = seed
                     .deserialize(&mut de)
@@ -236,7 +238,16 @@ fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
             presence: &[],
             ..reading
         };
-        return parse_records::<C>(file_index, bytes, start, end, by_lines, full, max_records);
+        return parse_records(
+            table,
+            file_index,
+            bytes,
+            start,
+            end,
+            by_lines,
+            full,
+            max_records,
+        );
     }
     let unread = builder.presence_columns();
     Ok(ChunkOutput {

@@ -1,23 +1,28 @@
-//! Each source table's columns as a compile-time key lookup, so that both the fast path
-//! and the serde visitor map a record's keys to column indices without comparing names
-//! one by one.
+//! A table's columns as a key lookup, so that both the fast path and the serde visitor
+//! map a record's keys to column indices without comparing names one by one: for each
+//! source table a compile-time `match`, for any other table a hash map.
 
-use crate::schema::{self, Table};
+use std::collections::HashMap;
 
-/// The most columns a source table has.
-pub(crate) const MAX_COLUMNS: usize = 9;
+use crate::schema::{self, FieldType, Table, TableLayout};
 
-/// A table's column lookup by key, as a `match` (length and byte compares), chosen at
-/// compile time so the per-key cost of a record is a jump, not a scan over names.
-pub(crate) trait TableColumns {
-    const TABLE: Table;
-    fn index(key: &str) -> Option<usize>;
+/// The most columns a JSON record is read into (the bits of a `u64` mask).
+pub(crate) const MAX_COLUMNS: usize = 64;
+
+/// A table's columns and their lookup by key. The source tables' lookups are a `match`
+/// (length and byte compares) chosen at compile time, so the per-key cost of a record is
+/// a jump, not a scan over names.
+pub(crate) trait TableColumns: Sync {
+    fn columns(&self) -> &'static [(&'static str, FieldType)];
+    fn index(&self, key: &str) -> Option<usize>;
 }
 pub(crate) struct MessageColumns;
 impl TableColumns for MessageColumns {
-    const TABLE: Table = Table::ChatMessages;
+    fn columns(&self) -> &'static [(&'static str, FieldType)] {
+        Table::ChatMessages.columns()
+    }
     #[inline]
-    fn index(key: &str) -> Option<usize> {
+    fn index(&self, key: &str) -> Option<usize> {
         match key {
             schema::SENDER_APP_TYPE => Some(0),
             schema::CUSTOMER_ID => Some(1),
@@ -34,13 +39,43 @@ impl TableColumns for MessageColumns {
 }
 pub(crate) struct OrderColumns;
 impl TableColumns for OrderColumns {
-    const TABLE: Table = Table::Orders;
+    fn columns(&self) -> &'static [(&'static str, FieldType)] {
+        Table::Orders.columns()
+    }
     #[inline]
-    fn index(key: &str) -> Option<usize> {
+    fn index(&self, key: &str) -> Option<usize> {
         match key {
             schema::ORDER_ID => Some(0),
             schema::CITY_CODE => Some(1),
             _ => None,
         }
+    }
+}
+
+/// Any other table's columns (a table a suite names), looked up by hashing the key.
+pub(crate) struct LayoutColumns {
+    layout: TableLayout,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl LayoutColumns {
+    /// The lookup of `layout`'s columns; at most [`MAX_COLUMNS`] of them.
+    pub(crate) fn new(layout: TableLayout) -> Self {
+        let by_name = layout
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| (*name, i))
+            .collect();
+        Self { layout, by_name }
+    }
+}
+
+impl TableColumns for LayoutColumns {
+    fn columns(&self) -> &'static [(&'static str, FieldType)] {
+        self.layout.columns
+    }
+    fn index(&self, key: &str) -> Option<usize> {
+        self.by_name.get(key).copied()
     }
 }

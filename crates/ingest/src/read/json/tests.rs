@@ -56,18 +56,22 @@ fn read_presence(
         text_limit: TEXT_LIMIT,
     };
     let read = match table {
-        Table::ChatMessages => read_bytes::<MessageColumns>(
+        Table::ChatMessages => read_bytes(
+            &MessageColumns,
             0,
-            &file,
+            &file.path,
+            file.format,
             text,
             None,
             Chunking::of(chunk),
             reading,
             &|_, _| {},
         ),
-        Table::Orders => read_bytes::<OrderColumns>(
+        Table::Orders => read_bytes(
+            &OrderColumns,
             0,
-            &file,
+            &file.path,
+            file.format,
             text,
             None,
             Chunking::of(chunk),
@@ -98,9 +102,11 @@ fn read_with_text_limit(text: &str, chunk: usize, limit: usize, fast: bool) -> S
         presence: &[],
         text_limit: limit,
     };
-    match read_bytes::<MessageColumns>(
+    match read_bytes(
+        &MessageColumns,
         0,
-        &file,
+        &file.path,
+        file.format,
         text.as_bytes(),
         None,
         Chunking::of(chunk),
@@ -299,9 +305,11 @@ fn read(
                 presence: &[],
                 text_limit: TEXT_LIMIT,
             };
-            read_bytes::<MessageColumns>(
+            read_bytes(
+                &MessageColumns,
                 0,
-                &file,
+                &file.path,
+                file.format,
                 text,
                 None,
                 Chunking::of(chunk),
@@ -315,9 +323,11 @@ fn read(
                 presence: &[],
                 text_limit: TEXT_LIMIT,
             };
-            read_bytes::<OrderColumns>(
+            read_bytes(
+                &OrderColumns,
                 0,
-                &file,
+                &file.path,
+                file.format,
                 text,
                 None,
                 Chunking::of(chunk),
@@ -746,7 +756,7 @@ proptest! {
             .collect();
         let text = format!("{{{}}}\n", entries.join(","));
         let mut flat = FlatRecord::new();
-        let end = scan_record::<MessageColumns>(&text, 0, text.len(), true, 0, &mut flat);
+        let end = scan_record(&MessageColumns, &text, 0, text.len(), true, 0, &mut flat);
         prop_assert_eq!(end, Some(text.len() - 1));
     }
 }
@@ -844,9 +854,11 @@ fn read_orders_limited(text: &str, format: Format, max: usize) -> Result<usize, 
         chunk_bytes: 16,
         max_record_bytes: max,
     };
-    read_bytes::<OrderColumns>(
+    read_bytes(
+        &OrderColumns,
         0,
-        &file,
+        &file.path,
+        file.format,
         text.as_bytes(),
         None,
         chunking,

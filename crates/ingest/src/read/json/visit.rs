@@ -1,30 +1,28 @@
 //! The serde path: seeded visitors that parse a record's known fields straight into their
 //! column builders and skip the rest, for every record the fast path gives up on.
 
-use std::marker::PhantomData;
-
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::push::{push_bool, push_i64, push_null, push_str, FieldOutcome, Misfit};
 use super::tables::{TableColumns, MAX_COLUMNS};
 use crate::read::columns::{ColumnBuilder, TableBuilder};
 
-struct KeySeed<C>(PhantomData<C>);
+struct KeySeed<'t, C>(&'t C);
 
-impl<'de, C: TableColumns> DeserializeSeed<'de> for KeySeed<C> {
+impl<'de, C: TableColumns> DeserializeSeed<'de> for KeySeed<'_, C> {
     type Value = Option<usize>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<C: TableColumns> Visitor<'_> for KeySeed<C> {
+impl<C: TableColumns> Visitor<'_> for KeySeed<'_, C> {
     type Value = Option<usize>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a field name")
     }
     fn visit_str<E>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(C::index(key))
+        Ok(self.0.index(key))
     }
 }
 
@@ -57,7 +55,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
             Ok(v) => Ok(push_i64(self.0, v)),
             Err(_) => Ok(self
                 .0
-                .push_json_out_of_i64(true)
+                .push_json_out_of_i64(true, v as f64)
                 .map_err(|k| (k, v.to_string()))),
         }
     }
@@ -70,7 +68,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
         let integral = v.fract() == 0.0 && v.abs() >= 9.2e18;
         Ok(self
             .0
-            .push_json_out_of_i64(integral)
+            .push_json_out_of_i64(integral, v)
             .map_err(|k| (k, v.to_string())))
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
@@ -92,7 +90,7 @@ impl<'de> Visitor<'de> for FieldSeed<'_> {
 pub(super) struct RecordSeed<'b, C> {
     pub(super) builder: &'b mut TableBuilder,
     pub(super) misfits: &'b mut Vec<Misfit>,
-    pub(super) _table: PhantomData<C>,
+    pub(super) table: &'b C,
 }
 
 impl<C: TableColumns> RecordSeed<'_, C> {
@@ -119,7 +117,7 @@ impl<'de, C: TableColumns> Visitor<'de> for RecordSeed<'_, C> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
         let mut seen = [false; MAX_COLUMNS];
-        while let Some(key) = map.next_key_seed(KeySeed::<C>(PhantomData))? {
+        while let Some(key) = map.next_key_seed(KeySeed(self.table))? {
             match key {
                 Some(i) if !seen[i] => {
                     seen[i] = true;

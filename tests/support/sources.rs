@@ -127,20 +127,33 @@ pub fn write_parquet(
     naive_time: bool,
 ) -> Result<(), String> {
     let schema = table.schema();
+    let types: Vec<(String, DataType)> = schema
+        .fields
+        .iter()
+        .map(|f| match &f.data_type {
+            DataType::Timestamp(unit, _) if naive_time => {
+                (f.name.clone(), DataType::Timestamp(*unit, None))
+            }
+            other => (f.name.clone(), other.clone()),
+        })
+        .collect();
+    write_parquet_typed(records, &types, path)
+}
+
+/// One column per key, of its type in `types` (Int64, Float64, Date32, Boolean, Utf8 or
+/// Timestamp(µs)) when every value fits it, else Utf8 of the values' text.
+pub fn write_parquet_typed(
+    records: &[Record],
+    types: &[(String, DataType)],
+    path: &Path,
+) -> Result<(), String> {
     let mut fields = Vec::new();
     let mut arrays: Vec<Box<dyn Array>> = Vec::new();
     for key in keys(records) {
         let values: Vec<Option<&Value>> = records.iter().map(|r| r.get(&key)).collect();
-        let declared = schema
-            .fields
-            .iter()
-            .find(|f| f.name == key)
-            .map(|f| match &f.data_type {
-                DataType::Timestamp(unit, _) if naive_time => DataType::Timestamp(*unit, None),
-                other => other.clone(),
-            });
+        let declared = types.iter().find(|(name, _)| *name == key).map(|(_, t)| t);
         let array = declared
-            .and_then(|t| typed_array(&t, &values))
+            .and_then(|t| typed_array(t, &values))
             .unwrap_or_else(|| {
                 let text: Vec<Option<String>> = values.iter().map(|v| v.map(text_of)).collect();
                 Utf8Array::<i32>::from(text).boxed()
@@ -169,6 +182,16 @@ fn typed_array(data_type: &DataType, values: &[Option<&Value>]) -> Option<Box<dy
     }
     Some(match data_type {
         DataType::Int64 => PrimitiveArray::<i64>::from(all(values, Value::as_i64)?).boxed(),
+        DataType::Float64 => PrimitiveArray::<f64>::from(all(values, Value::as_f64)?).boxed(),
+        DataType::Date32 => {
+            let days = all(values, |v| {
+                let text = v.as_str().filter(|t| t.len() == 10)?;
+                i32::try_from(ccc_dq::time::parse_date(text.as_bytes())?).ok()
+            })?;
+            PrimitiveArray::<i32>::from(days)
+                .to(DataType::Date32)
+                .boxed()
+        }
         DataType::Boolean => BooleanArray::from(all(values, Value::as_bool)?).boxed(),
         DataType::Utf8 => {
             Utf8Array::<i32>::from(all(values, |v| v.as_str().map(str::to_string))?).boxed()

@@ -59,7 +59,8 @@ impl Command {
     after_help = "Examples:\n  ccc validate --suite source --source data/source\n  \
 ccc validate --suite output --data data/processed --report junit --report-file dq.xml\n  \
 ccc validate --suite output --data /lake/spark_out/customer_courier_conversations\n  \
-ccc validate --suite my_checks.yaml --source data/source\n\n\
+ccc validate --suite my_checks.yaml --source data/source\n  \
+ccc validate --suite sales.yaml --table sales=/lake/sales --table stores=stores.csv\n\n\
 Exit codes: 0 every error-severity expectation passed (warnings allowed), 1 one failed,\n\
 2 bad usage or a bad suite, 3 the data could not be read."
 )]
@@ -73,6 +74,9 @@ pub struct ValidateArgs {
     /// A published output folder (ccc's OUT, or a table folder such as a Spark job writes), for the output suite.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// A table the suite names, as a file or a folder (Hive partitions become columns) of CSV, JSON, NDJSON or Parquet (repeatable; instead of --source/--data).
+    #[arg(long, value_name = "NAME=PATH", value_parser = parse_table_binding)]
+    pub table: Vec<(String, PathBuf)>,
     /// Folder with source.yaml and output.yaml (default: the built-in suites).
     #[arg(long, value_name = "DIR")]
     pub expectations: Option<PathBuf>,
@@ -212,6 +216,18 @@ pub struct RunArgs {
     /// Target bytes of text parsed by one task (tuning and tests; results never depend on it).
     #[arg(long, hide = true, default_value_t = 4 << 20)]
     pub chunk_bytes: usize,
+}
+
+/// Parses `NAME=PATH` (`--table`): the table's name, then a file or folder.
+pub fn parse_table_binding(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, path)) if !name.trim().is_empty() && !path.is_empty() => {
+            Ok((name.trim().to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "{text:?} is not NAME=PATH (a table of the suite, then its file or folder)"
+        )),
+    }
 }
 
 /// A size in bytes: a number with an optional `K`, `M`, `G` (powers of 1024; `KiB`,

@@ -341,6 +341,11 @@ pub(crate) fn suite_schema() -> Value {
                 "expectations": {
                     "type": "array",
                     "items": {"$ref": "#/$defs/expectation"}
+                },
+                "columns": {
+                    "type": "object",
+                    "description": "Types of the table's columns where its files are text (CSV, JSON, NDJSON): undeclared text columns are strings; Parquet files carry their own types.",
+                    "additionalProperties": {"enum": crate::suite::ColumnType::ALL.map(|t| t.name())}
                 }
             }
         }),

@@ -1,6 +1,6 @@
-//! `ccc validate`: one suite alone — the source suite on a source folder, or the output
+//! `ccc validate`: one suite alone — the source suite on a source folder, the output
 //! suite on a table folder (ours, a staged run, or a Spark job's), where it is the audit
-//! step. Prints the human report; writes machine reports.
+//! step, or any suite on the tables it names (`--table NAME=PATH`). Prints the human report; writes machine reports.
 
 use std::path::PathBuf;
 
@@ -15,6 +15,14 @@ use crate::render::{error, say};
 
 /// Which data, from the arguments.
 fn target(choice: &SuiteChoice, args: &ValidateArgs) -> Result<ValidateTarget, CliError> {
+    if !args.table.is_empty() {
+        if args.source.is_some() || args.data.is_some() {
+            return Err(CliError::Usage(
+                "give --table, or --source or --data, not both".into(),
+            ));
+        }
+        return Ok(ValidateTarget::Tables(args.table.clone()));
+    }
     Ok(match (choice, &args.source, &args.data) {
         (_, Some(_), Some(_)) => {
             return Err(CliError::Usage("give --source or --data, not both".into()))

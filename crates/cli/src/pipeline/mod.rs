@@ -23,6 +23,7 @@ mod reading;
 pub mod settings;
 pub mod stage;
 pub mod strategy;
+mod tables;
 mod validation;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! One suite alone, for orchestrator tasks and CI (`ccc validate`): the source suite on
-//! a source folder, or the output suite on a table folder — ccc's output, a staged run,
-//! or a Spark job's Hive-partitioned Parquet or CSV. On a table folder it is the audit
+//! a source folder, the output suite on a table folder — ccc's output, a staged run,
+//! or a Spark job's Hive-partitioned Parquet or CSV — or any suite on the tables it
+//! names (`--table NAME=PATH`). On a table folder it is the audit
 //! step: on a folder waiting to be published the verdict is recorded in it
 //! (`_audit.json`) for `ccc publish`; a published output is only read.
 
@@ -28,6 +29,8 @@ pub enum ValidateTarget {
     Sources(PathBuf),
     /// A table folder (published, staged, or another engine's).
     Table(PathBuf),
+    /// The tables a suite names, each bound to a file or folder (`--table NAME=PATH`).
+    Tables(Vec<(String, PathBuf)>),
 }
 
 /// A validation to run.
@@ -89,6 +92,22 @@ pub fn validate(request: &ValidateRequest) -> Result<Validated, CliError> {
                 &datasets,
                 &BTreeMap::new(),
                 &prechecked,
+            )?;
+            Ok(Validated {
+                result,
+                audit: None,
+                audit_warning: None,
+            })
+        }
+        ValidateTarget::Tables(bindings) => {
+            let datasets =
+                super::tables::read_bound_tables(&suite.suite, bindings, request.max_record_bytes)?;
+            let result = run_suite(
+                suite,
+                &suite.suite,
+                &datasets,
+                &BTreeMap::new(),
+                &Prechecked::new(),
             )?;
             Ok(Validated {
                 result,

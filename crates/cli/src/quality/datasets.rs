@@ -100,6 +100,16 @@ pub fn table_dataset(data: &TableData, files: &[SourceFile]) -> Result<Dataset, 
     Ok(dataset)
 }
 
+/// A table read by `--table`, as a dataset named after it, rows located by file (its path
+/// below the table's folder), record and line.
+pub fn table_file_dataset(table: &ccc_ingest::tables::ReadTable) -> Result<Dataset, CliError> {
+    let mut dataset = Dataset::new(table.layout.name, table.layout.schema());
+    fill(&mut dataset, &table.batches, &table.problems, &|i| {
+        table.files[i as usize].name.clone()
+    })?;
+    Ok(dataset)
+}
+
 /// The output table built by this run, rows located by `order_id`.
 pub fn output_dataset(partitions: &[Partition]) -> Result<Dataset, CliError> {
     let mut dataset = Dataset::new(TABLE_NAME, output_schema());

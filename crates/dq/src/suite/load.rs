@@ -339,7 +339,7 @@ fn expectation_name_at<'v>(doc: &'v Value, path: &[Seg]) -> Option<&'v str> {
 fn allowed_keys_at(doc: &Value, path: &[Seg]) -> Vec<&'static str> {
     match path.len() {
         0 => vec!["suite", "description", "meta", "tables"],
-        2 => vec!["expectations"],
+        2 => vec!["expectations", "columns"],
         4 => expectation_name_at(doc, path)
             .and_then(catalog::spec)
             .map(catalog::allowed_keys)
@@ -468,8 +468,22 @@ fn build(ctx: &Ctx<'_>, doc: &Value) -> Result<Suite, SuiteError> {
                 index,
             });
         }
+        let columns = body
+            .get("columns")
+            .and_then(Value::as_object)
+            .map(|declared| {
+                declared
+                    .iter()
+                    .filter_map(|(name, ty)| {
+                        let ty = ty.as_str().and_then(super::ColumnType::parse)?;
+                        Some((name.clone(), ty))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         tables.push(TableExpectations {
             table: table.clone(),
+            columns,
             expectations,
         });
     }
@@ -858,6 +872,27 @@ tables:
         ));
         assert_eq!(at(&e), (8, 17, "\"0.95\"".to_string()));
         assert!(e.label().contains("must be a number"), "{}", e.label());
+    }
+
+    #[test]
+    fn declared_column_types_are_read_in_order_and_bad_ones_located() {
+        let text = "suite: s\ntables:\n  sales:\n    columns:\n      price: float\n      day: date\n      id: integer\n    expectations: []\n";
+        let suite = Suite::from_yaml(text, "s.yaml").expect("valid");
+        assert_eq!(
+            suite.tables[0].columns,
+            vec![
+                ("price".to_string(), super::super::ColumnType::Float),
+                ("day".to_string(), super::super::ColumnType::Date),
+                ("id".to_string(), super::super::ColumnType::Integer),
+            ]
+        );
+        let e = err(
+            "suite: s\ntables:\n  sales:\n    columns:\n      price: money\n    expectations: []\n",
+        );
+        assert_eq!(at(&e), (5, 14, "money".to_string()));
+        let e = err("suite: s\ntables:\n  sales:\n    colums: {}\n    expectations: []\n");
+        assert_eq!(at(&e), (4, 5, "colums".to_string()));
+        assert_eq!(e.help(), Some("did you mean `columns`?"));
     }
 
     #[test]

@@ -196,6 +196,53 @@ impl ValueType {
     }
 }
 
+/// The type a suite declares for a column of a table read from text files (a table's
+/// `columns:` map, for `ccc validate --table`); a Parquet file's columns carry their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    /// Text, as written (the type of an undeclared column).
+    String,
+    /// A 64-bit integer.
+    Integer,
+    /// A 64-bit float.
+    Float,
+    /// `true` or `false`.
+    Boolean,
+    /// An RFC 3339 instant.
+    Timestamp,
+    /// A `YYYY-MM-DD` date.
+    Date,
+}
+
+impl ColumnType {
+    /// Every type, in the order suites document them.
+    pub const ALL: [ColumnType; 6] = [
+        ColumnType::String,
+        ColumnType::Integer,
+        ColumnType::Float,
+        ColumnType::Boolean,
+        ColumnType::Timestamp,
+        ColumnType::Date,
+    ];
+
+    /// The name used in suites.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::String => "string",
+            ColumnType::Integer => "integer",
+            ColumnType::Float => "float",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Timestamp => "timestamp",
+            ColumnType::Date => "date",
+        }
+    }
+
+    fn parse(name: &str) -> Option<ColumnType> {
+        ColumnType::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
 /// One value of a `value_set`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
@@ -515,6 +562,8 @@ impl Expectation {
 pub struct TableExpectations {
     /// The table name.
     pub table: String,
+    /// The declared column types (`columns:`), in suite order.
+    pub columns: Vec<(String, ColumnType)>,
     /// Its expectations in suite order.
     pub expectations: Vec<Expectation>,
 }

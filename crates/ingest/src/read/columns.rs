@@ -389,16 +389,11 @@ fn parse_float(text: &str) -> Result<f64, ProblemKind> {
 
 /// Parses an ISO 8601 calendar date, `YYYY-MM-DD`, to days since 1970-01-01.
 fn parse_date(text: &str) -> Result<i32, ProblemKind> {
-    let wrong = ProblemKind::WrongType {
-        expected: FieldType::Date,
-    };
-    let shaped = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
-    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .filter(|_| shaped)
-        .ok_or(wrong)?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
-    i32::try_from(date.signed_duration_since(epoch).num_days()).map_err(|_| wrong)
+    ccc_dq::time::parse_date(text.as_bytes())
+        .and_then(|days| i32::try_from(days).ok())
+        .ok_or(ProblemKind::WrongType {
+            expected: FieldType::Date,
+        })
 }
 
 /// One builder per column of a table.

@@ -125,8 +125,7 @@ pub(crate) fn read_rows(
             &MessageColumns,
             0,
             &bytes,
-            start,
-            end,
+            start..end,
             by_lines,
             reading,
             rows,
@@ -135,8 +134,7 @@ pub(crate) fn read_rows(
             &OrderColumns,
             0,
             &bytes,
-            start,
-            end,
+            start..end,
             by_lines,
             reading,
             rows,
@@ -171,11 +169,14 @@ fn read_typed<C: TableColumns>(
         presence,
         text_limit: TEXT_LIMIT,
     };
-    read_bytes(
-        table,
-        file_index,
+    let file = JsonFile {
+        index: file_index,
         path,
         format,
+    };
+    read_bytes(
+        table,
+        file,
         &bytes,
         Some(&bytes),
         chunking,
@@ -184,18 +185,29 @@ fn read_typed<C: TableColumns>(
     )
 }
 
-/// Reads the contents of `file`.
+/// A JSON file being read: its index among the files read, its path and format.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct JsonFile<'a> {
+    pub(super) index: u32,
+    pub(super) path: &'a Path,
+    pub(super) format: Format,
+}
+
+/// Reads the contents of `file`, `bytes`.
 pub(super) fn read_bytes<C: TableColumns>(
     table: &C,
-    file_index: u32,
-    path: &Path,
-    format: Format,
+    file: JsonFile<'_>,
     bytes: &[u8],
     pages: Option<&FileBytes>,
     chunking: Chunking,
     reading: Reading<'_>,
     on_batch: &ChunkHook<'_>,
 ) -> Result<FileContents, IngestError> {
+    let JsonFile {
+        index: file_index,
+        path,
+        format,
+    } = file;
     let json_error = |offset: usize, record: u64, message: String| {
         let (line, column) = line_column(bytes, offset);
         IngestError::Json {
@@ -267,8 +279,7 @@ pub(super) fn read_bytes<C: TableColumns>(
                 table,
                 file_index,
                 bytes,
-                s,
-                e,
+                s..e,
                 by_lines,
                 reading,
                 usize::MAX,

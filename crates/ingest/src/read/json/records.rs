@@ -42,7 +42,7 @@ pub(super) struct Reading<'a> {
 pub(super) static FAST_READS: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(0);
 
-/// Parses the records in `bytes[start..end]`: one per line (`by_lines`, NDJSON), or JSON
+/// Parses the records in `bytes[span]`: one per line (`by_lines`, NDJSON), or JSON
 /// values separated by whitespace and commas (the inside of an array, concatenated objects).
 /// With `reading.fast`, flat records take the fast path and the rest serde. Parsing stops
 /// after `max_records` records (a batch read again, see [`read_rows`](super::read_rows)).
@@ -50,8 +50,7 @@ pub(super) fn parse_records<C: TableColumns>(
     table: &C,
     file_index: u32,
     bytes: &[u8],
-    start: usize,
-    end: usize,
+    span: std::ops::Range<usize>,
     by_lines: bool,
     reading: Reading<'_>,
     max_records: usize,
@@ -59,7 +58,7 @@ pub(super) fn parse_records<C: TableColumns>(
     // A column's text is never longer than the chunk's bytes (escapes only shrink), so
     // only a chunk larger than the limit is parsed with the check after each record; the
     // common case keeps a loop without it (the check cost 2% of an NDJSON validation).
-    let parse = if end - start > reading.text_limit {
+    let parse = if span.len() > reading.text_limit {
         parse_chunk_records::<C, true>
     } else {
         parse_chunk_records::<C, false>
@@ -68,8 +67,7 @@ pub(super) fn parse_records<C: TableColumns>(
         table,
         file_index,
         bytes,
-        start,
-        end,
+        span,
         by_lines,
         reading,
         max_records,
@@ -82,12 +80,12 @@ fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
     table: &C,
     file_index: u32,
     bytes: &[u8],
-    start: usize,
-    end: usize,
+    span: std::ops::Range<usize>,
     by_lines: bool,
     reading: Reading<'_>,
     max_records: usize,
 ) -> Result<ChunkOutput, ChunkError> {
+    let (start, end) = (span.start, span.end);
     let fast = reading.fast;
     // Validating the chunk's UTF-8 once lets the fast path slice strings out of it for
     // free. Chunks start and end at ASCII bytes, so no character straddles two chunks. A
@@ -242,8 +240,7 @@ fn parse_chunk_records<C: TableColumns, const CHECK_TEXT: bool>(
             table,
             file_index,
             bytes,
-            start,
-            end,
+            start..end,
             by_lines,
             full,
             max_records,

@@ -5,7 +5,7 @@
 use arrow2::array::{Array, PrimitiveArray};
 use proptest::prelude::*;
 
-use super::chunks::{read_bytes, read_json};
+use super::chunks::{read_bytes, read_json, JsonFile};
 use super::records::{Reading, FAST_READS};
 use super::tables::{MessageColumns, OrderColumns};
 use crate::discover::{Format, SourceFile};
@@ -58,9 +58,11 @@ fn read_presence(
     let read = match table {
         Table::ChatMessages => read_bytes(
             &MessageColumns,
-            0,
-            &file.path,
-            file.format,
+            JsonFile {
+                index: 0,
+                path: &file.path,
+                format: file.format,
+            },
             text,
             None,
             Chunking::of(chunk),
@@ -69,9 +71,11 @@ fn read_presence(
         ),
         Table::Orders => read_bytes(
             &OrderColumns,
-            0,
-            &file.path,
-            file.format,
+            JsonFile {
+                index: 0,
+                path: &file.path,
+                format: file.format,
+            },
             text,
             None,
             Chunking::of(chunk),
@@ -104,9 +108,11 @@ fn read_with_text_limit(text: &str, chunk: usize, limit: usize, fast: bool) -> S
     };
     match read_bytes(
         &MessageColumns,
-        0,
-        &file.path,
-        file.format,
+        JsonFile {
+            index: 0,
+            path: &file.path,
+            format: file.format,
+        },
         text.as_bytes(),
         None,
         Chunking::of(chunk),
@@ -307,9 +313,11 @@ fn read(
             };
             read_bytes(
                 &MessageColumns,
-                0,
-                &file.path,
-                file.format,
+                JsonFile {
+                    index: 0,
+                    path: &file.path,
+                    format: file.format,
+                },
                 text,
                 None,
                 Chunking::of(chunk),
@@ -325,9 +333,11 @@ fn read(
             };
             read_bytes(
                 &OrderColumns,
-                0,
-                &file.path,
-                file.format,
+                JsonFile {
+                    index: 0,
+                    path: &file.path,
+                    format: file.format,
+                },
                 text,
                 None,
                 Chunking::of(chunk),
@@ -856,9 +866,11 @@ fn read_orders_limited(text: &str, format: Format, max: usize) -> Result<usize, 
     };
     read_bytes(
         &OrderColumns,
-        0,
-        &file.path,
-        file.format,
+        JsonFile {
+            index: 0,
+            path: &file.path,
+            format: file.format,
+        },
         text.as_bytes(),
         None,
         chunking,

@@ -95,6 +95,31 @@ pub(crate) const IGNORE_ROW_IF: [&str; 3] = [
 /// The values of `match_on`.
 pub(crate) const MATCH_ON: [&str; 2] = ["any", "all"];
 
+/// The parameters of `expect_column_<statistic>_to_be_between`.
+const STATISTIC_PARAMS: &[Param] = &[
+    COLUMN,
+    opt(
+        "min_value",
+        ParamType::NumberOrTimestamp,
+        "the lower bound: a number, or an RFC 3339 timestamp for an instant's min and max",
+    ),
+    opt(
+        "max_value",
+        ParamType::NumberOrTimestamp,
+        "the upper bound: a number, or an RFC 3339 timestamp for an instant's min and max",
+    ),
+    opt(
+        "strict_min",
+        ParamType::Bool,
+        "exclude the lower bound itself (default false)",
+    ),
+    opt(
+        "strict_max",
+        ParamType::Bool,
+        "exclude the upper bound itself (default false)",
+    ),
+];
+
 /// Keys every expectation accepts.
 pub(crate) const COMMON_KEYS: [&str; 5] = ["id", "expectation", "rule", "severity", "meta"];
 
@@ -227,6 +252,44 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "The table's row count is within bounds.",
     },
     Spec {
+        name: "expect_table_row_count_to_equal",
+        params: &[req("value", ParamType::Count, "the number of rows")],
+        mostly: false,
+        min_or_max: false,
+        doc: "The table has exactly this many rows.",
+    },
+    Spec {
+        name: "expect_table_row_count_to_equal_other_table",
+        params: &[req("other_table_name", ParamType::Name, "the table whose row count this one equals")],
+        mostly: false,
+        min_or_max: false,
+        doc: "The table has as many rows as another table of the suite.",
+    },
+    Spec {
+        name: "expect_table_column_count_to_be_between",
+        params: &[
+            opt("min_value", ParamType::Count, "the fewest columns allowed"),
+            opt("max_value", ParamType::Count, "the most columns allowed"),
+        ],
+        mostly: false,
+        min_or_max: true,
+        doc: "The table's number of columns is within bounds.",
+    },
+    Spec {
+        name: "expect_table_column_count_to_equal",
+        params: &[req("value", ParamType::Count, "the number of columns")],
+        mostly: false,
+        min_or_max: false,
+        doc: "The table has exactly this many columns.",
+    },
+    Spec {
+        name: "expect_table_columns_to_match_ordered_list",
+        params: &[req("column_list", ParamType::NameList, "the columns, in order")],
+        mostly: false,
+        min_or_max: false,
+        doc: "The table's columns are exactly these, in this order.",
+    },
+    Spec {
         name: "expect_table_columns_to_match_set",
         params: &[
             req("column_set", ParamType::NameList, "the columns expected"),
@@ -235,6 +298,104 @@ pub(crate) const CATALOG: &[Spec] = &[
         mostly: false,
         min_or_max: false,
         doc: "The table has exactly (or at least) a set of columns.",
+    },
+    Spec {
+        name: "expect_column_min_to_be_between",
+        params: STATISTIC_PARAMS,
+        mostly: false,
+        min_or_max: true,
+        doc: "The smallest non-null value (a number or an instant) is within bounds; `observed_value` is it.",
+    },
+    Spec {
+        name: "expect_column_max_to_be_between",
+        params: STATISTIC_PARAMS,
+        mostly: false,
+        min_or_max: true,
+        doc: "The largest non-null value (a number or an instant) is within bounds.",
+    },
+    Spec {
+        name: "expect_column_mean_to_be_between",
+        params: STATISTIC_PARAMS,
+        mostly: false,
+        min_or_max: true,
+        doc: "The mean of the non-null values is within bounds.",
+    },
+    Spec {
+        name: "expect_column_median_to_be_between",
+        params: STATISTIC_PARAMS,
+        mostly: false,
+        min_or_max: true,
+        doc: "The median of the non-null values (the mean of the middle two for an even count), exact, is within bounds.",
+    },
+    Spec {
+        name: "expect_column_sum_to_be_between",
+        params: STATISTIC_PARAMS,
+        mostly: false,
+        min_or_max: true,
+        doc: "The sum of the non-null values (0 for none; exact for integers) is within bounds.",
+    },
+    Spec {
+        name: "expect_column_stdev_to_be_between",
+        params: STATISTIC_PARAMS,
+        mostly: false,
+        min_or_max: true,
+        doc: "The sample standard deviation (n − 1) of the non-null values is within bounds.",
+    },
+    Spec {
+        name: "expect_column_unique_value_count_to_be_between",
+        params: &[
+            COLUMN,
+            opt("min_value", ParamType::Count, "the fewest distinct non-null values allowed"),
+            opt("max_value", ParamType::Count, "the most distinct non-null values allowed"),
+        ],
+        mostly: false,
+        min_or_max: true,
+        doc: "The number of distinct non-null values is within bounds.",
+    },
+    Spec {
+        name: "expect_column_proportion_of_unique_values_to_be_between",
+        params: &[
+            COLUMN,
+            opt("min_value", ParamType::NumberOrTimestamp, "the smallest proportion allowed, 0 to 1"),
+            opt("max_value", ParamType::NumberOrTimestamp, "the largest proportion allowed, 0 to 1"),
+            opt("strict_min", ParamType::Bool, "exclude the lower bound itself (default false)"),
+            opt("strict_max", ParamType::Bool, "exclude the upper bound itself (default false)"),
+        ],
+        mostly: false,
+        min_or_max: true,
+        doc: "Distinct non-null values over non-null values is within bounds.",
+    },
+    Spec {
+        name: "expect_column_distinct_values_to_be_in_set",
+        params: &[COLUMN, req("value_set", ParamType::ScalarList, "the values allowed")],
+        mostly: false,
+        min_or_max: false,
+        doc: "Every distinct non-null value is in the set.",
+    },
+    Spec {
+        name: "expect_column_distinct_values_to_contain_set",
+        params: &[COLUMN, req("value_set", ParamType::ScalarList, "the values that must occur")],
+        mostly: false,
+        min_or_max: false,
+        doc: "Every value of the set occurs in the column.",
+    },
+    Spec {
+        name: "expect_column_distinct_values_to_equal_set",
+        params: &[COLUMN, req("value_set", ParamType::ScalarList, "exactly the distinct values")],
+        mostly: false,
+        min_or_max: false,
+        doc: "The distinct non-null values are exactly the set.",
+    },
+    Spec {
+        name: "expect_column_most_common_value_to_be_in_set",
+        params: &[
+            COLUMN,
+            req("value_set", ParamType::ScalarList, "the values the most common one may be"),
+            opt("ties_okay", ParamType::Bool, "with values tied for most common, pass when one of them is in the set (default false: a tie fails)"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "The most frequent non-null value is in the set.",
     },
     Spec {
         name: "expect_column_values_to_be_in_other_table",

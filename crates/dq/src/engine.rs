@@ -8,7 +8,7 @@ use arrow2::datatypes::Schema;
 use rayon::prelude::*;
 
 use crate::checks::column::SetSide;
-use crate::checks::{column, hash, pair, table, Run, Tally};
+use crate::checks::{aggregate, column, hash, pair, table, Run, Tally};
 use crate::dataset::Dataset;
 use crate::error::SuiteError;
 use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
@@ -385,6 +385,123 @@ fn evaluate(
         ExpectationKind::Reconcile { left, right } => {
             return observed(result, ds, table::reconcile(metrics, left, right))
         }
+        ExpectationKind::ColumnCountBetween {
+            min_value,
+            max_value,
+        } => {
+            let columns = ds.schema().fields.len();
+            return observed(
+                result,
+                ds,
+                table::column_count(columns, *min_value, *max_value),
+            );
+        }
+        ExpectationKind::ColumnCountEqual { value } => {
+            let columns = ds.schema().fields.len();
+            return observed(
+                result,
+                ds,
+                table::column_count(columns, Some(*value), Some(*value)),
+            );
+        }
+        ExpectationKind::RowCountEqual { value } => {
+            return observed(
+                result,
+                ds,
+                table::row_count(ds.row_count(), Some(*value), Some(*value)),
+            )
+        }
+        ExpectationKind::ColumnsMatchOrderedList { column_list } => {
+            let actual: Vec<&str> = ds.schema().fields.iter().map(|f| f.name.as_str()).collect();
+            return observed(
+                result,
+                ds,
+                table::columns_match_ordered_list(&actual, column_list),
+            );
+        }
+        ExpectationKind::RowCountEqualOtherTable { other_table } => {
+            let Some(other) = tables.get(other_table.as_str()) else {
+                result.skipped = Some(format!("table `{other_table}` was not given"));
+                return result;
+            };
+            let o = table::row_count_equal_other(ds.row_count(), other_table, other.row_count());
+            return observed(result, ds, o);
+        }
+        ExpectationKind::StatisticBetween {
+            column,
+            statistic,
+            min_value,
+            max_value,
+            strict_min,
+            strict_max,
+        } => {
+            let bounds = aggregate::Bounds {
+                min: min_value.as_ref(),
+                max: max_value.as_ref(),
+                strict_min: *strict_min,
+                strict_max: *strict_max,
+            };
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            let o = aggregate::statistic_between(run, ds, c, *statistic, bounds);
+            return observed(result, ds, o);
+        }
+        ExpectationKind::UniqueValueCountBetween {
+            column,
+            min_value,
+            max_value,
+        } => {
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            let o = aggregate::unique_count_between(run, ds, c, *min_value, *max_value);
+            return observed(result, ds, o);
+        }
+        ExpectationKind::UniqueProportionBetween {
+            column,
+            min_value,
+            max_value,
+            strict_min,
+            strict_max,
+        } => {
+            let bounds = aggregate::Bounds {
+                min: min_value.as_ref(),
+                max: max_value.as_ref(),
+                strict_min: *strict_min,
+                strict_max: *strict_max,
+            };
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            return observed(
+                result,
+                ds,
+                aggregate::unique_proportion_between(run, ds, c, bounds),
+            );
+        }
+        ExpectationKind::DistinctValues {
+            column,
+            value_set,
+            relation,
+        } => {
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            let o = aggregate::distinct_values(run, ds, c, value_set, *relation);
+            return observed(result, ds, o);
+        }
+        ExpectationKind::MostCommonValueInSet {
+            column,
+            value_set,
+            ties_okay,
+        } => {
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            let o = aggregate::most_common_in_set(run, ds, c, value_set, *ties_okay);
+            return observed(result, ds, o);
+        }
         ExpectationKind::Unique { column } => col(column)
             .map(|c| hash::unique(run, ds, c))
             .map(nonmissing),
@@ -412,6 +529,11 @@ fn evaluate(
         return result;
     };
     finish(result, e, ds, tally, denominator)
+}
+
+fn missing_column(mut result: ExpectationResult) -> ExpectationResult {
+    result.skipped = Some("a column or table named by the expectation was not given".into());
+    result
 }
 
 fn nonmissing(t: Tally) -> (Tally, Denominator) {

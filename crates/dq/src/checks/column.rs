@@ -453,7 +453,7 @@ pub(crate) fn in_set(
 
 /// Inclusive integer bounds equivalent to the (possibly strict, possibly fractional)
 /// bounds of a between check, for integer-valued data.
-fn int_range(
+pub(crate) fn int_range(
     min: Option<&Bound>,
     max: Option<&Bound>,
     strict_min: bool,
@@ -491,7 +491,7 @@ fn int_range(
 
 /// Float bounds with strictness; NaN is never within.
 #[derive(Clone, Copy)]
-struct FloatRange {
+pub(crate) struct FloatRange {
     lo: Option<f64>,
     hi: Option<f64>,
     strict_min: bool,
@@ -499,8 +499,23 @@ struct FloatRange {
 }
 
 impl FloatRange {
+    /// The range of a between check's bounds, as floats.
+    pub(crate) fn new(
+        min: Option<&Bound>,
+        max: Option<&Bound>,
+        strict_min: bool,
+        strict_max: bool,
+    ) -> FloatRange {
+        FloatRange {
+            lo: bound_f64(min),
+            hi: bound_f64(max),
+            strict_min,
+            strict_max,
+        }
+    }
+
     #[inline]
-    fn contains(&self, v: f64) -> bool {
+    pub(crate) fn contains(&self, v: f64) -> bool {
         if v.is_nan() {
             return false;
         }
@@ -542,12 +557,7 @@ pub(crate) fn between(
     let class = classify(&data_type);
     let mult = nanos_per_unit(&data_type);
     let (lo, hi) = int_range(min, max, strict_min, strict_max, mult);
-    let float_range = FloatRange {
-        lo: bound_f64(min),
-        hi: bound_f64(max),
-        strict_min,
-        strict_max,
-    };
+    let float_range = FloatRange::new(min, max, strict_min, strict_max);
     let timestamp_bounds = matches!(min, Some(Bound::Timestamp { .. }))
         || matches!(max, Some(Bound::Timestamp { .. }));
     // Text parsed as timestamps compares in nanoseconds.

@@ -2,6 +2,7 @@
 //! asked) into a [`Tally`] of mergeable counters, merged in chunk order so that the
 //! sampled unexpected values come out in row order.
 
+pub(crate) mod aggregate;
 pub(crate) mod column;
 pub(crate) mod hash;
 mod int_set;

@@ -59,6 +59,53 @@ pub(crate) fn columns_match_set(
     }
 }
 
+/// `expect_table_column_count_to_be_between` and `…_to_equal` (min = max).
+pub(crate) fn column_count(columns: usize, min: Option<u64>, max: Option<u64>) -> Observed {
+    row_count(columns, min, max)
+}
+
+/// `expect_table_row_count_to_equal_other_table`: the observed value is both counts.
+pub(crate) fn row_count_equal_other(rows: usize, other_table: &str, other_rows: usize) -> Observed {
+    let difference = (rows as i128 - other_rows as i128).unsigned_abs() as u64;
+    Observed {
+        success: difference == 0,
+        unexpected_count: difference,
+        unexpected_values: if difference == 0 {
+            Vec::new()
+        } else {
+            vec![format!("{rows} rows, {other_table} has {other_rows}")]
+        },
+        observed_value: json!({"self": rows, "other": other_rows}),
+        skipped: None,
+    }
+}
+
+/// `expect_table_columns_to_match_ordered_list`: the columns are these, in this order;
+/// each position that differs is unexpected.
+pub(crate) fn columns_match_ordered_list(actual: &[&str], expected: &[String]) -> Observed {
+    let positions = actual.len().max(expected.len());
+    let mismatched: Vec<String> = (0..positions)
+        .filter_map(|i| {
+            let (found, wanted) = (actual.get(i).copied(), expected.get(i).map(String::as_str));
+            (found != wanted).then(|| {
+                format!(
+                    "column {}: expected {}, found {}",
+                    i + 1,
+                    wanted.unwrap_or("nothing"),
+                    found.unwrap_or("nothing")
+                )
+            })
+        })
+        .collect();
+    Observed {
+        success: mismatched.is_empty(),
+        unexpected_count: mismatched.len() as u64,
+        unexpected_values: mismatched,
+        observed_value: json!(actual),
+        skipped: None,
+    }
+}
+
 /// `expect_metric_values_to_reconcile`: sum(left) = sum(right); the unexpected count is
 /// the absolute difference. Skipped when the caller gave no metrics at all.
 pub(crate) fn reconcile(
@@ -120,6 +167,44 @@ mod tests {
 
     use crate::checks::fixtures::{ints, strs};
     use crate::checks::testing::{check, check_with_metrics, table, values};
+
+    #[test]
+    fn column_counts_ordered_columns_and_row_counts() {
+        let t = table(
+            "t",
+            vec![("a", ints(&[Some(1), None])), ("b", strs(&[None, None]))],
+        );
+        let u = table("u", vec![("a", ints(&[Some(1)]))]);
+        let run = |body: &str| check(body, &[&t, &u]);
+        let r = run("expectation: expect_table_column_count_to_equal, value: 2");
+        assert!(r.success);
+        assert_eq!(r.observed_value, Some(json!(2)));
+        assert!(!run("expectation: expect_table_column_count_to_be_between, min_value: 3").success);
+        assert!(run("expectation: expect_table_column_count_to_be_between, max_value: 2").success);
+        assert!(run("expectation: expect_table_row_count_to_equal, value: 2").success);
+        assert!(!run("expectation: expect_table_row_count_to_equal, value: 3").success);
+        let r = run("expectation: expect_table_columns_to_match_ordered_list, column_list: [b, a]");
+        assert!(!r.success);
+        assert_eq!(r.unexpected_count, 2);
+        assert_eq!(
+            values(&r),
+            [
+                "column 1: expected b, found a",
+                "column 2: expected a, found b"
+            ]
+        );
+        let r = run("expectation: expect_table_columns_to_match_ordered_list, column_list: [a]");
+        assert_eq!(values(&r), ["column 2: expected nothing, found b"]);
+        assert!(
+            run("expectation: expect_table_columns_to_match_ordered_list, column_list: [a, b]")
+                .success
+        );
+        let r =
+            run("expectation: expect_table_row_count_to_equal_other_table, other_table_name: u");
+        assert!(!r.success);
+        assert_eq!(r.observed_value, Some(json!({"self": 2, "other": 1})));
+        assert_eq!(values(&r), ["2 rows, u has 1"]);
+    }
 
     #[test]
     fn row_count_between() {

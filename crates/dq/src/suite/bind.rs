@@ -180,7 +180,50 @@ fn check_expectation(
                 ));
             }
         }
-        ExpectationKind::InSet { value_set, .. } | ExpectationKind::NotInSet { value_set, .. } => {
+        ExpectationKind::RowCountEqualOtherTable { other_table }
+            if !schemas.contains_key(other_table) =>
+        {
+            return Err(SuiteError::UnknownTable {
+                site: ctx.site(&e.path(&doc_path!["other_table_name"]), false),
+                table: other_table.clone(),
+                help: catalog::suggest(other_table, schemas.keys().map(String::as_str)),
+            });
+        }
+        ExpectationKind::StatisticBetween {
+            statistic,
+            min_value,
+            max_value,
+            ..
+        } => {
+            let (_, column, data_type) = &types[0];
+            let class = types::classify(data_type);
+            let fits = match class {
+                ColumnClass::Integer | ColumnClass::Float | ColumnClass::Null => true,
+                ColumnClass::Temporal => statistic.applies_to_instants(),
+                _ => false,
+            };
+            if !fits {
+                return Err(unsupported(&doc_path!["column"], column, data_type));
+            }
+            for (key, bound) in [("min_value", min_value), ("max_value", max_value)] {
+                if let Some(Bound::Timestamp { text, .. }) = bound {
+                    if class != ColumnClass::Temporal {
+                        return Err(SuiteError::InvalidParameter {
+                            site: ctx.site(&e.path(&doc_path![key]), false),
+                            message: format!(
+                                "timestamp bound {text:?} cannot bound the {} of column `{column}` of type {data_type:?}",
+                                statistic.word()
+                            ),
+                            help: Some("use a number, or check a timestamp column".into()),
+                        });
+                    }
+                }
+            }
+        }
+        ExpectationKind::InSet { value_set, .. }
+        | ExpectationKind::NotInSet { value_set, .. }
+        | ExpectationKind::DistinctValues { value_set, .. }
+        | ExpectationKind::MostCommonValueInSet { value_set, .. } => {
             let (_, column, data_type) = &types[0];
             for (i, value) in value_set.iter().enumerate() {
                 if !types::set_value_fits(value, data_type) {
@@ -311,6 +354,22 @@ mod tests {
             "        expectation: expect_column_values_to_be_in_other_table\n        column: orderId\n        other_table: messages\n        other_column: order\n",
         );
         assert_eq!(at(&e), (9, 23, "order".to_string()));
+    }
+
+    #[test]
+    fn aggregates_refuse_unfit_columns_bounds_and_tables_where_the_suite_names_them() {
+        let e = bind_err("        expectation: expect_column_mean_to_be_between\n        column: cityCode\n        min_value: 0\n");
+        assert!(matches!(e, SuiteError::UnsupportedType { .. }), "{e:?}");
+        assert_eq!(at(&e), (7, 17, "cityCode".to_string()));
+        let e = bind_err("        expectation: expect_column_sum_to_be_between\n        column: orderId\n        min_value: \"2024-01-01T00:00:00Z\"\n");
+        assert_eq!(at(&e), (8, 20, "\"2024-01-01T00:00:00Z\"".to_string()));
+        assert!(e.label().contains("cannot bound the sum"), "{}", e.label());
+        let e = bind_err("        expectation: expect_column_distinct_values_to_equal_set\n        column: orderId\n        value_set: [1, x]\n");
+        assert_eq!(at(&e), (8, 24, "x".to_string()));
+        let e = bind_err("        expectation: expect_table_row_count_to_equal_other_table\n        other_table_name: message\n");
+        assert!(matches!(e, SuiteError::UnknownTable { .. }), "{e:?}");
+        assert_eq!(at(&e), (7, 27, "message".to_string()));
+        assert_eq!(e.help(), Some("did you mean `messages`?"));
     }
 
     #[test]

@@ -11,8 +11,8 @@ use jsonschema::{Draft, JSONSchema, ValidationError};
 use serde_json::{Map, Value};
 
 use super::{
-    Bound, Ctx, Expectation, ExpectationKind, IgnoreRowIf, MatchOn, Mostly, SetValue, Severity,
-    Suite, TableExpectations, ValueType, SUITE_SCHEMA,
+    Bound, Ctx, Expectation, ExpectationKind, IgnoreRowIf, MatchOn, Mostly, SetRelation, SetValue,
+    Severity, Statistic, Suite, TableExpectations, ValueType, SUITE_SCHEMA,
 };
 use crate::catalog::{self, CATALOG};
 use crate::error::{Position, SuiteError};
@@ -578,6 +578,57 @@ fn build_kind(
             _ => Ok(()),
         }
     };
+    // Bounds of a between check: numbers, or RFC 3339 timestamps, in order.
+    let bounds = || -> Result<(Option<Bound>, Option<Bound>), SuiteError> {
+        let mut bounds = [None, None];
+        for (slot, key) in bounds.iter_mut().zip(["min_value", "max_value"]) {
+            *slot = match obj.get(key) {
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => Some(match crate::time::parse_timestamp_nanos(text) {
+                    Some(nanos) => Bound::Timestamp {
+                        nanos,
+                        text: text.clone(),
+                    },
+                    None => {
+                        return Err(invalid(
+                            key,
+                            format!("`{key}` {text:?} is not an RFC 3339 timestamp"),
+                            Some("write it as 2024-01-31T00:00:00Z, or use a number".into()),
+                        ))
+                    }
+                }),
+                Some(Value::Number(n)) => Some(match n.as_i64() {
+                    Some(i) => Bound::Int(i),
+                    None => Bound::Float(n.as_f64().unwrap_or(f64::NAN)),
+                }),
+                Some(_) => None,
+            };
+        }
+        let [min_value, max_value] = bounds;
+        match (&min_value, &max_value) {
+            (
+                Some(Bound::Timestamp { nanos: lo, .. }),
+                Some(Bound::Timestamp { nanos: hi, .. }),
+            ) if lo > hi => {
+                return Err(invalid(
+                    "min_value",
+                    "`min_value` is after `max_value`".into(),
+                    None,
+                ))
+            }
+            (Some(Bound::Timestamp { .. }), Some(Bound::Int(_) | Bound::Float(_)))
+            | (Some(Bound::Int(_) | Bound::Float(_)), Some(Bound::Timestamp { .. })) => {
+                return Err(invalid(
+                    "max_value",
+                    "`min_value` and `max_value` must both be numbers or both be timestamps".into(),
+                    None,
+                ))
+            }
+            (Some(lo), Some(hi)) => check_order(bound_f64(lo), bound_f64(hi))?,
+            _ => {}
+        }
+        Ok((min_value, max_value))
+    };
     let kind = match name {
         "expect_column_values_to_not_be_null" => ExpectationKind::NotNull { column: column() },
         "expect_column_value_lengths_to_be_between" | "expect_table_row_count_to_be_between" => {
@@ -610,58 +661,7 @@ fn build_kind(
             value_set: value_set(obj),
         },
         "expect_column_values_to_be_between" => {
-            let mut bounds = [None, None];
-            for (slot, key) in bounds.iter_mut().zip(["min_value", "max_value"]) {
-                *slot = match obj.get(key) {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(text)) => {
-                        Some(match crate::time::parse_timestamp_nanos(text) {
-                            Some(nanos) => Bound::Timestamp {
-                                nanos,
-                                text: text.clone(),
-                            },
-                            None => {
-                                return Err(invalid(
-                                    key,
-                                    format!("`{key}` {text:?} is not an RFC 3339 timestamp"),
-                                    Some(
-                                        "write it as 2024-01-31T00:00:00Z, or use a number".into(),
-                                    ),
-                                ))
-                            }
-                        })
-                    }
-                    Some(Value::Number(n)) => Some(match n.as_i64() {
-                        Some(i) => Bound::Int(i),
-                        None => Bound::Float(n.as_f64().unwrap_or(f64::NAN)),
-                    }),
-                    Some(_) => None,
-                };
-            }
-            let [min_value, max_value] = bounds;
-            match (&min_value, &max_value) {
-                (
-                    Some(Bound::Timestamp { nanos: lo, .. }),
-                    Some(Bound::Timestamp { nanos: hi, .. }),
-                ) if lo > hi => {
-                    return Err(invalid(
-                        "min_value",
-                        "`min_value` is after `max_value`".into(),
-                        None,
-                    ))
-                }
-                (Some(Bound::Timestamp { .. }), Some(Bound::Int(_) | Bound::Float(_)))
-                | (Some(Bound::Int(_) | Bound::Float(_)), Some(Bound::Timestamp { .. })) => {
-                    return Err(invalid(
-                        "max_value",
-                        "`min_value` and `max_value` must both be numbers or both be timestamps"
-                            .into(),
-                        None,
-                    ))
-                }
-                (Some(lo), Some(hi)) => check_order(bound_f64(lo), bound_f64(hi))?,
-                _ => {}
-            }
+            let (min_value, max_value) = bounds()?;
             ExpectationKind::Between {
                 column: column(),
                 min_value,
@@ -670,6 +670,97 @@ fn build_kind(
                 strict_max: bool_param(obj, "strict_max", false),
             }
         }
+        "expect_column_min_to_be_between"
+        | "expect_column_max_to_be_between"
+        | "expect_column_mean_to_be_between"
+        | "expect_column_median_to_be_between"
+        | "expect_column_sum_to_be_between"
+        | "expect_column_stdev_to_be_between" => {
+            let (min_value, max_value) = bounds()?;
+            ExpectationKind::StatisticBetween {
+                column: column(),
+                statistic: Statistic::ALL
+                    .into_iter()
+                    .find(|s| s.expectation_name() == name)
+                    .unwrap_or(Statistic::Min),
+                min_value,
+                max_value,
+                strict_min: bool_param(obj, "strict_min", false),
+                strict_max: bool_param(obj, "strict_max", false),
+            }
+        }
+        "expect_column_proportion_of_unique_values_to_be_between" => {
+            let (min_value, max_value) = bounds()?;
+            for (key, bound) in [("min_value", &min_value), ("max_value", &max_value)] {
+                let proportion = match bound {
+                    Some(Bound::Int(i)) => Some(*i as f64),
+                    Some(Bound::Float(f)) => Some(*f),
+                    Some(Bound::Timestamp { .. }) => Some(f64::NAN),
+                    None => None,
+                };
+                if proportion.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+                    return Err(invalid(
+                        key,
+                        format!("`{key}` must be a proportion between 0 and 1"),
+                        None,
+                    ));
+                }
+            }
+            ExpectationKind::UniqueProportionBetween {
+                column: column(),
+                min_value,
+                max_value,
+                strict_min: bool_param(obj, "strict_min", false),
+                strict_max: bool_param(obj, "strict_max", false),
+            }
+        }
+        "expect_column_unique_value_count_to_be_between" => {
+            let (min_value, max_value) =
+                (count_param(obj, "min_value"), count_param(obj, "max_value"));
+            check_order(min_value.map(|v| v as f64), max_value.map(|v| v as f64))?;
+            ExpectationKind::UniqueValueCountBetween {
+                column: column(),
+                min_value,
+                max_value,
+            }
+        }
+        "expect_table_column_count_to_be_between" => {
+            let (min_value, max_value) =
+                (count_param(obj, "min_value"), count_param(obj, "max_value"));
+            check_order(min_value.map(|v| v as f64), max_value.map(|v| v as f64))?;
+            ExpectationKind::ColumnCountBetween {
+                min_value,
+                max_value,
+            }
+        }
+        "expect_column_distinct_values_to_be_in_set"
+        | "expect_column_distinct_values_to_contain_set"
+        | "expect_column_distinct_values_to_equal_set" => ExpectationKind::DistinctValues {
+            column: column(),
+            value_set: value_set(obj),
+            relation: match name {
+                "expect_column_distinct_values_to_be_in_set" => SetRelation::InSet,
+                "expect_column_distinct_values_to_contain_set" => SetRelation::ContainSet,
+                _ => SetRelation::EqualSet,
+            },
+        },
+        "expect_column_most_common_value_to_be_in_set" => ExpectationKind::MostCommonValueInSet {
+            column: column(),
+            value_set: value_set(obj),
+            ties_okay: bool_param(obj, "ties_okay", false),
+        },
+        "expect_table_column_count_to_equal" => ExpectationKind::ColumnCountEqual {
+            value: count_param(obj, "value").unwrap_or_default(),
+        },
+        "expect_table_row_count_to_equal" => ExpectationKind::RowCountEqual {
+            value: count_param(obj, "value").unwrap_or_default(),
+        },
+        "expect_table_columns_to_match_ordered_list" => ExpectationKind::ColumnsMatchOrderedList {
+            column_list: string_list(obj, "column_list"),
+        },
+        "expect_table_row_count_to_equal_other_table" => ExpectationKind::RowCountEqualOtherTable {
+            other_table: str_param(obj, "other_table_name").to_string(),
+        },
         "expect_column_values_to_be_unique" => ExpectationKind::Unique { column: column() },
         "expect_compound_columns_to_be_unique" => ExpectationKind::CompoundUnique {
             column_list: string_list(obj, "column_list"),
@@ -794,7 +885,24 @@ tables:
       - {id: h3, expectation: expect_column_values_to_match_regex_list, column: x, regex_list: [a, b], match_on: all}
       - {id: h4, expectation: expect_column_values_to_not_match_regex_list, column: x, regex_list: [a]}
       - {id: i, expectation: expect_table_row_count_to_be_between, min_value: 1, max_value: 10}
+      - {id: t1, expectation: expect_table_row_count_to_equal, value: 3}
+      - {id: t2, expectation: expect_table_row_count_to_equal_other_table, other_table_name: u}
+      - {id: t3, expectation: expect_table_column_count_to_be_between, min_value: 1}
+      - {id: t4, expectation: expect_table_column_count_to_equal, value: 2}
+      - {id: t5, expectation: expect_table_columns_to_match_ordered_list, column_list: [x, y]}
       - {id: j, expectation: expect_table_columns_to_match_set, column_set: [x, y], exact_match: false}
+      - {id: a1, expectation: expect_column_min_to_be_between, column: x, min_value: 0}
+      - {id: a2, expectation: expect_column_max_to_be_between, column: x, max_value: 9, strict_max: true}
+      - {id: a3, expectation: expect_column_mean_to_be_between, column: x, min_value: 0.5, max_value: 2}
+      - {id: a4, expectation: expect_column_median_to_be_between, column: x, min_value: 1}
+      - {id: a5, expectation: expect_column_sum_to_be_between, column: x, max_value: 100}
+      - {id: a6, expectation: expect_column_stdev_to_be_between, column: x, max_value: 3}
+      - {id: a7, expectation: expect_column_unique_value_count_to_be_between, column: x, min_value: 1, max_value: 5}
+      - {id: a8, expectation: expect_column_proportion_of_unique_values_to_be_between, column: x, min_value: 0.5}
+      - {id: a9, expectation: expect_column_distinct_values_to_be_in_set, column: x, value_set: [1, 2]}
+      - {id: b1, expectation: expect_column_distinct_values_to_contain_set, column: x, value_set: [1]}
+      - {id: b2, expectation: expect_column_distinct_values_to_equal_set, column: x, value_set: [1, 2]}
+      - {id: b3, expectation: expect_column_most_common_value_to_be_in_set, column: x, value_set: [1], ties_okay: true}
       - {id: k, expectation: expect_column_values_to_be_in_other_table, column: x, other_table: u, other_column: z}
       - {id: l, expectation: expect_column_pair_values_a_to_be_greater_than_b, column_A: x, column_B: y, or_equal: true, ignore_row_if: neither}
       - {id: m, expectation: expect_column_pair_values_to_be_functionally_dependent, column_A: x, column_B: y, mostly: 0.999}
@@ -872,6 +980,33 @@ tables:
         ));
         assert_eq!(at(&e), (8, 17, "\"0.95\"".to_string()));
         assert!(e.label().contains("must be a number"), "{}", e.label());
+    }
+
+    #[test]
+    fn bad_aggregate_parameters_are_located() {
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_proportion_of_unique_values_to_be_between\n        column: x\n        min_value: 1.5\n"));
+        assert_eq!(at(&e), (8, 20, "1.5".to_string()));
+        assert_eq!(
+            e.label(),
+            "`min_value` must be a proportion between 0 and 1"
+        );
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_max_to_be_between\n        column: x\n        min_value: 5\n        max_value: 2\n"));
+        assert_eq!(at(&e), (8, 20, "5".to_string()));
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_median_to_be_between\n        column: x\n        min_value: 1\n        mostly: 0.5\n"));
+        assert_eq!(
+            at(&e),
+            (9, 9, "mostly".to_string()),
+            "an aggregate has no `mostly`"
+        );
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_stdev_to_be_between\n        column: x\n"));
+        assert!(
+            e.to_string().contains("min_value") || e.label().contains("min_value"),
+            "{e}"
+        );
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_table_row_count_to_equal\n        value: -1\n"));
+        assert_eq!(at(&e), (7, 16, "-1".to_string()));
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_most_common_value_to_be_in_set\n        column: x\n        value_set: []\n"));
+        assert_eq!(at(&e), (8, 20, "[]".to_string()));
     }
 
     #[test]

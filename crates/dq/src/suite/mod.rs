@@ -243,6 +243,78 @@ impl ColumnType {
     }
 }
 
+/// The statistic of a column aggregate expectation
+/// (`expect_column_<statistic>_to_be_between`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Statistic {
+    /// The smallest non-null value.
+    Min,
+    /// The largest non-null value.
+    Max,
+    /// The mean of the non-null values.
+    Mean,
+    /// The median of the non-null values (the mean of the middle two for an even count).
+    Median,
+    /// The sum of the non-null values (0 for none).
+    Sum,
+    /// The sample standard deviation of the non-null values (n − 1).
+    Stdev,
+}
+
+impl Statistic {
+    /// Every statistic, in catalog order.
+    pub const ALL: [Statistic; 6] = [
+        Statistic::Min,
+        Statistic::Max,
+        Statistic::Mean,
+        Statistic::Median,
+        Statistic::Sum,
+        Statistic::Stdev,
+    ];
+
+    /// The word in the expectation's name.
+    pub fn word(self) -> &'static str {
+        match self {
+            Statistic::Min => "min",
+            Statistic::Max => "max",
+            Statistic::Mean => "mean",
+            Statistic::Median => "median",
+            Statistic::Sum => "sum",
+            Statistic::Stdev => "stdev",
+        }
+    }
+
+    /// The expectation's name, `expect_column_<word>_to_be_between`.
+    pub fn expectation_name(self) -> &'static str {
+        match self {
+            Statistic::Min => "expect_column_min_to_be_between",
+            Statistic::Max => "expect_column_max_to_be_between",
+            Statistic::Mean => "expect_column_mean_to_be_between",
+            Statistic::Median => "expect_column_median_to_be_between",
+            Statistic::Sum => "expect_column_sum_to_be_between",
+            Statistic::Stdev => "expect_column_stdev_to_be_between",
+        }
+    }
+
+    /// Whether instants have it (their min and max); the others need numbers.
+    pub fn applies_to_instants(self) -> bool {
+        matches!(self, Statistic::Min | Statistic::Max)
+    }
+}
+
+/// How a column's distinct values relate to a `value_set`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetRelation {
+    /// Every distinct value is in the set (`…_distinct_values_to_be_in_set`).
+    InSet,
+    /// Every set value occurs (`…_distinct_values_to_contain_set`).
+    ContainSet,
+    /// Both (`…_distinct_values_to_equal_set`).
+    EqualSet,
+}
+
 /// One value of a `value_set`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
@@ -433,6 +505,88 @@ pub enum ExpectationKind {
         /// Metrics of the right side.
         right: Vec<String>,
     },
+    /// `expect_column_{min,max,mean,median,sum,stdev}_to_be_between`.
+    StatisticBetween {
+        /// The column.
+        column: String,
+        /// Which statistic.
+        statistic: Statistic,
+        /// Lower bound.
+        min_value: Option<Bound>,
+        /// Upper bound.
+        max_value: Option<Bound>,
+        /// Exclude the lower bound.
+        strict_min: bool,
+        /// Exclude the upper bound.
+        strict_max: bool,
+    },
+    /// `expect_column_unique_value_count_to_be_between`: distinct non-null values.
+    UniqueValueCountBetween {
+        /// The column.
+        column: String,
+        /// The fewest allowed.
+        min_value: Option<u64>,
+        /// The most allowed.
+        max_value: Option<u64>,
+    },
+    /// `expect_column_proportion_of_unique_values_to_be_between`: distinct over non-null.
+    UniqueProportionBetween {
+        /// The column.
+        column: String,
+        /// Lower bound (0 to 1).
+        min_value: Option<Bound>,
+        /// Upper bound (0 to 1).
+        max_value: Option<Bound>,
+        /// Exclude the lower bound.
+        strict_min: bool,
+        /// Exclude the upper bound.
+        strict_max: bool,
+    },
+    /// `expect_column_distinct_values_to_be_in_set`, `…_to_contain_set`, `…_to_equal_set`.
+    DistinctValues {
+        /// The column.
+        column: String,
+        /// The set.
+        value_set: Vec<SetValue>,
+        /// How the distinct values relate to it.
+        relation: SetRelation,
+    },
+    /// `expect_column_most_common_value_to_be_in_set`.
+    MostCommonValueInSet {
+        /// The column.
+        column: String,
+        /// The set.
+        value_set: Vec<SetValue>,
+        /// Whether a tie passes when one of the tied values is in the set.
+        ties_okay: bool,
+    },
+    /// `expect_table_column_count_to_be_between`.
+    ColumnCountBetween {
+        /// The fewest columns allowed.
+        min_value: Option<u64>,
+        /// The most columns allowed.
+        max_value: Option<u64>,
+    },
+    /// `expect_table_column_count_to_equal`.
+    ColumnCountEqual {
+        /// The number of columns.
+        value: u64,
+    },
+    /// `expect_table_columns_to_match_ordered_list`.
+    ColumnsMatchOrderedList {
+        /// The columns, in order.
+        column_list: Vec<String>,
+    },
+    /// `expect_table_row_count_to_equal`.
+    RowCountEqual {
+        /// The number of rows.
+        value: u64,
+    },
+    /// `expect_table_row_count_to_equal_other_table`.
+    RowCountEqualOtherTable {
+        /// The other table.
+        other_table: String,
+    },
 }
 
 impl ExpectationKind {
@@ -465,6 +619,30 @@ impl ExpectationKind {
                 "expect_column_pair_values_to_be_functionally_dependent"
             }
             ExpectationKind::Reconcile { .. } => "expect_metric_values_to_reconcile",
+            ExpectationKind::StatisticBetween { statistic, .. } => statistic.expectation_name(),
+            ExpectationKind::UniqueValueCountBetween { .. } => {
+                "expect_column_unique_value_count_to_be_between"
+            }
+            ExpectationKind::UniqueProportionBetween { .. } => {
+                "expect_column_proportion_of_unique_values_to_be_between"
+            }
+            ExpectationKind::DistinctValues { relation, .. } => match relation {
+                SetRelation::InSet => "expect_column_distinct_values_to_be_in_set",
+                SetRelation::ContainSet => "expect_column_distinct_values_to_contain_set",
+                SetRelation::EqualSet => "expect_column_distinct_values_to_equal_set",
+            },
+            ExpectationKind::MostCommonValueInSet { .. } => {
+                "expect_column_most_common_value_to_be_in_set"
+            }
+            ExpectationKind::ColumnCountBetween { .. } => "expect_table_column_count_to_be_between",
+            ExpectationKind::ColumnCountEqual { .. } => "expect_table_column_count_to_equal",
+            ExpectationKind::ColumnsMatchOrderedList { .. } => {
+                "expect_table_columns_to_match_ordered_list"
+            }
+            ExpectationKind::RowCountEqual { .. } => "expect_table_row_count_to_equal",
+            ExpectationKind::RowCountEqualOtherTable { .. } => {
+                "expect_table_row_count_to_equal_other_table"
+            }
         }
     }
 
@@ -482,7 +660,12 @@ impl ExpectationKind {
             | ExpectationKind::NotMatchRegex { column, .. }
             | ExpectationKind::MatchRegexList { column, .. }
             | ExpectationKind::NotMatchRegexList { column, .. }
-            | ExpectationKind::InOtherTable { column, .. } => vec![column],
+            | ExpectationKind::InOtherTable { column, .. }
+            | ExpectationKind::StatisticBetween { column, .. }
+            | ExpectationKind::UniqueValueCountBetween { column, .. }
+            | ExpectationKind::UniqueProportionBetween { column, .. }
+            | ExpectationKind::DistinctValues { column, .. }
+            | ExpectationKind::MostCommonValueInSet { column, .. } => vec![column],
             ExpectationKind::CompoundUnique { column_list } => {
                 column_list.iter().map(String::as_str).collect()
             }
@@ -494,7 +677,12 @@ impl ExpectationKind {
             }
             ExpectationKind::RowCountBetween { .. }
             | ExpectationKind::ColumnsMatchSet { .. }
-            | ExpectationKind::Reconcile { .. } => Vec::new(),
+            | ExpectationKind::Reconcile { .. }
+            | ExpectationKind::ColumnCountBetween { .. }
+            | ExpectationKind::ColumnCountEqual { .. }
+            | ExpectationKind::ColumnsMatchOrderedList { .. }
+            | ExpectationKind::RowCountEqual { .. }
+            | ExpectationKind::RowCountEqualOtherTable { .. } => Vec::new(),
         }
     }
 

@@ -1,0 +1,769 @@
+//! Column aggregates, Great Expectations' column metric expectations: min, max, mean,
+//! median, sum and standard deviation within bounds, the count and proportion of
+//! distinct values, the distinct values against a set, the most common value. Each
+//! observes one value over the column's non-null values (GX's `observed_value`); a
+//! statistic that no value defines (the min of an empty column, the deviation of one
+//! value) passes vacuously, saying why.
+
+use arrow2::array::Array;
+use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde_json::{json, Value};
+
+use super::column::{int_range, FloatRange};
+use super::table::Observed;
+use super::Run;
+use crate::dataset::Dataset;
+use crate::suite::{Bound, SetRelation, SetValue, Statistic};
+use crate::time;
+use crate::types::{self, classify, nanos_per_unit, ColumnClass, Key, Reader, Scalar};
+
+/// A statistic's value: exact for integers (and instants, in nanoseconds), else a float.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Number {
+    Int(i128),
+    Float(f64),
+}
+
+/// The bounds of an aggregate expectation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds<'a> {
+    pub min: Option<&'a Bound>,
+    pub max: Option<&'a Bound>,
+    pub strict_min: bool,
+    pub strict_max: bool,
+}
+
+impl Bounds<'_> {
+    /// Whether `value` is within; integers compare exactly (in the column's raw units
+    /// times `mult`, as `expect_column_values_to_be_between` does).
+    fn contain(&self, value: Number, mult: i128) -> bool {
+        match value {
+            Number::Int(v) => {
+                let (lo, hi) =
+                    int_range(self.min, self.max, self.strict_min, self.strict_max, mult);
+                (lo..=hi).contains(&v)
+            }
+            Number::Float(v) => {
+                FloatRange::new(self.min, self.max, self.strict_min, self.strict_max).contains(v)
+            }
+        }
+    }
+}
+
+/// Runs `f` over every chunk's array of column `col` in parallel and merges in order.
+fn fold_chunks<T: Send>(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    f: impl Fn(&dyn Array) -> T + Sync,
+    merge: impl Fn(T, T) -> T + Sync,
+    empty: impl Fn() -> T + Sync,
+) -> T {
+    let arrays: Vec<&dyn Array> = ds
+        .chunks()
+        .iter()
+        .map(|c| c.arrays()[col].as_ref())
+        .collect();
+    if run.parallel && arrays.len() > 1 {
+        arrays.par_iter().map(|a| f(*a)).reduce(&empty, &merge)
+    } else {
+        arrays.iter().fold(empty(), |acc, a| merge(acc, f(*a)))
+    }
+}
+
+/// Calls `int` or `float` with each non-null value of `array` (NaN left out, as pandas
+/// and SQL engines leave it out of aggregates); instants in nanoseconds.
+fn for_each_number(array: &dyn Array, mut int: impl FnMut(i128), mut float: impl FnMut(f64)) {
+    let mult = nanos_per_unit(array.data_type());
+    let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
+    let done = types::with_integers!(
+        array,
+        |a| {
+            for (i, v) in a.values().iter().enumerate() {
+                if valid(i) {
+                    int(i128::from(*v) * mult);
+                }
+            }
+            true
+        },
+        false
+    );
+    if done {
+        return;
+    }
+    if let Some(reader) = Reader::new(array) {
+        for i in 0..reader.len() {
+            match reader.get(i) {
+                Some(Scalar::Float(f)) if !f.is_nan() => float(f),
+                Some(Scalar::Int(v)) => int(v),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Min and max (ints and floats apart), count, exact integer sum, compensated float sum.
+#[derive(Debug, Clone, Copy, Default)]
+struct Moments {
+    count: u64,
+    int_min: Option<i128>,
+    int_max: Option<i128>,
+    float_min: Option<f64>,
+    float_max: Option<f64>,
+    int_sum: i128,
+    float_sum: Neumaier,
+}
+
+impl Moments {
+    fn of(array: &dyn Array) -> Moments {
+        let mut m = Moments::default();
+        let (mut count, mut sum, mut lo, mut hi) = (0u64, 0i128, i128::MAX, i128::MIN);
+        let (mut fcount, mut fsum, mut flo, mut fhi) =
+            (0u64, Neumaier::default(), f64::INFINITY, f64::NEG_INFINITY);
+        for_each_number(
+            array,
+            |v| {
+                count += 1;
+                sum = sum.saturating_add(v);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            },
+            |f| {
+                fcount += 1;
+                fsum.add(f);
+                flo = flo.min(f);
+                fhi = fhi.max(f);
+            },
+        );
+        m.count = count + fcount;
+        m.int_sum = sum;
+        m.float_sum = fsum;
+        if count > 0 {
+            (m.int_min, m.int_max) = (Some(lo), Some(hi));
+        }
+        if fcount > 0 {
+            (m.float_min, m.float_max) = (Some(flo), Some(fhi));
+        }
+        m
+    }
+
+    fn merge(self, o: Moments) -> Moments {
+        let pick = |a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64| match (a, b) {
+            (Some(a), Some(b)) => Some(f(a, b)),
+            (a, b) => a.or(b),
+        };
+        Moments {
+            count: self.count + o.count,
+            int_min: self.int_min.into_iter().chain(o.int_min).min(),
+            int_max: self.int_max.into_iter().chain(o.int_max).max(),
+            float_min: pick(self.float_min, o.float_min, f64::min),
+            float_max: pick(self.float_max, o.float_max, f64::max),
+            int_sum: self.int_sum.saturating_add(o.int_sum),
+            float_sum: self.float_sum.merge(o.float_sum),
+        }
+    }
+
+    /// The sum: exact when every value is an integer.
+    fn sum(&self) -> Number {
+        if self.float_min.is_none() {
+            Number::Int(self.int_sum)
+        } else {
+            let mut s = self.float_sum;
+            s.add(self.int_sum as f64);
+            Number::Float(s.value())
+        }
+    }
+
+    fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| match self.sum() {
+            Number::Int(s) => s as f64 / self.count as f64,
+            Number::Float(s) => s / self.count as f64,
+        })
+    }
+
+    fn min(&self) -> Option<Number> {
+        match (self.int_min, self.float_min) {
+            (Some(i), Some(f)) if f < i as f64 => Some(Number::Float(f)),
+            (Some(i), _) => Some(Number::Int(i)),
+            (None, f) => f.map(Number::Float),
+        }
+    }
+
+    fn max(&self) -> Option<Number> {
+        match (self.int_max, self.float_max) {
+            (Some(i), Some(f)) if f > i as f64 => Some(Number::Float(f)),
+            (Some(i), _) => Some(Number::Int(i)),
+            (None, f) => f.map(Number::Float),
+        }
+    }
+}
+
+/// Neumaier's compensated sum: float sums that do not depend on how the rows were cut
+/// into chunks beyond the last bits, and are exact for sums of few magnitudes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Neumaier {
+    sum: f64,
+    compensation: f64,
+}
+
+impl Neumaier {
+    fn add(&mut self, v: f64) {
+        let t = self.sum + v;
+        if self.sum.abs() >= v.abs() {
+            self.compensation += (self.sum - t) + v;
+        } else {
+            self.compensation += (v - t) + self.sum;
+        }
+        self.sum = t;
+    }
+
+    fn merge(mut self, o: Neumaier) -> Neumaier {
+        self.add(o.sum);
+        self.add(o.compensation);
+        self
+    }
+
+    fn value(&self) -> f64 {
+        self.sum + self.compensation
+    }
+}
+
+/// The sample standard deviation (n − 1 in the denominator, as pandas and SQL's
+/// `stddev_samp`), in two passes around the mean; `None` below two values.
+fn stdev(run: Run, ds: &Dataset, col: usize, moments: &Moments) -> Option<f64> {
+    let mean = moments.mean().filter(|_| moments.count >= 2)?;
+    let squares = fold_chunks(
+        run,
+        ds,
+        col,
+        |array| {
+            let (mut ints, mut floats) = (Neumaier::default(), Neumaier::default());
+            for_each_number(
+                array,
+                |v| ints.add((v as f64 - mean).powi(2)),
+                |f| floats.add((f - mean).powi(2)),
+            );
+            ints.merge(floats)
+        },
+        Neumaier::merge,
+        Neumaier::default,
+    );
+    Some((squares.value() / (moments.count - 1) as f64).sqrt())
+}
+
+/// The median of the non-null values: the middle one, or the mean of the two middle
+/// ones, exact selection rather than an estimate.
+fn median(run: Run, ds: &Dataset, col: usize) -> Option<Number> {
+    let (mut ints, mut floats) = fold_chunks(
+        run,
+        ds,
+        col,
+        |array| {
+            let (mut ints, mut floats) = (Vec::new(), Vec::new());
+            for_each_number(array, |v| ints.push(v), |f| floats.push(f));
+            (ints, floats)
+        },
+        |(mut a, mut b), (c, d)| {
+            a.extend(c);
+            b.extend(d);
+            (a, b)
+        },
+        || (Vec::new(), Vec::new()),
+    );
+    if floats.is_empty() {
+        let n = ints.len();
+        if n == 0 {
+            return None;
+        }
+        let (_, &mut upper, _) = ints.select_nth_unstable(n / 2);
+        if n % 2 == 1 {
+            return Some(Number::Int(upper));
+        }
+        let lower = *ints[..n / 2].iter().max().expect("n ≥ 2");
+        let sum = lower + upper;
+        return Some(if sum % 2 == 0 {
+            Number::Int(sum / 2)
+        } else {
+            Number::Float(sum as f64 / 2.0)
+        });
+    }
+    floats.extend(ints.iter().map(|&i| i as f64));
+    let n = floats.len();
+    let (_, &mut upper, _) = floats.select_nth_unstable_by(n / 2, f64::total_cmp);
+    if n % 2 == 1 {
+        return Some(Number::Float(upper));
+    }
+    let lower = floats[..n / 2]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    Some(Number::Float(lower / 2.0 + upper / 2.0))
+}
+
+/// A statistic as JSON: instants as RFC 3339 text, integers as numbers, floats as
+/// numbers.
+fn number_json(value: Number, temporal: bool) -> Value {
+    match value {
+        Number::Int(nanos) if temporal => json!(time::format_timestamp_nanos(nanos)),
+        Number::Int(i) => i64::try_from(i).map_or_else(|_| json!(i as f64), |v| json!(v)),
+        Number::Float(f) => json!(f),
+    }
+}
+
+fn vacuous(why: String) -> Observed {
+    Observed {
+        success: true,
+        unexpected_count: 0,
+        unexpected_values: Vec::new(),
+        observed_value: Value::Null,
+        skipped: Some(why),
+    }
+}
+
+fn observed(success: bool, value: Value) -> Observed {
+    Observed {
+        success,
+        unexpected_count: u64::from(!success),
+        unexpected_values: Vec::new(),
+        observed_value: value,
+        skipped: None,
+    }
+}
+
+/// `expect_column_{min,max,mean,median,sum,stdev}_to_be_between`.
+pub(crate) fn statistic_between(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    statistic: Statistic,
+    bounds: Bounds<'_>,
+) -> Observed {
+    let data_type = ds.schema().fields[col].data_type();
+    let temporal = classify(data_type) == ColumnClass::Temporal;
+    // Integer bounds are in the column's raw units (days for dates, as in `between`).
+    let mult = nanos_per_unit(data_type);
+    let moments = fold_chunks(run, ds, col, Moments::of, Moments::merge, Moments::default);
+    let value = match statistic {
+        Statistic::Min => moments.min(),
+        Statistic::Max => moments.max(),
+        Statistic::Sum => Some(moments.sum()),
+        Statistic::Mean => moments.mean().map(Number::Float),
+        Statistic::Median => median(run, ds, col),
+        Statistic::Stdev => stdev(run, ds, col, &moments).map(Number::Float),
+    };
+    match value {
+        None if statistic == Statistic::Stdev => vacuous(format!(
+            "the standard deviation needs two non-null values; the column has {}",
+            moments.count
+        )),
+        None => vacuous(format!(
+            "the column has no non-null value to take the {} of",
+            statistic.word()
+        )),
+        Some(v) => observed(bounds.contain(v, mult), number_json(v, temporal)),
+    }
+}
+
+/// Each distinct non-null value (by [`Scalar::key`]), the chunk and row it first occurs at,
+/// and how often it occurs.
+type Distinct<'a> = FxHashMap<Key<'a>, (usize, usize, u64)>;
+
+fn distinct(run: Run, ds: &Dataset, col: usize) -> Distinct<'_> {
+    let chunks: Vec<(usize, &dyn Array)> = ds
+        .chunks()
+        .iter()
+        .enumerate()
+        .map(|(c, chunk)| (c, chunk.arrays()[col].as_ref()))
+        .collect();
+    if run.parallel && chunks.len() > 1 {
+        chunks
+            .par_iter()
+            .map(|&(c, array)| distinct_in(c, array))
+            .reduce(Distinct::default, merge_distinct)
+    } else {
+        chunks
+            .iter()
+            .map(|&(c, array)| distinct_in(c, array))
+            .fold(Distinct::default(), merge_distinct)
+    }
+}
+
+fn distinct_in(c: usize, array: &dyn Array) -> Distinct<'_> {
+    let mut seen = Distinct::default();
+    if let Some(reader) = Reader::new(array) {
+        for row in 0..reader.len() {
+            if let Some(value) = reader.get(row) {
+                if matches!(value, Scalar::Float(f) if f.is_nan()) {
+                    continue;
+                }
+                seen.entry(value.key()).or_insert((c, row, 0)).2 += 1;
+            }
+        }
+    }
+    seen
+}
+
+fn merge_distinct<'a>(mut a: Distinct<'a>, b: Distinct<'a>) -> Distinct<'a> {
+    for (key, (c, row, n)) in b {
+        let entry = a.entry(key).or_insert((c, row, 0));
+        if (c, row) < (entry.0, entry.1) {
+            (entry.0, entry.1) = (c, row);
+        }
+        entry.2 += n;
+    }
+    a
+}
+
+/// Non-null values that are not NaN.
+fn counted(ds: &Dataset, col: usize) -> u64 {
+    let mut n = 0u64;
+    for chunk in ds.chunks() {
+        for_each_or_text(chunk.arrays()[col].as_ref(), &mut n);
+    }
+    n
+}
+
+fn for_each_or_text(array: &dyn Array, n: &mut u64) {
+    match Reader::new(array) {
+        Some(reader) => {
+            for i in 0..reader.len() {
+                match reader.get(i) {
+                    Some(Scalar::Float(f)) if f.is_nan() => {}
+                    Some(_) => *n += 1,
+                    None => {}
+                }
+            }
+        }
+        None => *n += (array.len() - array.null_count()) as u64,
+    }
+}
+
+/// `expect_column_unique_value_count_to_be_between`: distinct non-null values.
+pub(crate) fn unique_count_between(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> Observed {
+    let n = distinct(run, ds, col).len() as u64;
+    let success = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
+    observed(success, json!(n))
+}
+
+/// `expect_column_proportion_of_unique_values_to_be_between`: distinct non-null values
+/// over non-null values.
+pub(crate) fn unique_proportion_between(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    bounds: Bounds<'_>,
+) -> Observed {
+    let values = counted(ds, col);
+    if values == 0 {
+        return vacuous("the column has no non-null value".into());
+    }
+    let proportion = distinct(run, ds, col).len() as f64 / values as f64;
+    observed(
+        bounds.contain(Number::Float(proportion), 1),
+        json!(proportion),
+    )
+}
+
+/// The key a set value has in a column of `data_type`, if it can equal one of its values.
+fn set_key<'a>(value: &'a SetValue, data_type: &arrow2::datatypes::DataType) -> Option<Key<'a>> {
+    let class = classify(data_type);
+    let mult = nanos_per_unit(data_type);
+    Some(match (class, value) {
+        (ColumnClass::Text, SetValue::Str(s)) => Key::Text(s),
+        (ColumnClass::Temporal, SetValue::Str(s)) => Key::Int(time::parse_timestamp_nanos(s)?),
+        (ColumnClass::Temporal, SetValue::Int(i)) => Key::Int(i128::from(*i) * mult),
+        (ColumnClass::Integer | ColumnClass::Float, SetValue::Int(i)) => Key::Int(i128::from(*i)),
+        (ColumnClass::Integer | ColumnClass::Float, SetValue::Float(f)) => Scalar::Float(*f).key(),
+        (ColumnClass::Integer | ColumnClass::Float, SetValue::Str(s)) => {
+            Scalar::Float(types::parse_number(s)?).key()
+        }
+        (ColumnClass::Boolean, SetValue::Bool(b)) => Key::Bool(*b),
+        (ColumnClass::Boolean, SetValue::Str(s)) => Key::Bool(types::parse_bool(s)?),
+        _ => return None,
+    })
+}
+
+/// At most this many distinct values are listed in an observed value: a column of
+/// millions of ids would otherwise put all of them in every report.
+pub(crate) const MAX_LISTED: usize = 1000;
+
+/// The distinct values as sorted JSON values (numbers and booleans as such, instants
+/// and dates as text), at most [`MAX_LISTED`] of them.
+fn listed_json(ds: &Dataset, col: usize, seen: &Distinct<'_>) -> Value {
+    let class = classify(ds.schema().fields[col].data_type());
+    let values: Vec<Value> = listed(ds, col, seen)
+        .into_iter()
+        .map(|text| {
+            let number = match class {
+                ColumnClass::Integer => text.parse::<i64>().ok().map(|i| json!(i)),
+                ColumnClass::Float => text.parse::<f64>().ok().map(|f| json!(f)),
+                ColumnClass::Boolean => text.parse::<bool>().ok().map(|b| json!(b)),
+                _ => None,
+            };
+            number.unwrap_or(Value::String(text))
+        })
+        .collect();
+    Value::Array(values)
+}
+
+/// The distinct values as sorted text, at most [`MAX_LISTED`] of them.
+fn listed(ds: &Dataset, col: usize, seen: &Distinct<'_>) -> Vec<String> {
+    let mut values: Vec<(Key<'_>, String)> = seen
+        .iter()
+        .filter_map(|(key, &(c, row, _))| {
+            types::render(ds.chunks()[c].arrays()[col].as_ref(), row).map(|t| (*key, t))
+        })
+        .collect();
+    values.sort_by(|a, b| key_order(&a.0, &b.0).then_with(|| a.1.cmp(&b.1)));
+    values.truncate(MAX_LISTED);
+    values.into_iter().map(|(_, text)| text).collect()
+}
+
+fn key_order(a: &Key<'_>, b: &Key<'_>) -> std::cmp::Ordering {
+    match (a, b) {
+        (Key::Int(x), Key::Int(y)) => x.cmp(y),
+        (Key::Text(x), Key::Text(y)) => x.cmp(y),
+        (Key::Bool(x), Key::Bool(y)) => x.cmp(y),
+        (Key::Float(x), Key::Float(y)) => f64::from_bits(*x).total_cmp(&f64::from_bits(*y)),
+        (Key::Int(x), Key::Float(y)) => (*x as f64).total_cmp(&f64::from_bits(*y)),
+        (Key::Float(x), Key::Int(y)) => f64::from_bits(*x).total_cmp(&(*y as f64)),
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
+/// `expect_column_distinct_values_to_be_in_set`, `…_to_contain_set`, `…_to_equal_set`.
+/// The unexpected values are the distinct values outside the set (in, equal) and the
+/// set's values missing from the column (contain, equal).
+pub(crate) fn distinct_values(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    value_set: &[SetValue],
+    relation: SetRelation,
+) -> Observed {
+    let data_type = ds.schema().fields[col].data_type();
+    let seen = distinct(run, ds, col);
+    let wanted: Vec<(Option<Key<'_>>, &SetValue)> = value_set
+        .iter()
+        .map(|v| (set_key(v, data_type), v))
+        .collect();
+    let set: FxHashSet<Key<'_>> = wanted.iter().filter_map(|(k, _)| *k).collect();
+    let mut unexpected = Vec::new();
+    if matches!(relation, SetRelation::InSet | SetRelation::EqualSet) {
+        let mut outside: Distinct<'_> = seen.clone();
+        outside.retain(|key, _| !set.contains(key));
+        unexpected.extend(listed(ds, col, &outside));
+    }
+    if matches!(relation, SetRelation::ContainSet | SetRelation::EqualSet) {
+        for (key, value) in &wanted {
+            if key.is_none_or(|k| !seen.contains_key(&k)) {
+                unexpected.push(format!("{} (missing)", set_value_text(value)));
+            }
+        }
+    }
+    let mut result = observed(unexpected.is_empty(), listed_json(ds, col, &seen));
+    result.unexpected_count = unexpected.len() as u64;
+    result.unexpected_values = unexpected;
+    result
+}
+
+fn set_value_text(value: &SetValue) -> String {
+    match value {
+        SetValue::Bool(b) => b.to_string(),
+        SetValue::Int(i) => i.to_string(),
+        SetValue::Float(f) => f.to_string(),
+        SetValue::Str(s) => s.clone(),
+    }
+}
+
+/// `expect_column_most_common_value_to_be_in_set`: the most frequent non-null value is
+/// in the set; with several tied, `ties_okay` passes when one of them is, else it fails.
+pub(crate) fn most_common_in_set(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    value_set: &[SetValue],
+    ties_okay: bool,
+) -> Observed {
+    let data_type = ds.schema().fields[col].data_type();
+    let seen = distinct(run, ds, col);
+    let Some(top) = seen.values().map(|&(_, _, n)| n).max() else {
+        return vacuous("the column has no non-null value".into());
+    };
+    let mut modes: Distinct<'_> = seen;
+    modes.retain(|_, &mut (_, _, n)| n == top);
+    let set: FxHashSet<Key<'_>> = value_set
+        .iter()
+        .filter_map(|v| set_key(v, data_type))
+        .collect();
+    let in_set = modes.keys().filter(|k| set.contains(k)).count();
+    let success = if ties_okay {
+        in_set > 0
+    } else {
+        modes.len() == 1 && in_set == 1
+    };
+    let mut outside = modes.clone();
+    outside.retain(|k, _| !set.contains(k));
+    let mut result = observed(success, listed_json(ds, col, &modes));
+    if !success {
+        result.unexpected_values = listed(ds, col, &outside);
+        result.unexpected_count = result.unexpected_values.len().max(1) as u64;
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::checks::fixtures::{ints, strs};
+    use crate::checks::testing::{check, table};
+    use arrow2::array::{Array, PrimitiveArray};
+
+    fn floats(values: &[Option<f64>]) -> Box<dyn Array> {
+        PrimitiveArray::<f64>::from(values.to_vec()).boxed()
+    }
+
+    #[test]
+    fn min_max_sum_mean_median_stdev_observe_the_non_null_values() {
+        let t = table(
+            "t",
+            vec![("x", ints(&[Some(4), None, Some(1), Some(7), Some(2)]))],
+        );
+        let observed = |name: &str| {
+            let r = check(
+                &format!(
+                    "expectation: expect_column_{name}_to_be_between, column: x, min_value: 0"
+                ),
+                &[&t],
+            );
+            assert!(r.success, "{name}");
+            r.observed_value.unwrap()
+        };
+        assert_eq!(observed("min"), json!(1));
+        assert_eq!(observed("max"), json!(7));
+        assert_eq!(observed("sum"), json!(14));
+        assert_eq!(observed("mean"), json!(3.5));
+        assert_eq!(observed("median"), json!(3), "mean of 2 and 4");
+        // Sample deviation of 1, 2, 4, 7: mean 3.5, squares 6.25+2.25+0.25+12.25 = 21 / 3.
+        assert_eq!(observed("stdev"), json!(7f64.sqrt()));
+    }
+
+    #[test]
+    fn bounds_and_strictness_apply_to_the_observed_value() {
+        let t = table("t", vec![("x", floats(&[Some(1.5), Some(2.5), None]))]);
+        let run = |params: &str| {
+            check(
+                &format!("expectation: expect_column_mean_to_be_between, column: x, {params}"),
+                &[&t],
+            )
+            .success
+        };
+        assert!(run("min_value: 2, max_value: 2"));
+        assert!(!run("min_value: 2, strict_min: true"));
+        assert!(!run("max_value: 1.99"));
+        assert!(run("max_value: 2, strict_max: false"));
+    }
+
+    #[test]
+    fn an_empty_column_passes_vacuously_except_counts_that_are_zero() {
+        let t = table("t", vec![("x", ints(&[None, None]))]);
+        for name in ["min", "max", "mean", "median", "stdev"] {
+            let r = check(
+                &format!(
+                    "expectation: expect_column_{name}_to_be_between, column: x, min_value: 5"
+                ),
+                &[&t],
+            );
+            assert!(
+                r.success && r.skipped.is_some() && r.observed_value.is_none(),
+                "{name}"
+            );
+        }
+        let sum = check(
+            "expectation: expect_column_sum_to_be_between, column: x, min_value: 5",
+            &[&t],
+        );
+        assert!(!sum.success, "an empty sum is 0");
+        assert_eq!(sum.observed_value, Some(json!(0)));
+        let count = check(
+            "expectation: expect_column_unique_value_count_to_be_between, column: x, min_value: 1",
+            &[&t],
+        );
+        assert!(!count.success);
+        assert_eq!(count.observed_value, Some(json!(0)));
+    }
+
+    #[test]
+    fn one_value_has_no_sample_deviation() {
+        let t = table("t", vec![("x", ints(&[Some(3)]))]);
+        let r = check(
+            "expectation: expect_column_stdev_to_be_between, column: x, max_value: 0",
+            &[&t],
+        );
+        assert!(r.success);
+        assert!(r.skipped.unwrap().contains("two non-null values"));
+    }
+
+    #[test]
+    fn distinct_values_against_sets() {
+        let t = table(
+            "t",
+            vec![("s", strs(&[Some("b"), Some("a"), None, Some("b")]))],
+        );
+        let run = |name: &str, set: &str| {
+            check(&format!("expectation: expect_column_distinct_values_{name}, column: s, value_set: {set}"), &[&t])
+        };
+        let r = run("to_be_in_set", "[a, b, c]");
+        assert!(r.success);
+        assert_eq!(r.observed_value, Some(json!(["a", "b"])));
+        let r = run("to_be_in_set", "[a]");
+        assert!(!r.success);
+        assert_eq!(r.partial_unexpected[0].value.as_deref(), Some("b"));
+        assert!(run("to_contain_set", "[a]").success);
+        let r = run("to_contain_set", "[a, c]");
+        assert_eq!(
+            r.partial_unexpected[0].value.as_deref(),
+            Some("c (missing)")
+        );
+        assert!(run("to_equal_set", "[b, a]").success);
+        assert!(!run("to_equal_set", "[a, b, c]").success);
+        assert!(!run("to_equal_set", "[a]").success);
+    }
+
+    #[test]
+    fn unique_counts_and_proportions() {
+        let t = table("t", vec![("x", ints(&[Some(1), Some(1), Some(2), None]))]);
+        let r = check("expectation: expect_column_unique_value_count_to_be_between, column: x, min_value: 2, max_value: 2", &[&t]);
+        assert!(r.success);
+        assert_eq!(r.observed_value, Some(json!(2)));
+        let r = check("expectation: expect_column_proportion_of_unique_values_to_be_between, column: x, min_value: 0.6", &[&t]);
+        assert!(r.success, "2 distinct of 3 non-null");
+        assert!(!check("expectation: expect_column_proportion_of_unique_values_to_be_between, column: x, min_value: 0.67", &[&t]).success);
+    }
+
+    #[test]
+    fn most_common_value_and_ties() {
+        let t = table(
+            "t",
+            vec![("x", ints(&[Some(1), Some(2), Some(2), Some(1), Some(3)]))],
+        );
+        let run = |params: &str| {
+            check(&format!("expectation: expect_column_most_common_value_to_be_in_set, column: x, {params}"), &[&t])
+        };
+        let r = run("value_set: [1]");
+        assert!(!r.success, "1 and 2 tie");
+        assert_eq!(r.observed_value, Some(json!([1, 2])));
+        assert!(run("value_set: [1], ties_okay: true").success);
+        assert!(!run("value_set: [3], ties_okay: true").success);
+        let t = table("t", vec![("x", ints(&[Some(5), Some(5), Some(1)]))]);
+        assert!(check("expectation: expect_column_most_common_value_to_be_in_set, column: x, value_set: [5]", &[&t]).success);
+    }
+}

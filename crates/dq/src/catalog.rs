@@ -34,6 +34,16 @@ pub(crate) enum ParamType {
     MatchOn,
     /// Which rows a column-pair check skips.
     IgnoreRowIf,
+    /// Which records a multicolumn check skips.
+    IgnoreRecordIf,
+    /// A strftime format.
+    Strftime,
+    /// A non-empty list of `[A, B]` pairs of scalars (or nulls).
+    PairList,
+    /// `{quantiles: [...], value_ranges: [[min, max], ...]}`.
+    QuantileRanges,
+    /// A number.
+    Number,
 }
 
 /// One parameter of an expectation.
@@ -90,6 +100,11 @@ pub(crate) const IGNORE_ROW_IF: [&str; 3] = [
     "either_value_is_missing",
     "neither",
 ];
+
+#[cfg_attr(not(test), allow(dead_code))]
+/// The values of `ignore_row_if` of multicolumn checks.
+pub(crate) const IGNORE_RECORD_IF: [&str; 3] =
+    ["all_values_are_missing", "any_value_is_missing", "never"];
 
 #[cfg_attr(not(test), allow(dead_code))]
 /// The values of `match_on`.
@@ -242,6 +257,36 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "Values match none of a list of regular expressions.",
     },
     Spec {
+        name: "expect_column_values_to_match_strftime_format",
+        params: &[
+            COLUMN,
+            req("strftime_format", ParamType::Strftime, "the format, in strftime notation (`%Y-%m-%d %H:%M:%S`), matched by the whole value"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Text values parse with a strftime format.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_increasing",
+        params: &[
+            COLUMN,
+            opt("strictly", ParamType::Bool, "equal neighbours are unexpected (default false)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Each value is at least (strictly: more than) the row before it, in the table's order; a row after a null is not compared.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_decreasing",
+        params: &[
+            COLUMN,
+            opt("strictly", ParamType::Bool, "equal neighbours are unexpected (default false)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Each value is at most (strictly: less than) the row before it, in the table's order; a row after a null is not compared.",
+    },
+    Spec {
         name: "expect_table_row_count_to_be_between",
         params: &[
             opt("min_value", ParamType::Count, "the fewest rows allowed"),
@@ -342,6 +387,16 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "The sample standard deviation (n − 1) of the non-null values is within bounds.",
     },
     Spec {
+        name: "expect_column_quantile_values_to_be_between",
+        params: &[
+            COLUMN,
+            req("quantile_ranges", ParamType::QuantileRanges, "quantiles (0 to 1) and a [min, max] range for each (null: open)"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "Each quantile of the non-null values (exact: the value nearest q × (n − 1), as pandas' `nearest`) is within its range.",
+    },
+    Spec {
         name: "expect_column_unique_value_count_to_be_between",
         params: &[
             COLUMN,
@@ -421,6 +476,50 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "In every row, A > B (or A >= B with `or_equal`).",
     },
     Spec {
+        name: "expect_column_pair_values_to_be_equal",
+        params: &[
+            req("column_A", ParamType::Column, "the first column"),
+            req("column_B", ParamType::Column, "the second column"),
+            opt("ignore_row_if", ParamType::IgnoreRowIf, "which rows to skip (default both_values_are_missing)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "In every row, A equals B.",
+    },
+    Spec {
+        name: "expect_column_pair_values_to_be_in_set",
+        params: &[
+            req("column_A", ParamType::Column, "the first column"),
+            req("column_B", ParamType::Column, "the second column"),
+            req("value_pairs_set", ParamType::PairList, "the allowed [A, B] pairs"),
+            opt("ignore_row_if", ParamType::IgnoreRowIf, "which rows to skip (default both_values_are_missing)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "In every row, (A, B) is one of the pairs.",
+    },
+    Spec {
+        name: "expect_select_column_values_to_be_unique_within_record",
+        params: &[
+            req("column_list", ParamType::ColumnList, "the columns whose values differ within each record"),
+            opt("ignore_row_if", ParamType::IgnoreRecordIf, "which records to skip (default all_values_are_missing)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "In every record, no two of the columns hold the same value (two nulls are the same).",
+    },
+    Spec {
+        name: "expect_multicolumn_sum_to_equal",
+        params: &[
+            req("column_list", ParamType::ColumnList, "the numeric columns summed"),
+            req("sum_total", ParamType::Number, "the sum of every record"),
+            opt("ignore_row_if", ParamType::IgnoreRecordIf, "which records to skip (default all_values_are_missing)"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "In every record, the columns add up to `sum_total`; a null in a record not skipped is unexpected.",
+    },
+    Spec {
         name: "expect_column_pair_values_to_be_functionally_dependent",
         params: &[
             req("column_A", ParamType::Column, "the determining column"),
@@ -479,6 +578,41 @@ fn param_schema(param: &Param) -> Value {
         ParamType::TypeName => json!({"enum": TYPE_NAMES}),
         ParamType::IgnoreRowIf => json!({"enum": IGNORE_ROW_IF}),
         ParamType::MatchOn => json!({"enum": MATCH_ON}),
+        ParamType::IgnoreRecordIf => json!({"enum": IGNORE_RECORD_IF}),
+        ParamType::Strftime => json!({"type": "string", "minLength": 1}),
+        ParamType::Number => json!({"type": "number"}),
+        ParamType::PairList => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "items": {"type": ["string", "number", "boolean", "null"]}
+            }
+        }),
+        ParamType::QuantileRanges => json!({
+            "type": "object",
+            "required": ["quantiles", "value_ranges"],
+            "additionalProperties": false,
+            "properties": {
+                "quantiles": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {"type": "number", "minimum": 0, "maximum": 1}
+                },
+                "value_ranges": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "array",
+                        "minItems": 2,
+                        "maxItems": 2,
+                        "items": {"type": ["number", "null"]}
+                    }
+                }
+            }
+        }),
     };
     if let Value::Object(map) = &mut schema {
         map.insert("description".into(), Value::String(param.doc.into()));

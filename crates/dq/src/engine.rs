@@ -8,12 +8,13 @@ use arrow2::datatypes::Schema;
 use rayon::prelude::*;
 
 use crate::checks::column::SetSide;
-use crate::checks::{aggregate, column, hash, pair, table, Run, Tally};
+use crate::checks::{aggregate, column, hash, order, pair, record, table, Run, Tally};
 use crate::dataset::Dataset;
 use crate::error::SuiteError;
 use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
 use crate::streaming::ChunkTallies;
 use crate::suite::{Expectation, ExpectationKind, MatchOn, Suite};
+use crate::time;
 
 /// How to run a suite.
 #[derive(Debug, Clone)]
@@ -197,6 +198,11 @@ pub(crate) fn is_row_local(kind: &ExpectationKind) -> bool {
             | ExpectationKind::MatchRegexList { .. }
             | ExpectationKind::NotMatchRegexList { .. }
             | ExpectationKind::AGreaterThanB { .. }
+            | ExpectationKind::MatchStrftime { .. }
+            | ExpectationKind::PairEqual { .. }
+            | ExpectationKind::PairInSet { .. }
+            | ExpectationKind::UniqueWithinRecord { .. }
+            | ExpectationKind::MulticolumnSumEqual { .. }
     )
 }
 
@@ -289,8 +295,51 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
             .zip(col(column_b))
             .map(|(a, b)| pair::a_greater_than_b(run, ds, a, b, *or_equal, *ignore_row_if))
             .map(nonmissing),
+        ExpectationKind::MatchStrftime {
+            column,
+            strftime_format,
+        } => col(column)
+            .map(|c| {
+                column::match_regex(run, ds, c, |v| !time::matches_strftime(v, strftime_format))
+            })
+            .map(nonmissing),
+        ExpectationKind::PairEqual {
+            column_a,
+            column_b,
+            ignore_row_if,
+        } => col(column_a)
+            .zip(col(column_b))
+            .map(|(a, b)| pair::pair_equal(run, ds, a, b, *ignore_row_if))
+            .map(nonmissing),
+        ExpectationKind::PairInSet {
+            column_a,
+            column_b,
+            value_pairs_set,
+            ignore_row_if,
+        } => col(column_a)
+            .zip(col(column_b))
+            .map(|(a, b)| pair::pair_in_set(run, ds, a, b, value_pairs_set, *ignore_row_if))
+            .map(nonmissing),
+        ExpectationKind::UniqueWithinRecord {
+            column_list,
+            ignore_row_if,
+        } => columns_of(ds, column_list)
+            .map(|cols| record::unique_within_record(run, ds, &cols, *ignore_row_if))
+            .map(nonmissing),
+        ExpectationKind::MulticolumnSumEqual {
+            column_list,
+            sum_total,
+            ignore_row_if,
+        } => columns_of(ds, column_list)
+            .map(|cols| record::sum_equal(run, ds, &cols, sum_total, *ignore_row_if))
+            .map(nonmissing),
         _ => None,
     }
+}
+
+/// The indices of `names` in `ds`, if it has them all.
+fn columns_of(ds: &Dataset, names: &[String]) -> Option<Vec<usize>> {
+    names.iter().map(|n| ds.column_index(n)).collect()
 }
 
 /// The tally of a check on chunk `c` whose column was left unread: the rows are counted,
@@ -360,7 +409,12 @@ fn evaluate(
         | ExpectationKind::NotMatchRegex { .. }
         | ExpectationKind::MatchRegexList { .. }
         | ExpectationKind::NotMatchRegexList { .. }
-        | ExpectationKind::AGreaterThanB { .. } => local_tally(run, e, ds),
+        | ExpectationKind::AGreaterThanB { .. }
+        | ExpectationKind::MatchStrftime { .. }
+        | ExpectationKind::PairEqual { .. }
+        | ExpectationKind::PairInSet { .. }
+        | ExpectationKind::UniqueWithinRecord { .. }
+        | ExpectationKind::MulticolumnSumEqual { .. } => local_tally(run, e, ds),
         ExpectationKind::RowCountBetween {
             min_value,
             max_value,
@@ -491,6 +545,23 @@ fn evaluate(
             let o = aggregate::distinct_values(run, ds, c, value_set, *relation);
             return observed(result, ds, o);
         }
+        ExpectationKind::QuantilesBetween {
+            column,
+            quantile_ranges,
+        } => {
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            let o = aggregate::quantiles_between(run, ds, c, quantile_ranges);
+            return observed(result, ds, o);
+        }
+        ExpectationKind::Monotonic {
+            column,
+            decreasing,
+            strictly,
+        } => col(column)
+            .map(|c| order::monotonic(run, ds, c, *decreasing, *strictly))
+            .map(nonmissing),
         ExpectationKind::MostCommonValueInSet {
             column,
             value_set,

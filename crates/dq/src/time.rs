@@ -322,3 +322,49 @@ mod tests {
         assert_eq!(timestamp_text_len(253_402_300_800 * 1_000_000_000), None);
     }
 }
+
+/// Whether `text` reads whole as the strftime `format` (Python's `strptime` rule, which
+/// Great Expectations applies): every specifier matched, nothing left over, and the
+/// date and time it names real ones (no 30 February).
+pub(crate) fn matches_strftime(text: &str, format: &str) -> bool {
+    use chrono::format::{parse, ParseErrorKind, Parsed, StrftimeItems};
+    let mut parsed = Parsed::new();
+    if parse(&mut parsed, text, StrftimeItems::new(format)).is_err() {
+        return false;
+    }
+    let real = |r: chrono::format::ParseResult<_>| {
+        !matches!(
+            r.map_err(|e| e.kind()),
+            Err(ParseErrorKind::Impossible | ParseErrorKind::OutOfRange)
+        )
+    };
+    real(parsed.to_naive_date().map(|_| ())) && real(parsed.to_naive_time().map(|_| ()))
+}
+
+#[cfg(test)]
+mod strftime_tests {
+    use super::matches_strftime;
+
+    #[test]
+    fn strftime_formats_match_whole_real_values() {
+        assert!(matches_strftime("2024-02-29", "%Y-%m-%d"));
+        assert!(
+            !matches_strftime("2023-02-29", "%Y-%m-%d"),
+            "not a real date"
+        );
+        assert!(
+            !matches_strftime("2024-02-29 10:00", "%Y-%m-%d"),
+            "text left over"
+        );
+        assert!(
+            !matches_strftime("2024-02", "%Y-%m-%d"),
+            "a specifier unmatched"
+        );
+        assert!(matches_strftime("31/12/2024 23:59:59", "%d/%m/%Y %H:%M:%S"));
+        assert!(!matches_strftime(
+            "31/12/2024 24:00:00",
+            "%d/%m/%Y %H:%M:%S"
+        ));
+        assert!(matches_strftime("2024", "%Y"), "a format of one field");
+    }
+}

@@ -87,6 +87,25 @@ pub(crate) fn set_value_fits(value: &SetValue, data_type: &DataType) -> bool {
     }
 }
 
+/// The key a set value has in a column of `data_type`, if it can equal one of its values.
+pub(crate) fn set_value_key<'a>(value: &'a SetValue, data_type: &DataType) -> Option<Key<'a>> {
+    let class = classify(data_type);
+    let mult = nanos_per_unit(data_type);
+    Some(match (class, value) {
+        (ColumnClass::Text, SetValue::Str(s)) => Key::Text(s),
+        (ColumnClass::Temporal, SetValue::Str(s)) => Key::Int(time::parse_timestamp_nanos(s)?),
+        (ColumnClass::Temporal, SetValue::Int(i)) => Key::Int(i128::from(*i) * mult),
+        (ColumnClass::Integer | ColumnClass::Float, SetValue::Int(i)) => Key::Int(i128::from(*i)),
+        (ColumnClass::Integer | ColumnClass::Float, SetValue::Float(f)) => Scalar::Float(*f).key(),
+        (ColumnClass::Integer | ColumnClass::Float, SetValue::Str(s)) => {
+            Scalar::Float(parse_number(s)?).key()
+        }
+        (ColumnClass::Boolean, SetValue::Bool(b)) => Key::Bool(*b),
+        (ColumnClass::Boolean, SetValue::Str(s)) => Key::Bool(parse_bool(s)?),
+        _ => return None,
+    })
+}
+
 /// Parses a decimal number (no `inf`/`nan` words).
 pub(crate) fn parse_number(text: &str) -> Option<f64> {
     let t = text.trim();

@@ -14,7 +14,7 @@ use super::column::{int_range, FloatRange};
 use super::table::Observed;
 use super::Run;
 use crate::dataset::Dataset;
-use crate::suite::{Bound, SetRelation, SetValue, Statistic};
+use crate::suite::{Bound, QuantileRanges, SetRelation, SetValue, Statistic};
 use crate::time;
 use crate::types::{self, classify, nanos_per_unit, ColumnClass, Key, Reader, Scalar};
 
@@ -365,6 +365,88 @@ pub(crate) fn statistic_between(
     }
 }
 
+/// The values nearest each quantile's position `q × (n − 1)` among the sorted non-null
+/// values (pandas' `interpolation="nearest"`, halves to even), exact.
+fn quantile_values(run: Run, ds: &Dataset, col: usize, quantiles: &[f64]) -> Option<Vec<Number>> {
+    let (mut ints, mut floats) = fold_chunks(
+        run,
+        ds,
+        col,
+        |array| {
+            let (mut ints, mut floats) = (Vec::new(), Vec::new());
+            for_each_number(array, |v| ints.push(v), |f| floats.push(f));
+            (ints, floats)
+        },
+        |(mut a, mut b), (c, d)| {
+            a.extend(c);
+            b.extend(d);
+            (a, b)
+        },
+        || (Vec::new(), Vec::new()),
+    );
+    let n = ints.len() + floats.len();
+    if n == 0 {
+        return None;
+    }
+    let index = |q: f64| ((q * (n - 1) as f64).round_ties_even() as usize).min(n - 1);
+    Some(if floats.is_empty() {
+        ints.sort_unstable();
+        quantiles
+            .iter()
+            .map(|&q| Number::Int(ints[index(q)]))
+            .collect()
+    } else {
+        floats.extend(ints.iter().map(|&i| i as f64));
+        floats.sort_unstable_by(f64::total_cmp);
+        quantiles
+            .iter()
+            .map(|&q| Number::Float(floats[index(q)]))
+            .collect()
+    })
+}
+
+/// `expect_column_quantile_values_to_be_between`: each quantile within its range
+/// (inclusive); each one outside is unexpected.
+pub(crate) fn quantiles_between(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    ranges: &QuantileRanges,
+) -> Observed {
+    let Some(values) = quantile_values(run, ds, col, &ranges.quantiles) else {
+        return vacuous("the column has no non-null value to take quantiles of".into());
+    };
+    let mut outside = Vec::new();
+    for ((q, value), (lo, hi)) in ranges
+        .quantiles
+        .iter()
+        .zip(&values)
+        .zip(&ranges.value_ranges)
+    {
+        let v = match value {
+            Number::Int(i) => *i as f64,
+            Number::Float(f) => *f,
+        };
+        if lo.is_some_and(|lo| v < lo) || hi.is_some_and(|hi| v > hi) {
+            let bound = |b: &Option<f64>| b.map_or("null".to_string(), |b| b.to_string());
+            outside.push(format!(
+                "quantile {q} = {} outside [{}, {}]",
+                number_json(*value, false),
+                bound(lo),
+                bound(hi)
+            ));
+        }
+    }
+    let observed_value = json!({
+        "quantiles": ranges.quantiles,
+        "values": values.iter().map(|v| number_json(*v, false)).collect::<Vec<_>>(),
+    });
+    let mut result = observed(outside.is_empty(), observed_value);
+    result.unexpected_count = outside.len() as u64;
+    result.unexpected_values = outside;
+    result
+}
+
 /// Each distinct non-null value (by [`Scalar::key`]), the chunk and row it first occurs at,
 /// and how often it occurs.
 type Distinct<'a> = FxHashMap<Key<'a>, (usize, usize, u64)>;
@@ -471,25 +553,6 @@ pub(crate) fn unique_proportion_between(
     )
 }
 
-/// The key a set value has in a column of `data_type`, if it can equal one of its values.
-fn set_key<'a>(value: &'a SetValue, data_type: &arrow2::datatypes::DataType) -> Option<Key<'a>> {
-    let class = classify(data_type);
-    let mult = nanos_per_unit(data_type);
-    Some(match (class, value) {
-        (ColumnClass::Text, SetValue::Str(s)) => Key::Text(s),
-        (ColumnClass::Temporal, SetValue::Str(s)) => Key::Int(time::parse_timestamp_nanos(s)?),
-        (ColumnClass::Temporal, SetValue::Int(i)) => Key::Int(i128::from(*i) * mult),
-        (ColumnClass::Integer | ColumnClass::Float, SetValue::Int(i)) => Key::Int(i128::from(*i)),
-        (ColumnClass::Integer | ColumnClass::Float, SetValue::Float(f)) => Scalar::Float(*f).key(),
-        (ColumnClass::Integer | ColumnClass::Float, SetValue::Str(s)) => {
-            Scalar::Float(types::parse_number(s)?).key()
-        }
-        (ColumnClass::Boolean, SetValue::Bool(b)) => Key::Bool(*b),
-        (ColumnClass::Boolean, SetValue::Str(s)) => Key::Bool(types::parse_bool(s)?),
-        _ => return None,
-    })
-}
-
 /// At most this many distinct values are listed in an observed value: a column of
 /// millions of ids would otherwise put all of them in every report.
 pub(crate) const MAX_LISTED: usize = 1000;
@@ -552,7 +615,7 @@ pub(crate) fn distinct_values(
     let seen = distinct(run, ds, col);
     let wanted: Vec<(Option<Key<'_>>, &SetValue)> = value_set
         .iter()
-        .map(|v| (set_key(v, data_type), v))
+        .map(|v| (types::set_value_key(v, data_type), v))
         .collect();
     let set: FxHashSet<Key<'_>> = wanted.iter().filter_map(|(k, _)| *k).collect();
     let mut unexpected = Vec::new();
@@ -601,7 +664,7 @@ pub(crate) fn most_common_in_set(
     modes.retain(|_, &mut (_, _, n)| n == top);
     let set: FxHashSet<Key<'_>> = value_set
         .iter()
-        .filter_map(|v| set_key(v, data_type))
+        .filter_map(|v| types::set_value_key(v, data_type))
         .collect();
     let in_set = modes.keys().filter(|k| set.contains(k)).count();
     let success = if ties_okay {
@@ -699,6 +762,52 @@ mod tests {
         );
         assert!(!count.success);
         assert_eq!(count.observed_value, Some(json!(0)));
+    }
+
+    #[test]
+    fn quantiles_are_the_nearest_values_exactly() {
+        let t = table(
+            "t",
+            vec![(
+                "x",
+                ints(&[Some(10), Some(40), None, Some(20), Some(30), Some(50)]),
+            )],
+        );
+        let body = |ranges: &str| {
+            format!("expectation: expect_column_quantile_values_to_be_between, column: x, quantile_ranges: {ranges}")
+        };
+        let r = check(&body("{quantiles: [0, 0.25, 0.5, 0.9, 1], value_ranges: [[10, 10], [20, 20], [30, 30], [50, 50], [50, null]]}"), &[&t]);
+        assert!(r.success, "{:?}", r.partial_unexpected);
+        assert_eq!(
+            r.observed_value,
+            Some(json!({"quantiles": [0.0, 0.25, 0.5, 0.9, 1.0], "values": [10, 20, 30, 50, 50]}))
+        );
+        let r = check(
+            &body("{quantiles: [0.5, 0.75], value_ranges: [[null, 25], [35, 45]]}"),
+            &[&t],
+        );
+        assert!(!r.success);
+        assert_eq!(r.unexpected_count, 1);
+        assert_eq!(
+            r.partial_unexpected[0].value.as_deref(),
+            Some("quantile 0.5 = 30 outside [null, 25]")
+        );
+        let four = table(
+            "t",
+            vec![("x", floats(&[Some(1.0), Some(2.0), Some(3.0), Some(4.0)]))],
+        );
+        let r = check(
+            &body("{quantiles: [0.5], value_ranges: [[3, 3]]}"),
+            &[&four],
+        );
+        assert!(r.success, "1.5 rounds to even: the third value");
+        let empty = table("t", vec![("x", ints(&[None]))]);
+        assert!(check(
+            &body("{quantiles: [0.5], value_ranges: [[1, 1]]}"),
+            &[&empty]
+        )
+        .skipped
+        .is_some());
     }
 
     #[test]

@@ -1446,6 +1446,29 @@ mod tests {
     }
 
     #[test]
+    fn strftime_formats_per_value_with_nulls_and_mostly() {
+        let body = "expectation: expect_column_values_to_match_strftime_format, column: c, strftime_format: \"%d/%m/%Y\"";
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[
+                    Some("31/01/2024"),
+                    Some("2024-01-31"),
+                    None,
+                    Some("30/02/2024"),
+                ]),
+            )],
+        );
+        let r = check(body, &[&t]);
+        assert_eq!(counts(&r), (4, 1, 2));
+        assert_eq!(values(&r), ["2024-01-31", "30/02/2024"]);
+        mostly_boundary_texts(body, "1/1/24x", "01/01/2024");
+        let empty = table("t", vec![("c", strs(&[None]))]);
+        assert!(check(body, &[&empty]).success, "nulls pass vacuously");
+    }
+
+    #[test]
     fn regex_on_empty_input_and_mostly_boundary() {
         let t = table("t", vec![("c", strs(&[]))]);
         assert!(check(UPPER3, &[&t]).success);

@@ -6,7 +6,9 @@ pub(crate) mod aggregate;
 pub(crate) mod column;
 pub(crate) mod hash;
 mod int_set;
+pub(crate) mod order;
 pub(crate) mod pair;
+pub(crate) mod record;
 mod short_texts;
 pub(crate) mod table;
 

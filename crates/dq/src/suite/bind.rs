@@ -262,7 +262,29 @@ fn check_expectation(
                 }
             }
         }
-        ExpectationKind::AGreaterThanB { .. } => {
+        ExpectationKind::Monotonic { .. } | ExpectationKind::QuantilesBetween { .. } => {
+            let (param, column, data_type) = &types[0];
+            let numeric = matches!(
+                types::classify(data_type),
+                ColumnClass::Integer | ColumnClass::Float | ColumnClass::Null
+            );
+            let instants = matches!(e.kind, ExpectationKind::Monotonic { .. })
+                && types::classify(data_type) == ColumnClass::Temporal;
+            if !numeric && !instants {
+                return Err(unsupported(param, column, data_type));
+            }
+        }
+        ExpectationKind::MulticolumnSumEqual { .. } => {
+            for (param, column, data_type) in &types {
+                if !matches!(
+                    types::classify(data_type),
+                    ColumnClass::Integer | ColumnClass::Float | ColumnClass::Null
+                ) {
+                    return Err(unsupported(param, column, data_type));
+                }
+            }
+        }
+        ExpectationKind::AGreaterThanB { .. } | ExpectationKind::PairEqual { .. } => {
             let (_, _, ta) = &types[0];
             let (param_b, column_b, tb) = &types[1];
             let (ca, cb) = (types::classify(ta), types::classify(tb));
@@ -366,6 +388,13 @@ mod tests {
         assert!(e.label().contains("cannot bound the sum"), "{}", e.label());
         let e = bind_err("        expectation: expect_column_distinct_values_to_equal_set\n        column: orderId\n        value_set: [1, x]\n");
         assert_eq!(at(&e), (8, 24, "x".to_string()));
+        let e = bind_err("        expectation: expect_multicolumn_sum_to_equal\n        column_list: [orderId, cityCode]\n        sum_total: 3\n");
+        assert!(matches!(e, SuiteError::UnsupportedType { .. }), "{e:?}");
+        assert_eq!(at(&e), (7, 32, "cityCode".to_string()));
+        let e = bind_err(
+            "        expectation: expect_column_values_to_be_increasing\n        column: paid\n",
+        );
+        assert!(matches!(e, SuiteError::UnsupportedType { .. }), "{e:?}");
         let e = bind_err("        expectation: expect_table_row_count_to_equal_other_table\n        other_table_name: message\n");
         assert!(matches!(e, SuiteError::UnknownTable { .. }), "{e:?}");
         assert_eq!(at(&e), (7, 27, "message".to_string()));

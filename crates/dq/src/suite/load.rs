@@ -11,8 +11,9 @@ use jsonschema::{Draft, JSONSchema, ValidationError};
 use serde_json::{Map, Value};
 
 use super::{
-    Bound, Ctx, Expectation, ExpectationKind, IgnoreRowIf, MatchOn, Mostly, SetRelation, SetValue,
-    Severity, Statistic, Suite, TableExpectations, ValueType, SUITE_SCHEMA,
+    Bound, Ctx, Expectation, ExpectationKind, IgnoreRecordIf, IgnoreRowIf, MatchOn, Mostly,
+    QuantileRanges, SetRelation, SetValue, Severity, Statistic, Suite, TableExpectations,
+    ValueType, SUITE_SCHEMA,
 };
 use crate::catalog::{self, CATALOG};
 use crate::error::{Position, SuiteError};
@@ -761,6 +762,156 @@ fn build_kind(
         "expect_table_row_count_to_equal_other_table" => ExpectationKind::RowCountEqualOtherTable {
             other_table: str_param(obj, "other_table_name").to_string(),
         },
+        "expect_column_values_to_be_increasing" | "expect_column_values_to_be_decreasing" => {
+            ExpectationKind::Monotonic {
+                column: column(),
+                decreasing: name == "expect_column_values_to_be_decreasing",
+                strictly: bool_param(obj, "strictly", false),
+            }
+        }
+        "expect_column_values_to_match_strftime_format" => {
+            let format = str_param(obj, "strftime_format");
+            let bad = chrono::format::StrftimeItems::new(format)
+                .any(|item| matches!(item, chrono::format::Item::Error));
+            if bad {
+                return Err(invalid(
+                    "strftime_format",
+                    format!("{format:?} is not a strftime format chrono reads"),
+                    Some(
+                        "specifiers are %Y, %m, %d, %H, %M, %S, %z, …; write %% for a percent sign"
+                            .into(),
+                    ),
+                ));
+            }
+            ExpectationKind::MatchStrftime {
+                column: column(),
+                strftime_format: format.to_string(),
+            }
+        }
+        "expect_column_pair_values_to_be_equal" | "expect_column_pair_values_to_be_in_set" => {
+            let column_a = str_param(obj, "column_A").to_string();
+            let column_b = str_param(obj, "column_B").to_string();
+            let ignore_row_if = match str_param(obj, "ignore_row_if") {
+                "either_value_is_missing" => IgnoreRowIf::EitherValueIsMissing,
+                "neither" => IgnoreRowIf::Neither,
+                _ => IgnoreRowIf::BothValuesAreMissing,
+            };
+            if name == "expect_column_pair_values_to_be_equal" {
+                ExpectationKind::PairEqual {
+                    column_a,
+                    column_b,
+                    ignore_row_if,
+                }
+            } else {
+                let side = |v: &Value| (!v.is_null()).then(|| set_value(v)).flatten();
+                let value_pairs_set = obj
+                    .get("value_pairs_set")
+                    .and_then(Value::as_array)
+                    .map(|pairs| {
+                        pairs
+                            .iter()
+                            .filter_map(Value::as_array)
+                            .filter(|p| p.len() == 2)
+                            .map(|p| (side(&p[0]), side(&p[1])))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                ExpectationKind::PairInSet {
+                    column_a,
+                    column_b,
+                    value_pairs_set,
+                    ignore_row_if,
+                }
+            }
+        }
+        "expect_select_column_values_to_be_unique_within_record"
+        | "expect_multicolumn_sum_to_equal" => {
+            let column_list = string_list(obj, "column_list");
+            let ignore_row_if = match str_param(obj, "ignore_row_if") {
+                "any_value_is_missing" => IgnoreRecordIf::AnyValueIsMissing,
+                "never" => IgnoreRecordIf::Never,
+                _ => IgnoreRecordIf::AllValuesAreMissing,
+            };
+            if name == "expect_multicolumn_sum_to_equal" {
+                let sum_total = match obj.get("sum_total").and_then(Value::as_number) {
+                    Some(n) => match n.as_i64() {
+                        Some(i) => Bound::Int(i),
+                        None => Bound::Float(n.as_f64().unwrap_or(f64::NAN)),
+                    },
+                    None => Bound::Int(0),
+                };
+                ExpectationKind::MulticolumnSumEqual {
+                    column_list,
+                    sum_total,
+                    ignore_row_if,
+                }
+            } else {
+                ExpectationKind::UniqueWithinRecord {
+                    column_list,
+                    ignore_row_if,
+                }
+            }
+        }
+        "expect_column_quantile_values_to_be_between" => {
+            let ranges = obj.get("quantile_ranges");
+            let numbers = |key: &str| -> Vec<Value> {
+                ranges
+                    .and_then(|r| r.get(key))
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let quantiles: Vec<f64> = numbers("quantiles")
+                .iter()
+                .filter_map(Value::as_f64)
+                .collect();
+            let value_ranges: Vec<(Option<f64>, Option<f64>)> = numbers("value_ranges")
+                .iter()
+                .filter_map(Value::as_array)
+                .map(|r| {
+                    (
+                        r.first().and_then(Value::as_f64),
+                        r.get(1).and_then(Value::as_f64),
+                    )
+                })
+                .collect();
+            let at_ranges = |index: Option<usize>| {
+                let mut path = at("quantile_ranges");
+                path.push(Seg::Key("value_ranges".into()));
+                if let Some(i) = index {
+                    path.push(Seg::Index(i));
+                }
+                path
+            };
+            if value_ranges.len() != quantiles.len() {
+                return Err(SuiteError::InvalidParameter {
+                    site: ctx.site(&at_ranges(None), false),
+                    message: format!(
+                        "{} value ranges for {} quantiles: give one [min, max] per quantile",
+                        value_ranges.len(),
+                        quantiles.len()
+                    ),
+                    help: None,
+                });
+            }
+            if let Some(i) = value_ranges
+                .iter()
+                .position(|(lo, hi)| matches!((lo, hi), (Some(lo), Some(hi)) if lo > hi))
+            {
+                return Err(SuiteError::InvalidParameter {
+                    site: ctx.site(&at_ranges(Some(i)), false),
+                    message: "the range's min is greater than its max".into(),
+                    help: None,
+                });
+            }
+            ExpectationKind::QuantilesBetween {
+                column: column(),
+                quantile_ranges: QuantileRanges {
+                    quantiles,
+                    value_ranges,
+                },
+            }
+        }
         "expect_column_values_to_be_unique" => ExpectationKind::Unique { column: column() },
         "expect_compound_columns_to_be_unique" => ExpectationKind::CompoundUnique {
             column_list: string_list(obj, "column_list"),
@@ -884,6 +1035,9 @@ tables:
       - {id: h2, expectation: expect_column_values_to_not_match_regex, column: x, regex: "[0-9]"}
       - {id: h3, expectation: expect_column_values_to_match_regex_list, column: x, regex_list: [a, b], match_on: all}
       - {id: h4, expectation: expect_column_values_to_not_match_regex_list, column: x, regex_list: [a]}
+      - {id: r1, expectation: expect_column_values_to_match_strftime_format, column: x, strftime_format: "%Y-%m-%d"}
+      - {id: r2, expectation: expect_column_values_to_be_increasing, column: x, strictly: true}
+      - {id: r3, expectation: expect_column_values_to_be_decreasing, column: x}
       - {id: i, expectation: expect_table_row_count_to_be_between, min_value: 1, max_value: 10}
       - {id: t1, expectation: expect_table_row_count_to_equal, value: 3}
       - {id: t2, expectation: expect_table_row_count_to_equal_other_table, other_table_name: u}
@@ -897,6 +1051,7 @@ tables:
       - {id: a4, expectation: expect_column_median_to_be_between, column: x, min_value: 1}
       - {id: a5, expectation: expect_column_sum_to_be_between, column: x, max_value: 100}
       - {id: a6, expectation: expect_column_stdev_to_be_between, column: x, max_value: 3}
+      - {id: q1, expectation: expect_column_quantile_values_to_be_between, column: x, quantile_ranges: {quantiles: [0.5], value_ranges: [[1, null]]}}
       - {id: a7, expectation: expect_column_unique_value_count_to_be_between, column: x, min_value: 1, max_value: 5}
       - {id: a8, expectation: expect_column_proportion_of_unique_values_to_be_between, column: x, min_value: 0.5}
       - {id: a9, expectation: expect_column_distinct_values_to_be_in_set, column: x, value_set: [1, 2]}
@@ -905,6 +1060,10 @@ tables:
       - {id: b3, expectation: expect_column_most_common_value_to_be_in_set, column: x, value_set: [1], ties_okay: true}
       - {id: k, expectation: expect_column_values_to_be_in_other_table, column: x, other_table: u, other_column: z}
       - {id: l, expectation: expect_column_pair_values_a_to_be_greater_than_b, column_A: x, column_B: y, or_equal: true, ignore_row_if: neither}
+      - {id: p1, expectation: expect_column_pair_values_to_be_equal, column_A: x, column_B: y}
+      - {id: p2, expectation: expect_column_pair_values_to_be_in_set, column_A: x, column_B: y, value_pairs_set: [[1, 2], [null, 3]]}
+      - {id: p3, expectation: expect_select_column_values_to_be_unique_within_record, column_list: [x, y], ignore_row_if: never}
+      - {id: p4, expectation: expect_multicolumn_sum_to_equal, column_list: [x, y], sum_total: 10}
       - {id: m, expectation: expect_column_pair_values_to_be_functionally_dependent, column_A: x, column_B: y, mostly: 0.999}
       - {id: n, expectation: expect_metric_values_to_reconcile, left: [in], right: [out, lost], meta: {addition: true}}
 "#;
@@ -980,6 +1139,27 @@ tables:
         ));
         assert_eq!(at(&e), (8, 17, "\"0.95\"".to_string()));
         assert!(e.label().contains("must be a number"), "{}", e.label());
+    }
+
+    #[test]
+    fn bad_row_parameters_are_located() {
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_values_to_match_strftime_format\n        column: x\n        strftime_format: \"%Y-%\"\n"));
+        assert_eq!(at(&e), (8, 26, "\"%Y-%\"".to_string()));
+        assert!(e.label().contains("not a strftime format"), "{}", e.label());
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_quantile_values_to_be_between\n        column: x\n        quantile_ranges: {{quantiles: [0.1, 0.9], value_ranges: [[1, 2]]}}\n"));
+        assert!(
+            e.label().contains("1 value ranges for 2 quantiles"),
+            "{}",
+            e.label()
+        );
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_quantile_values_to_be_between\n        column: x\n        quantile_ranges: {{quantiles: [0.1, 0.9], value_ranges: [[1, 2], [5, 3]]}}\n"));
+        assert_eq!(at(&e).2, "[5, 3]");
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_quantile_values_to_be_between\n        column: x\n        quantile_ranges: {{quantiles: [1.5], value_ranges: [[1, 2]]}}\n"));
+        assert_eq!(at(&e).2, "1.5");
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_column_pair_values_to_be_in_set\n        column_A: x\n        column_B: y\n        value_pairs_set: [[1, 2, 3]]\n"));
+        assert_eq!(at(&e).2, "[1, 2, 3]");
+        let e = err(&format!("{HEADER}      - id: a\n        expectation: expect_multicolumn_sum_to_equal\n        column_list: [x, y]\n        sum_total: ten\n"));
+        assert_eq!(at(&e).2, "ten");
     }
 
     #[test]

@@ -303,6 +303,28 @@ impl Statistic {
     }
 }
 
+/// Which records a multicolumn check skips, as in Great Expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IgnoreRecordIf {
+    /// Skip records where every value is null (GX's default).
+    AllValuesAreMissing,
+    /// Skip records where any value is null.
+    AnyValueIsMissing,
+    /// Skip nothing.
+    Never,
+}
+
+/// The quantiles of `expect_column_quantile_values_to_be_between` and the range each must
+/// fall in (bounds inclusive, `None` open).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantileRanges {
+    /// Quantiles, each from 0 to 1.
+    pub quantiles: Vec<f64>,
+    /// One `[min, max]` per quantile.
+    pub value_ranges: Vec<(Option<f64>, Option<f64>)>,
+}
+
 /// How a column's distinct values relate to a `value_set`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -505,6 +527,66 @@ pub enum ExpectationKind {
         /// Metrics of the right side.
         right: Vec<String>,
     },
+    /// `expect_column_values_to_be_increasing` / `…_decreasing`: each value against the
+    /// row before it, in the table's order.
+    Monotonic {
+        /// The column.
+        column: String,
+        /// Decreasing rather than increasing.
+        decreasing: bool,
+        /// Equal neighbours are unexpected.
+        strictly: bool,
+    },
+    /// `expect_column_values_to_match_strftime_format`.
+    MatchStrftime {
+        /// The column.
+        column: String,
+        /// The format, in strftime notation.
+        strftime_format: String,
+    },
+    /// `expect_column_pair_values_to_be_equal`.
+    PairEqual {
+        /// Column A.
+        column_a: String,
+        /// Column B.
+        column_b: String,
+        /// Which rows to skip.
+        ignore_row_if: IgnoreRowIf,
+    },
+    /// `expect_column_pair_values_to_be_in_set`.
+    PairInSet {
+        /// Column A.
+        column_a: String,
+        /// Column B.
+        column_b: String,
+        /// The allowed (A, B) pairs; a null side matches only a null.
+        value_pairs_set: Vec<(Option<SetValue>, Option<SetValue>)>,
+        /// Which rows to skip.
+        ignore_row_if: IgnoreRowIf,
+    },
+    /// `expect_select_column_values_to_be_unique_within_record`.
+    UniqueWithinRecord {
+        /// The columns.
+        column_list: Vec<String>,
+        /// Which records to skip.
+        ignore_row_if: IgnoreRecordIf,
+    },
+    /// `expect_multicolumn_sum_to_equal`.
+    MulticolumnSumEqual {
+        /// The columns.
+        column_list: Vec<String>,
+        /// The sum each record must have.
+        sum_total: Bound,
+        /// Which records to skip.
+        ignore_row_if: IgnoreRecordIf,
+    },
+    /// `expect_column_quantile_values_to_be_between`.
+    QuantilesBetween {
+        /// The column.
+        column: String,
+        /// The quantiles and their ranges.
+        quantile_ranges: QuantileRanges,
+    },
     /// `expect_column_{min,max,mean,median,sum,stdev}_to_be_between`.
     StatisticBetween {
         /// The column.
@@ -620,6 +702,25 @@ impl ExpectationKind {
             }
             ExpectationKind::Reconcile { .. } => "expect_metric_values_to_reconcile",
             ExpectationKind::StatisticBetween { statistic, .. } => statistic.expectation_name(),
+            ExpectationKind::Monotonic { decreasing, .. } => {
+                if *decreasing {
+                    "expect_column_values_to_be_decreasing"
+                } else {
+                    "expect_column_values_to_be_increasing"
+                }
+            }
+            ExpectationKind::MatchStrftime { .. } => {
+                "expect_column_values_to_match_strftime_format"
+            }
+            ExpectationKind::PairEqual { .. } => "expect_column_pair_values_to_be_equal",
+            ExpectationKind::PairInSet { .. } => "expect_column_pair_values_to_be_in_set",
+            ExpectationKind::UniqueWithinRecord { .. } => {
+                "expect_select_column_values_to_be_unique_within_record"
+            }
+            ExpectationKind::MulticolumnSumEqual { .. } => "expect_multicolumn_sum_to_equal",
+            ExpectationKind::QuantilesBetween { .. } => {
+                "expect_column_quantile_values_to_be_between"
+            }
             ExpectationKind::UniqueValueCountBetween { .. } => {
                 "expect_column_unique_value_count_to_be_between"
             }
@@ -662,14 +763,25 @@ impl ExpectationKind {
             | ExpectationKind::NotMatchRegexList { column, .. }
             | ExpectationKind::InOtherTable { column, .. }
             | ExpectationKind::StatisticBetween { column, .. }
+            | ExpectationKind::Monotonic { column, .. }
+            | ExpectationKind::MatchStrftime { column, .. }
+            | ExpectationKind::QuantilesBetween { column, .. }
             | ExpectationKind::UniqueValueCountBetween { column, .. }
             | ExpectationKind::UniqueProportionBetween { column, .. }
             | ExpectationKind::DistinctValues { column, .. }
             | ExpectationKind::MostCommonValueInSet { column, .. } => vec![column],
-            ExpectationKind::CompoundUnique { column_list } => {
+            ExpectationKind::CompoundUnique { column_list }
+            | ExpectationKind::UniqueWithinRecord { column_list, .. }
+            | ExpectationKind::MulticolumnSumEqual { column_list, .. } => {
                 column_list.iter().map(String::as_str).collect()
             }
             ExpectationKind::AGreaterThanB {
+                column_a, column_b, ..
+            }
+            | ExpectationKind::PairEqual {
+                column_a, column_b, ..
+            }
+            | ExpectationKind::PairInSet {
                 column_a, column_b, ..
             }
             | ExpectationKind::FunctionallyDependent { column_a, column_b } => {
@@ -689,12 +801,20 @@ impl ExpectationKind {
     /// Column references with the parameter path naming each, for located errors.
     fn column_refs(&self) -> Vec<(Vec<Seg>, &str)> {
         match self {
-            ExpectationKind::CompoundUnique { column_list } => column_list
+            ExpectationKind::CompoundUnique { column_list }
+            | ExpectationKind::UniqueWithinRecord { column_list, .. }
+            | ExpectationKind::MulticolumnSumEqual { column_list, .. } => column_list
                 .iter()
                 .enumerate()
                 .map(|(i, c)| (doc_path!["column_list", i].to_vec(), c.as_str()))
                 .collect(),
             ExpectationKind::AGreaterThanB {
+                column_a, column_b, ..
+            }
+            | ExpectationKind::PairEqual {
+                column_a, column_b, ..
+            }
+            | ExpectationKind::PairInSet {
                 column_a, column_b, ..
             }
             | ExpectationKind::FunctionallyDependent { column_a, column_b } => vec![

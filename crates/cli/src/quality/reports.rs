@@ -48,6 +48,15 @@ fn percent(r: &ExpectationResult) -> String {
 }
 
 fn examples(r: &ExpectationResult, n: usize) -> String {
+    if r.partial_unexpected.is_empty() {
+        // Aggregates and table checks observe one value: it is what a reader looks for.
+        return match (&r.observed_value, &r.skipped) {
+            (_, Some(why)) => format!("skipped: {why}"),
+            (Some(serde_json::Value::String(text)), None) => format!("observed {text}"),
+            (Some(value), None) if !value.is_object() => format!("observed {value}"),
+            _ => String::new(),
+        };
+    }
     r.partial_unexpected
         .iter()
         .take(n)

@@ -301,13 +301,38 @@ fn median(run: Run, ds: &Dataset, col: usize) -> Option<Number> {
     Some(Number::Float(lower / 2.0 + upper / 2.0))
 }
 
-/// A statistic as JSON: instants as RFC 3339 text, integers as numbers, floats as
-/// numbers.
-fn number_json(value: Number, temporal: bool) -> Value {
+/// A statistic as JSON: instants as RFC 3339 text (dates as `YYYY-MM-DD`), integers and
+/// floats as numbers.
+fn number_json(value: Number, temporal: Temporal) -> Value {
+    const DAY: i128 = 86_400 * 1_000_000_000;
     match value {
-        Number::Int(nanos) if temporal => json!(time::format_timestamp_nanos(nanos)),
+        Number::Int(nanos) if temporal == Temporal::Date && nanos % DAY == 0 => {
+            json!(time::format_date((nanos / DAY) as i64))
+        }
+        Number::Int(nanos) if temporal != Temporal::No => {
+            json!(time::format_timestamp_nanos(nanos))
+        }
         Number::Int(i) => i64::try_from(i).map_or_else(|_| json!(i as f64), |v| json!(v)),
         Number::Float(f) => json!(f),
+    }
+}
+
+/// Whether a column holds instants, and of which kind, for showing a statistic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Temporal {
+    No,
+    Date,
+    Timestamp,
+}
+
+impl Temporal {
+    fn of(data_type: &arrow2::datatypes::DataType) -> Temporal {
+        use arrow2::datatypes::DataType;
+        match data_type.to_logical_type() {
+            DataType::Date32 | DataType::Date64 => Temporal::Date,
+            _ if classify(data_type) == ColumnClass::Temporal => Temporal::Timestamp,
+            _ => Temporal::No,
+        }
     }
 }
 
@@ -340,7 +365,7 @@ pub(crate) fn statistic_between(
     bounds: Bounds<'_>,
 ) -> Observed {
     let data_type = ds.schema().fields[col].data_type();
-    let temporal = classify(data_type) == ColumnClass::Temporal;
+    let temporal = Temporal::of(data_type);
     // Integer bounds are in the column's raw units (days for dates, as in `between`).
     let mult = nanos_per_unit(data_type);
     let moments = fold_chunks(run, ds, col, Moments::of, Moments::merge, Moments::default);
@@ -431,7 +456,7 @@ pub(crate) fn quantiles_between(
             let bound = |b: &Option<f64>| b.map_or("null".to_string(), |b| b.to_string());
             outside.push(format!(
                 "quantile {q} = {} outside [{}, {}]",
-                number_json(*value, false),
+                number_json(*value, Temporal::No),
                 bound(lo),
                 bound(hi)
             ));
@@ -439,7 +464,7 @@ pub(crate) fn quantiles_between(
     }
     let observed_value = json!({
         "quantiles": ranges.quantiles,
-        "values": values.iter().map(|v| number_json(*v, false)).collect::<Vec<_>>(),
+        "values": values.iter().map(|v| number_json(*v, Temporal::No)).collect::<Vec<_>>(),
     });
     let mut result = observed(outside.is_empty(), observed_value);
     result.unexpected_count = outside.len() as u64;
@@ -808,6 +833,26 @@ mod tests {
         )
         .skipped
         .is_some());
+    }
+
+    #[test]
+    fn instants_have_a_min_and_max_shown_as_dates_or_timestamps() {
+        let days = PrimitiveArray::<i32>::from([Some(19724), None, Some(19726)])
+            .to(arrow2::datatypes::DataType::Date32)
+            .boxed();
+        let t = table("t", vec![("d", days)]);
+        let r = check(
+            "expectation: expect_column_max_to_be_between, column: d, max_value: \"2024-01-03\"",
+            &[&t],
+        );
+        assert!(!r.success);
+        assert_eq!(r.observed_value, Some(json!("2024-01-04")));
+        let r = check(
+            "expectation: expect_column_min_to_be_between, column: d, min_value: 19724",
+            &[&t],
+        );
+        assert!(r.success, "integer bounds are days, the column's units");
+        assert_eq!(r.observed_value, Some(json!("2024-01-02")));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -183,6 +183,102 @@ fn dirty_data_unexpected_counts_equal_the_injected_counts() {
         mismatches.join("\n")
     );
     assert!(checked >= 34, "checked {checked} expectations");
+}
+
+#[test]
+fn failed_rows_are_exactly_the_injected_bad_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src");
+    let manifest = generate(
+        &src,
+        &[
+            "--orders", "3000", "--dirty", "0.05", "--format", "json", "--seed", "11",
+        ],
+    );
+    let (failed, report) = (tmp.path().join("failed"), tmp.path().join("source.json"));
+    let result = validate(&[
+        "--suite",
+        "source",
+        "--source",
+        path_str(&src),
+        "--failed-rows",
+        path_str(&failed),
+        "--failed-rows-csv",
+        "--report",
+        "json",
+        "--report-file",
+        path_str(&report),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    let (columns, rows) =
+        support::output::read_parquet_table(&failed.join("failed_rows.parquet")).unwrap();
+    assert_eq!(
+        columns,
+        [
+            "suite",
+            "expectation_id",
+            "expectation",
+            "table",
+            "column",
+            "value",
+            "file",
+            "record",
+            "line"
+        ]
+    );
+    let mut csv = ::csv::Reader::from_path(failed.join("failed_rows.csv")).unwrap();
+    let csv_rows: Vec<Vec<String>> = csv
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    assert_eq!(csv_rows, rows, "the CSV holds the Parquet file's rows");
+    let json: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    for r in json["results"].as_array().unwrap() {
+        let written = rows
+            .iter()
+            .filter(|row| row[1] == r["id"].as_str().unwrap())
+            .count() as u64;
+        if r["success"] == false {
+            assert_eq!(
+                written,
+                r["unexpected_count"].as_u64().unwrap(),
+                "every row of {}",
+                r["id"]
+            );
+        }
+        assert!(
+            r.get("unexpected_list").is_none(),
+            "the report keeps SUMMARY"
+        );
+    }
+    // Field checks: what they wrote is, by file, record and column, what was injected
+    // into the columns the suite checks. (Orphaned messages are a consequence of dirty
+    // orders, not injected records.)
+    let field_rows: BTreeSet<(String, u64, String)> = rows
+        .iter()
+        .filter(|row| row[2] != "expect_column_values_to_be_in_other_table")
+        .map(|row| (row[6].clone(), row[7].parse().unwrap(), row[4].clone()))
+        .collect();
+    let checked: BTreeSet<&str> = field_rows.iter().map(|(_, _, c)| c.as_str()).collect();
+    let injected: BTreeSet<(String, u64, String)> = manifest["injected"]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| checked.contains(r["column"].as_str().unwrap()))
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["record"].as_u64().unwrap(),
+                r["column"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(field_rows, injected);
+    assert!(
+        injected.len() > 900,
+        "{} injected records checked",
+        injected.len()
+    );
 }
 
 #[test]

@@ -143,6 +143,29 @@ pub fn read_parquet_part(path: &Path) -> Result<Vec<Vec<String>>, String> {
     Ok(rows)
 }
 
+/// Any Parquet file as its column names and rows of text (as [`cells`] writes them).
+pub fn read_parquet_table(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    use arrow2::io::parquet::read;
+    let mut file = fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let metadata =
+        read::read_metadata(&mut file).map_err(|e| format!("bad Parquet metadata: {e}"))?;
+    let schema = read::infer_schema(&metadata).map_err(|e| format!("bad Parquet schema: {e}"))?;
+    let names: Vec<String> = schema.fields.iter().map(|f| f.name.clone()).collect();
+    let mut rows = Vec::new();
+    for chunk in read::FileReader::new(file, metadata.row_groups, schema, None, None, None) {
+        let chunk = chunk.map_err(|e| format!("cannot read: {e}"))?;
+        let columns: Vec<Vec<String>> = chunk
+            .arrays()
+            .iter()
+            .map(|array| cells(array.as_ref()))
+            .collect::<Result<_, _>>()?;
+        for row in 0..chunk.len() {
+            rows.push(columns.iter().map(|c| c[row].clone()).collect());
+        }
+    }
+    Ok((names, rows))
+}
+
 /// One Arrow column as CSV text: integers in decimal, timestamps as RFC 3339 UTC, null empty.
 pub fn cells(array: &dyn Array) -> Result<Vec<String>, String> {
     fn text<T: ToString>(values: impl Iterator<Item = Option<T>>) -> Vec<String> {

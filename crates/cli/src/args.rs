@@ -96,6 +96,12 @@ pub struct ValidateArgs {
     /// node exporter's textfile collector or a push gateway; see docs/monitoring.md).
     #[arg(long, value_name = "FILE")]
     pub metrics_file: Option<PathBuf>,
+    /// Write every unexpected row of every failing expectation to DIR/failed_rows.parquet (no cap; created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub failed_rows: Option<PathBuf>,
+    /// With --failed-rows: also write DIR/failed_rows.csv.
+    #[arg(long, requires = "failed_rows")]
+    pub failed_rows_csv: bool,
 }
 
 /// Arguments of `ccc publish`.

@@ -136,7 +136,14 @@ const STATISTIC_PARAMS: &[Param] = &[
 ];
 
 /// Keys every expectation accepts.
-pub(crate) const COMMON_KEYS: [&str; 5] = ["id", "expectation", "rule", "severity", "meta"];
+pub(crate) const COMMON_KEYS: [&str; 6] = [
+    "id",
+    "expectation",
+    "rule",
+    "severity",
+    "meta",
+    "result_format",
+];
 
 /// Every expectation type, in documentation order.
 pub(crate) const CATALOG: &[Spec] = &[
@@ -620,6 +627,14 @@ fn param_schema(param: &Param) -> Value {
     schema
 }
 
+#[cfg(test)]
+fn result_format_schema() -> Value {
+    json!({
+        "enum": crate::suite::ResultFormat::ALL.map(|f| f.name()),
+        "description": "how much of a result is reported: BOOLEAN_ONLY, BASIC, SUMMARY (default) or COMPLETE (every unexpected value)"
+    })
+}
+
 /// Builds the suite JSON Schema (draft 2020-12) from the catalog.
 #[cfg(test)]
 pub(crate) fn suite_schema() -> Value {
@@ -688,6 +703,7 @@ pub(crate) fn suite_schema() -> Value {
                 "rule": {"type": "string", "description": "the rule in words, shown in reports"},
                 "severity": {"enum": ["error", "warn"], "description": "error (default) fails the run; warn is reported"},
                 "meta": {"type": "object", "description": "free-form notes carried into the result"},
+                "result_format": result_format_schema(),
                 "mostly": {"type": "number", "minimum": 0, "maximum": 1, "description": "the fraction of non-null values that must pass"}
             },
             "allOf": branches
@@ -704,6 +720,7 @@ pub(crate) fn suite_schema() -> Value {
             "suite": {"type": "string", "minLength": 1, "description": "the suite's name"},
             "description": {"type": "string"},
             "meta": {"type": "object"},
+            "result_format": result_format_schema(),
             "tables": {
                 "type": "object",
                 "description": "Expectations per table name.",

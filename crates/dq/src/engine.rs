@@ -13,7 +13,7 @@ use crate::dataset::Dataset;
 use crate::error::SuiteError;
 use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
 use crate::streaming::ChunkTallies;
-use crate::suite::{Expectation, ExpectationKind, MatchOn, Suite};
+use crate::suite::{Expectation, ExpectationKind, MatchOn, ResultFormat, Suite};
 use crate::time;
 
 /// How to run a suite.
@@ -23,6 +23,9 @@ pub struct Options {
     pub partial_unexpected_count: usize,
     /// Evaluate expectations and chunks on rayon's thread pool (default true).
     pub parallel: bool,
+    /// Keep every unexpected value of every expectation in `unexpected_list`, whatever
+    /// its `result_format` (for writing the failed rows out; default false).
+    pub every_unexpected: bool,
 }
 
 impl Default for Options {
@@ -30,6 +33,19 @@ impl Default for Options {
         Options {
             partial_unexpected_count: 20,
             parallel: true,
+            every_unexpected: false,
+        }
+    }
+}
+
+impl Options {
+    /// How many unexpected values the checks of `e` collect: all of them for
+    /// `result_format: COMPLETE` or [`Options::every_unexpected`].
+    pub fn limit_for(&self, e: &Expectation) -> usize {
+        if self.every_unexpected || e.result_format == ResultFormat::Complete {
+            usize::MAX
+        } else {
+            self.partial_unexpected_count
         }
     }
 }
@@ -107,9 +123,16 @@ pub fn validate_prechecked(
         parallel: options.parallel,
         only_chunk: None,
     };
-    let local = chunk_major_tallies(run, &expectations, &by_name, prechecked, &ahead);
-    let evaluate =
-        |(i, e): (usize, &&Expectation)| evaluate(run, e, &by_name, metrics, local[i].clone());
+    let limits: Vec<usize> = expectations.iter().map(|e| options.limit_for(e)).collect();
+    let local = chunk_major_tallies(run, &limits, &expectations, &by_name, prechecked, &ahead);
+    let evaluate = |(i, e): (usize, &&Expectation)| {
+        let run = Run {
+            limit: limits[i],
+            ..run
+        };
+        let result = evaluate(run, e, &by_name, metrics, local[i].clone());
+        shaped(result, e, options)
+    };
     let results: Vec<ExpectationResult> = if options.parallel {
         expectations.par_iter().enumerate().map(evaluate).collect()
     } else {
@@ -125,6 +148,7 @@ pub fn validate_prechecked(
 /// for checks that need the whole column (uniqueness, other tables, table-level).
 fn chunk_major_tallies(
     run: Run,
+    limits: &[usize],
     expectations: &[&Expectation],
     tables: &BTreeMap<&str, &Dataset>,
     prechecked: &BTreeMap<String, Vec<ChunkTallies>>,
@@ -149,7 +173,13 @@ fn chunk_major_tallies(
             };
             local
                 .iter()
-                .map(|&i| local_tally(run, expectations[i], ds))
+                .map(|&i| {
+                    let run = Run {
+                        limit: limits[i],
+                        ..run
+                    };
+                    local_tally(run, expectations[i], ds)
+                })
                 .collect()
         };
         let chunks: Vec<Vec<Option<(Tally, Denominator)>>> =
@@ -171,12 +201,16 @@ fn chunk_major_tallies(
             let mut merged: Option<(Tally, Denominator)> = None;
             for chunk in &chunks {
                 merged = match (merged, chunk[j].clone()) {
-                    (Some((acc, d)), Some((t, _))) => Some((acc.merge(t, run.limit), d)),
+                    (Some((acc, d)), Some((t, _))) => Some((acc.merge(t, limits[i]), d)),
                     (None, t) => t,
                     (acc, None) => acc,
                 };
             }
             // A table without chunks still gets its (empty) tally.
+            let run = Run {
+                limit: limits[i],
+                ..run
+            };
             out[i] = merged.or_else(|| local_tally(run, expectations[i], ds));
         }
     }
@@ -387,6 +421,8 @@ fn evaluate(
         observed_value: None,
         skipped: None,
         meta: e.meta.clone(),
+        result_format: e.result_format,
+        unexpected_list: Vec::new(),
     };
     if result.columns.len() == 1 {
         result.column = result.columns.first().cloned();
@@ -602,6 +638,23 @@ fn evaluate(
     finish(result, e, ds, tally, denominator)
 }
 
+/// The result as its `result_format` shows it: at most `partial_unexpected_count`
+/// examples, every unexpected value in `unexpected_list` when they were all collected
+/// (COMPLETE, or [`Options::every_unexpected`]), no examples for BOOLEAN_ONLY.
+fn shaped(mut result: ExpectationResult, e: &Expectation, options: &Options) -> ExpectationResult {
+    result.result_format = e.result_format;
+    if options.limit_for(e) == usize::MAX && !result.success {
+        result.unexpected_list = result.partial_unexpected.clone();
+    }
+    result
+        .partial_unexpected
+        .truncate(options.partial_unexpected_count);
+    if e.result_format == ResultFormat::BooleanOnly {
+        result.partial_unexpected.clear();
+    }
+    result
+}
+
 fn missing_column(mut result: ExpectationResult) -> ExpectationResult {
     result.skipped = Some("a column or table named by the expectation was not given".into());
     result
@@ -688,6 +741,52 @@ tables:
         severity: warn
         meta: {addition: true}
 "#;
+
+    #[test]
+    fn result_formats_show_none_some_or_every_unexpected_value() {
+        let suite = Suite::from_yaml(
+            concat!(
+                "suite: s\nresult_format: BASIC\ntables:\n  t:\n    expectations:\n",
+                "      - {id: basic, expectation: expect_column_values_to_not_be_null, column: c}\n",
+                "      - {id: none, expectation: expect_column_values_to_not_be_null, column: c, result_format: BOOLEAN_ONLY}\n",
+                "      - {id: all, expectation: expect_column_values_to_not_be_null, column: c, result_format: COMPLETE}\n",
+            ),
+            "s.yaml",
+        )
+        .expect("valid");
+        let values: Vec<Option<i64>> = (0..50).map(|i| (i % 2 == 0).then_some(i)).collect();
+        let t = table("t", vec![("c", ints(&values))]);
+        let r = validate(&suite, &[&t], &BTreeMap::new(), &Options::default()).expect("runs");
+        let by_id = |id: &str| r.results.iter().find(|x| x.id == id).unwrap();
+        assert_eq!(
+            by_id("basic").result_format,
+            ResultFormat::Basic,
+            "the suite's level"
+        );
+        assert_eq!(by_id("basic").partial_unexpected.len(), 20);
+        assert!(by_id("basic").unexpected_list.is_empty());
+        assert!(by_id("none").partial_unexpected.is_empty());
+        assert_eq!(by_id("none").unexpected_count, 25, "counts stay");
+        assert_eq!(by_id("all").partial_unexpected.len(), 20);
+        assert_eq!(by_id("all").unexpected_list.len(), 25);
+        assert_eq!(
+            by_id("all").unexpected_list[24].location,
+            Some(crate::Location::Source {
+                file: "t.csv".into(),
+                record: 50,
+                line: None
+            }),
+            "the last null, row 49"
+        );
+        let every = Options {
+            every_unexpected: true,
+            ..Options::default()
+        };
+        let r = validate(&suite, &[&t], &BTreeMap::new(), &every).expect("runs");
+        assert!(r.results.iter().all(|x| x.unexpected_list.len() == 25));
+        let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(json["results"][1]["result_format"], "BOOLEAN_ONLY");
+    }
 
     #[test]
     fn warnings_do_not_fail_the_suite_and_errors_do() {

@@ -79,8 +79,9 @@ pub use result::{
 pub use streaming::{ChunkTallies, RowChecks};
 pub use suite::{
     suite_schema_text, Bound, ColumnType, Expectation, ExpectationKind, IgnoreRecordIf,
-    IgnoreRowIf, MatchOn, Mostly, QuantileRanges, SetRelation, SetValue, Severity, Statistic,
-    Suite, TableExpectations, ValueType, MAX_NESTING, MAX_SUITE_BYTES, SUITE_SCHEMA_PATH,
+    IgnoreRowIf, MatchOn, Mostly, QuantileRanges, ResultFormat, SetRelation, SetValue, Severity,
+    Statistic, Suite, TableExpectations, ValueType, MAX_NESTING, MAX_SUITE_BYTES,
+    SUITE_SCHEMA_PATH,
 };
 
 /// The names of every expectation type the engine knows, in documentation order.

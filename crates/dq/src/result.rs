@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::dataset::Location;
-use crate::suite::Severity;
+use crate::suite::{ResultFormat, Severity};
 
 /// The most bytes of an unexpected value a result keeps: reports show examples, and a
 /// value of megabytes would make every report (and a terminal table that wraps it) as
@@ -94,6 +94,14 @@ pub struct ExpectationResult {
     /// The expectation's `meta` from the suite.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub meta: Option<Value>,
+    /// How much of the result is reported.
+    #[serde(default)]
+    pub result_format: ResultFormat,
+    /// Every unexpected value with its location, in row order, when they were all
+    /// collected (`result_format: COMPLETE`, or failed rows written out) and the
+    /// expectation failed.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub unexpected_list: Vec<UnexpectedValue>,
 }
 
 impl ExpectationResult {

@@ -41,7 +41,8 @@ pub struct RowChecks {
     /// probed, the other table's values).
     lookups: Vec<(usize, usize, Arc<KeyLookup>)>,
     needed_later: BTreeSet<usize>,
-    limit: usize,
+    /// How many unexpected values each expectation keeps, by its index in the suite.
+    limits: Vec<usize>,
 }
 
 /// The tallies of one chunk's row-local expectations.
@@ -115,7 +116,7 @@ impl RowChecks {
             look_ups,
             lookups: Vec::new(),
             needed_later: BTreeSet::new(),
-            limit: options.partial_unexpected_count,
+            limits: suite.expectations().map(|e| options.limit_for(e)).collect(),
         };
         checks.needed_later = checks.needed_later();
         Ok(checks)
@@ -201,22 +202,22 @@ impl RowChecks {
                 ..problem
             })?;
         }
-        let run = Run {
-            limit: self.limit,
+        let run = |i: usize| Run {
+            limit: self.limits[i],
             parallel: false,
             only_chunk: Some(0),
         };
         let mut entries: Vec<(usize, Option<(Tally, Denominator)>)> = self
             .local
             .iter()
-            .map(|(i, e)| (*i, local_tally(run, e, &one)))
+            .map(|(i, e)| (*i, local_tally(run(*i), e, &one)))
             .collect();
         for (i, col, lookup) in &self.lookups {
             let tally = if one.is_unread(0, *col) {
                 unread_tally(&one, 0)
             } else {
                 let array = one.chunks()[0].arrays()[*col].as_ref();
-                lookup.tally_chunk(self.limit, 0, array)
+                lookup.tally_chunk(self.limits[*i], 0, array)
             };
             entries.push((*i, Some((tally, Denominator::NonMissing))));
         }

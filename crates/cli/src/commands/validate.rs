@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use ccc_cli::exit::{CliError, ExitStatus};
 use ccc_cli::monitoring::CommandMetrics;
 use ccc_cli::pipeline::{self, ValidateRequest, ValidateTarget};
+use ccc_cli::quality::failed_rows::FailedRows;
 use ccc_cli::quality::reports::{human_table, pair_reports, verdict_line, write_reports};
 use ccc_cli::quality::suites::SuiteChoice;
 
@@ -53,6 +54,10 @@ pub fn run(args: ValidateArgs, metrics: &mut CommandMetrics) -> Result<ExitStatu
         suite: choice.load(args.expectations.as_deref())?,
         target,
         max_record_bytes: args.max_record_bytes,
+        failed_rows: args.failed_rows.clone().map(|dir| FailedRows {
+            dir,
+            csv: args.failed_rows_csv,
+        }),
     };
     let validated = pipeline::validate(&request)?;
     let result = &validated.result;
@@ -64,6 +69,12 @@ pub fn run(args: ValidateArgs, metrics: &mut CommandMetrics) -> Result<ExitStatu
         say(&human_table(result));
     }
     write_reports(&reports, &[result])?;
+    if let (Some(written), Some(dir)) = (validated.failed_rows_written, &args.failed_rows) {
+        error(&format!(
+            "{written} failed rows written to {}",
+            dir.join("failed_rows.parquet").display()
+        ));
+    }
     if let Some(warning) = &validated.audit_warning {
         error(&format!("warning: the verdict was not recorded: {warning}"));
     }

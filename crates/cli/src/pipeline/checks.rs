@@ -41,16 +41,11 @@ pub fn run_suite(
     datasets: &[Dataset],
     metrics: &BTreeMap<String, i64>,
     prechecked: &Prechecked,
+    options: &ccc_dq::Options,
 ) -> Result<SuiteResult, CliError> {
     let refs: Vec<&Dataset> = datasets.iter().collect();
-    let mut result = ccc_dq::validate_prechecked(
-        suite,
-        &refs,
-        metrics,
-        &ccc_dq::Options::default(),
-        prechecked,
-    )
-    .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))?;
+    let mut result = ccc_dq::validate_prechecked(suite, &refs, metrics, options, prechecked)
+        .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))?;
     result.origin = Some(loaded.origin.clone());
     Ok(result)
 }

@@ -130,6 +130,7 @@ fn drive(
             &datasets,
             &Default::default(),
             &prechecked,
+            &ccc_dq::Options::default(),
         )?;
         if checks.record(Side::Source, result) {
             return stopped(settings, checks, Side::Source, progress);
@@ -159,6 +160,7 @@ fn drive(
             &[check.dataset],
             &metrics,
             &Default::default(),
+            &ccc_dq::Options::default(),
         )?;
         if checks.record(Side::Output, result) {
             return stopped(settings, checks, Side::Output, progress);

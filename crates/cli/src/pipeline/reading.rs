@@ -33,7 +33,7 @@ pub fn read_folding(
 ) -> Result<(Sources, Prechecked), CliError> {
     progress.start_bytes(what, files.iter().map(|f| f.size).sum());
     let ahead = source_suite
-        .map(|suite| ChecksAhead::new(suite, false))
+        .map(|suite| ChecksAhead::new(suite, false, &ccc_dq::Options::default()))
         .transpose()?;
     // Columns only the suites' presence checks and the quarantine look at are left
     // unread where the files prove them complete; the quarantine reads back what it

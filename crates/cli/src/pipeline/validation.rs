@@ -19,6 +19,7 @@ use crate::quality::ahead::ChecksAhead;
 use crate::quality::datasets::{
     messages_in_table, presence_only_columns, published_dataset, source_datasets,
 };
+use crate::quality::failed_rows::{write_failed_rows, FailedRows};
 use crate::quality::suites::LoadedSuite;
 use ccc_transform::schema::TABLE_NAME;
 
@@ -42,6 +43,8 @@ pub struct ValidateRequest {
     pub target: ValidateTarget,
     /// The longest text record read.
     pub max_record_bytes: usize,
+    /// Where every unexpected row goes, if anywhere (`--failed-rows`).
+    pub failed_rows: Option<FailedRows>,
 }
 
 /// What a validation found.
@@ -54,6 +57,8 @@ pub struct Validated {
     /// Why it could not be recorded in a folder that is not a ccc stage (a read-only
     /// published table, say); the verdict stands.
     pub audit_warning: Option<String>,
+    /// How many failed rows were written (`--failed-rows`).
+    pub failed_rows_written: Option<usize>,
 }
 
 /// The most `_run.json` text read: a report is a few kilobytes.
@@ -80,23 +85,48 @@ fn published_metrics(dir: &Path) -> Result<Option<OutputMetrics>, CliError> {
         .map_err(bad)
 }
 
-/// Runs the suite over the target; on a table folder, records the audit there.
+/// Runs the suite over the target; on a table folder, records the audit there; writes
+/// the failed rows when asked. Only results of `result_format: COMPLETE` keep every
+/// unexpected value in the report.
 pub fn validate(request: &ValidateRequest) -> Result<Validated, CliError> {
+    let options = ccc_dq::Options {
+        every_unexpected: request.failed_rows.is_some(),
+        ..Default::default()
+    };
+    let mut validated = validate_with(request, &options)?;
+    if let Some(target) = &request.failed_rows {
+        validated.failed_rows_written = Some(write_failed_rows(&validated.result, target)?);
+        for r in &mut validated.result.results {
+            if r.result_format != ccc_dq::ResultFormat::Complete {
+                r.unexpected_list.clear();
+            }
+        }
+    }
+    Ok(validated)
+}
+
+fn validate_with(
+    request: &ValidateRequest,
+    options: &ccc_dq::Options,
+) -> Result<Validated, CliError> {
     let suite = &request.suite;
     match &request.target {
         ValidateTarget::Sources(dir) => {
-            let (datasets, prechecked) = read_sources(suite, dir, request.max_record_bytes)?;
+            let (datasets, prechecked) =
+                read_sources(suite, dir, request.max_record_bytes, options)?;
             let result = run_suite(
                 suite,
                 &suite.suite,
                 &datasets,
                 &BTreeMap::new(),
                 &prechecked,
+                options,
             )?;
             Ok(Validated {
                 result,
                 audit: None,
                 audit_warning: None,
+                failed_rows_written: None,
             })
         }
         ValidateTarget::Tables(bindings) => {
@@ -108,11 +138,13 @@ pub fn validate(request: &ValidateRequest) -> Result<Validated, CliError> {
                 &datasets,
                 &BTreeMap::new(),
                 &Prechecked::new(),
+                options,
             )?;
             Ok(Validated {
                 result,
                 audit: None,
                 audit_warning: None,
+                failed_rows_written: None,
             })
         }
         ValidateTarget::Table(dir) => {
@@ -130,6 +162,7 @@ pub fn validate(request: &ValidateRequest) -> Result<Validated, CliError> {
                 &[dataset],
                 &metrics,
                 &Prechecked::new(),
+                options,
             )?;
             let (audit, audit_warning) = if !is_staged(dir) {
                 (None, None)
@@ -145,6 +178,7 @@ pub fn validate(request: &ValidateRequest) -> Result<Validated, CliError> {
                 result,
                 audit,
                 audit_warning,
+                failed_rows_written: None,
             })
         }
     }
@@ -175,18 +209,19 @@ fn read_sources(
     suite: &LoadedSuite,
     dir: &Path,
     max_record_bytes: usize,
+    options: &ccc_dq::Options,
 ) -> Result<(Vec<Dataset>, Prechecked), CliError> {
     let files = ccc_ingest::discover(dir)?;
-    let options = ccc_ingest::ReadOptions {
+    let read_options = ccc_ingest::ReadOptions {
         presence_only: presence_only_columns(Some(&suite.suite), &[]),
         text_presence_only: true,
         max_record_bytes,
         ..Default::default()
     };
-    let ahead = ChecksAhead::new(&suite.suite, true)?;
+    let ahead = ChecksAhead::new(&suite.suite, true, options)?;
     let sources = ccc_ingest::read_sources_with(
         files,
-        &options,
+        &read_options,
         &|_| {},
         &|t, b, p| ahead.on_batch(t, b, p),
         &|data, files| ahead.on_table_read(data, files),

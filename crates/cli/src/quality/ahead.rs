@@ -34,7 +34,11 @@ impl ChecksAhead {
     /// Binds `suite` to the source tables (its binding errors come out here, before any
     /// data is read). With `drop_checked`, columns that no later check reads are replaced
     /// by placeholders once their batch is checked.
-    pub fn new(suite: &Suite, drop_checked: bool) -> Result<ChecksAhead, CliError> {
+    pub fn new(
+        suite: &Suite,
+        drop_checked: bool,
+        options: &ccc_dq::Options,
+    ) -> Result<ChecksAhead, CliError> {
         let schemas: BTreeMap<String, arrow2::datatypes::Schema> = Table::ALL
             .into_iter()
             .map(|t| (t.name().to_string(), t.schema()))
@@ -42,7 +46,7 @@ impl ChecksAhead {
         let checks = Table::ALL
             .into_iter()
             .map(|t| {
-                RowChecks::new(suite, t.name(), &schemas, &ccc_dq::Options::default())
+                RowChecks::new(suite, t.name(), &schemas, options)
                     .map(|c| (t, RwLock::new(c)))
                     .map_err(|e| CliError::Suite(Box::new(SuiteDiagnostic::new(e))))
             })

@@ -3,5 +3,6 @@
 
 pub mod ahead;
 pub mod datasets;
+pub mod failed_rows;
 pub mod reports;
 pub mod suites;

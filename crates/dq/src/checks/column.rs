@@ -76,7 +76,7 @@ fn apply_problems(
         }
         if bad {
             tally.unexpected_count += 1;
-            if tally.samples.len() < 2 * limit {
+            if tally.samples.len() < limit.saturating_mul(2) {
                 tally.samples.push(Sample {
                     chunk,
                     row: p.row,

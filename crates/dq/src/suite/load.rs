@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::{
     Bound, Ctx, Expectation, ExpectationKind, IgnoreRecordIf, IgnoreRowIf, MatchOn, Mostly,
-    QuantileRanges, SetRelation, SetValue, Severity, Statistic, Suite, TableExpectations,
-    ValueType, SUITE_SCHEMA,
+    QuantileRanges, ResultFormat, SetRelation, SetValue, Severity, Statistic, Suite,
+    TableExpectations, ValueType, SUITE_SCHEMA,
 };
 use crate::catalog::{self, CATALOG};
 use crate::error::{Position, SuiteError};
@@ -339,7 +339,7 @@ fn expectation_name_at<'v>(doc: &'v Value, path: &[Seg]) -> Option<&'v str> {
 /// The keys allowed in the object at `path`.
 fn allowed_keys_at(doc: &Value, path: &[Seg]) -> Vec<&'static str> {
     match path.len() {
-        0 => vec!["suite", "description", "meta", "tables"],
+        0 => vec!["suite", "description", "meta", "result_format", "tables"],
         2 => vec!["expectations", "columns"],
         4 => expectation_name_at(doc, path)
             .and_then(catalog::spec)
@@ -402,6 +402,11 @@ fn build(ctx: &Ctx<'_>, doc: &Value) -> Result<Suite, SuiteError> {
         .get("description")
         .and_then(Value::as_str)
         .map(str::to_string);
+    let suite_format = doc
+        .get("result_format")
+        .and_then(Value::as_str)
+        .and_then(ResultFormat::parse)
+        .unwrap_or_default();
     let mut tables = Vec::new();
     let mut ids: HashMap<String, Vec<Seg>> = HashMap::new();
     let empty = Map::new();
@@ -466,6 +471,11 @@ fn build(ctx: &Ctx<'_>, doc: &Value) -> Result<Suite, SuiteError> {
                 severity,
                 mostly,
                 meta: obj.get("meta").cloned(),
+                result_format: obj
+                    .get("result_format")
+                    .and_then(Value::as_str)
+                    .and_then(ResultFormat::parse)
+                    .unwrap_or(suite_format),
                 index,
             });
         }

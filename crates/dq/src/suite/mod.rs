@@ -74,6 +74,46 @@ impl fmt::Display for Severity {
     }
 }
 
+/// How much of an expectation's result is reported, Great Expectations' `result_format`
+/// levels. The verdict and counts never depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ResultFormat {
+    /// The verdict and counts, no examples.
+    BooleanOnly,
+    /// Counts and up to 20 unexpected values with their locations.
+    Basic,
+    /// As `BASIC` (the default; GX adds value counts of the examples here).
+    #[default]
+    Summary,
+    /// Every unexpected value with its location (`unexpected_list`).
+    Complete,
+}
+
+impl ResultFormat {
+    /// Every level, as suites write them.
+    pub const ALL: [ResultFormat; 4] = [
+        ResultFormat::BooleanOnly,
+        ResultFormat::Basic,
+        ResultFormat::Summary,
+        ResultFormat::Complete,
+    ];
+
+    /// The name suites use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResultFormat::BooleanOnly => "BOOLEAN_ONLY",
+            ResultFormat::Basic => "BASIC",
+            ResultFormat::Summary => "SUMMARY",
+            ResultFormat::Complete => "COMPLETE",
+        }
+    }
+
+    pub(crate) fn parse(name: &str) -> Option<ResultFormat> {
+        ResultFormat::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
 /// The fraction of values that must pass, kept as the exact decimal written in the
 /// suite (`0.95` is 95/100) so that the comparison needs no floating point.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -847,6 +887,8 @@ pub struct Expectation {
     pub mostly: Option<Mostly>,
     /// Free-form notes from the suite.
     pub meta: Option<Value>,
+    /// How much of its result is reported (its own `result_format`, else the suite's).
+    pub result_format: ResultFormat,
     /// Position in the table's list, to locate errors.
     index: usize,
 }

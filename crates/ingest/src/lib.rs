@@ -32,8 +32,9 @@ pub use discover::{discover, discover_any, Format, SourceFile};
 pub use error::IngestError;
 pub use problems::{FieldProblem, ProblemKind};
 pub use read::{
-    read_file, read_file_with, read_layout_file, read_sources, read_sources_with,
-    with_unread_columns, BatchHook, FileContents, ReadOptions, TableHook, DEFAULT_MAX_RECORD_BYTES,
+    read_file, read_file_with, read_layout_file, read_layout_file_needing, read_sources,
+    read_sources_with, with_unread_columns, BatchHook, FileContents, ReadOptions, TableHook,
+    DEFAULT_MAX_RECORD_BYTES,
 };
 pub use schema::{FieldType, Table, TableLayout};
 pub use sources::{Batch, LineNumbers, Sources, TableData};

@@ -196,6 +196,23 @@ pub fn read_layout_file(
     }
 }
 
+/// [`read_layout_file`], where the caller needs the values of only the columns for which
+/// `needed` holds: a Parquet file leaves the others unread where its statistics prove
+/// every value present (see [`ReadOptions::presence_only`]); text files are read whole.
+pub fn read_layout_file_needing(
+    index: u32,
+    path: &std::path::Path,
+    format: Format,
+    layout: crate::schema::TableLayout,
+    options: &ReadOptions,
+    needed: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<FileContents, IngestError> {
+    match format {
+        Format::Parquet => parquet::read_parquet(index, path, layout, &|c| !needed(c), &|_, _| {}),
+        _ => read_layout_file(index, path, format, layout, options),
+    }
+}
+
 /// The column names of a CSV file's header, in order.
 pub(crate) fn csv_header(
     path: &std::path::Path,

@@ -33,8 +33,10 @@ pub struct TableRequest<'a> {
     /// Column types the caller declares: they win over a Parquet file's own types; text
     /// columns not declared are strings.
     pub declared: &'a [(String, FieldType)],
-    /// Columns the caller reads. A JSON file does not say which columns it has before all
-    /// its records are read, so a table with JSON files has these and the declared ones.
+    /// Columns the caller reads the values of. A JSON file does not say which columns it
+    /// has before all its records are read, so a table with JSON files has these and the
+    /// declared ones; a Parquet file's other columns are left unread where its statistics
+    /// prove every value present ([`crate::Batch::unread`]).
     pub wanted: &'a [String],
 }
 
@@ -68,8 +70,15 @@ pub fn read_table(
         .par_iter()
         .enumerate()
         .map(|(i, file)| {
-            let (mut batches, problems) =
-                read::read_layout_file(i as u32, &file.path, file.format, layout, options)?;
+            let needed = |column: &str| request.wanted.iter().any(|w| w == column);
+            let (mut batches, problems) = read::read_layout_file_needing(
+                i as u32,
+                &file.path,
+                file.format,
+                layout,
+                options,
+                &needed,
+            )?;
             for batch in &mut batches {
                 fill_partitions(batch, file, layout)?;
             }
@@ -383,7 +392,7 @@ mod tests {
             vec!["1704189600000000", "1704236400000000", "-"],
         ];
         for path in [&csv, &ndjson, &json, &parquet] {
-            let table = read(path, &["name"]);
+            let table = read(path, &names);
             for (name, want) in names.iter().zip(&want) {
                 assert_eq!(column(&table, name), *want, "{name} of {}", path.display());
             }
@@ -411,6 +420,14 @@ mod tests {
         let csv_table = read(&csv, &[]);
         let csv_names: Vec<&str> = csv_table.layout.columns.iter().map(|c| c.0).collect();
         assert_eq!(csv_names, names, "a CSV table's columns are its header's");
+        let parquet_table = read(&parquet, &["price"]);
+        assert_eq!(column(&parquet_table, "price"), want[2]);
+        let unread: Vec<usize> = parquet_table.batches[0].unread.clone();
+        assert_eq!(
+            unread,
+            [1],
+            "name, not wanted and complete by its statistics, is left unread"
+        );
     }
 
     #[test]

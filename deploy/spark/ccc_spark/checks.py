@@ -282,6 +282,9 @@ def _finish(e: Expectation, tally: Tally) -> dict[str, Any]:
 def _with_meta(result: dict[str, Any], e: Expectation) -> dict[str, Any]:
     if e.meta is not None:
         result["meta"] = e.meta
+    result["result_format"] = e.result_format
+    if e.result_format == "BOOLEAN_ONLY":
+        result["partial_unexpected"] = []
     return result
 
 

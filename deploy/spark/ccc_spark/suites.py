@@ -40,7 +40,7 @@ SUPPORTED = {
     "expect_metric_values_to_reconcile",
 }
 
-COMMON_KEYS = {"id", "expectation", "rule", "severity", "meta", "mostly"}
+COMMON_KEYS = {"id", "expectation", "rule", "severity", "meta", "mostly", "result_format"}
 
 
 @dataclass
@@ -56,6 +56,7 @@ class Expectation:
     mostly: Decimal | None = None
     mostly_text: str | None = None
     meta: Any = None
+    result_format: str = "SUMMARY"
 
     @property
     def columns(self) -> list[str]:
@@ -150,6 +151,7 @@ def parse(text: str, label: str, where: str) -> Suite:
         raise UsageError(f"{where}{loc}: {error.message}")
     suite = Suite(data["suite"], label, hashlib.sha256(text.encode("utf-8")).hexdigest())
     seen: set[str] = set()
+    suite_format = data.get("result_format", "SUMMARY")
     for table, body in data["tables"].items():
         for raw in body["expectations"]:
             if raw["id"] in seen:
@@ -161,6 +163,12 @@ def parse(text: str, label: str, where: str) -> Suite:
                     "implemented on the Spark path (run it with `ccc validate`)"
                 )
             mostly = raw.get("mostly")
+            result_format = raw.get("result_format", suite_format)
+            if result_format == "COMPLETE":
+                raise UsageError(
+                    f"{where}: expectation `{raw['id']}`: result_format COMPLETE is not "
+                    "implemented on the Spark path (run it with `ccc validate`)"
+                )
             suite.expectations.append(
                 Expectation(
                     id=raw["id"],
@@ -172,6 +180,7 @@ def parse(text: str, label: str, where: str) -> Suite:
                     mostly=None if mostly is None else Decimal(mostly),
                     mostly_text=None if mostly is None else str(mostly),
                     meta=_jsonable(raw.get("meta")),
+                    result_format=result_format,
                 )
             )
     return suite

@@ -3,6 +3,7 @@ and copied, and the DAG run with ``airflow dags test`` in a subprocess, as a use
 
 from __future__ import annotations
 
+import fcntl
 import http.server
 import json
 import os
@@ -39,10 +40,21 @@ def airflow_env(home: pathlib.Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def migrated(tmp_path_factory) -> pathlib.Path:
-    home = tmp_path_factory.mktemp("airflow-template")
-    done = subprocess.run([str(AIRFLOW), "db", "migrate"], env=airflow_env(home), capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr
+def migrated(tmp_path_factory, worker_id) -> pathlib.Path:
+    """A migrated AIRFLOW_HOME to copy: made once per pytest run, by the first xdist worker
+    that needs it (the others wait for it and share it; each test works on its own copy)."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+    home = shared / "airflow-template"
+    with (shared / "airflow-template.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (home / "migrated").exists():
+            shutil.rmtree(home, ignore_errors=True)
+            home.mkdir()
+            done = subprocess.run(
+                [str(AIRFLOW), "db", "migrate"], env=airflow_env(home), capture_output=True, text=True
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            (home / "migrated").touch()
     return home
 
 
@@ -116,6 +128,33 @@ def airflow(migrated, tmp_path) -> Airflow:
     return Airflow(home)
 
 
+class Shared:
+    """A folder after a DAG run that several tests start from (run once per session, not
+    once per test): ``restore`` gives each test the folder back as the run left it, at the
+    same path, so the absolute paths in the state, the run folders and the metadata
+    database still hold. The tests that share one are in one ``xdist_group`` (one worker,
+    one at a time)."""
+
+    def __init__(self, root: pathlib.Path, done: subprocess.CompletedProcess):
+        self.root = root
+        self.done = done
+        self.airflow = Airflow(root / "airflow")
+        self._saved = root.with_name(root.name + ".saved")
+        shutil.copytree(root, self._saved, symlinks=True)
+
+    def restore(self) -> pathlib.Path:
+        shutil.rmtree(self.root)
+        shutil.copytree(self._saved, self.root, symlinks=True)
+        return self.root
+
+
+def shared_run(migrated: pathlib.Path, root: pathlib.Path, conf: dict, logical_date: str | None = None) -> Shared:
+    """``root`` with a copy of the migrated AIRFLOW_HOME and one DAG run on ``conf``, saved."""
+    shutil.copytree(migrated, root / "airflow")
+    done = Airflow(root / "airflow").dags_test(conf, logical_date)
+    return Shared(root, done)
+
+
 class Webhook:
     """A Slack-compatible webhook on 127.0.0.1: keeps every JSON body posted to it."""
 
@@ -153,3 +192,19 @@ def ccc(*args) -> subprocess.CompletedProcess:
 def tree(folder: pathlib.Path) -> dict[str, bytes]:
     """Every file under ``folder`` by relative path, with its bytes."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# Longest first among the tests that share nothing (loadgroup hands out the shared groups
+# first): the Spark engine's JVM, then the retry that waits for its delay.
+SLOWEST_FIRST = [
+    "test_runs.py::test_the_spark_engine_publishes_the_table_ccc_builds",
+    "test_runs.py::test_a_file_still_being_written_fails_the_first_try_and_is_read_on_the_retry",
+]
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.nodeid.rsplit("/", 1)[-1]
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the others keep their order

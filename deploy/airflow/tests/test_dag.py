@@ -8,7 +8,8 @@ import pathlib
 import subprocess
 import sys
 
-from conftest import AIRFLOW, DAG_ID, ROOT, airflow_env, ccc, tree
+import pytest
+from conftest import AIRFLOW, DAG_ID, ROOT, Shared, airflow_env, ccc, shared_run, tree
 from prometheus_client.parser import text_string_to_metric_families
 
 TASKS = ["check_sources", "build", "check_output", "publish"]
@@ -46,12 +47,20 @@ def test_the_dag_imports_and_has_the_four_tasks_in_order(airflow):
     assert max_active_runs == 1 and catchup is False
 
 
-def test_the_sample_publishes_records_an_asset_event_and_metrics(airflow, tmp_path):
-    conf = settings(tmp_path, ROOT / "data" / "source")
-    done = airflow.dags_test(conf)
+@pytest.fixture(scope="session")
+def sample_run(migrated, tmp_path_factory) -> Shared:
+    """The DAG's run on the committed sample: what the next test checks, and the published
+    table the dirty run after it must leave alone."""
+    root = tmp_path_factory.mktemp("sample")
+    return shared_run(migrated, root, settings(root, ROOT / "data" / "source"))
+
+
+@pytest.mark.xdist_group("sample")
+def test_the_sample_publishes_records_an_asset_event_and_metrics(sample_run, tmp_path):
+    root, airflow, done = sample_run.restore(), sample_run.airflow, sample_run.done
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert airflow.states() == {task: ("success", 1) for task in TASKS}
-    assert (tmp_path / "out" / "_run.json").exists()
+    assert (root / "out" / "_run.json").exists()
     for task in ("check_sources", "check_output"):
         assert airflow.xcom(task) == airflow.xcom(task, "summary")
         assert airflow.xcom(task)["verdict"] == "passed" and airflow.xcom(task)["failed"] == []
@@ -60,12 +69,12 @@ def test_the_sample_publishes_records_an_asset_event_and_metrics(airflow, tmp_pa
 
     expected = ccc("run", "--source", ROOT / "data" / "source", "--out", tmp_path / "full", "-q")
     assert expected.returncode == 0
-    published, full = tree(tmp_path / "out"), tree(tmp_path / "full")
+    published, full = tree(root / "out"), tree(tmp_path / "full")
     tables = {k: v for k, v in full.items() if k.startswith(("parquet/", "csv/"))}
     assert {k: published[k] for k in tables} == tables
 
     metrics = {}
-    for path in sorted((tmp_path / "out.runs" / "metrics").glob("*.prom")):
+    for path in sorted((root / "out.runs" / "metrics").glob("*.prom")):
         for family in text_string_to_metric_families(path.read_text()):
             for s in family.samples:
                 metrics[(s.name, tuple(sorted(s.labels.items())))] = s.value
@@ -76,19 +85,21 @@ def test_the_sample_publishes_records_an_asset_event_and_metrics(airflow, tmp_pa
     assert ("ccc_last_successful_publish_timestamp_seconds", (("command", "publish"),)) in metrics
 
 
-def test_dirty_sources_fail_check_sources_at_once_alert_and_leave_the_table(airflow, tmp_path, webhook):
-    clean = airflow.dags_test(settings(tmp_path, ROOT / "data" / "source"))
+@pytest.mark.xdist_group("sample")
+def test_dirty_sources_fail_check_sources_at_once_alert_and_leave_the_table(sample_run, tmp_path, webhook):
+    # After the clean run on the sample (sample_run): its published table is the one to keep.
+    root, airflow, clean = sample_run.restore(), sample_run.airflow, sample_run.done
     assert clean.returncode == 0, clean.stderr[-4000:]
-    before = tree(tmp_path / "out")
+    before = tree(root / "out")
     dirty = tmp_path / "dirty"
     ccc("generate", "--orders", "300", "--dirty", "0.05", "--out", dirty)
 
-    done = airflow.dags_test(settings(tmp_path, dirty), AIRFLOW_CONN_CCC_ALERTS=webhook.url)
+    done = airflow.dags_test(settings(root, dirty), AIRFLOW_CONN_CCC_ALERTS=webhook.url)
     assert done.returncode != 0
     states = airflow.states()
     assert states["check_sources"] == ("failed", 1), states  # no retry
     assert states["build"][0] == states["publish"][0] == "upstream_failed"
-    assert tree(tmp_path / "out") == before
+    assert tree(root / "out") == before
     assert len(webhook.bodies) == 1
     text = webhook.bodies[0]["text"]
     assert "task check_sources" in text and "DAG customer_courier_conversations" in text

@@ -25,6 +25,36 @@ import application  # noqa: E402
 from ccc_spark import job  # noqa: E402
 from ccc_spark.errors import JobError  # noqa: E402
 
+# Every JVM the tests start (the session below, `application.py` and `spark-submit` in
+# subprocesses, the standalone master, worker and executors, which inherit the variable)
+# compiles with C1 only. The tests' JVMs live for seconds to minutes and run short
+# queries: C2's optimizing compiles cost more CPU than they win back, on two cores about
+# half of it. Only the JIT changes; Spark, its settings and the job's code do not.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1")
+
+# The tests that take longest (their own JVMs, several runs of the job), longest first:
+# run first, they leave the short ones to even out the two xdist workers at the end
+# (`--maxschedchunk=1` in pyproject.toml hands tests out one at a time, in this order).
+SLOWEST_FIRST = [
+    "test_cluster.py::test_spark_submit_to_a_standalone_cluster",
+    "test_bad_input.py::test_sigterm_while_publishing_leaves_the_previous_output",
+    "test_seed_bug.py::test_ours_is_stable_where_the_seeds_moves",
+    "test_bad_input.py::test_the_application_exits_with_the_code",
+    "test_steps.py::test_a_second_run_replaces_the_first_whole",
+    "test_conformance.py::test_same_output_as_ccc[ndjson-dirty]",
+    "test_conformance.py::test_every_format_in_one_folder",
+    "test_edge_cases.py::test_edge_cases_agree",
+    "test_conformance.py::test_custom_suites_with_mostly_and_parameters",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.nodeid.rsplit("/", 1)[-1]
+        return SLOWEST_FIRST.index(name) if name in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the others keep their order
+
 
 def ccc_bin() -> str:
     path = os.environ.get("CCC_BIN", str(REPO / "target" / "debug" / "ccc"))

@@ -97,9 +97,10 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-bench: ## ccc beside DuckDB (BENCH_ARGS="--sizes 1m --repeat 1"), then an incremental run beside a full one (INCR_ARGS="--size 1m --repeat 1"), then Spark local beside both (SPARK_ARGS="--size 1m"); see docs/performance.md
+bench: ## ccc beside DuckDB (BENCH_ARGS="--sizes 1m --repeat 1"), then an incremental run beside a full one (INCR_ARGS="--size 1m --repeat 1"), GX aggregates on any table beside DuckDB (AGG_ARGS="--size 1m"), then Spark local beside both (SPARK_ARGS="--size 1m"); see docs/performance.md
 	python3 -m venv bench/.venv && bench/.venv/bin/pip install -q -r bench/requirements.txt && bench/.venv/bin/python bench/run.py $(BENCH_ARGS)
 	bench/.venv/bin/python bench/incremental.py $(INCR_ARGS)
+	bench/.venv/bin/python bench/aggregates.py --no-build $(AGG_ARGS)
 	$(MAKE) spark-venv
 	bench/.venv/bin/python bench/spark.py $(SPARK_ARGS)
 

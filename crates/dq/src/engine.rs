@@ -525,12 +525,7 @@ fn evaluate(
             strict_min,
             strict_max,
         } => {
-            let bounds = aggregate::Bounds {
-                min: min_value.as_ref(),
-                max: max_value.as_ref(),
-                strict_min: *strict_min,
-                strict_max: *strict_max,
-            };
+            let bounds = aggregate::Bounds::new(min_value, max_value, *strict_min, *strict_max);
             let Some(c) = col(column) else {
                 return missing_column(result);
             };
@@ -555,12 +550,7 @@ fn evaluate(
             strict_min,
             strict_max,
         } => {
-            let bounds = aggregate::Bounds {
-                min: min_value.as_ref(),
-                max: max_value.as_ref(),
-                strict_min: *strict_min,
-                strict_max: *strict_max,
-            };
+            let bounds = aggregate::Bounds::new(min_value, max_value, *strict_min, *strict_max);
             let Some(c) = col(column) else {
                 return missing_column(result);
             };

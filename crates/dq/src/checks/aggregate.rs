@@ -34,7 +34,22 @@ pub(crate) struct Bounds<'a> {
     pub strict_max: bool,
 }
 
-impl Bounds<'_> {
+impl<'a> Bounds<'a> {
+    /// The bounds as an expectation holds them.
+    pub(crate) fn new(
+        min: &'a Option<Bound>,
+        max: &'a Option<Bound>,
+        strict_min: bool,
+        strict_max: bool,
+    ) -> Bounds<'a> {
+        Bounds {
+            min: min.as_ref(),
+            max: max.as_ref(),
+            strict_min,
+            strict_max,
+        }
+    }
+
     /// Whether `value` is within; integers compare exactly (in the column's raw units
     /// times `mult`, as `expect_column_values_to_be_between` does).
     fn contain(&self, value: Number, mult: i128) -> bool {
@@ -252,10 +267,9 @@ fn stdev(run: Run, ds: &Dataset, col: usize, moments: &Moments) -> Option<f64> {
     Some((squares.value() / (moments.count - 1) as f64).sqrt())
 }
 
-/// The median of the non-null values: the middle one, or the mean of the two middle
-/// ones, exact selection rather than an estimate.
-fn median(run: Run, ds: &Dataset, col: usize) -> Option<Number> {
-    let (mut ints, mut floats) = fold_chunks(
+/// Every non-null value of the column (NaN left out): integers and instants, or floats.
+fn numbers(run: Run, ds: &Dataset, col: usize) -> (Vec<i128>, Vec<f64>) {
+    fold_chunks(
         run,
         ds,
         col,
@@ -270,7 +284,13 @@ fn median(run: Run, ds: &Dataset, col: usize) -> Option<Number> {
             (a, b)
         },
         || (Vec::new(), Vec::new()),
-    );
+    )
+}
+
+/// The median of the non-null values: the middle one, or the mean of the two middle
+/// ones, exact selection rather than an estimate.
+fn median(run: Run, ds: &Dataset, col: usize) -> Option<Number> {
+    let (mut ints, mut floats) = numbers(run, ds, col);
     if floats.is_empty() {
         let n = ints.len();
         if n == 0 {
@@ -393,22 +413,7 @@ pub(crate) fn statistic_between(
 /// The values nearest each quantile's position `q × (n − 1)` among the sorted non-null
 /// values (pandas' `interpolation="nearest"`, halves to even), exact.
 fn quantile_values(run: Run, ds: &Dataset, col: usize, quantiles: &[f64]) -> Option<Vec<Number>> {
-    let (mut ints, mut floats) = fold_chunks(
-        run,
-        ds,
-        col,
-        |array| {
-            let (mut ints, mut floats) = (Vec::new(), Vec::new());
-            for_each_number(array, |v| ints.push(v), |f| floats.push(f));
-            (ints, floats)
-        },
-        |(mut a, mut b), (c, d)| {
-            a.extend(c);
-            b.extend(d);
-            (a, b)
-        },
-        || (Vec::new(), Vec::new()),
-    );
+    let (mut ints, mut floats) = numbers(run, ds, col);
     let n = ints.len() + floats.len();
     if n == 0 {
         return None;
@@ -567,21 +572,7 @@ pub(crate) fn unique_count_between(
 /// The number of distinct values of an integer (or instant) column: sorted and counted,
 /// which beats a hash map of every value on the millions of keys such a column holds.
 fn distinct_integers(run: Run, ds: &Dataset, col: usize) -> u64 {
-    let mut values = fold_chunks(
-        run,
-        ds,
-        col,
-        |array| {
-            let mut ints = Vec::with_capacity(array.len());
-            for_each_number(array, |v| ints.push(v), |_| {});
-            ints
-        },
-        |mut a, b| {
-            a.extend(b);
-            a
-        },
-        Vec::new,
-    );
+    let (mut values, _) = numbers(run, ds, col);
     if run.parallel {
         values.par_sort_unstable();
     } else {

@@ -166,6 +166,16 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "Value lengths (in characters) are within bounds; `min_value: 1` means not empty.",
     },
     Spec {
+        name: "expect_column_value_lengths_to_equal",
+        params: &[
+            COLUMN,
+            req("value", ParamType::Count, "the length every value has, in characters"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Every value has this length, in characters.",
+    },
+    Spec {
         name: "expect_column_values_to_be_of_type",
         params: &[
             COLUMN,
@@ -340,6 +350,16 @@ pub(crate) const CATALOG: &[Spec] = &[
         mostly: false,
         min_or_max: false,
         doc: "The table's columns are exactly these, in this order.",
+    },
+    Spec {
+        name: "expect_column_to_exist",
+        params: &[
+            req("column", ParamType::Column, "the column that must exist"),
+            opt("column_index", ParamType::Count, "its position, 0-based (default: anywhere)"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "The table has the column (at `column_index` when given).",
     },
     Spec {
         name: "expect_table_columns_to_match_set",

@@ -232,6 +232,7 @@ pub(crate) fn is_row_local(kind: &ExpectationKind) -> bool {
             | ExpectationKind::MatchRegexList { .. }
             | ExpectationKind::NotMatchRegexList { .. }
             | ExpectationKind::AGreaterThanB { .. }
+            | ExpectationKind::ValueLengthsEqual { .. }
             | ExpectationKind::MatchStrftime { .. }
             | ExpectationKind::PairEqual { .. }
             | ExpectationKind::PairInSet { .. }
@@ -328,6 +329,9 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
         } => col(column_a)
             .zip(col(column_b))
             .map(|(a, b)| pair::a_greater_than_b(run, ds, a, b, *or_equal, *ignore_row_if))
+            .map(nonmissing),
+        ExpectationKind::ValueLengthsEqual { column, value } => col(column)
+            .map(|c| column::value_lengths(run, ds, c, Some(*value), Some(*value)))
             .map(nonmissing),
         ExpectationKind::MatchStrftime {
             column,
@@ -446,6 +450,7 @@ fn evaluate(
         | ExpectationKind::MatchRegexList { .. }
         | ExpectationKind::NotMatchRegexList { .. }
         | ExpectationKind::AGreaterThanB { .. }
+        | ExpectationKind::ValueLengthsEqual { .. }
         | ExpectationKind::MatchStrftime { .. }
         | ExpectationKind::PairEqual { .. }
         | ExpectationKind::PairInSet { .. }
@@ -493,6 +498,14 @@ fn evaluate(
                 ds,
                 table::column_count(columns, Some(*value), Some(*value)),
             );
+        }
+        ExpectationKind::ColumnToExist {
+            column,
+            column_index,
+        } => {
+            let actual: Vec<&str> = ds.schema().fields.iter().map(|f| f.name.as_str()).collect();
+            let o = table::column_exists(&actual, column, *column_index);
+            return observed(result, ds, o);
         }
         ExpectationKind::RowCountEqual { value } => {
             return observed(

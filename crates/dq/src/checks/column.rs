@@ -1469,6 +1469,22 @@ mod tests {
     }
 
     #[test]
+    fn value_lengths_equal_in_characters() {
+        let body = "expectation: expect_column_value_lengths_to_equal, column: c, value: 3";
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[Some("BCN"), Some("Zür"), Some("MADR"), None, Some("")]),
+            )],
+        );
+        let r = check(body, &[&t]);
+        assert_eq!(counts(&r), (5, 1, 2), "characters, not bytes");
+        assert_eq!(values(&r), ["MADR", ""]);
+        mostly_boundary_texts(body, "LONGER", "abc");
+    }
+
+    #[test]
     fn regex_on_empty_input_and_mostly_boundary() {
         let t = table("t", vec![("c", strs(&[]))]);
         assert!(check(UPPER3, &[&t]).success);

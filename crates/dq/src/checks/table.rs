@@ -64,6 +64,31 @@ pub(crate) fn column_count(columns: usize, min: Option<u64>, max: Option<u64>) -
     row_count(columns, min, max)
 }
 
+/// `expect_column_to_exist`: the observed value is the column's position (0-based), or
+/// null when the table lacks it.
+pub(crate) fn column_exists(actual: &[&str], column: &str, index: Option<u64>) -> Observed {
+    let at = actual.iter().position(|c| *c == column);
+    let success = match (at, index) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(at), Some(index)) => at as u64 == index,
+    };
+    let unexpected_values = match (at, index) {
+        (None, _) => vec![format!("{column} (missing)")],
+        (Some(at), Some(index)) if at as u64 != index => {
+            vec![format!("{column} at {at}, expected at {index}")]
+        }
+        _ => Vec::new(),
+    };
+    Observed {
+        success,
+        unexpected_count: u64::from(!success),
+        unexpected_values,
+        observed_value: at.map_or(Value::Null, |at| json!(at)),
+        skipped: None,
+    }
+}
+
 /// `expect_table_row_count_to_equal_other_table`: the observed value is both counts.
 pub(crate) fn row_count_equal_other(rows: usize, other_table: &str, other_rows: usize) -> Observed {
     let difference = (rows as i128 - other_rows as i128).unsigned_abs() as u64;
@@ -167,6 +192,24 @@ mod tests {
 
     use crate::checks::fixtures::{ints, strs};
     use crate::checks::testing::{check, check_with_metrics, table, values};
+
+    #[test]
+    fn a_column_exists_anywhere_or_at_its_index() {
+        let t = table("t", vec![("a", ints(&[Some(1)])), ("b", strs(&[None]))]);
+        let run = |body: &str| check(body, &[&t]);
+        let r = run("expectation: expect_column_to_exist, column: b");
+        assert!(r.success);
+        assert_eq!(r.observed_value, Some(json!(1)));
+        assert!(run("expectation: expect_column_to_exist, column: b, column_index: 1").success);
+        let r = run("expectation: expect_column_to_exist, column: b, column_index: 0");
+        assert_eq!(values(&r), ["b at 1, expected at 0"]);
+        let r = run("expectation: expect_column_to_exist, column: c");
+        assert!(
+            !r.success,
+            "a missing column fails; it is not a binding error"
+        );
+        assert_eq!(values(&r), ["c (missing)"]);
+    }
 
     #[test]
     fn column_counts_ordered_columns_and_row_counts() {

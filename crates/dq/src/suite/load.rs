@@ -772,6 +772,14 @@ fn build_kind(
         "expect_table_row_count_to_equal_other_table" => ExpectationKind::RowCountEqualOtherTable {
             other_table: str_param(obj, "other_table_name").to_string(),
         },
+        "expect_column_value_lengths_to_equal" => ExpectationKind::ValueLengthsEqual {
+            column: column(),
+            value: count_param(obj, "value").unwrap_or_default(),
+        },
+        "expect_column_to_exist" => ExpectationKind::ColumnToExist {
+            column: column(),
+            column_index: count_param(obj, "column_index"),
+        },
         "expect_column_values_to_be_increasing" | "expect_column_values_to_be_decreasing" => {
             ExpectationKind::Monotonic {
                 column: column(),
@@ -1035,6 +1043,7 @@ tables:
     expectations:
       - {id: a, expectation: expect_column_values_to_not_be_null, column: x, rule: Should be not null}
       - {id: b, expectation: expect_column_value_lengths_to_be_between, column: x, min_value: 1}
+      - {id: e1, expectation: expect_column_value_lengths_to_equal, column: x, value: 3}
       - {id: c, expectation: expect_column_values_to_be_of_type, column: x, type_: integer}
       - {id: d, expectation: expect_column_values_to_be_in_set, column: x, value_set: [a, 1, 2.5, true]}
       - {id: d2, expectation: expect_column_values_to_not_be_in_set, column: x, value_set: [b]}
@@ -1054,6 +1063,7 @@ tables:
       - {id: t3, expectation: expect_table_column_count_to_be_between, min_value: 1}
       - {id: t4, expectation: expect_table_column_count_to_equal, value: 2}
       - {id: t5, expectation: expect_table_columns_to_match_ordered_list, column_list: [x, y]}
+      - {id: e2, expectation: expect_column_to_exist, column: x, column_index: 0}
       - {id: j, expectation: expect_table_columns_to_match_set, column_set: [x, y], exact_match: false}
       - {id: a1, expectation: expect_column_min_to_be_between, column: x, min_value: 0}
       - {id: a2, expectation: expect_column_max_to_be_between, column: x, max_value: 9, strict_max: true}

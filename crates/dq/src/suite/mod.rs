@@ -567,6 +567,21 @@ pub enum ExpectationKind {
         /// Metrics of the right side.
         right: Vec<String>,
     },
+    /// `expect_column_value_lengths_to_equal` (lengths in characters).
+    ValueLengthsEqual {
+        /// The column.
+        column: String,
+        /// The length every value has.
+        value: u64,
+    },
+    /// `expect_column_to_exist`: the table has the column (at `column_index`, 0-based,
+    /// when given). The column is not read, and need not exist for the suite to bind.
+    ColumnToExist {
+        /// The column.
+        column: String,
+        /// Its position, 0-based.
+        column_index: Option<u64>,
+    },
     /// `expect_column_values_to_be_increasing` / `…_decreasing`: each value against the
     /// row before it, in the table's order.
     Monotonic {
@@ -742,6 +757,8 @@ impl ExpectationKind {
             }
             ExpectationKind::Reconcile { .. } => "expect_metric_values_to_reconcile",
             ExpectationKind::StatisticBetween { statistic, .. } => statistic.expectation_name(),
+            ExpectationKind::ValueLengthsEqual { .. } => "expect_column_value_lengths_to_equal",
+            ExpectationKind::ColumnToExist { .. } => "expect_column_to_exist",
             ExpectationKind::Monotonic { decreasing, .. } => {
                 if *decreasing {
                     "expect_column_values_to_be_decreasing"
@@ -804,6 +821,7 @@ impl ExpectationKind {
             | ExpectationKind::InOtherTable { column, .. }
             | ExpectationKind::StatisticBetween { column, .. }
             | ExpectationKind::Monotonic { column, .. }
+            | ExpectationKind::ValueLengthsEqual { column, .. }
             | ExpectationKind::MatchStrftime { column, .. }
             | ExpectationKind::QuantilesBetween { column, .. }
             | ExpectationKind::UniqueValueCountBetween { column, .. }
@@ -834,7 +852,8 @@ impl ExpectationKind {
             | ExpectationKind::ColumnCountEqual { .. }
             | ExpectationKind::ColumnsMatchOrderedList { .. }
             | ExpectationKind::RowCountEqual { .. }
-            | ExpectationKind::RowCountEqualOtherTable { .. } => Vec::new(),
+            | ExpectationKind::RowCountEqualOtherTable { .. }
+            | ExpectationKind::ColumnToExist { .. } => Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ SEED    ?= 42
 .DEFAULT_GOAL := help
 REPORT_DIR ?= target/dq-report
 
-.PHONY: help build run validate test test-rust test-interop test-spark lint bench bench-scale clean_data prepare generate_data sample
+.PHONY: help build run validate test python-envs interop-venv test-rust test-interop test-spark lint bench bench-scale clean_data prepare generate_data sample
 .PHONY: spark-venv setup_spark run_spark_application shutdown_spark airflow-venv airflow_test
 
 help: ## List the targets
@@ -32,7 +32,19 @@ validate: build ## Source suite on $(SOURCE), output suite on $(OUT) (after make
 	$(CCC) validate --suite output --data $(OUT) \
 		--report markdown --report-file $(REPORT_DIR)/output.md --report junit --report-file $(REPORT_DIR)/output.xml
 
-test: lint test-rust test-interop test-spark airflow_test ## Run the whole test suite (what CI runs)
+# The Python environments install in the background while the Rust workspace builds and
+# is tested (pip waits on downloads and disk, cargo on the CPU); their log is shown if
+# they fail. Then the suites that need them, in order; the first failure stops the run.
+test: ## Run the whole test suite (what CI runs)
+	@mkdir -p target
+	@$(MAKE) --no-print-directory python-envs > target/python-envs.log 2>&1 & envs=$$!; \
+	$(MAKE) --no-print-directory lint test-rust; rust=$$?; \
+	wait $$envs; made=$$?; \
+	if [ $$made -ne 0 ]; then echo "== the Python environments failed:"; cat target/python-envs.log; fi; \
+	test $$rust -eq 0 && test $$made -eq 0
+	$(MAKE) --no-print-directory test-interop test-spark airflow_test
+
+python-envs: interop-venv spark-venv airflow-venv ## Every Python environment the tests use, pinned
 
 test-rust: ## Unit, end-to-end and property tests of the Rust workspace
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
@@ -42,10 +54,18 @@ test-rust: ## Unit, end-to-end and property tests of the Rust workspace
 	fi
 	$(CARGO) test --workspace --locked --doc
 
-test-interop: ## DuckDB, Polars, pandas and pyarrow read the Parquet output as-is
+INTEROP_VENV  := tests/interop/.venv
+INTEROP_STAMP := $(INTEROP_VENV)/.installed
+
+$(INTEROP_STAMP): tests/interop/requirements.txt
+	@test -x $(INTEROP_VENV)/bin/python || python3 -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install -q -r tests/interop/requirements.txt
+	@touch $@
+
+interop-venv: $(INTEROP_STAMP) ## The interop tests' Python (tests/interop/.venv: DuckDB, Polars, pandas, pyarrow)
+
+test-interop: interop-venv ## DuckDB, Polars, pandas and pyarrow read the Parquet output as-is
 	$(CARGO) build --locked -p ccc-cli
-	@test -x tests/interop/.venv/bin/python || python3 -m venv tests/interop/.venv
-	tests/interop/.venv/bin/pip install -q -r tests/interop/requirements.txt
 	CCC_BIN=target/debug/ccc tests/interop/.venv/bin/python -m pytest -q tests/interop
 
 SPARK_VENV := deploy/spark/.venv

@@ -42,19 +42,20 @@ def test_ours_is_stable_where_the_seeds_moves(spark: Any, tmp_path: Path) -> Non
     before = spark.conf.get("spark.sql.shuffle.partitions")
     outputs = []
     try:
-        for partitions in (1, 7):
-            spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
-            out = tmp_path / f"out-{partitions}"
-            assert run_job(spark, str(source), str(out), "-q").code == 0
-            outputs.append(table_bytes(out))
-        # The same records in other files: the first file's messages moved to the last.
+        # One run as the files come with one shuffle partition; one with the first file's
+        # messages moved to the last and seven shuffle partitions: the same records (checks
+        # off: the table is what is compared).
+        spark.conf.set("spark.sql.shuffle.partitions", "1")
+        assert run_job(spark, str(source), str(tmp_path / "out-1"), "--checks", "off", "-q").code == 0
+        outputs.append(table_bytes(tmp_path / "out-1"))
         moved = tmp_path / "moved"
         shutil.copytree(source, moved)
         first, last = sorted(moved.glob("customer_courier_chat_messages*"))[0::2]
         first.rename(moved / "swap")
         last.rename(first)
         (moved / "swap").rename(last)
-        assert run_job(spark, str(moved), str(tmp_path / "out-moved"), "-q").code == 0
+        spark.conf.set("spark.sql.shuffle.partitions", "7")
+        assert run_job(spark, str(moved), str(tmp_path / "out-moved"), "--checks", "off", "-q").code == 0
         outputs.append(table_bytes(tmp_path / "out-moved"))
 
         ours = spark.read.parquet(f"file://{tmp_path / 'out-1' / 'parquet' / s.CONVERSATIONS}")

@@ -102,6 +102,37 @@ pub struct ValidateArgs {
     /// With --failed-rows: also write DIR/failed_rows.csv.
     #[arg(long, requires = "failed_rows")]
     pub failed_rows_csv: bool,
+    #[command(flatten)]
+    pub history: HistoryArgs,
+}
+
+/// The history a command's suites are compared with and recorded in.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HistoryArgs {
+    /// Compare with earlier runs' metrics kept in DIR and record this run's there (one
+    /// Parquet file per suite run; created if missing; see docs/history.md).
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// The run's time (RFC 3339, e.g. an orchestrator's logical date): freshness is
+    /// measured from it, and only earlier runs count as history. Default: now.
+    #[arg(long, value_name = "TIMESTAMP", value_parser = parse_run_time)]
+    pub run_time: Option<i64>,
+}
+
+impl HistoryArgs {
+    /// The history store, if one was named.
+    pub fn store(&self) -> Option<ccc_cli::quality::history::HistoryStore> {
+        self.history
+            .clone()
+            .map(ccc_cli::quality::history::HistoryStore::new)
+    }
+}
+
+/// An RFC 3339 timestamp, as microseconds since the epoch.
+fn parse_run_time(text: &str) -> Result<i64, String> {
+    ccc_dq::time::parse_timestamp_nanos(text)
+        .and_then(|nanos| i64::try_from(nanos.div_euclid(1000)).ok())
+        .ok_or_else(|| format!("{text:?} is not an RFC 3339 timestamp like 2026-12-04T06:00:00Z"))
 }
 
 /// Arguments of `ccc publish`.
@@ -222,6 +253,8 @@ pub struct RunArgs {
     /// Target bytes of text parsed by one task (tuning and tests; results never depend on it).
     #[arg(long, hide = true, default_value_t = 4 << 20)]
     pub chunk_bytes: usize,
+    #[command(flatten)]
+    pub history: HistoryArgs,
 }
 
 /// Parses `NAME=PATH` (`--table`): the table's name, then a file or folder.

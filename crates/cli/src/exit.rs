@@ -91,6 +91,18 @@ pub enum CliError {
         /// What is wrong with it.
         message: String,
     },
+    /// The history store (`--history DIR`) holds something that is not a ccc history.
+    #[error("history {path}: {message}")]
+    #[diagnostic(
+        code(ccc::input),
+        help("the folder holds one run-*.parquet file per suite run, written by ccc; move other files out of it")
+    )]
+    History {
+        /// The history folder.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// A folder or file ccc needs could not be read.
     #[error("cannot read {path}")]
     #[diagnostic(code(ccc::input))]
@@ -158,6 +170,7 @@ impl CliError {
             | CliError::Read { .. }
             | CliError::Record { .. }
             | CliError::RunReport { .. }
+            | CliError::History { .. }
             | CliError::Internal(_) => ExitStatus::Io,
         }
     }

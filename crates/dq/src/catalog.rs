@@ -44,6 +44,12 @@ pub(crate) enum ParamType {
     QuantileRanges,
     /// A number.
     Number,
+    /// A number ≥ 0.
+    NonNegative,
+    /// A metric a history expectation watches.
+    HistoryMetric,
+    /// A duration: a number and a unit (`90m`, `26h`, `2d 6h`).
+    Duration,
 }
 
 /// One parameter of an expectation.
@@ -566,6 +572,41 @@ pub(crate) const CATALOG: &[Spec] = &[
         min_or_max: false,
         doc: "Run metrics given by the caller add up: sum(left) = sum(right).",
     },
+    Spec {
+        name: "expect_table_row_count_to_be_within_percent_of_history",
+        params: &[
+            req("percent", ParamType::NonNegative, "how far from the mean of the earlier runs' row counts, in percent of it"),
+            opt("last_runs", ParamType::Count, "how many of the latest earlier runs the mean is over (default 5)"),
+            opt("min_runs", ParamType::Count, "how many earlier runs it needs; with fewer it passes, saying so (default 1)"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "The row count is within `percent` of the mean row count of the last `last_runs` runs in the history (`--history DIR`); `observed_value` holds the values used.",
+    },
+    Spec {
+        name: "expect_metric_to_be_within_stdevs_of_history",
+        params: &[
+            req("metric", ParamType::HistoryMetric, "row_count, unexpected_count (of: an expectation id), null_count or a column statistic (column:)"),
+            req("stdevs", ParamType::NonNegative, "how many sample standard deviations from the mean of the earlier values"),
+            opt("column", ParamType::Column, "the column, for null_count and the statistics"),
+            opt("of", ParamType::Name, "the id of the expectation whose unexpected_count is watched"),
+            opt("last_runs", ParamType::Count, "how many of the latest earlier runs (default 10)"),
+            opt("min_runs", ParamType::Count, "how many earlier runs it needs, at least 2; with fewer it passes, saying so (default 3)"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "The metric is within `stdevs` standard deviations of the mean of its values in the last `last_runs` runs in the history; `observed_value` holds the values used.",
+    },
+    Spec {
+        name: "expect_column_newest_value_to_be_within_age",
+        params: &[
+            COLUMN,
+            req("max_age", ParamType::Duration, "the oldest the newest value may be, before the run's time (`90m`, `26h`, `2d`)"),
+        ],
+        mostly: false,
+        min_or_max: false,
+        doc: "Freshness: the newest instant (timestamp or date) is at most `max_age` before the run's time (`--run-time`, default now); an empty column fails.",
+    },
 ];
 
 /// The spec of an expectation name.
@@ -608,6 +649,9 @@ fn param_schema(param: &Param) -> Value {
         ParamType::IgnoreRecordIf => json!({"enum": IGNORE_RECORD_IF}),
         ParamType::Strftime => json!({"type": "string", "minLength": 1}),
         ParamType::Number => json!({"type": "number"}),
+        ParamType::NonNegative => json!({"type": "number", "minimum": 0}),
+        ParamType::HistoryMetric => json!({"enum": crate::history::HistoryMetric::NAMES}),
+        ParamType::Duration => json!({"type": "string", "minLength": 1}),
         ParamType::PairList => json!({
             "type": "array",
             "minItems": 1,

@@ -3,17 +3,20 @@
 //! turn the counters into results with Great Expectations' null and `mostly` rules.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use arrow2::datatypes::Schema;
 use rayon::prelude::*;
 
 use crate::checks::column::SetSide;
+use crate::checks::history::{self, Earlier};
 use crate::checks::{aggregate, column, hash, order, pair, record, table, Run, Tally};
 use crate::dataset::Dataset;
 use crate::error::SuiteError;
+use crate::history::{History, HistoryMetric};
 use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
 use crate::streaming::ChunkTallies;
-use crate::suite::{Expectation, ExpectationKind, MatchOn, ResultFormat, Suite};
+use crate::suite::{Expectation, ExpectationKind, MatchOn, ResultFormat, Statistic, Suite};
 use crate::time;
 
 /// How to run a suite.
@@ -26,6 +29,12 @@ pub struct Options {
     /// Keep every unexpected value of every expectation in `unexpected_list`, whatever
     /// its `result_format` (for writing the failed rows out; default false).
     pub every_unexpected: bool,
+    /// Earlier runs' metrics, for the history expectations (without one they pass with a
+    /// note).
+    pub history: Option<Arc<History>>,
+    /// The run's time, in microseconds since the epoch (UTC): what freshness is measured
+    /// from and what the history is "before". Default: now.
+    pub run_time: Option<i64>,
 }
 
 impl Default for Options {
@@ -34,6 +43,8 @@ impl Default for Options {
             partial_unexpected_count: 20,
             parallel: true,
             every_unexpected: false,
+            history: None,
+            run_time: None,
         }
     }
 }
@@ -133,11 +144,25 @@ pub fn validate_prechecked(
         let result = evaluate(run, e, &by_name, metrics, local[i].clone());
         shaped(result, e, options)
     };
-    let results: Vec<ExpectationResult> = if options.parallel {
+    let mut results: Vec<ExpectationResult> = if options.parallel {
         expectations.par_iter().enumerate().map(evaluate).collect()
     } else {
         expectations.iter().enumerate().map(evaluate).collect()
     };
+    // The history and freshness checks come last: one may watch another's unexpected count.
+    let earlier = Earlier {
+        suite: &suite.name,
+        history: options.history.as_deref(),
+        run_time: options.run_time.unwrap_or_else(time::now_micros),
+    };
+    for (i, e) in expectations.iter().enumerate() {
+        let Some(ds) = by_name.get(e.table.as_str()) else {
+            continue;
+        };
+        if let Some(o) = against_earlier(run, e, ds, &results, earlier) {
+            results[i] = observed(results[i].clone(), ds, o);
+        }
+    }
     Ok(SuiteResult::new(suite.name.clone(), results))
 }
 
@@ -215,6 +240,111 @@ fn chunk_major_tallies(
         }
     }
     out
+}
+
+/// The outcome of a check against earlier runs or the run's time; `None` for the others.
+fn against_earlier(
+    run: Run,
+    e: &Expectation,
+    ds: &Dataset,
+    results: &[ExpectationResult],
+    earlier: Earlier<'_>,
+) -> Option<table::Observed> {
+    let window = |last_runs: u64, min_runs: u64| history::Window {
+        last_runs,
+        min_runs,
+    };
+    match &e.kind {
+        ExpectationKind::RowCountWithinPercentOfHistory {
+            percent,
+            last_runs,
+            min_runs,
+        } => Some(history::near_history(
+            earlier,
+            &HistoryMetric::RowCount.key(&e.table),
+            ds.row_count() as f64,
+            history::Tolerance::Percent(*percent),
+            window(*last_runs, *min_runs),
+        )),
+        ExpectationKind::MetricWithinStdevsOfHistory {
+            metric,
+            stdevs,
+            last_runs,
+            min_runs,
+        } => {
+            let current = current_metric(run, metric, ds, results);
+            Some(match current {
+                Ok(value) => history::near_history(
+                    earlier,
+                    &metric.key(&e.table),
+                    value,
+                    history::Tolerance::Stdevs(*stdevs),
+                    window(*last_runs, *min_runs),
+                ),
+                Err(why) => table::Observed {
+                    success: true,
+                    unexpected_count: 0,
+                    unexpected_values: Vec::new(),
+                    observed_value: serde_json::Value::Null,
+                    skipped: Some(why),
+                },
+            })
+        }
+        ExpectationKind::NewestWithinAge {
+            column,
+            max_age_micros,
+            max_age,
+        } => {
+            let c = ds.column_index(column)?;
+            let newest = aggregate::statistic_value(run, ds, c, Statistic::Max)
+                .ok()
+                .map(|n| match n {
+                    aggregate::Number::Int(nanos) => nanos,
+                    aggregate::Number::Float(f) => f as i128,
+                });
+            Some(history::newest_within_age(
+                earlier,
+                newest,
+                *max_age_micros,
+                max_age,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// This run's value of a watched metric, or why it has none.
+fn current_metric(
+    run: Run,
+    metric: &HistoryMetric,
+    ds: &Dataset,
+    results: &[ExpectationResult],
+) -> Result<f64, String> {
+    let column = |name: &str| {
+        ds.column_index(name)
+            .ok_or_else(|| format!("column `{name}` was not given"))
+    };
+    match metric {
+        HistoryMetric::RowCount => Ok(ds.row_count() as f64),
+        HistoryMetric::UnexpectedCount { of, .. } => results
+            .iter()
+            .find(|r| r.id == *of && r.skipped.is_none())
+            .map(|r| r.unexpected_count as f64)
+            .ok_or_else(|| format!("expectation {of} was not evaluated")),
+        HistoryMetric::NullCount { column: name } => {
+            let c = column(name)?;
+            Ok(ds
+                .chunks()
+                .iter()
+                .map(|chunk| chunk.arrays()[c].null_count() as f64)
+                .sum())
+        }
+        HistoryMetric::Statistic {
+            column: name,
+            statistic,
+        } => aggregate::statistic_value(run, ds, column(name)?, *statistic)
+            .map(aggregate::Number::as_f64),
+    }
 }
 
 /// Whether an expectation decides each row on its own (so it can run chunk by chunk).
@@ -633,6 +763,10 @@ fn evaluate(
             .zip(col(column_b))
             .map(|(a, b)| hash::functionally_dependent(run, ds, a, b))
             .map(nonmissing),
+        // Evaluated after every other expectation (`against_earlier`).
+        ExpectationKind::RowCountWithinPercentOfHistory { .. }
+        | ExpectationKind::MetricWithinStdevsOfHistory { .. }
+        | ExpectationKind::NewestWithinAge { .. } => return result,
     };
     let Some((tally, denominator)) = tally else {
         result.skipped = Some("a column or table named by the expectation was not given".into());

@@ -61,6 +61,7 @@ mod checks;
 mod dataset;
 mod engine;
 mod error;
+pub mod history;
 mod position;
 mod presence;
 mod result;
@@ -72,6 +73,7 @@ mod types;
 pub use dataset::{ChunkOrigin, Dataset, DatasetError, Location, RecordLines, TypeProblem};
 pub use engine::{validate, validate_prechecked, Options};
 pub use error::{Position, Site, SuiteError};
+pub use history::{History, HistoryMetric, MetricKey, MetricPoint, PastRun};
 pub use presence::decided_by_presence;
 pub use result::{
     ExpectationResult, Statistics, SuiteOrigin, SuiteResult, UnexpectedValue, MAX_VALUE_BYTES,

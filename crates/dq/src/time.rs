@@ -153,7 +153,7 @@ pub fn push_digits(out: &mut String, digits: u32, value: u32) {
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.fraction]` followed by `Z` or `±HH:MM`
 /// (RFC 3339), into nanoseconds since the epoch in UTC. A space may stand for `T`; a
 /// missing offset or a date alone is read as UTC.
-pub(crate) fn parse_timestamp_nanos(text: &str) -> Option<i128> {
+pub fn parse_timestamp_nanos(text: &str) -> Option<i128> {
     let b = text.trim().as_bytes();
     let days = parse_date(b.get(..10)?)?;
     let mut nanos = i128::from(days) * NANOS_PER_DAY;
@@ -182,9 +182,16 @@ pub(crate) fn parse_timestamp_nanos(text: &str) -> Option<i128> {
     Some(nanos - i128::from(offset) * 1_000_000_000)
 }
 
+/// Now, in microseconds since the epoch (UTC).
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
 /// Renders nanoseconds since the epoch as RFC 3339 in UTC, with as many fraction digits
 /// as needed (none, 3, 6 or 9).
-pub(crate) fn format_timestamp_nanos(nanos: i128) -> String {
+pub fn format_timestamp_nanos(nanos: i128) -> String {
     let days = nanos.div_euclid(NANOS_PER_DAY);
     let rest = nanos.rem_euclid(NANOS_PER_DAY);
     let mut out = String::with_capacity(30);

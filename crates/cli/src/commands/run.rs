@@ -60,6 +60,8 @@ fn settings(args: RunArgs) -> Result<Settings, CliError> {
         memory_limit: args
             .memory_limit
             .map_or_else(ccc_cli::memory::default_limit, |bytes| bytes as u64),
+        history: args.history.store(),
+        run_time: args.history.run_time,
     })
 }
 

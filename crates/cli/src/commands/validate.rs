@@ -58,6 +58,8 @@ pub fn run(args: ValidateArgs, metrics: &mut CommandMetrics) -> Result<ExitStatu
             dir,
             csv: args.failed_rows_csv,
         }),
+        history: args.history.store(),
+        run_time: args.history.run_time,
     };
     let validated = pipeline::validate(&request)?;
     let result = &validated.result;

@@ -25,6 +25,7 @@ use super::strategy::{NothingNew, Planned, Strategy};
 use crate::exit::CliError;
 use crate::progress::Progress;
 use crate::quality::datasets::source_datasets;
+use crate::quality::history::{load_history, HistoryStore};
 use crate::quality::reports::write_reports;
 use crate::report::{ChecksReport, FileEntry, MemoryReport, RunReport, Timings};
 
@@ -79,15 +80,61 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Outcome, CliError
             )));
         }
     }
-    match &settings.incremental {
+    let run_time = settings.run_time.unwrap_or_else(ccc_dq::time::now_micros);
+    let options = ccc_dq::Options {
+        history: load_history(settings.history.as_ref())?,
+        run_time: Some(run_time),
+        ..Default::default()
+    };
+    let outcome = match &settings.incremental {
         // The state first: a second run on a busy state is refused before it looks at
         // the output's staging.
         Some(incremental) => drive(
             settings,
             Incremental::open(settings, incremental)?,
             progress,
+            &options,
         ),
-        None => drive(settings, Full::new(settings), progress),
+        None => drive(settings, Full::new(settings), progress, &options),
+    }?;
+    if let Some(store) = &settings.history {
+        record_history(store, settings, &outcome, run_time)?;
+    }
+    Ok(outcome)
+}
+
+/// Appends the suites that ran to the history, failed ones too: a run that stopped is
+/// part of what later runs are compared with.
+fn record_history(
+    store: &HistoryStore,
+    settings: &Settings,
+    outcome: &Outcome,
+    run_time: i64,
+) -> Result<(), CliError> {
+    let (Some(suites), Some(checks)) = (&settings.suites, outcome.checks()) else {
+        return Ok(());
+    };
+    for (loaded, result) in [
+        (&suites.source, &checks.source),
+        (&suites.output, &checks.output),
+    ] {
+        if let Some(result) = result {
+            store.append(&loaded.suite, result, run_time)?;
+        }
+    }
+    Ok(())
+}
+
+impl Outcome {
+    /// The suites' verdicts, when they ran.
+    pub fn checks(&self) -> Option<&ChecksReport> {
+        match self {
+            Outcome::Published { report, .. } | Outcome::Staged { report, .. } => {
+                Some(&report.checks)
+            }
+            Outcome::Stopped { checks, .. } => Some(checks),
+            Outcome::NothingNew { .. } => None,
+        }
     }
 }
 
@@ -95,6 +142,7 @@ fn drive(
     settings: &Settings,
     mut strategy: impl Strategy,
     progress: &Progress,
+    options: &ccc_dq::Options,
 ) -> Result<Outcome, CliError> {
     let started = Instant::now();
     let mut timings = Timings::default();
@@ -130,7 +178,7 @@ fn drive(
             &datasets,
             &Default::default(),
             &prechecked,
-            &ccc_dq::Options::default(),
+            options,
         )?;
         if checks.record(Side::Source, result) {
             return stopped(settings, checks, Side::Source, progress);
@@ -160,7 +208,7 @@ fn drive(
             &[check.dataset],
             &metrics,
             &Default::default(),
-            &ccc_dq::Options::default(),
+            options,
         )?;
         if checks.record(Side::Output, result) {
             return stopped(settings, checks, Side::Output, progress);
@@ -340,6 +388,8 @@ mod tests {
             incremental: None,
             stage: None,
             memory_limit: 1 << 30,
+            history: None,
+            run_time: None,
         }
     }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use ccc_transform::publish::Formats;
 
+use crate::quality::history::HistoryStore;
 use crate::quality::reports::ReportFormat;
 use crate::quality::suites::LoadedSuite;
 
@@ -76,6 +77,10 @@ pub struct Settings {
     pub stage: Option<PathBuf>,
     /// Bytes a full run's transform may hold before it spills.
     pub memory_limit: u64,
+    /// The history the suites are compared with and appended to (`--history`).
+    pub history: Option<HistoryStore>,
+    /// The run's time, µs since the epoch (`--run-time`; default now).
+    pub run_time: Option<i64>,
 }
 
 impl Settings {

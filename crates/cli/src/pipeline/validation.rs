@@ -20,6 +20,7 @@ use crate::quality::datasets::{
     messages_in_table, presence_only_columns, published_dataset, source_datasets,
 };
 use crate::quality::failed_rows::{write_failed_rows, FailedRows};
+use crate::quality::history::{load_history, HistoryStore};
 use crate::quality::suites::LoadedSuite;
 use ccc_transform::schema::TABLE_NAME;
 
@@ -45,6 +46,10 @@ pub struct ValidateRequest {
     pub max_record_bytes: usize,
     /// Where every unexpected row goes, if anywhere (`--failed-rows`).
     pub failed_rows: Option<FailedRows>,
+    /// The history the run is compared with and appended to (`--history`).
+    pub history: Option<HistoryStore>,
+    /// The run's time, µs since the epoch (`--run-time`; default now).
+    pub run_time: Option<i64>,
 }
 
 /// What a validation found.
@@ -59,6 +64,8 @@ pub struct Validated {
     pub audit_warning: Option<String>,
     /// How many failed rows were written (`--failed-rows`).
     pub failed_rows_written: Option<usize>,
+    /// The history file this run was recorded in (`--history`).
+    pub history_file: Option<PathBuf>,
 }
 
 /// The most `_run.json` text read: a report is a few kilobytes.
@@ -89,11 +96,18 @@ fn published_metrics(dir: &Path) -> Result<Option<OutputMetrics>, CliError> {
 /// the failed rows when asked. Only results of `result_format: COMPLETE` keep every
 /// unexpected value in the report.
 pub fn validate(request: &ValidateRequest) -> Result<Validated, CliError> {
+    let run_time = request.run_time.unwrap_or_else(ccc_dq::time::now_micros);
     let options = ccc_dq::Options {
         every_unexpected: request.failed_rows.is_some(),
+        history: load_history(request.history.as_ref())?,
+        run_time: Some(run_time),
         ..Default::default()
     };
     let mut validated = validate_with(request, &options)?;
+    if let Some(store) = &request.history {
+        let suite = &request.suite.suite;
+        validated.history_file = Some(store.append(suite, &validated.result, run_time)?);
+    }
     if let Some(target) = &request.failed_rows {
         validated.failed_rows_written = Some(write_failed_rows(&validated.result, target)?);
         for r in &mut validated.result.results {
@@ -127,6 +141,7 @@ fn validate_with(
                 audit: None,
                 audit_warning: None,
                 failed_rows_written: None,
+                history_file: None,
             })
         }
         ValidateTarget::Tables(bindings) => {
@@ -145,6 +160,7 @@ fn validate_with(
                 audit: None,
                 audit_warning: None,
                 failed_rows_written: None,
+                history_file: None,
             })
         }
         ValidateTarget::Table(dir) => {
@@ -179,6 +195,7 @@ fn validate_with(
                 audit,
                 audit_warning,
                 failed_rows_written: None,
+                history_file: None,
             })
         }
     }

@@ -4,5 +4,6 @@
 pub mod ahead;
 pub mod datasets;
 pub mod failed_rows;
+pub mod history;
 pub mod reports;
 pub mod suites;

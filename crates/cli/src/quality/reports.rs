@@ -54,6 +54,7 @@ fn examples(r: &ExpectationResult, n: usize) -> String {
             (_, Some(why)) => format!("skipped: {why}"),
             (Some(serde_json::Value::String(text)), None) => format!("observed {text}"),
             (Some(value), None) if !value.is_object() => format!("observed {value}"),
+            (Some(value), None) => against_earlier(value).unwrap_or_default(),
             _ => String::new(),
         };
     }
@@ -73,6 +74,43 @@ fn examples(r: &ExpectationResult, n: usize) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// What a history or freshness check compared, in a line: `observed 60; mean of 3
+/// runs 110 (88 to 132)`, or `newest 2026-12-04T04:00:00Z, 7200 s before the run (max 1h)`.
+fn against_earlier(observed: &serde_json::Value) -> Option<String> {
+    let number = |key: &str| observed.get(key).and_then(serde_json::Value::as_f64);
+    if let (Some(value), Some(mean)) = (number("value"), number("mean")) {
+        let runs = observed
+            .get("history")
+            .and_then(|h| h.as_array())
+            .map_or(0, Vec::len);
+        return Some(format!(
+            "observed {}; mean of {runs} runs {} ({} to {})",
+            short(value),
+            short(mean),
+            short(number("low")?),
+            short(number("high")?)
+        ));
+    }
+    let max_age = observed.get("max_age")?.as_str()?;
+    Some(
+        match (observed.get("newest")?.as_str(), number("age_seconds")) {
+            (Some(newest), Some(age)) => {
+                format!(
+                    "newest {newest}, {} s before the run (max {max_age})",
+                    short(age)
+                )
+            }
+            _ => format!("no value to be fresh (max {max_age})"),
+        },
+    )
+}
+
+/// A number with at most 4 decimals, trailing zeros dropped.
+fn short(v: f64) -> String {
+    let text = format!("{v:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// One line: how many passed and failed, and the verdict.

@@ -388,6 +388,20 @@ pub(crate) fn statistic_between(
     let temporal = Temporal::of(data_type);
     // Integer bounds are in the column's raw units (days for dates, as in `between`).
     let mult = nanos_per_unit(data_type);
+    match statistic_value(run, ds, col, statistic) {
+        Ok(v) => observed(bounds.contain(v, mult), number_json(v, temporal)),
+        Err(why) => vacuous(why),
+    }
+}
+
+/// A statistic of column `col`'s non-null values (instants in nanoseconds), or why no
+/// value defines it.
+pub(crate) fn statistic_value(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    statistic: Statistic,
+) -> Result<Number, String> {
     let moments = fold_chunks(run, ds, col, Moments::of, Moments::merge, Moments::default);
     let value = match statistic {
         Statistic::Min => moments.min(),
@@ -398,15 +412,25 @@ pub(crate) fn statistic_between(
         Statistic::Stdev => stdev(run, ds, col, &moments).map(Number::Float),
     };
     match value {
-        None if statistic == Statistic::Stdev => vacuous(format!(
+        Some(v) => Ok(v),
+        None if statistic == Statistic::Stdev => Err(format!(
             "the standard deviation needs two non-null values; the column has {}",
             moments.count
         )),
-        None => vacuous(format!(
+        None => Err(format!(
             "the column has no non-null value to take the {} of",
             statistic.word()
         )),
-        Some(v) => observed(bounds.contain(v, mult), number_json(v, temporal)),
+    }
+}
+
+impl Number {
+    /// As a float (integers beyond 2^53 rounded).
+    pub(crate) fn as_f64(self) -> f64 {
+        match self {
+            Number::Int(i) => i as f64,
+            Number::Float(f) => f,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 pub(crate) mod aggregate;
 pub(crate) mod column;
 pub(crate) mod hash;
+pub(crate) mod history;
 mod int_set;
 pub(crate) mod order;
 pub(crate) mod pair;

@@ -220,6 +220,29 @@ fn check_expectation(
                 }
             }
         }
+        ExpectationKind::MetricWithinStdevsOfHistory {
+            metric: crate::history::HistoryMetric::Statistic { .. },
+            ..
+        } => {
+            let (_, column, data_type) = &types[0];
+            let numeric = matches!(
+                types::classify(data_type),
+                ColumnClass::Integer | ColumnClass::Float | ColumnClass::Null
+            );
+            if !numeric {
+                return Err(unsupported(&doc_path!["column"], column, data_type));
+            }
+        }
+        ExpectationKind::NewestWithinAge { .. } => {
+            let (_, column, data_type) = &types[0];
+            let instants = matches!(
+                types::classify(data_type),
+                ColumnClass::Temporal | ColumnClass::Null
+            );
+            if !instants {
+                return Err(unsupported(&doc_path!["column"], column, data_type));
+            }
+        }
         ExpectationKind::InSet { value_set, .. }
         | ExpectationKind::NotInSet { value_set, .. }
         | ExpectationKind::DistinctValues { value_set, .. }

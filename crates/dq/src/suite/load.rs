@@ -17,6 +17,7 @@ use super::{
 };
 use crate::catalog::{self, CATALOG};
 use crate::error::{Position, SuiteError};
+use crate::history::HistoryMetric;
 use crate::position::{doc_path, locate, position_at, Seg};
 
 /// The shipped schema, compiled once.
@@ -498,6 +499,7 @@ fn build(ctx: &Ctx<'_>, doc: &Value) -> Result<Suite, SuiteError> {
             expectations,
         });
     }
+    resolve_watched(ctx, &mut tables)?;
     Ok(Suite {
         name,
         description,
@@ -505,6 +507,36 @@ fn build(ctx: &Ctx<'_>, doc: &Value) -> Result<Suite, SuiteError> {
         file: ctx.file.to_string(),
         text: Arc::clone(ctx.text),
     })
+}
+
+/// Finds the table of each expectation whose unexpected count a history expectation
+/// watches (`of`); an id the suite does not have is a located error.
+fn resolve_watched(ctx: &Ctx<'_>, tables: &mut [TableExpectations]) -> Result<(), SuiteError> {
+    let table_of: HashMap<String, String> = tables
+        .iter()
+        .flat_map(|t| &t.expectations)
+        .map(|e| (e.id.clone(), e.table.clone()))
+        .collect();
+    for e in tables.iter_mut().flat_map(|t| &mut t.expectations) {
+        let (id, at) = (e.id.clone(), e.path(&doc_path!["of"]));
+        if let ExpectationKind::MetricWithinStdevsOfHistory {
+            metric: HistoryMetric::UnexpectedCount { of, table },
+            ..
+        } = &mut e.kind
+        {
+            match table_of.get(of.as_str()) {
+                Some(found) if *of != id => *table = found.clone(),
+                _ => {
+                    return Err(SuiteError::InvalidParameter {
+                        site: ctx.site(&at, false),
+                        message: format!("`of`: the suite has no other expectation with id {of:?}"),
+                        help: catalog::suggest(of, table_of.keys().map(String::as_str)),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn str_param<'v>(obj: &'v Map<String, Value>, key: &str) -> &'v str {
@@ -535,6 +567,90 @@ fn count_param(obj: &Map<String, Value>, key: &str) -> Option<u64> {
         v.as_f64()
             .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19)
             .map(|f| f as u64)
+    })
+}
+
+/// `last_runs` and `min_runs` of a history expectation, with their defaults; `min_runs`
+/// cannot exceed `last_runs`, and both are at least 1.
+fn history_runs(
+    obj: &Map<String, Value>,
+    last_default: u64,
+    min_default: u64,
+    invalid: &dyn Fn(&str, String, Option<String>) -> SuiteError,
+) -> Result<(u64, u64), SuiteError> {
+    let last_runs = count_param(obj, "last_runs").unwrap_or(last_default);
+    let min_runs = count_param(obj, "min_runs").unwrap_or(min_default.min(last_runs));
+    if last_runs == 0 {
+        return Err(invalid(
+            "last_runs",
+            "`last_runs` must be at least 1".into(),
+            None,
+        ));
+    }
+    if min_runs == 0 || min_runs > last_runs {
+        return Err(invalid(
+            "min_runs",
+            format!("`min_runs` must be between 1 and `last_runs` ({last_runs})"),
+            None,
+        ));
+    }
+    Ok((last_runs, min_runs))
+}
+
+/// The `metric` of `expect_metric_to_be_within_stdevs_of_history`, with the `column` or
+/// `of` it needs (and only that). `of` names its table once the suite is loaded.
+fn history_metric(
+    obj: &Map<String, Value>,
+    invalid: &dyn Fn(&str, String, Option<String>) -> SuiteError,
+) -> Result<HistoryMetric, SuiteError> {
+    let metric = str_param(obj, "metric");
+    let column = obj
+        .get("column")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let of = obj.get("of").and_then(Value::as_str).map(str::to_string);
+    let statistic = Statistic::ALL.into_iter().find(|s| s.word() == metric);
+    let needs_column = statistic.is_some() || metric == "null_count";
+    match (&column, &of) {
+        (Some(_), _) if !needs_column => {
+            return Err(invalid(
+                "column",
+                format!("metric {metric} is not a column's: leave out `column`"),
+                None,
+            ))
+        }
+        (None, _) if needs_column => {
+            return Err(invalid(
+                "metric",
+                format!("metric {metric} needs the `column` it is taken of"),
+                None,
+            ))
+        }
+        (_, Some(_)) if metric != "unexpected_count" => {
+            return Err(invalid(
+                "of",
+                format!("`of` names the expectation of an unexpected_count, not of {metric}"),
+                None,
+            ))
+        }
+        (_, None) if metric == "unexpected_count" => {
+            return Err(invalid(
+                "metric",
+                "metric unexpected_count needs `of`: the id of the expectation counted".into(),
+                None,
+            ))
+        }
+        _ => {}
+    }
+    Ok(match (metric, statistic, column, of) {
+        ("row_count", ..) => HistoryMetric::RowCount,
+        ("unexpected_count", _, _, Some(of)) => HistoryMetric::UnexpectedCount {
+            of,
+            table: String::new(),
+        },
+        (_, Some(statistic), Some(column), _) => HistoryMetric::Statistic { column, statistic },
+        (_, _, Some(column), _) => HistoryMetric::NullCount { column },
+        _ => HistoryMetric::RowCount,
     })
 }
 
@@ -983,6 +1099,54 @@ fn build_kind(
             left: string_list(obj, "left"),
             right: string_list(obj, "right"),
         },
+        "expect_table_row_count_to_be_within_percent_of_history" => {
+            let (last_runs, min_runs) = history_runs(obj, 5, 1, &invalid)?;
+            ExpectationKind::RowCountWithinPercentOfHistory {
+                percent: obj
+                    .get("percent")
+                    .and_then(Value::as_f64)
+                    .unwrap_or_default(),
+                last_runs,
+                min_runs,
+            }
+        }
+        "expect_metric_to_be_within_stdevs_of_history" => {
+            let (last_runs, min_runs) = history_runs(obj, 10, 3, &invalid)?;
+            if min_runs < 2 {
+                return Err(invalid(
+                    "min_runs",
+                    "`min_runs` must be at least 2: a standard deviation needs two values".into(),
+                    None,
+                ));
+            }
+            ExpectationKind::MetricWithinStdevsOfHistory {
+                metric: history_metric(obj, &invalid)?,
+                stdevs: obj
+                    .get("stdevs")
+                    .and_then(Value::as_f64)
+                    .unwrap_or_default(),
+                last_runs,
+                min_runs,
+            }
+        }
+        "expect_column_newest_value_to_be_within_age" => {
+            let text = str_param(obj, "max_age");
+            let max_age = humantime::parse_duration(text)
+                .ok()
+                .and_then(|d| i64::try_from(d.as_micros()).ok())
+                .ok_or_else(|| {
+                    invalid(
+                        "max_age",
+                        format!("`max_age` {text:?} is not a duration"),
+                        Some("write a number and a unit: 90m, 26h, 2d, 1h 30m".into()),
+                    )
+                })?;
+            ExpectationKind::NewestWithinAge {
+                column: column(),
+                max_age_micros: max_age,
+                max_age: text.to_string(),
+            }
+        }
         other => {
             // The schema only lets catalog names through; a catalog entry without a
             // builder is a bug caught by the catalog test.
@@ -1086,6 +1250,9 @@ tables:
       - {id: p4, expectation: expect_multicolumn_sum_to_equal, column_list: [x, y], sum_total: 10}
       - {id: m, expectation: expect_column_pair_values_to_be_functionally_dependent, column_A: x, column_B: y, mostly: 0.999}
       - {id: n, expectation: expect_metric_values_to_reconcile, left: [in], right: [out, lost], meta: {addition: true}}
+      - {id: h5, expectation: expect_table_row_count_to_be_within_percent_of_history, percent: 20, last_runs: 3}
+      - {id: h6, expectation: expect_metric_to_be_within_stdevs_of_history, metric: unexpected_count, of: a, stdevs: 3}
+      - {id: h7, expectation: expect_column_newest_value_to_be_within_age, column: x, max_age: 26h}
 "#;
         let suite = load(text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(suite.name, "all");
@@ -1117,6 +1284,79 @@ tables:
             }
             other => panic!("{other:?}"),
         };
+    }
+
+    #[test]
+    fn history_expectations_read_their_parameters() {
+        let suite = load(
+            r#"
+suite: h
+tables:
+  t:
+    expectations:
+      - {id: a, expectation: expect_column_values_to_not_be_null, column: x}
+      - {id: b, expectation: expect_table_row_count_to_be_within_percent_of_history, percent: 20}
+      - {id: c, expectation: expect_metric_to_be_within_stdevs_of_history, metric: mean, column: x, stdevs: 2.5}
+  u:
+    expectations:
+      - {id: d, expectation: expect_metric_to_be_within_stdevs_of_history, metric: unexpected_count, of: a, stdevs: 3, min_runs: 2}
+      - {id: e, expectation: expect_column_newest_value_to_be_within_age, column: y, max_age: 1h 30m}
+"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let kinds: Vec<&ExpectationKind> = suite.expectations().map(|e| &e.kind).collect();
+        assert!(matches!(
+            kinds[1],
+            ExpectationKind::RowCountWithinPercentOfHistory { percent, last_runs: 5, min_runs: 1 } if *percent == 20.0
+        ));
+        assert!(matches!(
+            kinds[2],
+            ExpectationKind::MetricWithinStdevsOfHistory {
+                metric: HistoryMetric::Statistic {
+                    statistic: Statistic::Mean,
+                    ..
+                },
+                last_runs: 10,
+                min_runs: 3,
+                ..
+            }
+        ));
+        match kinds[3] {
+            ExpectationKind::MetricWithinStdevsOfHistory {
+                metric: HistoryMetric::UnexpectedCount { of, table },
+                min_runs: 2,
+                ..
+            } => assert_eq!((of.as_str(), table.as_str()), ("a", "t")),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            kinds[4],
+            ExpectationKind::NewestWithinAge {
+                max_age_micros: 5_400_000_000,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn bad_history_parameters_are_located() {
+        let cases = [
+            ("{id: b, expectation: expect_table_row_count_to_be_within_percent_of_history, percent: 5, last_runs: 2, min_runs: 3}", "`min_runs` must be between 1 and `last_runs` (2)"),
+            ("{id: b, expectation: expect_metric_to_be_within_stdevs_of_history, metric: mean, stdevs: 2}", "metric mean needs the `column`"),
+            ("{id: b, expectation: expect_metric_to_be_within_stdevs_of_history, metric: row_count, column: x, stdevs: 2}", "metric row_count is not a column's"),
+            ("{id: b, expectation: expect_metric_to_be_within_stdevs_of_history, metric: row_count, stdevs: 2, min_runs: 1}", "`min_runs` must be at least 2"),
+            ("{id: b, expectation: expect_metric_to_be_within_stdevs_of_history, metric: unexpected_count, of: nope, stdevs: 2}", "no other expectation with id \"nope\""),
+            ("{id: b, expectation: expect_column_newest_value_to_be_within_age, column: x, max_age: soon}", "`max_age` \"soon\" is not a duration"),
+        ];
+        for (line, message) in cases {
+            let text = format!("suite: h\ntables:\n  t:\n    expectations:\n      - {line}\n");
+            let e = err(&text);
+            assert!(e.to_string().contains(message), "{line}: {e}");
+            let position = e
+                .position()
+                .unwrap_or_else(|| panic!("{line}: no position"));
+            assert_eq!(position.line, 5, "{line}");
+        }
     }
 
     #[test]

@@ -724,6 +724,38 @@ pub enum ExpectationKind {
         /// The other table.
         other_table: String,
     },
+    /// `expect_table_row_count_to_be_within_percent_of_history`: the row count within
+    /// `percent` of the mean of the last `last_runs` runs' row counts.
+    RowCountWithinPercentOfHistory {
+        /// How far from the mean, in percent of it.
+        percent: f64,
+        /// How many earlier runs the mean is over (the most).
+        last_runs: u64,
+        /// How many earlier runs it needs; with fewer it passes, saying so.
+        min_runs: u64,
+    },
+    /// `expect_metric_to_be_within_stdevs_of_history`: a metric within `stdevs` sample
+    /// standard deviations of the mean of its values in the last `last_runs` runs.
+    MetricWithinStdevsOfHistory {
+        /// The metric.
+        metric: crate::history::HistoryMetric,
+        /// How many standard deviations from the mean.
+        stdevs: f64,
+        /// How many earlier runs (the most).
+        last_runs: u64,
+        /// How many earlier runs it needs (at least 2); with fewer it passes, saying so.
+        min_runs: u64,
+    },
+    /// `expect_column_newest_value_to_be_within_age`: the newest instant of the column is
+    /// at most `max_age` before the run's time (freshness).
+    NewestWithinAge {
+        /// The column (timestamps or dates).
+        column: String,
+        /// The oldest the newest value may be, in microseconds.
+        max_age_micros: i64,
+        /// `max_age` as written.
+        max_age: String,
+    },
 }
 
 impl ExpectationKind {
@@ -801,7 +833,25 @@ impl ExpectationKind {
             ExpectationKind::RowCountEqualOtherTable { .. } => {
                 "expect_table_row_count_to_equal_other_table"
             }
+            ExpectationKind::RowCountWithinPercentOfHistory { .. } => {
+                "expect_table_row_count_to_be_within_percent_of_history"
+            }
+            ExpectationKind::MetricWithinStdevsOfHistory { .. } => {
+                "expect_metric_to_be_within_stdevs_of_history"
+            }
+            ExpectationKind::NewestWithinAge { .. } => {
+                "expect_column_newest_value_to_be_within_age"
+            }
         }
+    }
+
+    /// Whether it compares the run with earlier runs' metrics.
+    pub fn is_history(&self) -> bool {
+        matches!(
+            self,
+            ExpectationKind::RowCountWithinPercentOfHistory { .. }
+                | ExpectationKind::MetricWithinStdevsOfHistory { .. }
+        )
     }
 
     /// The columns of the expectation's own table that it reads, in parameter order.
@@ -827,7 +877,11 @@ impl ExpectationKind {
             | ExpectationKind::UniqueValueCountBetween { column, .. }
             | ExpectationKind::UniqueProportionBetween { column, .. }
             | ExpectationKind::DistinctValues { column, .. }
-            | ExpectationKind::MostCommonValueInSet { column, .. } => vec![column],
+            | ExpectationKind::MostCommonValueInSet { column, .. }
+            | ExpectationKind::NewestWithinAge { column, .. } => vec![column],
+            ExpectationKind::MetricWithinStdevsOfHistory { metric, .. } => {
+                metric.column().into_iter().collect()
+            }
             ExpectationKind::CompoundUnique { column_list }
             | ExpectationKind::UniqueWithinRecord { column_list, .. }
             | ExpectationKind::MulticolumnSumEqual { column_list, .. } => {
@@ -853,6 +907,7 @@ impl ExpectationKind {
             | ExpectationKind::ColumnsMatchOrderedList { .. }
             | ExpectationKind::RowCountEqual { .. }
             | ExpectationKind::RowCountEqualOtherTable { .. }
+            | ExpectationKind::RowCountWithinPercentOfHistory { .. }
             | ExpectationKind::ColumnToExist { .. } => Vec::new(),
         }
     }

@@ -11,7 +11,7 @@ SEED    ?= 42
 .DEFAULT_GOAL := help
 REPORT_DIR ?= target/dq-report
 
-.PHONY: help build run validate test python-envs interop-venv test-rust test-interop test-spark lint bench bench-scale clean_data prepare generate_data sample
+.PHONY: help build run validate test python-envs interop-venv browser test-rust test-interop test-spark lint bench bench-scale clean_data prepare generate_data sample
 .PHONY: spark-venv setup_spark run_spark_application shutdown_spark airflow-venv airflow_test
 
 help: ## List the targets
@@ -44,7 +44,15 @@ test: ## Run the whole test suite (what CI runs)
 	test $$rust -eq 0 && test $$made -eq 0
 	$(MAKE) --no-print-directory test-interop test-spark airflow_test
 
-python-envs: interop-venv spark-venv airflow-venv ## Every Python environment the tests use, pinned
+python-envs: interop-venv spark-venv airflow-venv browser ## Every Python environment the tests use, pinned (and the browser)
+
+# Debian's Chromium renders the HTML report in tests/interop (the package manager needs root).
+browser: ## Debian's Chromium for the HTML report's rendering test (apt-get install chromium when missing)
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+		test "$$(id -u)" = 0 && command -v apt-get >/dev/null || { \
+			echo "the HTML report test needs Chromium: install Debian's chromium package"; exit 2; }; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }
 
 test-rust: ## Unit, end-to-end and property tests of the Rust workspace
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
@@ -64,7 +72,7 @@ $(INTEROP_STAMP): tests/interop/requirements.txt
 
 interop-venv: $(INTEROP_STAMP) ## The interop tests' Python (tests/interop/.venv: DuckDB, Polars, pandas, pyarrow)
 
-test-interop: interop-venv ## DuckDB, Polars, pandas and pyarrow read the Parquet output as-is
+test-interop: interop-venv browser ## Other tools read ccc's outputs: DuckDB, Polars, pandas and pyarrow the Parquet, Prometheus the metrics, the W3C validator and Chromium the HTML report
 	$(CARGO) build --locked -p ccc-cli
 	CCC_BIN=target/debug/ccc tests/interop/.venv/bin/python -m pytest -q tests/interop
 

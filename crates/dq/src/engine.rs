@@ -14,6 +14,7 @@ use crate::checks::{aggregate, column, hash, order, pair, record, table, Run, Ta
 use crate::dataset::Dataset;
 use crate::error::SuiteError;
 use crate::history::{History, HistoryMetric};
+use crate::profile;
 use crate::result::{percent, ExpectationResult, SuiteResult, UnexpectedValue};
 use crate::streaming::ChunkTallies;
 use crate::suite::{Expectation, ExpectationKind, MatchOn, ResultFormat, Statistic, Suite};
@@ -35,6 +36,8 @@ pub struct Options {
     /// The run's time, in microseconds since the epoch (UTC): what freshness is measured
     /// from and what the history is "before". Default: now.
     pub run_time: Option<i64>,
+    /// Also profile every table (nulls, distinct values, histograms; default false).
+    pub profile: bool,
 }
 
 impl Default for Options {
@@ -45,6 +48,7 @@ impl Default for Options {
             every_unexpected: false,
             history: None,
             run_time: None,
+            profile: false,
         }
     }
 }
@@ -163,7 +167,25 @@ pub fn validate_prechecked(
             results[i] = observed(results[i].clone(), ds, o);
         }
     }
-    Ok(SuiteResult::new(suite.name.clone(), results))
+    let mut result = SuiteResult::new(suite.name.clone(), results);
+    if options.profile {
+        let row_counts = |table: &str| match earlier.history {
+            Some(h) => h.recent(
+                earlier.suite,
+                &HistoryMetric::RowCount.key(table),
+                earlier.run_time,
+                PROFILED_RUNS,
+            ),
+            None => Vec::new(),
+        };
+        result.profile = Some(
+            tables
+                .iter()
+                .map(|ds| profile::profile(run, ds, row_counts(ds.name())))
+                .collect(),
+        );
+    }
+    Ok(result)
 }
 
 /// Row-local checks (each row decided alone) of every table, evaluated chunk-major: each
@@ -241,6 +263,9 @@ fn chunk_major_tallies(
     }
     out
 }
+
+/// How many earlier runs' row counts a profile shows.
+const PROFILED_RUNS: usize = 30;
 
 /// The outcome of a check against earlier runs or the run's time; `None` for the others.
 fn against_earlier(

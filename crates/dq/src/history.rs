@@ -4,7 +4,7 @@
 //! folder of files, a table) is the caller's business, and [`run_points`] is what a
 //! caller appends for a run.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::result::SuiteResult;
@@ -76,7 +76,7 @@ pub struct PastRun {
 }
 
 /// One value of a metric from an earlier run, as a result shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PastValue {
     /// The run.
     pub run_id: String,

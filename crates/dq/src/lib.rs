@@ -64,6 +64,7 @@ mod error;
 pub mod history;
 mod position;
 mod presence;
+pub mod profile;
 mod result;
 mod streaming;
 mod suite;

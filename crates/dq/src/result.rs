@@ -159,6 +159,9 @@ pub struct SuiteResult {
     pub results: Vec<ExpectationResult>,
     /// Counts over the results.
     pub statistics: Statistics,
+    /// Each table's profile, when asked for ([`crate::Options::profile`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Vec<crate::profile::TableProfile>>,
 }
 
 impl SuiteResult {
@@ -182,6 +185,7 @@ impl SuiteResult {
             success: failed_errors == 0,
             results,
             statistics,
+            profile: None,
         }
     }
 

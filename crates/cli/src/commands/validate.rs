@@ -8,7 +8,9 @@ use ccc_cli::exit::{CliError, ExitStatus};
 use ccc_cli::monitoring::CommandMetrics;
 use ccc_cli::pipeline::{self, ValidateRequest, ValidateTarget};
 use ccc_cli::quality::failed_rows::FailedRows;
-use ccc_cli::quality::reports::{human_table, pair_reports, verdict_line, write_reports};
+use ccc_cli::quality::reports::{
+    human_table, pair_reports, verdict_line, write_reports, ReportFormat,
+};
 use ccc_cli::quality::suites::SuiteChoice;
 
 use crate::args::ValidateArgs;
@@ -60,6 +62,7 @@ pub fn run(args: ValidateArgs, metrics: &mut CommandMetrics) -> Result<ExitStatu
         }),
         history: args.history.store(),
         run_time: args.history.run_time,
+        profile: ReportFormat::any_profiles(&reports),
     };
     let validated = pipeline::validate(&request)?;
     let result = &validated.result;

@@ -26,7 +26,7 @@ use crate::exit::CliError;
 use crate::progress::Progress;
 use crate::quality::datasets::source_datasets;
 use crate::quality::history::{load_history, HistoryStore};
-use crate::quality::reports::write_reports;
+use crate::quality::reports::{write_reports, ReportFormat};
 use crate::report::{ChecksReport, FileEntry, MemoryReport, RunReport, Timings};
 
 /// How a run ended (other than by an error).
@@ -84,6 +84,7 @@ pub fn run(settings: &Settings, progress: &Progress) -> Result<Outcome, CliError
     let options = ccc_dq::Options {
         history: load_history(settings.history.as_ref())?,
         run_time: Some(run_time),
+        profile: ReportFormat::any_profiles(&settings.reports),
         ..Default::default()
     };
     let outcome = match &settings.incremental {

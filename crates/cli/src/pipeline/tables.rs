@@ -11,11 +11,13 @@ use ccc_ingest::FieldType;
 use crate::exit::CliError;
 use crate::quality::datasets::table_file_dataset;
 
-/// Reads each bound table with the column types its suite declares.
+/// Reads each bound table with the column types its suite declares; with `every_column`
+/// (a profile), the values of columns no expectation reads too.
 pub fn read_bound_tables(
     suite: &Suite,
     bindings: &[(String, PathBuf)],
     max_record_bytes: usize,
+    every_column: bool,
 ) -> Result<Vec<Dataset>, CliError> {
     check_bindings(suite, bindings)?;
     let options = ccc_ingest::ReadOptions {
@@ -44,6 +46,7 @@ pub fn read_bound_tables(
                 path,
                 declared: &declared,
                 wanted: &wanted,
+                every_column,
             };
             let table = read_table(&request, &options)?;
             if let Some((column, ty)) = table

@@ -50,6 +50,8 @@ pub struct ValidateRequest {
     pub history: Option<HistoryStore>,
     /// The run's time, µs since the epoch (`--run-time`; default now).
     pub run_time: Option<i64>,
+    /// Profile the tables too (for an HTML report).
+    pub profile: bool,
 }
 
 /// What a validation found.
@@ -101,6 +103,7 @@ pub fn validate(request: &ValidateRequest) -> Result<Validated, CliError> {
         every_unexpected: request.failed_rows.is_some(),
         history: load_history(request.history.as_ref())?,
         run_time: Some(run_time),
+        profile: request.profile,
         ..Default::default()
     };
     let mut validated = validate_with(request, &options)?;
@@ -145,8 +148,12 @@ fn validate_with(
             })
         }
         ValidateTarget::Tables(bindings) => {
-            let datasets =
-                super::tables::read_bound_tables(&suite.suite, bindings, request.max_record_bytes)?;
+            let datasets = super::tables::read_bound_tables(
+                &suite.suite,
+                bindings,
+                request.max_record_bytes,
+                options.profile,
+            )?;
             let result = run_suite(
                 suite,
                 &suite.suite,
@@ -229,13 +236,18 @@ fn read_sources(
     options: &ccc_dq::Options,
 ) -> Result<(Vec<Dataset>, Prechecked), CliError> {
     let files = ccc_ingest::discover(dir)?;
+    // A profile shows every column's values: nothing is left unread or dropped for it.
     let read_options = ccc_ingest::ReadOptions {
-        presence_only: presence_only_columns(Some(&suite.suite), &[]),
-        text_presence_only: true,
+        presence_only: if options.profile {
+            Vec::new()
+        } else {
+            presence_only_columns(Some(&suite.suite), &[])
+        },
+        text_presence_only: !options.profile,
         max_record_bytes,
         ..Default::default()
     };
-    let ahead = ChecksAhead::new(&suite.suite, true, options)?;
+    let ahead = ChecksAhead::new(&suite.suite, !options.profile, options)?;
     let sources = ccc_ingest::read_sources_with(
         files,
         &read_options,

@@ -51,12 +51,12 @@ impl HistoryStore {
         if !self.has_runs()? {
             return Ok(History::default());
         }
-        let wanted: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
         let request = TableRequest {
             name: "history",
             path: &self.dir,
             declared: &[],
-            wanted: &wanted,
+            wanted: &[],
+            every_column: true,
         };
         let table = read_table(&request, &ccc_ingest::ReadOptions::default())?;
         let dataset = table_file_dataset(&table)?;

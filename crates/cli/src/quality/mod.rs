@@ -5,5 +5,6 @@ pub mod ahead;
 pub mod datasets;
 pub mod failed_rows;
 pub mod history;
+pub mod html;
 pub mod reports;
 pub mod suites;

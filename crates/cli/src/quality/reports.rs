@@ -19,10 +19,20 @@ pub enum ReportFormat {
     Junit,
     /// Markdown for a CI job summary.
     Markdown,
+    /// One self-contained HTML page (inline CSS and SVG): results, failures first, and
+    /// each table's profile (null share, distinct values, histograms, row-count history).
+    Html,
+}
+
+impl ReportFormat {
+    /// Whether any of `reports` shows the tables' profiles, which the suite run then takes.
+    pub fn any_profiles(reports: &[(ReportFormat, PathBuf)]) -> bool {
+        reports.iter().any(|(f, _)| *f == ReportFormat::Html)
+    }
 }
 
 /// Results in display order: failed errors, failed warnings, then passes.
-fn ordered(result: &SuiteResult) -> Vec<&ExpectationResult> {
+pub(crate) fn ordered(result: &SuiteResult) -> Vec<&ExpectationResult> {
     let mut rows: Vec<&ExpectationResult> = result.results.iter().collect();
     rows.sort_by_key(|r| match (r.success, r.severity) {
         (false, Severity::Error) => 0,
@@ -32,7 +42,7 @@ fn ordered(result: &SuiteResult) -> Vec<&ExpectationResult> {
     rows
 }
 
-fn status(r: &ExpectationResult) -> &'static str {
+pub(crate) fn status(r: &ExpectationResult) -> &'static str {
     match (r.success, r.severity) {
         (true, _) if r.skipped.is_some() => "skipped",
         (true, _) => "pass",
@@ -47,7 +57,9 @@ fn percent(r: &ExpectationResult) -> String {
         .unwrap_or_default()
 }
 
-fn examples(r: &ExpectationResult, n: usize) -> String {
+/// The examples of a result in a line (at most `n`), or what it observed, or why it was
+/// skipped.
+pub(crate) fn examples(r: &ExpectationResult, n: usize) -> String {
     if r.partial_unexpected.is_empty() {
         // Aggregates and table checks observe one value: it is what a reader looks for.
         return match (&r.observed_value, &r.skipped) {
@@ -337,6 +349,7 @@ pub fn write_reports(
             }
             ReportFormat::Junit => junit(results),
             ReportFormat::Markdown => markdown(results),
+            ReportFormat::Html => super::html::render(results),
         };
         crate::files::write_whole(path, &text)?;
     }

@@ -583,14 +583,83 @@ pub(crate) fn unique_count_between(
     min: Option<u64>,
     max: Option<u64>,
 ) -> Observed {
+    let n = distinct_count(run, ds, col);
+    let success = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
+    observed(success, json!(n))
+}
+
+/// The number of distinct non-null values of column `col`.
+pub(crate) fn distinct_count(run: Run, ds: &Dataset, col: usize) -> u64 {
     let class = classify(ds.schema().fields[col].data_type());
-    let n = if matches!(class, ColumnClass::Integer | ColumnClass::Temporal) {
+    if matches!(class, ColumnClass::Integer | ColumnClass::Temporal) {
         distinct_integers(run, ds, col)
     } else {
         distinct(run, ds, col).len() as u64
-    };
-    let success = min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m);
-    observed(success, json!(n))
+    }
+}
+
+/// Equal-width bins of a numeric or instant column's non-null values.
+#[derive(Debug, Clone)]
+pub(crate) struct Bins {
+    pub min: Number,
+    pub max: Number,
+    /// The lower edge of the first bin, and each bin's width (instants in nanoseconds).
+    pub start: f64,
+    pub width: f64,
+    pub counts: Vec<u64>,
+}
+
+/// At most `bins` equal-width bins of column `col`'s non-null numbers (instants in
+/// nanoseconds) from their min: over `[min, max]` for floats (the last bin holds the
+/// max), over `[min, max + 1)` for integers and instants, which get one bin per value
+/// when they have fewer values than bins. `None` for a column without numbers.
+pub(crate) fn histogram(run: Run, ds: &Dataset, col: usize, bins: usize) -> Option<Bins> {
+    let moments = fold_chunks(run, ds, col, Moments::of, Moments::merge, Moments::default);
+    let (min, max) = (moments.min()?, moments.max()?);
+    let whole = matches!((min, max), (Number::Int(_), Number::Int(_)));
+    let start = min.as_f64();
+    let span = max.as_f64() - start + if whole { 1.0 } else { 0.0 };
+    let bins = if whole {
+        bins.min(span.max(1.0) as usize)
+    } else if span > 0.0 {
+        bins
+    } else {
+        1
+    }
+    .max(1);
+    let width = if span > 0.0 { span / bins as f64 } else { 1.0 };
+    let bin_of = |v: f64| (((v - start) / width) as usize).min(bins - 1);
+    let counts = fold_chunks(
+        run,
+        ds,
+        col,
+        |array| {
+            let counts = std::cell::RefCell::new(vec![0u64; bins]);
+            for_each_number(
+                array,
+                |i| counts.borrow_mut()[bin_of(i as f64)] += 1,
+                |f| counts.borrow_mut()[bin_of(f)] += 1,
+            );
+            counts.into_inner()
+        },
+        |mut a, b| {
+            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            a
+        },
+        || vec![0u64; bins],
+    );
+    Some(Bins {
+        min,
+        max,
+        start,
+        width,
+        counts,
+    })
+}
+
+/// A statistic's value as a result shows it: instants and dates as RFC 3339 text.
+pub(crate) fn shown(ds: &Dataset, col: usize, value: Number) -> Value {
+    number_json(value, Temporal::of(ds.schema().fields[col].data_type()))
 }
 
 /// The number of distinct values of an integer (or instant) column: sorted and counted,
@@ -618,12 +687,7 @@ pub(crate) fn unique_proportion_between(
     if values == 0 {
         return vacuous("the column has no non-null value".into());
     }
-    let class = classify(ds.schema().fields[col].data_type());
-    let unique = if matches!(class, ColumnClass::Integer | ColumnClass::Temporal) {
-        distinct_integers(run, ds, col)
-    } else {
-        distinct(run, ds, col).len() as u64
-    };
+    let unique = distinct_count(run, ds, col);
     let proportion = unique as f64 / values as f64;
     observed(
         bounds.contain(Number::Float(proportion), 1),

@@ -38,6 +38,9 @@ pub struct TableRequest<'a> {
     /// declared ones; a Parquet file's other columns are left unread where its statistics
     /// prove every value present ([`crate::Batch::unread`]).
     pub wanted: &'a [String],
+    /// Read the values of every column, whatever `wanted` says (a profile shows them
+    /// all); a JSON file's columns are still the declared and wanted ones.
+    pub every_column: bool,
 }
 
 /// A table read whole.
@@ -70,7 +73,8 @@ pub fn read_table(
         .par_iter()
         .enumerate()
         .map(|(i, file)| {
-            let needed = |column: &str| request.wanted.iter().any(|w| w == column);
+            let needed =
+                |column: &str| request.every_column || request.wanted.iter().any(|w| w == column);
             let (mut batches, problems) = read::read_layout_file_needing(
                 i as u32,
                 &file.path,
@@ -265,6 +269,7 @@ mod tests {
             path,
             declared: &declared,
             wanted: &wanted,
+            every_column: false,
         };
         read_table(&request, &ReadOptions::default()).unwrap()
     }
@@ -460,6 +465,7 @@ mod tests {
             path: dir.path(),
             declared: &declared,
             wanted: &[],
+            every_column: false,
         };
         let err = read_table(&request, &ReadOptions::default())
             .unwrap_err()
@@ -481,6 +487,7 @@ mod tests {
             path: dir.path(),
             declared: &[],
             wanted: &[],
+            every_column: false,
         };
         let err = read_table(&request, &ReadOptions::default())
             .unwrap_err()

@@ -635,6 +635,8 @@ fn json_report_matches_its_published_schema() {
     let src = tmp.path().join("src");
     generate(&src, &["--orders", "300", "--dirty", "0.03"]);
     let report = tmp.path().join("r.json");
+    // With an HTML report beside it, the JSON report carries the tables' profiles too.
+    let html = tmp.path().join("r.html");
     validate(&[
         "--suite",
         "source",
@@ -644,6 +646,10 @@ fn json_report_matches_its_published_schema() {
         "json",
         "--report-file",
         path_str(&report),
+        "--report",
+        "html",
+        "--report-file",
+        path_str(&html),
     ]);
     let schema_path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/dq-report.schema.json");
@@ -660,6 +666,7 @@ fn json_report_matches_its_published_schema() {
             .collect(),
     };
     assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(instance["profile"].as_array().map(Vec::len), Some(2), "both tables profiled");
 }
 
 /// The suites and the code cannot drift apart: every column a shipped suite names exists

@@ -11,6 +11,10 @@ and `import duckdb` not counted; the query and the fetch of its row are). Before
 every observed value ccc reports is compared with DuckDB's; a difference fails the run.
 
 The bar (issue 16): ccc's median at most a third of DuckDB's.
+
+Then the HTML report on the same file (`--report html`, which profiles every column:
+nulls, exact distinct counts, histograms) beside DuckDB computing the exact distinct and
+null counts of every column in one query, and the page's size.
 """
 
 from __future__ import annotations
@@ -93,12 +97,37 @@ def run_duckdb(file: Path, threads: int) -> tuple[float, dict]:
 
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
+    con.execute("SET enable_progress_bar = false")
     started = time.perf_counter()
     cursor = con.execute(duckdb_query(file))
     row = cursor.fetchone()
     elapsed = time.perf_counter() - started
     names = [d[0] for d in cursor.description]
     return elapsed, dict(zip(names, row))
+
+
+def html_report(suite: Path, file: Path, threads: int, repeat: int, tmp: Path) -> tuple[float, float, int]:
+    """Medians of `ccc validate --report html` and of DuckDB's exact distinct and null
+    counts of every column, and the page's size."""
+    import duckdb
+
+    page = tmp / "report.html"
+    cmd = [*ccc_cmd(suite, file, threads), "--report", "html", "--report-file", str(page)]
+    con = duckdb.connect()
+    con.execute(f"SET threads = {threads}")
+    con.execute("SET enable_progress_bar = false")
+    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{file}')").fetchall()]
+    figures = ", ".join(f'count(DISTINCT "{c}"), count(*) - count("{c}")' for c in columns)
+    query = f"SELECT {figures} FROM read_parquet('{file}')"
+    ccc_times, duck_times = [], []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(cmd, capture_output=True, check=False)
+        ccc_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        con.execute(query).fetchall()
+        duck_times.append(time.perf_counter() - started)
+    return statistics.median(ccc_times), statistics.median(duck_times), page.stat().st_size
 
 
 def same(ccc_value, duck_value) -> bool:
@@ -144,6 +173,10 @@ def main(argv: list[str]) -> int:
             subprocess.run(ccc_cmd(suite, file, args.threads), capture_output=True, check=False)
             ccc_times.append(time.perf_counter() - started)
             duck_times.append(run_duckdb(file, args.threads)[0])
+        html_s, profile_s, page_bytes = html_report(suite, file, args.threads, args.repeat, Path(tmp))
+    print(json.dumps({"html_report": True, "messages": size, "ccc_html_median_s": round(html_s, 3),
+                      "duckdb_distinct_nulls_median_s": round(profile_s, 3), "page_bytes": page_bytes}))
+    log(f"--report html {html_s:.3f} s ({page_bytes:,} bytes), DuckDB exact distinct+nulls {profile_s:.3f} s")
     ccc_s, duck_s = statistics.median(ccc_times), statistics.median(duck_times)
     ratio = ccc_s / duck_s
     print(json.dumps({"messages": size, "checks": len(CHECKS), "threads": args.threads,

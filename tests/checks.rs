@@ -666,7 +666,11 @@ fn json_report_matches_its_published_schema() {
             .collect(),
     };
     assert!(errors.is_empty(), "{errors:#?}");
-    assert_eq!(instance["profile"].as_array().map(Vec::len), Some(2), "both tables profiled");
+    assert_eq!(
+        instance["profile"].as_array().map(Vec::len),
+        Some(2),
+        "both tables profiled"
+    );
 }
 
 /// The suites and the code cannot drift apart: every column a shipped suite names exists

@@ -267,6 +267,103 @@ fn stdev(run: Run, ds: &Dataset, col: usize, moments: &Moments) -> Option<f64> {
     Some((squares.value() / (moments.count - 1) as f64).sqrt())
 }
 
+/// An integer (or instant) column's non-null values in their raw units, as `i64`:
+/// `value × mult` is the value in nanoseconds for instants (1 for plain integers, and
+/// `mult > 0` keeps the order). Half the bytes of `i128`s to move and sort.
+struct RawIntegers {
+    values: Vec<i64>,
+    mult: i128,
+}
+
+/// The column's values as [`RawIntegers`]; `None` for other columns, and for unsigned
+/// 64-bit values beyond `i64::MAX`.
+fn raw_integers(run: Run, ds: &Dataset, col: usize) -> Option<RawIntegers> {
+    let data_type = ds.schema().fields[col].data_type();
+    if !matches!(
+        classify(data_type),
+        ColumnClass::Integer | ColumnClass::Temporal
+    ) {
+        return None;
+    }
+    let arrays: Vec<&dyn Array> = ds
+        .chunks()
+        .iter()
+        .map(|c| c.arrays()[col].as_ref())
+        .collect();
+    let one = |array: &dyn Array| -> Option<Vec<i64>> {
+        let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
+        types::with_integers!(
+            array,
+            |a| {
+                let mut out = Vec::with_capacity(a.len() - a.null_count());
+                for (i, v) in a.values().iter().enumerate() {
+                    if valid(i) {
+                        out.push(i64::try_from(i128::from(*v)).ok()?);
+                    }
+                }
+                Some(out)
+            },
+            None
+        )
+    };
+    let parts: Vec<Option<Vec<i64>>> = if run.parallel {
+        arrays.par_iter().map(|a| one(*a)).collect()
+    } else {
+        arrays.iter().map(|a| one(*a)).collect()
+    };
+    let parts: Vec<Vec<i64>> = parts.into_iter().collect::<Option<_>>()?;
+    Some(RawIntegers {
+        values: parts.concat(),
+        mult: nanos_per_unit(data_type),
+    })
+}
+
+/// The values at `positions` (indices into the sorted values), by selection: each one
+/// narrows the slice the next is selected in, so a few quantiles cost a few linear
+/// passes rather than a sort.
+fn select_positions(values: &mut [i64], positions: &[usize]) -> Vec<i64> {
+    let mut order: Vec<usize> = (0..positions.len()).collect();
+    order.sort_by_key(|&k| positions[k]);
+    let mut found = vec![0i64; positions.len()];
+    let mut start = 0;
+    for k in order {
+        let at = positions[k];
+        if at < start {
+            // A repeated position: the slice before `start` is already in place.
+            found[k] = values[at];
+            continue;
+        }
+        let (_, &mut v, _) = values[start..].select_nth_unstable(at - start);
+        found[k] = v;
+        start = at;
+    }
+    found
+}
+
+/// Distinct values among integers: a bitmap over their range when it is at most 64
+/// bits a value (ids and codes, dense), else sorted and counted.
+fn distinct_raw(run: Run, mut values: Vec<i64>) -> u64 {
+    let (Some(&lo), Some(&hi)) = (values.iter().min(), values.iter().max()) else {
+        return 0;
+    };
+    let span = (i128::from(hi) - i128::from(lo)) as u128 + 1;
+    if span <= 64 * values.len() as u128 {
+        let mut bits = vec![0u64; (span as usize).div_ceil(64)];
+        for &v in &values {
+            let offset = (v as i128 - i128::from(lo)) as usize;
+            bits[offset / 64] |= 1 << (offset % 64);
+        }
+        return bits.iter().map(|w| u64::from(w.count_ones())).sum();
+    }
+    if run.parallel {
+        values.par_sort_unstable();
+    } else {
+        values.sort_unstable();
+    }
+    let changes = values.windows(2).filter(|w| w[0] != w[1]).count() as u64;
+    changes + 1
+}
+
 /// Every non-null value of the column (NaN left out): integers and instants, or floats.
 fn numbers(run: Run, ds: &Dataset, col: usize) -> (Vec<i128>, Vec<f64>) {
     fold_chunks(
@@ -290,6 +387,24 @@ fn numbers(run: Run, ds: &Dataset, col: usize) -> (Vec<i128>, Vec<f64>) {
 /// The median of the non-null values: the middle one, or the mean of the two middle
 /// ones, exact selection rather than an estimate.
 fn median(run: Run, ds: &Dataset, col: usize) -> Option<Number> {
+    if let Some(mut raw) = raw_integers(run, ds, col) {
+        let n = raw.values.len();
+        if n == 0 {
+            return None;
+        }
+        let (_, &mut upper, _) = raw.values.select_nth_unstable(n / 2);
+        let upper = i128::from(upper) * raw.mult;
+        if n % 2 == 1 {
+            return Some(Number::Int(upper));
+        }
+        let lower = i128::from(*raw.values[..n / 2].iter().max().expect("n ≥ 2")) * raw.mult;
+        let sum = lower + upper;
+        return Some(if sum % 2 == 0 {
+            Number::Int(sum / 2)
+        } else {
+            Number::Float(sum as f64 / 2.0)
+        });
+    }
     let (mut ints, mut floats) = numbers(run, ds, col);
     if floats.is_empty() {
         let n = ints.len();
@@ -437,12 +552,27 @@ impl Number {
 /// The values nearest each quantile's position `q × (n − 1)` among the sorted non-null
 /// values (pandas' `interpolation="nearest"`, halves to even), exact.
 fn quantile_values(run: Run, ds: &Dataset, col: usize, quantiles: &[f64]) -> Option<Vec<Number>> {
+    let index = |q: f64, n: usize| ((q * (n - 1) as f64).round_ties_even() as usize).min(n - 1);
+    if let Some(mut raw) = raw_integers(run, ds, col) {
+        let n = raw.values.len();
+        if n == 0 {
+            return None;
+        }
+        let positions: Vec<usize> = quantiles.iter().map(|&q| index(q, n)).collect();
+        let found = select_positions(&mut raw.values, &positions);
+        return Some(
+            found
+                .into_iter()
+                .map(|v| Number::Int(i128::from(v) * raw.mult))
+                .collect(),
+        );
+    }
     let (mut ints, mut floats) = numbers(run, ds, col);
     let n = ints.len() + floats.len();
     if n == 0 {
         return None;
     }
-    let index = |q: f64| ((q * (n - 1) as f64).round_ties_even() as usize).min(n - 1);
+    let index = |q: f64| index(q, n);
     Some(if floats.is_empty() {
         ints.sort_unstable();
         quantiles
@@ -665,6 +795,9 @@ pub(crate) fn shown(ds: &Dataset, col: usize, value: Number) -> Value {
 /// The number of distinct values of an integer (or instant) column: sorted and counted,
 /// which beats a hash map of every value on the millions of keys such a column holds.
 fn distinct_integers(run: Run, ds: &Dataset, col: usize) -> u64 {
+    if let Some(raw) = raw_integers(run, ds, col) {
+        return distinct_raw(run, raw.values);
+    }
     let (mut values, _) = numbers(run, ds, col);
     if run.parallel {
         values.par_sort_unstable();
@@ -1036,5 +1169,36 @@ mod tests {
         assert!(!run("value_set: [3], ties_okay: true").success);
         let t = table("t", vec![("x", ints(&[Some(5), Some(5), Some(1)]))]);
         assert!(check("expectation: expect_column_most_common_value_to_be_in_set, column: x, value_set: [5]", &[&t]).success);
+    }
+
+    proptest::proptest! {
+        /// The fast paths against a sort: selected positions are the sorted values at
+        /// them, and the bitmap's distinct count is the sorted run count.
+        #[test]
+        fn selection_and_the_bitmap_agree_with_a_sort(
+            values in proptest::collection::vec(-300i64..300, 1..400),
+            wide in proptest::bool::ANY,
+            qs in proptest::collection::vec(0.0f64..=1.0, 1..6),
+        ) {
+            let values: Vec<i64> = if wide {
+                values.iter().map(|v| v * 1_000_000_007).collect()
+            } else {
+                values
+            };
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            let n = values.len();
+            let positions: Vec<usize> = qs
+                .iter()
+                .map(|q| ((q * (n - 1) as f64).round_ties_even() as usize).min(n - 1))
+                .collect();
+            let found = super::select_positions(&mut values.clone(), &positions);
+            let want: Vec<i64> = positions.iter().map(|&i| sorted[i]).collect();
+            proptest::prop_assert_eq!(found, want);
+            let mut runs = sorted.clone();
+            runs.dedup();
+            let run = crate::checks::Run { limit: 20, parallel: false, only_chunk: None };
+            proptest::prop_assert_eq!(super::distinct_raw(run, values), runs.len() as u64);
+        }
     }
 }

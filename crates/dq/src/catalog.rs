@@ -50,6 +50,8 @@ pub(crate) enum ParamType {
     HistoryMetric,
     /// A duration: a number and a unit (`90m`, `26h`, `2d 6h`).
     Duration,
+    /// A JSON Schema, as an object.
+    JsonSchema,
 }
 
 /// One parameter of an expectation.
@@ -141,6 +143,31 @@ const STATISTIC_PARAMS: &[Param] = &[
     ),
 ];
 
+/// The parameters of the proportion expectations.
+const PROPORTION_PARAMS: &[Param] = &[
+    COLUMN,
+    opt(
+        "min_value",
+        ParamType::NumberOrTimestamp,
+        "the smallest proportion allowed, 0 to 1",
+    ),
+    opt(
+        "max_value",
+        ParamType::NumberOrTimestamp,
+        "the largest proportion allowed, 0 to 1",
+    ),
+    opt(
+        "strict_min",
+        ParamType::Bool,
+        "exclude the lower bound itself (default false)",
+    ),
+    opt(
+        "strict_max",
+        ParamType::Bool,
+        "exclude the upper bound itself (default false)",
+    ),
+];
+
 /// Keys every expectation accepts.
 pub(crate) const COMMON_KEYS: [&str; 6] = [
     "id",
@@ -159,6 +186,13 @@ pub(crate) const CATALOG: &[Spec] = &[
         mostly: true,
         min_or_max: false,
         doc: "Values are not null.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_null",
+        params: &[COLUMN],
+        mostly: true,
+        min_or_max: false,
+        doc: "Values are null; every value present (one the reader could not parse too) is unexpected.",
     },
     Spec {
         name: "expect_column_value_lengths_to_be_between",
@@ -278,6 +312,34 @@ pub(crate) const CATALOG: &[Spec] = &[
         mostly: true,
         min_or_max: false,
         doc: "Values match none of a list of regular expressions.",
+    },
+    Spec {
+        name: "expect_column_values_to_be_json_parseable",
+        params: &[COLUMN],
+        mostly: true,
+        min_or_max: false,
+        doc: "Each value is a JSON text (serde_json's parser, nesting up to 128 levels).",
+    },
+    Spec {
+        name: "expect_column_values_to_match_json_schema",
+        params: &[
+            COLUMN,
+            req("json_schema", ParamType::JsonSchema, "the JSON Schema (draft 2020-12 unless `$schema` says otherwise) each value, parsed as JSON, must match"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Each value is a JSON text that matches the schema; one that does not parse is unexpected too.",
+    },
+    Spec {
+        name: "expect_column_value_z_scores_to_be_less_than",
+        params: &[
+            COLUMN,
+            req("threshold", ParamType::Number, "the z-score a value must stay below"),
+            req("double_sided", ParamType::Bool, "true: |z| < threshold; false: z < threshold"),
+        ],
+        mostly: true,
+        min_or_max: false,
+        doc: "Each value's z-score, (value − mean) / sample standard deviation of the column's non-null values, is below the threshold (non-inclusive, as in GX).",
     },
     Spec {
         name: "expect_column_values_to_match_strftime_format",
@@ -430,6 +492,13 @@ pub(crate) const CATALOG: &[Spec] = &[
         doc: "Each quantile of the non-null values (exact: the value nearest q × (n − 1), as pandas' `nearest`) is within its range.",
     },
     Spec {
+        name: "expect_column_proportion_of_non_null_values_to_be_between",
+        params: PROPORTION_PARAMS,
+        mostly: false,
+        min_or_max: true,
+        doc: "The share of the rows whose value is not null (0 to 1) is within bounds; an empty table passes vacuously.",
+    },
+    Spec {
         name: "expect_column_unique_value_count_to_be_between",
         params: &[
             COLUMN,
@@ -442,13 +511,7 @@ pub(crate) const CATALOG: &[Spec] = &[
     },
     Spec {
         name: "expect_column_proportion_of_unique_values_to_be_between",
-        params: &[
-            COLUMN,
-            opt("min_value", ParamType::NumberOrTimestamp, "the smallest proportion allowed, 0 to 1"),
-            opt("max_value", ParamType::NumberOrTimestamp, "the largest proportion allowed, 0 to 1"),
-            opt("strict_min", ParamType::Bool, "exclude the lower bound itself (default false)"),
-            opt("strict_max", ParamType::Bool, "exclude the upper bound itself (default false)"),
-        ],
+        params: PROPORTION_PARAMS,
         mostly: false,
         min_or_max: true,
         doc: "Distinct non-null values over non-null values is within bounds.",
@@ -652,6 +715,7 @@ fn param_schema(param: &Param) -> Value {
         ParamType::NonNegative => json!({"type": "number", "minimum": 0}),
         ParamType::HistoryMetric => json!({"enum": crate::history::HistoryMetric::NAMES}),
         ParamType::Duration => json!({"type": "string", "minLength": 1}),
+        ParamType::JsonSchema => json!({"type": "object"}),
         ParamType::PairList => json!({
             "type": "array",
             "minItems": 1,
@@ -816,6 +880,22 @@ const MAX_SUGGESTED_LEN: usize = 256;
 
 /// The closest candidate to `word`, when it is close enough to be a likely typo or an
 /// abbreviation (`int` for `integer`).
+/// The candidates within a third of `word`'s length of edits (at least 2), nearest first
+/// (`word` in lowercase).
+fn near<'a>(word: &str, candidates: &[&'a str]) -> Vec<(usize, &'a str)> {
+    let length = word.chars().count();
+    let limit = (length / 3).max(2);
+    let mut found: Vec<(usize, &'a str)> = candidates
+        .iter()
+        // The distance is at least the difference in length.
+        .filter(|c| c.chars().count().abs_diff(length) <= limit)
+        .map(|c| (edit_distance(word, &c.to_lowercase()), *c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    found.sort_by_key(|(d, _)| *d);
+    found
+}
+
 pub(crate) fn closest<'a, I>(word: &str, candidates: I) -> Option<&'a str>
 where
     I: IntoIterator<Item = &'a str>,
@@ -826,17 +906,8 @@ where
         return None;
     }
     let word = word.to_lowercase();
-    let length = word.chars().count();
-    let limit = (length / 3).max(2);
     let candidates: Vec<&'a str> = candidates.into_iter().collect();
-    let by_distance = candidates
-        .iter()
-        // The distance is at least the difference in length.
-        .filter(|c| c.chars().count().abs_diff(length) <= limit)
-        .map(|c| (edit_distance(&word, &c.to_lowercase()), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c);
+    let by_distance = near(&word, &candidates).first().map(|(_, c)| *c);
     by_distance.or_else(|| {
         (word.chars().count() >= 3)
             .then(|| {
@@ -857,7 +928,23 @@ where
     I: IntoIterator<Item = &'a str> + Clone,
 {
     if let Some(best) = closest(word, candidates.clone()) {
-        return Some(format!("did you mean `{best}`?"));
+        // Two close names can mean opposite things (`…_to_be_null`, `…_to_not_be_null`):
+        // both are offered.
+        let all: Vec<&str> = candidates.clone().into_iter().collect();
+        // …when the second is about as close as the first.
+        let second = (word.len() <= MAX_SUGGESTED_LEN)
+            .then(|| near(&word.to_lowercase(), &all))
+            .and_then(|found| {
+                let first = found.first().map_or(0, |(d, _)| *d);
+                found
+                    .into_iter()
+                    .find(|(d, c)| *c != best && *d <= first + 2)
+                    .map(|(_, c)| c)
+            });
+        return Some(match second {
+            Some(other) => format!("did you mean `{best}` or `{other}`?"),
+            None => format!("did you mean `{best}`?"),
+        });
     }
     let all: Vec<&str> = candidates.into_iter().collect();
     if all.is_empty() {
@@ -902,12 +989,16 @@ mod tests {
             ),
             Some("expect_column_values_to_not_be_null")
         );
-        assert_eq!(
-            closest(
-                "expect_column_values_to_be_not_null",
-                CATALOG.iter().map(|s| s.name)
-            ),
-            Some("expect_column_values_to_not_be_null")
+        // Two names are close, and mean opposite things: both are offered.
+        let both = suggest(
+            "expect_column_values_to_be_not_null",
+            CATALOG.iter().map(|s| s.name),
+        )
+        .expect("a suggestion");
+        assert!(
+            both.contains("`expect_column_values_to_not_be_null`")
+                && both.contains("`expect_column_values_to_be_null`"),
+            "{both}"
         );
         assert_eq!(closest("zzz", ["column", "mostly"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);

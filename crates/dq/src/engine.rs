@@ -377,6 +377,9 @@ pub(crate) fn is_row_local(kind: &ExpectationKind) -> bool {
     matches!(
         kind,
         ExpectationKind::NotNull { .. }
+            | ExpectationKind::BeNull { .. }
+            | ExpectationKind::JsonParseable { .. }
+            | ExpectationKind::MatchJsonSchema { .. }
             | ExpectationKind::ValueLengthsBetween { .. }
             | ExpectationKind::OfType { .. }
             | ExpectationKind::InSet { .. }
@@ -410,7 +413,9 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
         if unread {
             let tally = unread_tally(ds, c);
             let denominator = match e.kind {
-                ExpectationKind::NotNull { .. } => Denominator::All,
+                ExpectationKind::NotNull { .. } | ExpectationKind::BeNull { .. } => {
+                    Denominator::All
+                }
                 _ => Denominator::NonMissing,
             };
             return Some((tally, denominator));
@@ -420,6 +425,20 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
         ExpectationKind::NotNull { column } => {
             col(column).map(|c| (column::not_null(run, ds, c), Denominator::All))
         }
+        ExpectationKind::BeNull { column } => {
+            col(column).map(|c| (column::be_null(run, ds, c), Denominator::All))
+        }
+        ExpectationKind::JsonParseable { column } => col(column)
+            .map(|c| column::match_regex(run, ds, c, |v| !is_json(v)))
+            .map(nonmissing),
+        ExpectationKind::MatchJsonSchema { column, schema } => col(column)
+            .map(|c| {
+                column::match_regex(run, ds, c, |v| {
+                    serde_json::from_str::<serde_json::Value>(v)
+                        .map_or(true, |value| !schema.0.is_valid(&value))
+                })
+            })
+            .map(nonmissing),
         ExpectationKind::ValueLengthsBetween {
             column,
             min_value,
@@ -530,6 +549,12 @@ pub(crate) fn local_tally(run: Run, e: &Expectation, ds: &Dataset) -> Option<(Ta
     }
 }
 
+/// Whether `text` is one JSON value. Parsed into a value, as the schema check parses it,
+/// so that both refuse nesting past serde_json's 128 levels alike.
+fn is_json(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text).is_ok()
+}
+
 /// The indices of `names` in `ds`, if it has them all.
 fn columns_of(ds: &Dataset, names: &[String]) -> Option<Vec<usize>> {
     names.iter().map(|n| ds.column_index(n)).collect()
@@ -595,6 +620,9 @@ fn evaluate(
     let tally = match &e.kind {
         _ if chunk_major.is_some() => chunk_major,
         ExpectationKind::NotNull { .. }
+        | ExpectationKind::BeNull { .. }
+        | ExpectationKind::JsonParseable { .. }
+        | ExpectationKind::MatchJsonSchema { .. }
         | ExpectationKind::ValueLengthsBetween { .. }
         | ExpectationKind::OfType { .. }
         | ExpectationKind::InSet { .. }
@@ -727,6 +755,36 @@ fn evaluate(
                 ds,
                 aggregate::unique_proportion_between(run, ds, c, bounds),
             );
+        }
+        ExpectationKind::ZScoresLessThan {
+            column,
+            threshold,
+            double_sided,
+        } => {
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            match aggregate::z_scores(run, ds, c, *threshold, *double_sided) {
+                Ok(tally) => Some(nonmissing(tally)),
+                Err(why) => {
+                    result.skipped = Some(why);
+                    return result;
+                }
+            }
+        }
+        ExpectationKind::NonNullProportionBetween {
+            column,
+            min_value,
+            max_value,
+            strict_min,
+            strict_max,
+        } => {
+            let bounds = aggregate::Bounds::new(min_value, max_value, *strict_min, *strict_max);
+            let Some(c) = col(column) else {
+                return missing_column(result);
+            };
+            let o = aggregate::non_null_proportion_between(ds, c, bounds);
+            return observed(result, ds, o);
         }
         ExpectationKind::DistinctValues {
             column,

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::column::{int_range, FloatRange};
 use super::table::Observed;
-use super::Run;
+use super::{all_missing, chunk_tally, over_chunks, scan, Run, Tally};
 use crate::dataset::Dataset;
 use crate::suite::{Bound, QuantileRanges, SetRelation, SetValue, Statistic};
 use crate::time;
@@ -828,6 +828,79 @@ pub(crate) fn unique_proportion_between(
     )
 }
 
+/// `expect_column_value_z_scores_to_be_less_than`: each non-null value's z-score against
+/// the column's mean and sample standard deviation, unexpected at or past the threshold
+/// (GX's non-inclusive interval); `Err` with the reason when no deviation is defined.
+/// With a deviation of 0 every value is the mean, its z-score 0.
+pub(crate) fn z_scores(
+    run: Run,
+    ds: &Dataset,
+    col: usize,
+    threshold: f64,
+    double_sided: bool,
+) -> Result<Tally, String> {
+    let moments = fold_chunks(run, ds, col, Moments::of, Moments::merge, Moments::default);
+    let (Some(mean), Some(sd)) = (moments.mean(), stdev(run, ds, col, &moments)) else {
+        return Err(format!(
+            "z-scores need a standard deviation, of two non-null values; the column has {}",
+            moments.count
+        ));
+    };
+    let bad = |v: f64| {
+        let z = if sd > 0.0 { (v - mean) / sd } else { 0.0 };
+        if double_sided {
+            z.abs() >= threshold
+        } else {
+            z >= threshold
+        }
+    };
+    Ok(over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let Some(reader) = Reader::new(array) else {
+            return all_missing(array);
+        };
+        let counts = scan(array.len(), array.validity(), run.limit, |i| {
+            match reader.get(i) {
+                Some(Scalar::Int(v)) => bad(v as f64),
+                Some(Scalar::Float(f)) => !f.is_nan() && bad(f),
+                _ => false,
+            }
+        });
+        chunk_tally(c, array, counts)
+    }))
+}
+
+/// `expect_column_proportion_of_non_null_values_to_be_between`: the rows whose value is
+/// there (a value the reader could not parse was there) over all rows.
+pub(crate) fn non_null_proportion_between(
+    ds: &Dataset,
+    col: usize,
+    bounds: Bounds<'_>,
+) -> Observed {
+    let rows = ds.row_count();
+    if rows == 0 {
+        return vacuous("the table has no rows".into());
+    }
+    let nulls: usize = ds
+        .chunks()
+        .iter()
+        .map(|chunk| {
+            let array = chunk.arrays()[col].as_ref();
+            if array.data_type() == &arrow2::datatypes::DataType::Null {
+                array.len()
+            } else {
+                array.null_count()
+            }
+        })
+        .sum();
+    let present = rows - nulls + ds.problems(col).len();
+    let proportion = present as f64 / rows as f64;
+    observed(
+        bounds.contain(Number::Float(proportion), 1),
+        json!(proportion),
+    )
+}
+
 /// At most this many distinct values are listed in an observed value: a column of
 /// millions of ids would otherwise put all of them in every report.
 pub(crate) const MAX_LISTED: usize = 1000;
@@ -1169,6 +1242,44 @@ mod tests {
         assert!(!run("value_set: [3], ties_okay: true").success);
         let t = table("t", vec![("x", ints(&[Some(5), Some(5), Some(1)]))]);
         assert!(check("expectation: expect_column_most_common_value_to_be_in_set, column: x, value_set: [5]", &[&t]).success);
+    }
+
+    #[test]
+    fn z_scores_against_the_mean_and_sample_deviation() {
+        let t = table(
+            "t",
+            vec![(
+                "x",
+                ints(&[Some(3), Some(5), Some(7), None, Some(5), Some(5)]),
+            )],
+        );
+        let run = |body: &str| {
+            check(
+                &format!(
+                    "expectation: expect_column_value_z_scores_to_be_less_than, column: x, {body}"
+                ),
+                &[&t],
+            )
+        };
+        // Sample deviation of 3, 5, 7, 5, 5: sqrt(8 / 4) = 1.414…; 7 has z = 1.414….
+        let r = run("threshold: 1.5, double_sided: true");
+        assert!(r.success, "{r:?}");
+        let r = run("threshold: 1.4, double_sided: true");
+        assert_eq!((r.unexpected_count, r.missing_count), (2, 1), "3 and 7");
+        let r = run("threshold: 1.4, double_sided: false");
+        assert_eq!(r.unexpected_count, 1, "only 7 is above");
+        assert_eq!(crate::checks::testing::values(&r), ["7"]);
+        let r = run("threshold: 1.4, double_sided: true, mostly: 0.6");
+        assert!(r.success, "3 of 5 non-null values pass");
+        let one = table("t", vec![("x", ints(&[Some(1), None]))]);
+        let r = check(
+            "expectation: expect_column_value_z_scores_to_be_less_than, column: x, threshold: 1, double_sided: true",
+            &[&one],
+        );
+        assert!(
+            r.success && r.skipped.is_some(),
+            "no deviation of one value"
+        );
     }
 
     proptest::proptest! {

@@ -55,6 +55,55 @@ pub(crate) fn not_null(run: Run, ds: &Dataset, col: usize) -> Tally {
     })
 }
 
+/// `expect_column_values_to_be_null`: every value present is unexpected, a value the
+/// reader could not parse (null in the column, its raw text kept) too; `missing_count`
+/// is the nulls, the values as expected.
+pub(crate) fn be_null(run: Run, ds: &Dataset, col: usize) -> Tally {
+    let problems = ds.problems(col);
+    over_chunks(run, ds, |c, chunk| {
+        let array = chunk.arrays()[col].as_ref();
+        let len = array.len();
+        let start = problems.partition_point(|p| p.chunk < c);
+        let end = problems.partition_point(|p| p.chunk <= c);
+        let here = &problems[start..end];
+        let all_null = array.data_type() == &DataType::Null;
+        let is_null = |i: usize| all_null || array.is_null(i);
+        let nulls = if all_null { len } else { array.null_count() } as u64;
+        let raw = here.iter().filter(|p| is_null(p.row)).count() as u64;
+        let unexpected = len as u64 - nulls + raw;
+        let mut samples = Vec::new();
+        if unexpected > 0 {
+            let mut next_problem = here.iter().peekable();
+            for i in 0..len {
+                if samples.len() >= run.limit {
+                    break;
+                }
+                while next_problem.peek().is_some_and(|p| p.row < i) {
+                    next_problem.next();
+                }
+                let value = if !is_null(i) {
+                    types::render(array, i)
+                } else if let Some(p) = next_problem.peek().filter(|p| p.row == i) {
+                    Some(p.raw.clone())
+                } else {
+                    continue;
+                };
+                samples.push(Sample {
+                    chunk: c,
+                    row: i,
+                    value,
+                });
+            }
+        }
+        Tally {
+            element_count: len as u64,
+            missing_count: nulls - raw,
+            unexpected_count: unexpected,
+            samples,
+        }
+    })
+}
+
 /// Folds a chunk's type problems (null in the column, but a raw value was there) into
 /// its tally: `verdict(raw)` is `None` to leave the row missing, else whether it is
 /// unexpected; such rows stop being missing.
@@ -726,6 +775,115 @@ mod tests {
                 record,
                 line: None
             }))
+        );
+    }
+
+    const BE_NULL: &str = "expectation: expect_column_values_to_be_null, column: c";
+
+    #[test]
+    fn be_null_counts_every_value_present_with_its_location() {
+        let mut t = chunked(
+            "t",
+            vec![
+                vec![("c", ints(&[None, Some(7), None]))],
+                vec![("c", ints(&[None, None]))],
+            ],
+        );
+        // A value the reader could not parse was there: it is unexpected, as its text.
+        t.add_type_problem(TypeProblem {
+            column: "c".into(),
+            chunk: 1,
+            row: 1,
+            raw: "x1".into(),
+        })
+        .expect("in range");
+        let r = check(BE_NULL, &[&t]);
+        assert!(!r.success);
+        assert_eq!(counts(&r), (5, 3, 2));
+        assert_eq!(values(&r), ["7", "x1"]);
+        assert_eq!(
+            r.partial_unexpected[1].location,
+            Some(Location::Source {
+                file: "t.csv".into(),
+                record: 5,
+                line: None
+            })
+        );
+        // `mostly` over all rows: 3 of 5 null.
+        let r = check(&format!("{BE_NULL}, mostly: 0.6"), &[&t]);
+        assert!(r.success);
+        let r = check(&format!("{BE_NULL}, mostly: 0.61"), &[&t]);
+        assert!(!r.success);
+        let empty = table("t", vec![("c", ints(&[]))]);
+        assert!(check(BE_NULL, &[&empty]).success, "an empty column passes");
+        let nulls = table("t", vec![("c", NullArray::new(DataType::Null, 3).boxed())]);
+        assert_eq!(counts(&check(BE_NULL, &[&nulls])), (3, 3, 0));
+    }
+
+    #[test]
+    fn json_parseable_and_json_schema() {
+        let t = table(
+            "t",
+            vec![(
+                "c",
+                strs(&[
+                    Some(r#"{"id": 1}"#),
+                    Some("[1, 2"),
+                    None,
+                    Some(r#"{"name": "x"}"#),
+                    Some("3"),
+                ]),
+            )],
+        );
+        let r = check(
+            "expectation: expect_column_values_to_be_json_parseable, column: c",
+            &[&t],
+        );
+        assert_eq!(counts(&r), (5, 1, 1));
+        assert_eq!(values(&r), ["[1, 2"]);
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        let hostile = table("t", vec![("c", strs(&[Some(deep.as_str())]))]);
+        let r = check(
+            "expectation: expect_column_values_to_be_json_parseable, column: c",
+            &[&hostile],
+        );
+        assert_eq!(
+            r.unexpected_count, 1,
+            "nesting past serde_json's limit is refused, not a crash"
+        );
+        let schema = "expectation: expect_column_values_to_match_json_schema, column: c, json_schema: {type: object, required: [id]}";
+        let r = check(schema, &[&t]);
+        // Not JSON, an object without `id`, a number: three of four non-null values.
+        assert_eq!(counts(&r), (5, 1, 3));
+        assert_eq!(values(&r), ["[1, 2", r#"{"name": "x"}"#, "3"]);
+        assert!(check(&format!("{schema}, mostly: 0.25"), &[&t]).success);
+        assert!(!check(&format!("{schema}, mostly: 0.26"), &[&t]).success);
+        let empty = table("t", vec![("c", strs(&[]))]);
+        assert!(check(schema, &[&empty]).success);
+    }
+
+    #[test]
+    fn the_proportion_of_non_null_values() {
+        let t = table("t", vec![("c", strs(&[Some("a"), None, Some("b"), None]))]);
+        let run = |bounds: &str| {
+            check(
+                &format!("expectation: expect_column_proportion_of_non_null_values_to_be_between, column: c, {bounds}"),
+                &[&t],
+            )
+        };
+        let r = run("min_value: 0.5");
+        assert!(r.success);
+        assert_eq!(r.observed_value, Some(serde_json::json!(0.5)));
+        assert!(!run("min_value: 0.5, strict_min: true").success);
+        assert!(!run("max_value: 0.4").success);
+        let empty = table("t", vec![("c", strs(&[]))]);
+        let r = check(
+            "expectation: expect_column_proportion_of_non_null_values_to_be_between, column: c, min_value: 1",
+            &[&empty],
+        );
+        assert!(
+            r.success && r.skipped.is_some(),
+            "an empty table passes vacuously"
         );
     }
 

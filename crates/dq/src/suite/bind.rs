@@ -144,7 +144,13 @@ fn check_expectation(
             data_type: format!("{data_type:?}"),
         };
     // Every column check but not-null needs scalar values.
-    if !matches!(e.kind, ExpectationKind::NotNull { .. }) {
+    let nulls_only = matches!(
+        e.kind,
+        ExpectationKind::NotNull { .. }
+            | ExpectationKind::BeNull { .. }
+            | ExpectationKind::NonNullProportionBetween { .. }
+    );
+    if !nulls_only {
         for (param, column, data_type) in &types {
             if types::classify(data_type) == ColumnClass::Other {
                 return Err(unsupported(param, column, data_type));
@@ -224,6 +230,16 @@ fn check_expectation(
             metric: crate::history::HistoryMetric::Statistic { .. },
             ..
         } => {
+            let (_, column, data_type) = &types[0];
+            let numeric = matches!(
+                types::classify(data_type),
+                ColumnClass::Integer | ColumnClass::Float | ColumnClass::Null
+            );
+            if !numeric {
+                return Err(unsupported(&doc_path!["column"], column, data_type));
+            }
+        }
+        ExpectationKind::ZScoresLessThan { .. } => {
             let (_, column, data_type) = &types[0];
             let numeric = matches!(
                 types::classify(data_type),

@@ -758,6 +758,35 @@ fn build_kind(
     };
     let kind = match name {
         "expect_column_values_to_not_be_null" => ExpectationKind::NotNull { column: column() },
+        "expect_column_values_to_be_null" => ExpectationKind::BeNull { column: column() },
+        "expect_column_values_to_be_json_parseable" => {
+            ExpectationKind::JsonParseable { column: column() }
+        }
+        "expect_column_values_to_match_json_schema" => {
+            let schema = obj.get("json_schema").cloned().unwrap_or(Value::Null);
+            let compiled = JSONSchema::options()
+                .with_draft(Draft::Draft202012)
+                .compile(&schema)
+                .map_err(|e| {
+                    invalid(
+                        "json_schema",
+                        format!("`json_schema` is not a valid JSON Schema: {e}"),
+                        None,
+                    )
+                })?;
+            ExpectationKind::MatchJsonSchema {
+                column: column(),
+                schema: super::CompiledJsonSchema(Arc::new(compiled)),
+            }
+        }
+        "expect_column_value_z_scores_to_be_less_than" => ExpectationKind::ZScoresLessThan {
+            column: column(),
+            threshold: obj
+                .get("threshold")
+                .and_then(Value::as_f64)
+                .unwrap_or_default(),
+            double_sided: bool_param(obj, "double_sided", false),
+        },
         "expect_column_value_lengths_to_be_between" | "expect_table_row_count_to_be_between" => {
             let (min_value, max_value) =
                 (count_param(obj, "min_value"), count_param(obj, "max_value"));
@@ -816,7 +845,8 @@ fn build_kind(
                 strict_max: bool_param(obj, "strict_max", false),
             }
         }
-        "expect_column_proportion_of_unique_values_to_be_between" => {
+        "expect_column_proportion_of_unique_values_to_be_between"
+        | "expect_column_proportion_of_non_null_values_to_be_between" => {
             let (min_value, max_value) = bounds()?;
             for (key, bound) in [("min_value", &min_value), ("max_value", &max_value)] {
                 let proportion = match bound {
@@ -833,12 +863,27 @@ fn build_kind(
                     ));
                 }
             }
-            ExpectationKind::UniqueProportionBetween {
-                column: column(),
-                min_value,
-                max_value,
-                strict_min: bool_param(obj, "strict_min", false),
-                strict_max: bool_param(obj, "strict_max", false),
+            let (column, strict_min, strict_max) = (
+                column(),
+                bool_param(obj, "strict_min", false),
+                bool_param(obj, "strict_max", false),
+            );
+            if name == "expect_column_proportion_of_unique_values_to_be_between" {
+                ExpectationKind::UniqueProportionBetween {
+                    column,
+                    min_value,
+                    max_value,
+                    strict_min,
+                    strict_max,
+                }
+            } else {
+                ExpectationKind::NonNullProportionBetween {
+                    column,
+                    min_value,
+                    max_value,
+                    strict_min,
+                    strict_max,
+                }
             }
         }
         "expect_column_unique_value_count_to_be_between" => {
@@ -1206,6 +1251,7 @@ tables:
   t:
     expectations:
       - {id: a, expectation: expect_column_values_to_not_be_null, column: x, rule: Should be not null}
+      - {id: a0, expectation: expect_column_values_to_be_null, column: y}
       - {id: b, expectation: expect_column_value_lengths_to_be_between, column: x, min_value: 1}
       - {id: e1, expectation: expect_column_value_lengths_to_equal, column: x, value: 3}
       - {id: c, expectation: expect_column_values_to_be_of_type, column: x, type_: integer}
@@ -1218,6 +1264,9 @@ tables:
       - {id: h2, expectation: expect_column_values_to_not_match_regex, column: x, regex: "[0-9]"}
       - {id: h3, expectation: expect_column_values_to_match_regex_list, column: x, regex_list: [a, b], match_on: all}
       - {id: h4, expectation: expect_column_values_to_not_match_regex_list, column: x, regex_list: [a]}
+      - {id: j1, expectation: expect_column_values_to_be_json_parseable, column: x}
+      - {id: j2, expectation: expect_column_values_to_match_json_schema, column: x, json_schema: {type: object, required: [id]}}
+      - {id: z1, expectation: expect_column_value_z_scores_to_be_less_than, column: x, threshold: 3, double_sided: true}
       - {id: r1, expectation: expect_column_values_to_match_strftime_format, column: x, strftime_format: "%Y-%m-%d"}
       - {id: r2, expectation: expect_column_values_to_be_increasing, column: x, strictly: true}
       - {id: r3, expectation: expect_column_values_to_be_decreasing, column: x}
@@ -1236,6 +1285,7 @@ tables:
       - {id: a5, expectation: expect_column_sum_to_be_between, column: x, max_value: 100}
       - {id: a6, expectation: expect_column_stdev_to_be_between, column: x, max_value: 3}
       - {id: q1, expectation: expect_column_quantile_values_to_be_between, column: x, quantile_ranges: {quantiles: [0.5], value_ranges: [[1, null]]}}
+      - {id: a6n, expectation: expect_column_proportion_of_non_null_values_to_be_between, column: x, min_value: 0.9}
       - {id: a7, expectation: expect_column_unique_value_count_to_be_between, column: x, min_value: 1, max_value: 5}
       - {id: a8, expectation: expect_column_proportion_of_unique_values_to_be_between, column: x, min_value: 0.5}
       - {id: a9, expectation: expect_column_distinct_values_to_be_in_set, column: x, value_set: [1, 2]}

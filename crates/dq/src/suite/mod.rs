@@ -428,6 +428,16 @@ pub enum MatchOn {
     All,
 }
 
+/// A JSON Schema compiled when the suite is loaded, shared by the suite's copies.
+#[derive(Clone)]
+pub struct CompiledJsonSchema(pub std::sync::Arc<jsonschema::JSONSchema>);
+
+impl std::fmt::Debug for CompiledJsonSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CompiledJsonSchema")
+    }
+}
+
 /// An expectation type with its parameters.
 #[derive(Debug, Clone)]
 pub enum ExpectationKind {
@@ -724,6 +734,45 @@ pub enum ExpectationKind {
         /// The other table.
         other_table: String,
     },
+    /// `expect_column_values_to_be_json_parseable`.
+    JsonParseable {
+        /// The column.
+        column: String,
+    },
+    /// `expect_column_values_to_match_json_schema`.
+    MatchJsonSchema {
+        /// The column.
+        column: String,
+        /// The compiled schema.
+        schema: CompiledJsonSchema,
+    },
+    /// `expect_column_value_z_scores_to_be_less_than`.
+    ZScoresLessThan {
+        /// The column.
+        column: String,
+        /// The z-score each value stays below.
+        threshold: f64,
+        /// Compare |z| rather than z.
+        double_sided: bool,
+    },
+    /// `expect_column_values_to_be_null`: every value present is unexpected.
+    BeNull {
+        /// The column.
+        column: String,
+    },
+    /// `expect_column_proportion_of_non_null_values_to_be_between`: non-null over rows.
+    NonNullProportionBetween {
+        /// The column.
+        column: String,
+        /// Lower bound (0 to 1).
+        min_value: Option<Bound>,
+        /// Upper bound (0 to 1).
+        max_value: Option<Bound>,
+        /// Exclude the lower bound.
+        strict_min: bool,
+        /// Exclude the upper bound.
+        strict_max: bool,
+    },
     /// `expect_table_row_count_to_be_within_percent_of_history`: the row count within
     /// `percent` of the mean of the last `last_runs` runs' row counts.
     RowCountWithinPercentOfHistory {
@@ -833,6 +882,15 @@ impl ExpectationKind {
             ExpectationKind::RowCountEqualOtherTable { .. } => {
                 "expect_table_row_count_to_equal_other_table"
             }
+            ExpectationKind::BeNull { .. } => "expect_column_values_to_be_null",
+            ExpectationKind::JsonParseable { .. } => "expect_column_values_to_be_json_parseable",
+            ExpectationKind::MatchJsonSchema { .. } => "expect_column_values_to_match_json_schema",
+            ExpectationKind::ZScoresLessThan { .. } => {
+                "expect_column_value_z_scores_to_be_less_than"
+            }
+            ExpectationKind::NonNullProportionBetween { .. } => {
+                "expect_column_proportion_of_non_null_values_to_be_between"
+            }
             ExpectationKind::RowCountWithinPercentOfHistory { .. } => {
                 "expect_table_row_count_to_be_within_percent_of_history"
             }
@@ -878,7 +936,12 @@ impl ExpectationKind {
             | ExpectationKind::UniqueProportionBetween { column, .. }
             | ExpectationKind::DistinctValues { column, .. }
             | ExpectationKind::MostCommonValueInSet { column, .. }
-            | ExpectationKind::NewestWithinAge { column, .. } => vec![column],
+            | ExpectationKind::NewestWithinAge { column, .. }
+            | ExpectationKind::BeNull { column }
+            | ExpectationKind::JsonParseable { column }
+            | ExpectationKind::MatchJsonSchema { column, .. }
+            | ExpectationKind::ZScoresLessThan { column, .. }
+            | ExpectationKind::NonNullProportionBetween { column, .. } => vec![column],
             ExpectationKind::MetricWithinStdevsOfHistory { metric, .. } => {
                 metric.column().into_iter().collect()
             }

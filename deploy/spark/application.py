@@ -72,10 +72,22 @@ def session():  # type: ignore[no-untyped-def]
     return spark
 
 
+_terminated = False
+
+
+def _terminate(*_: object) -> None:
+    """SIGTERM: ends the job with 143. The SystemExit it raises can land inside a Py4J
+    call and leave its connection mid-answer, so whatever the next JVM call raises is
+    the signal too, not a failure of the job: the flag says so."""
+    global _terminated
+    _terminated = True
+    sys.exit(143)
+
+
 def main(argv: list[str]) -> int:
     from ccc_spark.job import parse_args, run
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         options = parse_args(argv)
     except JobError as e:
@@ -87,9 +99,6 @@ def main(argv: list[str]) -> int:
     try:
         spark.sparkContext.addPyFile(package)
         code = run(options, spark)
-    except JobError as e:
-        print(f"error: {e}", file=sys.stderr)
-        code = e.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; nothing was published", file=sys.stderr)
         code = 130
@@ -98,11 +107,7 @@ def main(argv: list[str]) -> int:
         print("error: terminated; nothing was published", file=sys.stderr)
         code = e.code if isinstance(e.code, int) else 143
     except Exception as e:
-        # Whatever Spark raises past the job's own checks is a failure to read, compute or
-        # write (exit 3), never a check's verdict (1); nothing was published.
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f"error: the Spark job failed: {first}; nothing was published", file=sys.stderr)
-        code = 3
+        code = _failed(e)
     finally:
         os.remove(package)
     try:
@@ -110,6 +115,21 @@ def main(argv: list[str]) -> int:
     except Exception:
         pass  # a connection to the JVM that a signal broke; the JVM ends with this process
     return code
+
+
+def _failed(e: Exception) -> int:
+    """Prints why the job failed and gives its exit code."""
+    if _terminated:
+        print("error: terminated; nothing was published", file=sys.stderr)
+        return 143
+    if isinstance(e, JobError):
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    # Whatever Spark raises past the job's own checks is a failure to read, compute or
+    # write (exit 3), never a check's verdict (1); nothing was published.
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    print(f"error: the Spark job failed: {first}; nothing was published", file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":

@@ -566,12 +566,11 @@ fn output_suite_checks_a_spark_style_folder_and_catches_a_broken_table() {
     for entry in fs::read_dir(&csv_root).unwrap().flatten() {
         let dir = spark.join(entry.file_name());
         fs::create_dir_all(&dir).unwrap();
-        fs::copy(
-            entry.path().join("part-0.csv"),
-            dir.join("part-00000-5a1b.c000.csv"),
-        )
-        .unwrap();
-        fs::write(dir.join(".part-00000-5a1b.c000.csv.crc"), "crc").unwrap();
+        for (i, part) in part_files(&entry.path()).iter().enumerate() {
+            let name = format!("part-{i:05}-5a1b.c000.csv");
+            fs::copy(part, dir.join(&name)).unwrap();
+            fs::write(dir.join(format!(".{name}.crc")), "crc").unwrap();
+        }
     }
     fs::write(spark.join("_SUCCESS"), "").unwrap();
     let result = validate(&["--suite", "output", "--data", path_str(&spark)]);

@@ -12,9 +12,11 @@
 //! `parquet`, and `mixed` (records dealt round-robin over one file of each format, its Parquet
 //! file with a naive timestamp column, which the spec reads as UTC) — the
 //! case's records are written into a temporary source folder, the real binary runs with
-//! `--checks off`, and the test compares every `part-0.csv` (prefixed with its partition
-//! date) with `expected.csv`, reads every `part-0.parquet` back and compares it with its CSV
-//! part, and checks the run report and the quarantine. Last, the JSON run is repeated with
+//! `--checks off`, and the test compares the rows of every date's `part-HH.csv` files (one
+//! per UTC hour of `conversation_started_at`, each holding that hour's rows sorted by
+//! `order_id`, which `support::output::read_partitions` checks), prefixed with their
+//! partition date, with `expected.csv`; reads every `part-HH.parquet` back and compares it
+//! with the CSV, and checks the run report and the quarantine. Last, the JSON run is repeated with
 //! `--threads 1` and with the records reversed: the CSV and Parquet files must be
 //! byte-identical. All failures of a case are reported at once, each naming case and format.
 //!
@@ -412,7 +414,7 @@ fn check_output(case: &Case, out: &Path) -> Vec<String> {
     let parquet_root = out.join("parquet").join(OUTPUT_TABLE);
 
     // The CSV parts, prefixed with their partition date, against expected.csv.
-    let csv_parts = match read_partitions(&csv_root, "part-0.csv", read_csv_part) {
+    let csv_parts = match read_partitions(&csv_root, "csv", read_csv_part) {
         Ok(parts) => parts,
         Err(e) => {
             problems.push(e);
@@ -434,7 +436,7 @@ fn check_output(case: &Case, out: &Path) -> Vec<String> {
     }
 
     // Each Parquet part holds the same rows as its CSV part.
-    match read_partitions(&parquet_root, "part-0.parquet", read_parquet_part) {
+    match read_partitions(&parquet_root, "parquet", read_parquet_part) {
         Err(e) => problems.push(e),
         Ok(parquet_parts) => {
             let csv_dates: Vec<&String> = csv_parts.keys().collect();
@@ -452,7 +454,7 @@ fn check_output(case: &Case, out: &Path) -> Vec<String> {
                     |rows: &[Vec<String>]| rows.iter().map(|r| r[0].clone()).collect::<Vec<_>>();
                 if rows.len() != csv_rows.len() || ids(rows) != ids(csv_rows) {
                     problems.push(format!(
-                        "{PARTITION_PREFIX}{date}/part-0.parquet has {} rows with order_id {:?}, the CSV part {} rows with order_id {:?}",
+                        "{PARTITION_PREFIX}{date}/part-*.parquet have {} rows with order_id {:?}, the CSV part {} rows with order_id {:?}",
                         rows.len(),
                         ids(rows),
                         csv_rows.len(),
@@ -465,7 +467,7 @@ fn check_output(case: &Case, out: &Path) -> Vec<String> {
                     .find(|(_, (p, c))| p != c)
                 {
                     problems.push(format!(
-                        "{PARTITION_PREFIX}{date}/part-0.parquet row {} differs from the CSV part:\n  parquet: {}\n  csv:     {}\n{}",
+                        "{PARTITION_PREFIX}{date}/part-*.parquet row {} differs from the CSV parts:\n  parquet: {}\n  csv:     {}\n{}",
                         i + 1,
                         p.join(","),
                         c.join(","),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use proptest::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::*;
 
 fn expectations_dir() -> PathBuf {
@@ -266,12 +266,17 @@ fn a_late_last_message_changes_the_last_stage_and_other_dates_are_kept() {
         &[order(1, "BCN"), order(2, "LIS"), order(3, "MAD")],
     );
     job.incremental_ok();
-    let kept = job
-        .out()
-        .join("parquet/customer_courier_conversations/conversation_date=2024-02-01/part-0.parquet");
-    let kept_bytes = fs::read(&kept).unwrap();
+    let table = job.out().join("parquet/customer_courier_conversations");
+    // Order 3's date, and order 2's hour of order 1's date: neither changes below.
+    let kept = [
+        table.join("conversation_date=2024-02-01/part-09.parquet"),
+        table.join("conversation_date=2024-02-03/part-13.parquet"),
+    ];
+    let kept_bytes: Vec<Vec<u8>> = kept.iter().map(|k| fs::read(k).unwrap()).collect();
     #[cfg(unix)]
-    let kept_inode = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&kept).unwrap());
+    let inode = |path: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(path).unwrap());
+    #[cfg(unix)]
+    let kept_inodes: Vec<u64> = kept.iter().map(|k| inode(k)).collect();
     assert!(row_of(&job.out(), 1).unwrap().ends_with(",PICKED_UP"));
 
     job.add(
@@ -284,14 +289,28 @@ fn a_late_last_message_changes_the_last_stage_and_other_dates_are_kept() {
     let i = &report["incremental"];
     assert_eq!(strings(&i["partitions_rewritten"]), ["2024-02-03"]);
     assert_eq!(i["partitions_kept"], 1);
+    // Only order 1's part (10:00 on Feb 3) is written; order 2's part beside it is kept.
+    assert_eq!(
+        (&i["parts_rewritten"], &i["parts_kept"], &i["parts_removed"]),
+        (&json!(1), &json!(2), &json!(0))
+    );
+    assert_eq!(
+        i["parts_by_date"],
+        json!([
+            {"date": "2024-02-01", "rewritten": 0, "kept": 1, "removed": 0},
+            {"date": "2024-02-03", "rewritten": 1, "kept": 1, "removed": 0}
+        ])
+    );
     assert_eq!(i["late"]["messages"], 1, "12:00 is older than 13:00");
     assert_eq!(i["late"]["worst_lateness_seconds"], 3600);
-    assert_eq!(fs::read(&kept).unwrap(), kept_bytes);
+    for (k, bytes) in kept.iter().zip(&kept_bytes) {
+        assert_eq!(&fs::read(k).unwrap(), bytes, "{}", k.display());
+    }
     #[cfg(unix)]
     assert_eq!(
-        std::os::unix::fs::MetadataExt::ino(&fs::metadata(&kept).unwrap()),
-        kept_inode,
-        "an unchanged partition is linked, not rewritten"
+        kept.iter().map(|k| inode(k)).collect::<Vec<_>>(),
+        kept_inodes,
+        "unchanged parts are linked, not rewritten"
     );
     job.assert_equals_full_run();
 }

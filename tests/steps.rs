@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use sha2::{Digest, Sha256};
-use support::{ccc, path_str, stderr, stdout, table_snapshot};
+use support::{ccc, first_part, part_files, path_str, stderr, stdout, table_snapshot};
 
 /// A temporary working folder with the sample sources copied in as `src/`.
 struct Workspace {
@@ -307,8 +307,7 @@ fn publish_refuses_a_failed_or_stale_audit_and_another_outputs_stage() {
 
     // A passed audit, then a staged file changes: stale, exit 2.
     w.audit("staged");
-    let part =
-        w.path("staged/csv/customer_courier_conversations/conversation_date=2024-02-01/part-0.csv");
+    let part = first_part(&w.path("staged"), "csv");
     let mut text = fs::read_to_string(&part).unwrap();
     text.push('\n');
     fs::write(&part, text).unwrap();
@@ -363,10 +362,7 @@ fn publish_refuses_a_failed_or_stale_audit_and_another_outputs_stage() {
         ],
     );
     assert_eq!(
-        fs::read_to_string(w.path(
-            "out/csv/customer_courier_conversations/conversation_date=2024-02-01/part-0.csv"
-        ))
-        .unwrap(),
+        fs::read_to_string(first_part(&w.path("out"), "csv")).unwrap(),
         "changed"
     );
 }
@@ -588,11 +584,9 @@ fn another_programs_folder_in_cccs_layout_is_audited_and_published() {
     for entry in fs::read_dir(w.path("one").join(table)).unwrap().flatten() {
         let to = w.path("spark").join(table).join(entry.file_name());
         fs::create_dir_all(&to).unwrap();
-        fs::copy(
-            entry.path().join("part-0.parquet"),
-            to.join("part-00000-c000.snappy.parquet"),
-        )
-        .unwrap();
+        for (i, part) in part_files(&entry.path()).iter().enumerate() {
+            fs::copy(part, to.join(format!("part-{i:05}-c000.snappy.parquet"))).unwrap();
+        }
     }
     fs::write(w.path("spark").join(table).join("_SUCCESS"), "").unwrap();
     w.expect(2, &["publish", "--staged", "spark", "--out", "out"]);

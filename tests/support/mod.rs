@@ -93,7 +93,7 @@ pub fn table_snapshot(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         .collect()
 }
 
-/// All CSV parts as `date,row` lines, sorted by date then file order.
+/// All CSV parts as `date,row` lines, sorted by date then `order_id`.
 pub fn table_csv(out: &Path) -> Vec<String> {
     let root = out.join("csv/customer_courier_conversations");
     let mut lines = Vec::new();
@@ -110,12 +110,49 @@ pub fn table_csv(out: &Path) -> Vec<String> {
             .to_string_lossy()
             .trim_start_matches("conversation_date=")
             .to_string();
-        let text = std::fs::read_to_string(dir.join("part-0.csv")).expect("csv part");
-        for line in text.lines().skip(1) {
-            lines.push(format!("{date},{line}"));
+        // The date's rows in order_id order, whichever hourly part holds them.
+        let mut rows: Vec<(i64, String)> = Vec::new();
+        let mut parts: Vec<_> = std::fs::read_dir(&dir)
+            .expect("date folder")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        parts.sort();
+        for part in parts {
+            let text = std::fs::read_to_string(&part).expect("csv part");
+            for line in text.lines().skip(1) {
+                let id = line.split(',').next().and_then(|v| v.parse().ok());
+                rows.push((id.expect("an order_id first"), format!("{date},{line}")));
+            }
         }
+        rows.sort();
+        lines.extend(rows.into_iter().map(|(_, line)| line));
     }
     lines
+}
+
+/// The part files of one date folder of the output table (`part-HH.parquet`, one per hour
+/// that has conversations), in hour order.
+pub fn part_files(date_dir: &Path) -> Vec<PathBuf> {
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(date_dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", date_dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    parts.sort();
+    parts
+}
+
+/// The first part file of the table's first date in `OUT/<kind>` (`parquet` or `csv`).
+pub fn first_part(out: &Path, kind: &str) -> PathBuf {
+    let table = out.join(kind).join("customer_courier_conversations");
+    let mut dates: Vec<PathBuf> = std::fs::read_dir(&table)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", table.display()))
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dates.sort();
+    part_files(&dates[0]).remove(0)
 }
 
 /// A tiny valid source folder: two orders, three messages.

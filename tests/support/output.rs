@@ -60,29 +60,66 @@ pub fn output_files(out: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
     Ok(files)
 }
 
-/// Reads `root/conversation_date=YYYY-MM-DD/<file>` for every partition, by date. A missing
-/// root means no partition.
+/// Reads every `root/conversation_date=YYYY-MM-DD/part-HH.<extension>` file, by date. The
+/// layout is checked as the spec states it: each part holds the date's conversations that
+/// started in UTC hour HH (`conversation_started_at`, the 8th column, RFC 3339), sorted by
+/// `order_id`. A date's rows are returned sorted by `order_id`, whichever part they are in.
+/// A missing root means no partition.
 pub fn read_partitions(
     root: &Path,
-    file: &str,
+    extension: &str,
     read: fn(&Path) -> Result<Vec<Vec<String>>, String>,
 ) -> Result<BTreeMap<String, Vec<Vec<String>>>, String> {
-    let mut parts = BTreeMap::new();
+    let mut dates = BTreeMap::new();
     if !root.exists() {
-        return Ok(parts);
+        return Ok(dates);
     }
-    let entries = fs::read_dir(root).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| e.to_string())?;
-        let dir_name = entry.file_name().to_string_lossy().into_owned();
+    let list = |dir: &Path| -> Result<Vec<(String, std::path::PathBuf)>, String> {
+        let mut names = Vec::new();
+        for entry in fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))? {
+            let entry = entry.map_err(|e| e.to_string())?;
+            names.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                entry.path(),
+            ));
+        }
+        names.sort();
+        Ok(names)
+    };
+    for (dir_name, dir) in list(root)? {
         let Some(date) = dir_name.strip_prefix(PARTITION_PREFIX) else {
             continue;
         };
-        let path = entry.path().join(file);
-        let rows = read(&path).map_err(|e| format!("{dir_name}/{file}: {e}"))?;
-        parts.insert(date.to_string(), rows);
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for (file, path) in list(&dir)? {
+            let hour = file
+                .strip_prefix("part-")
+                .and_then(|f| f.strip_suffix(&format!(".{extension}")))
+                .filter(|h| h.len() == 2)
+                .ok_or_else(|| format!("{dir_name}/{file} is not a part-HH.{extension} file"))?;
+            let part = read(&path).map_err(|e| format!("{dir_name}/{file}: {e}"))?;
+            let prefix = format!("{date}T{hour}:");
+            if let Some(row) = part.iter().find(|r| !r[7].starts_with(&prefix)) {
+                return Err(format!(
+                    "{dir_name}/{file} holds order_id {} started at {}, outside hour {hour}",
+                    row[0], row[7]
+                ));
+            }
+            let ids: Vec<i64> = part
+                .iter()
+                .map(|r| r[0].parse().unwrap_or(i64::MIN))
+                .collect();
+            if ids.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(format!(
+                    "{dir_name}/{file} is not sorted by order_id: {ids:?}"
+                ));
+            }
+            rows.extend(part);
+        }
+        rows.sort_by_key(|r| r[0].parse::<i64>().unwrap_or(i64::MIN));
+        dates.insert(date.to_string(), rows);
     }
-    Ok(parts)
+    Ok(dates)
 }
 
 pub fn read_csv_part(path: &Path) -> Result<Vec<Vec<String>>, String> {

@@ -132,12 +132,20 @@ pub struct IncrementalReport {
     pub files_missing: Vec<String>,
     /// What changed.
     pub changes: ccc_transform::incremental::FoldCounts,
-    /// Partitions written by this run.
+    /// Date partitions with a part written by this run.
     pub partitions_rewritten: Vec<String>,
-    /// Partitions removed because their conversations moved to an earlier date.
+    /// Date partitions removed because all their conversations moved to an earlier date.
     pub partitions_removed: Vec<String>,
-    /// Partitions left as they were.
+    /// Date partitions left as they were (no part written or removed).
     pub partitions_kept: u64,
+    /// Part files (one per date and hour) written by this run, in all dates.
+    pub parts_rewritten: u64,
+    /// Part files linked as they were.
+    pub parts_kept: u64,
+    /// Part files deleted because their conversations moved to an earlier part.
+    pub parts_removed: u64,
+    /// The same three counts per date, for every date that has or had parts.
+    pub parts_by_date: Vec<ccc_transform::incremental::DateParts>,
     /// Messages older than the newest message published before.
     pub late: ccc_transform::incremental::LateCounts,
     /// Conversations held back until their order arrives.
@@ -352,6 +360,13 @@ impl RunReport {
                         i.partitions_rewritten.len(),
                         i.partitions_kept,
                         i.partitions_removed.len()
+                    ),
+                ),
+                (
+                    "parts rewritten".into(),
+                    format!(
+                        "{} (kept {}, removed {})",
+                        i.parts_rewritten, i.parts_kept, i.parts_removed
                     ),
                 ),
                 ("late messages".into(), late),

@@ -12,6 +12,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::dictionary::{self, Dictionary};
 use crate::key::{MessageKey, Role};
+use crate::layout::Part;
 use crate::quarantine::{Faults, Quarantine, QuarantineReason, QuarantinedRow};
 use crate::state::{Conversation, ConversationState};
 
@@ -319,8 +320,9 @@ pub(crate) fn assemble(
     }
 }
 
-/// The partitions' rows in one table sorted by (conversation date, order id). Small
-/// (day, order id, partition, index) keys are sorted, and the rows gathered from their
+/// The partitions' rows in one table sorted by (part, order id): by date, then by the
+/// hour of the part file that holds them ([`crate::layout`]). Small
+/// (part, order id, partition, index) keys are sorted, and the rows gathered from their
 /// partitions once: moving ~100-byte rows into one vector first, and then again while
 /// sorting, cost more than the sort itself.
 fn sorted_rows(grouped: Vec<GroupedPartition>) -> Vec<OutputRow> {
@@ -331,7 +333,7 @@ fn sorted_rows(grouped: Vec<GroupedPartition>) -> Vec<OutputRow> {
             found.iter().enumerate().map(move |(i, r)| {
                 let c = &r.conversation;
                 (
-                    day_of(c.conversation_started_at),
+                    Part::of(c.conversation_started_at).hours(),
                     c.order_id,
                     p as u32,
                     i as u32,

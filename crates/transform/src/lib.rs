@@ -5,7 +5,8 @@
 //! - [`state`]: mergeable per-order state ([`ConversationState`]: `update`/`merge`/`finish`).
 //! - [`build_conversations`]: orders deduplicated, messages classified, hash-partitioned
 //!   parallel group-by; returns the table, the [`Quarantine`] and reconciled counts.
-//! - [`to_partitions`]: the table as one Arrow chunk per `conversation_date`.
+//! - [`to_partitions`]: the table as one Arrow chunk per part file: a `conversation_date`
+//!   and an hour of `conversation_started_at` ([`layout`]).
 //! - [`incremental`]: fold only new files into a stored state; rewrite only changed partitions.
 //! - [`publish`]: Parquet + CSV + quarantine + run report, swapped into place atomically.
 //!
@@ -28,6 +29,7 @@ mod error;
 pub mod fault;
 pub mod incremental;
 pub mod key;
+pub mod layout;
 pub mod publish;
 mod quarantine;
 pub mod schema;
@@ -41,6 +43,7 @@ pub use build::{
 };
 pub use error::PublishError;
 pub use key::{MessageKey, Role};
+pub use layout::Part;
 pub use quarantine::{Fault, FaultKind, Quarantine, QuarantineReason, QuarantinedRow};
 pub use state::{Conversation, ConversationState};
 pub use streaming::plan::MemoryTooSmall;
@@ -48,4 +51,4 @@ pub use streaming::spill::SpillError;
 pub use streaming::{
     BuildError, MemoryLimit, SpillSummary, StreamedOutput, StreamingAggregate, StreamingBuild,
 };
-pub use table::{date_string, to_chunk, to_partitions, Partition};
+pub use table::{date_string, rows_by_date, to_chunk, to_partitions, Partition};

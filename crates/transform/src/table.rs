@@ -1,6 +1,6 @@
-//! The output table as Arrow: one chunk per `conversation_date` partition, in the
-//! column order of [`crate::schema::output_schema`]. Both writers and the output suite
-//! read these chunks, so every consumer sees the same values.
+//! The output table as Arrow: one chunk per part file of a `conversation_date` partition
+//! ([`crate::layout`]), in the column order of [`crate::schema::output_schema`]. Both
+//! writers and the output suite read these chunks, so every consumer sees the same values.
 
 use arrow2::array::{Array, MutablePrimitiveArray, PrimitiveArray, Utf8Array};
 use arrow2::bitmap::{Bitmap, MutableBitmap};
@@ -10,16 +10,24 @@ use arrow2::offset::OffsetsBuffer;
 use ccc_ingest::schema::timestamp_type;
 use rayon::prelude::*;
 
-use crate::build::{day_of, ConversationTable, OutputRow};
+use crate::build::{ConversationTable, OutputRow};
 use crate::dictionary::Dictionary;
+use crate::layout::Part;
 
-/// The rows of one UTC day.
+/// The rows of one part file: the conversations of one UTC day that started in one hour.
 #[derive(Debug, Clone)]
 pub struct Partition {
-    /// `YYYY-MM-DD`.
-    pub date: String,
+    /// Its date and hour.
+    pub part: Part,
     /// The columns, rows sorted by `order_id`.
     pub chunk: Chunk<Box<dyn Array>>,
+}
+
+impl Partition {
+    /// `YYYY-MM-DD`: the `conversation_date` partition it belongs to.
+    pub fn date(&self) -> String {
+        self.part.date()
+    }
 }
 
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
@@ -27,25 +35,39 @@ pub fn date_string(day: i64) -> String {
     ccc_ingest::timestamp::format_date(day)
 }
 
-/// Splits the table into per-day Arrow chunks, built in parallel.
+/// Splits the table (rows sorted by part, then order id) into per-part Arrow chunks,
+/// built in parallel.
 pub fn to_partitions(table: &ConversationTable) -> Vec<Partition> {
     let rows = &table.rows;
-    let mut days = Vec::new();
+    let part_of = |r: &OutputRow| Part::of(r.conversation.conversation_started_at);
+    let mut parts = Vec::new();
     let mut start = 0;
     while start < rows.len() {
-        let day = day_of(rows[start].conversation.conversation_started_at);
-        let end = start
-            + rows[start..]
-                .partition_point(|r| day_of(r.conversation.conversation_started_at) == day);
-        days.push((day, start, end));
+        let part = part_of(&rows[start]);
+        let end = start + rows[start..].partition_point(|r| part_of(r) == part);
+        parts.push((part, start, end));
         start = end;
     }
-    days.into_par_iter()
-        .map(|(day, start, end)| Partition {
-            date: date_string(day),
+    parts
+        .into_par_iter()
+        .map(|(part, start, end)| Partition {
+            part,
             chunk: to_chunk(table, &rows[start..end]),
         })
         .collect()
+}
+
+/// Rows per `conversation_date` (`YYYY-MM-DD`) of some parts sorted by part, in date order.
+pub fn rows_by_date(partitions: &[Partition]) -> Vec<(String, u64)> {
+    let mut dates: Vec<(String, u64)> = Vec::new();
+    for p in partitions {
+        let date = p.date();
+        match dates.last_mut() {
+            Some((last, rows)) if *last == date => *rows += p.chunk.len() as u64,
+            _ => dates.push((date, p.chunk.len() as u64)),
+        }
+    }
+    dates
 }
 
 /// A UTF-8 column built row by row, its offsets and values written directly (pushing

@@ -168,13 +168,9 @@ impl Strategy for Full<'_> {
                 field_problems: sources.orders.problems.len() as u64,
             },
             conversations: c.conversations,
-            partitions: output
-                .partitions
-                .iter()
-                .map(|p| PartitionEntry {
-                    date: p.date.clone(),
-                    rows: p.chunk.len() as u64,
-                })
+            partitions: ccc_transform::rows_by_date(&output.partitions)
+                .into_iter()
+                .map(|(date, rows)| PartitionEntry { date, rows })
                 .collect(),
             incremental: None,
             reconciled: c.messages_read

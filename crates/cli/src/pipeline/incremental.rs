@@ -1,6 +1,6 @@
 //! The incremental run (`--incremental --state DIR`): only the source files not folded
-//! in before are read; they are folded into the stored state, and only the date
-//! partitions whose conversations changed are rewritten. The new state generation is
+//! in before are read; they are folded into the stored state, and only the part files
+//! (a date and an hour) whose conversations changed are rewritten. The new state generation is
 //! written complete before the output that names it is swapped in, so a kill at any
 //! point leaves an output and a generation that belong together. See
 //! `ccc_transform::incremental` and docs/late-events.md.
@@ -14,7 +14,7 @@ use ccc_transform::incremental::{
     self, Folded, Generation, Manifest, NewMessages, Plan, StateDir, StateLock,
 };
 use ccc_transform::publish::Staging;
-use ccc_transform::{date_string, to_partitions, Partition, Quarantine};
+use ccc_transform::{to_partitions, Part, Partition, Quarantine};
 
 use super::checks::{OutputMetrics, Prechecked};
 use super::quarantine::by_reason;
@@ -38,7 +38,7 @@ struct Built {
     folded: Folded,
     manifest: Manifest,
     partitions: Vec<Partition>,
-    kept: Vec<String>,
+    kept: Vec<Part>,
 }
 
 /// An incremental run's work in progress. It holds the state folder's lock from the
@@ -199,7 +199,7 @@ impl Strategy for Incremental<'_> {
             &self.started_at,
         );
         let partitions = to_partitions(&folded.table);
-        let kept = incremental::kept_partitions(&manifest, &folded);
+        let kept = incremental::kept_parts(&manifest, &folded);
         self.built = Some(Built {
             folded,
             manifest,
@@ -216,10 +216,11 @@ impl Strategy for Incremental<'_> {
             partitions,
             kept,
         } = self.built();
-        // New and changed rows only: the rest of a rewritten partition is carried over as
-        // published (and checked) before. The table's message count covers everything.
+        // New and changed rows only: the rest of a rewritten part is carried over as
+        // published (and checked) before. The table's counts come from the state: the
+        // kept parts are not read.
         let dataset = output_dataset(&to_partitions(&folded.changed))?;
-        let kept_messages: u64 = kept.iter().map(|d| manifest.partitions[d].messages).sum();
+        let kept_messages: u64 = kept.iter().map(|p| manifest.parts[p].messages).sum();
         let t = &manifest.totals;
         // Totals since the state was started: they reconcile across runs.
         Ok(OutputCheck {
@@ -230,7 +231,7 @@ impl Strategy for Incremental<'_> {
                 messages_quarantined: t.messages_quarantined,
                 messages_orphaned: t.messages_waiting,
                 orders_read: t.orders_read,
-                conversations: manifest.partitions.values().map(|p| p.rows).sum(),
+                conversations: manifest.conversations(),
             },
             messages_in_table: messages_in_partitions(partitions) + kept_messages as i64,
         })
@@ -263,7 +264,7 @@ impl Strategy for Incremental<'_> {
             || -> Result<(), ccc_transform::PublishError> {
                 staging.write_table(&built.partitions, formats)?;
                 if plan.previous().is_some() {
-                    staging.keep_partitions(out, &built.kept, formats)?;
+                    staging.keep_parts(out, &built.kept, formats)?;
                 }
                 staging.write_quarantine(&built.folded.quarantine, sources)?;
                 if plan.previous().is_some() {
@@ -385,17 +386,23 @@ fn table_report(
     sources: &Sources,
 ) -> TableReport {
     let c = &folded.counts;
-    let written: Vec<String> = folded.state_days.keys().map(|d| date_string(*d)).collect();
-    let removed: Vec<String> = folded
-        .rewritten
+    let parts = incremental::parts_by_date(plan.previous().map(|g| &g.manifest), manifest, folded);
+    // A date whose files changed (a part written, or one deleted while others stay) is
+    // rewritten; one with no part left is removed; the others are kept.
+    let written: Vec<String> = parts
         .iter()
-        .filter(|d| !folded.state_days.contains_key(d))
-        .map(|d| date_string(*d))
-        .filter(|d| {
-            plan.previous()
-                .is_some_and(|g| g.manifest.partitions.contains_key(d))
-        })
+        .filter(|d| d.rewritten + d.kept > 0 && d.rewritten + d.removed > 0)
+        .map(|d| d.date.clone())
         .collect();
+    let removed: Vec<String> = parts
+        .iter()
+        .filter(|d| d.removed > 0 && d.rewritten == 0 && d.kept == 0)
+        .map(|d| d.date.clone())
+        .collect();
+    let dates_kept = parts
+        .iter()
+        .filter(|d| d.rewritten == 0 && d.removed == 0)
+        .count() as u64;
     let mut warnings: Vec<String> = missing_files_warning(plan).into_iter().collect();
     if let Some(example) = folded.cross_run_conflicts.first() {
         warnings.push(format!(
@@ -435,14 +442,11 @@ fn table_report(
             quarantined_by_reason: by_reason(&folded.quarantine.orders),
             field_problems: sources.orders.problems.len() as u64,
         },
-        conversations: manifest.partitions.values().map(|p| p.rows).sum(),
+        conversations: manifest.conversations(),
         partitions: manifest
-            .partitions
-            .iter()
-            .map(|(date, p)| PartitionEntry {
-                date: date.clone(),
-                rows: p.rows,
-            })
+            .rows_by_date()
+            .into_iter()
+            .map(|(date, rows)| PartitionEntry { date, rows })
             .collect(),
         incremental: Some(IncrementalReport {
             state: settings.state.display().to_string(),
@@ -453,9 +457,13 @@ fn table_report(
             files_already_folded: plan.already_folded.len() as u64,
             files_missing: plan.missing.clone(),
             changes: c.clone(),
-            partitions_kept: (manifest.partitions.len() - written.len()) as u64,
+            partitions_kept: dates_kept,
             partitions_rewritten: written,
             partitions_removed: removed,
+            parts_rewritten: parts.iter().map(|d| d.rewritten).sum(),
+            parts_kept: parts.iter().map(|d| d.kept).sum(),
+            parts_removed: parts.iter().map(|d| d.removed).sum(),
+            parts_by_date: parts,
             late: late.clone(),
             waiting,
             totals: manifest.totals,

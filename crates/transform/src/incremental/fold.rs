@@ -1,8 +1,9 @@
 //! Folding new source files into the state. New messages, folded per order as they were
 //! read ([`NewMessages`]), are merged into the stored state of their orders with
 //! [`ConversationState::merge`]; new order records merge into the order book (smallest
-//! city wins, as in a full run). Only the date partitions holding a changed conversation,
-//! before or after the change, are loaded and rebuilt, whole.
+//! city wins, as in a full run). Only the parts (a date and an hour, [`crate::layout`])
+//! holding a changed conversation, before or after the change, are loaded and rebuilt,
+//! whole.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,13 +18,11 @@ use super::manifest::OrderShard;
 use super::new_messages::NewMessages;
 use super::rows::{CityCodes, OrdersState, StateRow};
 use super::store::Generation;
-use crate::build::{
-    build_order_book, day_of, ConversationTable, OrderBook, OutputRow, ProblemIndex,
-};
+use crate::build::{build_order_book, ConversationTable, OrderBook, OutputRow, ProblemIndex};
 use crate::dictionary::Dictionary;
+use crate::layout::Part;
 use crate::quarantine::Quarantine;
 use crate::state::ConversationState;
-use crate::table::date_string;
 
 /// What one run changed, for the run report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -48,24 +47,24 @@ pub struct FoldCounts {
     pub orders_quarantined: u64,
     /// Published conversations that are new or changed.
     pub conversations_changed: u64,
-    /// Changed conversations now in another date partition than before.
+    /// Changed conversations now in another part than before.
     pub conversations_moved: u64,
     /// Conversations published in this run because their order arrived.
     pub conversations_released: u64,
 }
 
-/// The result of folding: everything the new generation and the rewritten partitions need.
+/// The result of folding: everything the new generation and the rewritten parts need.
 #[derive(Debug, Clone, Default)]
 pub struct Folded {
-    /// Rows of the rewritten partitions, sorted by (day, order id).
+    /// Rows of the rewritten parts, sorted by (part, order id).
     pub table: ConversationTable,
     /// The rows of `table` that are new or changed in this run (what the output suite
     /// checks; the others are carried over as they were published).
     pub changed: ConversationTable,
-    /// Days whose partition is rewritten (or removed, when no row is left in it).
-    pub rewritten: BTreeSet<i64>,
-    /// State rows of the rewritten days that still have rows, sorted by order id.
-    pub state_days: BTreeMap<i64, Vec<StateRow>>,
+    /// Parts rewritten (or removed, when no row is left in them).
+    pub rewritten: BTreeSet<Part>,
+    /// State rows of the rewritten parts that still have rows, sorted by order id.
+    pub state_parts: BTreeMap<Part, Vec<StateRow>>,
     /// Conversations waiting for their order, sorted by order id.
     pub waiting: Vec<StateRow>,
     /// The shards of the order book this run read, merged with the new orders.
@@ -187,28 +186,28 @@ pub fn fold(
     // Where each new conversation's order is in the book (both lists are sorted by id).
     let found = find_sorted(&orders.ids, new_states.iter().map(|(id, _)| *id));
 
-    // The partitions that hold a changed conversation now: load them whole. Each day's
-    // rows stay a vector sorted by order id; changed rows are kept aside and merged in.
-    let old_day = |id: i64| orders.find(id).and_then(|i| orders.day[i]);
-    let mut loaded: BTreeSet<i64> = found
+    // The parts that hold a changed conversation now: load them whole. Each part's rows
+    // stay a vector sorted by order id; changed rows are kept aside and merged in.
+    let old_part = |id: i64| orders.find(id).and_then(|i| orders.part[i]);
+    let mut loaded: BTreeSet<Part> = found
         .iter()
         .flatten()
-        .filter_map(|&i| orders.day[i])
-        .chain(city_changed.iter().filter_map(|&id| old_day(id)))
+        .filter_map(|&i| orders.part[i])
+        .chain(city_changed.iter().filter_map(|&id| old_part(id)))
         .collect();
-    let mut days = load_days(previous, &loaded, &stages, &city_codes)?;
+    let mut parts = load_parts(previous, &loaded, &stages, &city_codes)?;
 
     // Published conversations this run changed, in order-id order: (position in the order
-    // book, day before, new state).
-    let mut updated: Vec<(usize, Option<i64>, StateRow)> = Vec::with_capacity(new_states.len());
+    // book, part before, new state).
+    let mut updated: Vec<(usize, Option<Part>, StateRow)> = Vec::with_capacity(new_states.len());
     for ((id, state), position) in new_states.into_iter().zip(found) {
         let messages = (state.courier_messages + state.customer_messages) as u64;
-        let before_day = position.and_then(|i| orders.day[i]);
-        let base = match before_day {
-            Some(day) => Some(stored_row(&days, day, id)?),
+        let before_part = position.and_then(|i| orders.part[i]);
+        let base = match before_part {
+            Some(part) => Some(stored_row(&parts, part, id)?),
             None => waiting.remove(&id),
         };
-        let from_waiting = base.is_some() && before_day.is_none();
+        let from_waiting = base.is_some() && before_part.is_none();
         let row = match base {
             Some(mut row) => {
                 row.state.merge(&state);
@@ -230,7 +229,7 @@ pub fn fold(
                 counts.messages_published += messages;
                 counts.conversations_changed += 1;
                 counts.conversations_released += u64::from(from_waiting);
-                updated.push((position, before_day, row));
+                updated.push((position, before_part, row));
             }
             None => {
                 counts.messages_waiting += messages;
@@ -260,7 +259,7 @@ pub fn fold(
     let recolored: FxHashSet<i64> = city_changed
         .iter()
         .copied()
-        .filter(|&id| old_day(id).is_some())
+        .filter(|&id| old_part(id).is_some())
         .filter(|id| {
             updated
                 .binary_search_by_key(id, |(_, _, r)| r.order_id)
@@ -269,42 +268,44 @@ pub fn fold(
         .collect();
     counts.conversations_changed += recolored.len() as u64;
 
-    // A conversation that moved to a day not loaded yet: that partition is rewritten too.
-    let new_day = |row: &StateRow| day_of(row.state.first.time);
-    let days_now: BTreeSet<i64> = updated.iter().map(|(_, _, r)| new_day(r)).collect();
-    let extra: BTreeSet<i64> = days_now
+    // A conversation that moved to a part not loaded yet: that part is rewritten too.
+    let new_part = |row: &StateRow| Part::of(row.state.first.time);
+    let parts_now: BTreeSet<Part> = updated.iter().map(|(_, _, r)| new_part(r)).collect();
+    let extra: BTreeSet<Part> = parts_now
         .iter()
         .copied()
-        .filter(|d| !loaded.contains(d))
-        .filter(|d| previous.is_some_and(|g| g.manifest.partitions.contains_key(&date_string(*d))))
+        .filter(|p| !loaded.contains(p))
+        .filter(|p| previous.is_some_and(|g| g.manifest.parts.contains_key(p)))
         .collect();
-    days.extend(load_days(previous, &extra, &stages, &city_codes)?);
-    loaded.extend(days_now);
+    parts.extend(load_parts(previous, &extra, &stages, &city_codes)?);
+    loaded.extend(parts_now);
     counts.conversations_moved = updated
         .iter()
-        .filter(|(_, before, row)| before.is_some_and(|d| d != new_day(row)))
+        .filter(|(_, before, row)| before.is_some_and(|p| p != new_part(row)))
         .count() as u64;
 
-    // Each rewritten day: its stored rows without the updated ones, merged with the updated
-    // rows that now belong to it, in order-id order. A row is flagged when it changed.
+    // Each rewritten part: its stored rows without the updated ones, merged with the
+    // updated rows that now belong to it, in order-id order. A row is flagged when it
+    // changed.
     let moved_out: FxHashSet<i64> = updated
         .iter()
         .filter(|(_, before, _)| before.is_some())
         .map(|(_, _, r)| r.order_id)
         .collect();
-    let mut arriving: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
+    let mut arriving: BTreeMap<Part, Vec<StateRow>> = BTreeMap::new();
     for (position, _, row) in updated {
-        orders.day[position] = Some(new_day(&row));
-        arriving.entry(new_day(&row)).or_default().push(row);
+        orders.part[position] = Some(new_part(&row));
+        arriving.entry(new_part(&row)).or_default().push(row);
     }
-    let mut state_days: BTreeMap<i64, Vec<StateRow>> = BTreeMap::new();
+    let mut state_parts: BTreeMap<Part, Vec<StateRow>> = BTreeMap::new();
     let mut table_rows: Vec<OutputRow> = Vec::with_capacity(
-        days.values().map(Vec::len).sum::<usize>() + arriving.values().map(Vec::len).sum::<usize>(),
+        parts.values().map(Vec::len).sum::<usize>()
+            + arriving.values().map(Vec::len).sum::<usize>(),
     );
     let mut changed_rows: Vec<OutputRow> = Vec::new();
-    for day in &loaded {
-        let stored = days.remove(day).unwrap_or_default();
-        let incoming = arriving.remove(day).unwrap_or_default();
+    for part in &loaded {
+        let stored = parts.remove(part).unwrap_or_default();
+        let incoming = arriving.remove(part).unwrap_or_default();
         let (mut rows, changed) = merge_by_order_id(
             stored
                 .into_iter()
@@ -321,7 +322,7 @@ pub fn fold(
         }
         table_rows.par_extend(rows.par_iter().map(output_row));
         if !rows.is_empty() {
-            state_days.insert(*day, rows);
+            state_parts.insert(*part, rows);
         }
     }
     let shards = plan_shards(&old_shards, &touched_shards, &orders);
@@ -340,7 +341,7 @@ pub fn fold(
             stages: stages.clone(),
         },
         rewritten: loaded,
-        state_days,
+        state_parts,
         waiting,
         orders,
         shards,
@@ -437,40 +438,39 @@ fn plan_shards(
     plan
 }
 
-/// The state rows of some published days, each sorted by order id as stored.
-fn load_days(
+/// The state rows of some published parts, each sorted by order id as stored.
+fn load_parts(
     previous: Option<&Generation>,
-    days: &BTreeSet<i64>,
+    parts: &BTreeSet<Part>,
     stages: &Dictionary,
     cities: &CityCodes,
-) -> Result<BTreeMap<i64, Vec<StateRow>>, IncrementalError> {
+) -> Result<BTreeMap<Part, Vec<StateRow>>, IncrementalError> {
     let Some(generation) = previous else {
         return Ok(BTreeMap::new());
     };
-    days.par_iter()
-        .map(|&day| {
-            let rows = generation.read_partition(&date_string(day), stages, cities)?;
-            Ok((day, rows))
-        })
+    parts
+        .par_iter()
+        .map(|&part| Ok((part, generation.read_part(part, stages, cities)?)))
         .collect()
 }
 
-/// The stored row of `id` in the loaded partition of `day` (the order book says it is there).
+/// The stored row of `id` in the loaded `part` (the order book says it is there).
 fn stored_row(
-    days: &BTreeMap<i64, Vec<StateRow>>,
-    day: i64,
+    parts: &BTreeMap<Part, Vec<StateRow>>,
+    part: Part,
     id: i64,
 ) -> Result<StateRow, IncrementalError> {
-    days.get(&day)
+    parts
+        .get(&part)
         .and_then(|rows| {
             rows.binary_search_by_key(&id, |r| r.order_id)
                 .ok()
                 .map(|i| rows[i])
         })
         .ok_or_else(|| IncrementalError::Corrupt {
-            path: date_string(day).into(),
+            path: part.to_string().into(),
             message: format!(
-                "the order book places order {id} in this partition, which does not hold it"
+                "the order book places order {id} in this part, which does not hold it"
             ),
         })
 }
@@ -518,7 +518,7 @@ fn find_sorted(ids: &[i64], wanted: impl Iterator<Item = i64>) -> Vec<Option<usi
 }
 
 /// Merges this run's order book into the stored one. Returns the new book, the orders
-/// with a conversation whose city changed (their partition must be rewritten), and the
+/// with a conversation whose city changed (their part must be rewritten), and the
 /// orders whose new city differs from the stored one.
 fn merge_orders(
     old: OrdersState,
@@ -560,15 +560,15 @@ fn merge_orders(
         city: Vec::with_capacity(n),
         cities: Dictionary::default(),
         conflicting: Vec::with_capacity(n),
-        day: Vec::with_capacity(n),
+        part: Vec::with_capacity(n),
     };
     let mut city_changed = Vec::new();
     let mut cross_run = Vec::new();
-    let mut push = |id, city, conflicting, day| {
+    let mut push = |id, city, conflicting, part| {
         merged.ids.push(id);
         merged.city.push(city);
         merged.conflicting.push(conflicting);
-        merged.day.push(day);
+        merged.part.push(part);
     };
     let mut next = incoming.into_iter().peekable();
     for i in 0..old.len() {
@@ -593,13 +593,13 @@ fn merge_orders(
                     counts.orders_conflicting += 1;
                 }
                 let smallest = city.min(new_city);
-                if smallest != city && old.day[i].is_some() {
+                if smallest != city && old.part[i].is_some() {
                     city_changed.push(id);
                 }
                 let conflicting = old.conflicting[i] || differs || conflicting_now.contains(&id);
-                push(id, smallest, conflicting, old.day[i]);
+                push(id, smallest, conflicting, old.part[i]);
             }
-            _ => push(id, city, old.conflicting[i], old.day[i]),
+            _ => push(id, city, old.conflicting[i], old.part[i]),
         }
     }
     for (new_id, new_city) in next {
@@ -624,7 +624,7 @@ mod tests {
             city: vec![1; n],
             cities: Dictionary::from_values(vec!["BCN".into()]),
             conflicting: vec![false; n],
-            day: vec![None; n],
+            part: vec![None; n],
         }
     }
 

@@ -1,5 +1,5 @@
 //! The state's manifest (`manifest.json`): which source files are folded in (name, size,
-//! content hash), the watermark, the published partitions with their row and message
+//! content hash), the watermark, the published part files with their row and message
 //! counts, the stage strings the state's keys use, and the runs so far. It is what a run
 //! compares a source folder against to find new, re-delivered and changed files.
 
@@ -8,10 +8,12 @@ use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+use crate::layout::Part;
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the state layout; a state of another version is rebuilt with `--reprocess`.
-pub const STATE_FORMAT_VERSION: u32 = 2;
+pub const STATE_FORMAT_VERSION: u32 = 3;
 
 /// What a state generation holds, besides its Parquet files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,8 +42,8 @@ pub struct Manifest {
     pub watermark_micros: Option<i64>,
     /// Source files folded in, in the order they were folded.
     pub files: Vec<FoldedFile>,
-    /// Published partitions by `conversation_date`.
-    pub partitions: BTreeMap<String, PartitionStats>,
+    /// Published part files, by date and hour ([`crate::layout`]).
+    pub parts: BTreeMap<Part, PartStats>,
     /// Counts over every run since the state was started.
     pub totals: Totals,
     /// The runs that built this state, oldest first.
@@ -84,16 +86,16 @@ pub struct FoldedFile {
     pub generation: u64,
 }
 
-/// One published partition.
+/// One published part file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartitionStats {
+pub struct PartStats {
     /// Conversations in it.
     pub rows: u64,
     /// Messages aggregated into them.
     pub messages: u64,
 }
 
-/// Record counts since the state was started; with the partitions and the waiting
+/// Record counts since the state was started; with the parts and the waiting
 /// messages they reconcile: read = aggregated + quarantined + waiting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
@@ -126,9 +128,23 @@ impl Manifest {
         self.files.iter().find(|f| f.name == name)
     }
 
+    /// Conversations in the published table.
+    pub fn conversations(&self) -> u64 {
+        self.parts.values().map(|p| p.rows).sum()
+    }
+
+    /// Rows per `conversation_date` (`YYYY-MM-DD`), in date order.
+    pub fn rows_by_date(&self) -> BTreeMap<String, u64> {
+        let mut dates: BTreeMap<String, u64> = BTreeMap::new();
+        for (part, stats) in &self.parts {
+            *dates.entry(part.date()).or_default() += stats.rows;
+        }
+        dates
+    }
+
     /// Messages in the published table.
     pub fn messages_published(&self) -> u64 {
-        self.partitions.values().map(|p| p.messages).sum()
+        self.parts.values().map(|p| p.messages).sum()
     }
 
     /// When run `generation` started, if it is recorded.
@@ -181,9 +197,9 @@ mod tests {
             token: "3-abc".into(),
             ..Manifest::default()
         };
-        m.partitions.insert(
-            "2024-02-01".into(),
-            PartitionStats {
+        m.parts.insert(
+            Part::parse("2024-02-01T13").unwrap(),
+            PartStats {
                 rows: 2,
                 messages: 9,
             },

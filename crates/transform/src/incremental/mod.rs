@@ -1,6 +1,6 @@
 //! Incremental runs (`ccc run --incremental --state DIR`): fold only new source files into
-//! a stored per-order state and rewrite only the date partitions whose conversations
-//! changed. Every output column is a merge of [`crate::ConversationState`], so the result
+//! a stored per-order state and rewrite only the part files (a date and an hour,
+//! [`crate::layout`]) whose conversations changed. Every output column is a merge of [`crate::ConversationState`], so the result
 //! equals a full run over all files, byte for byte (see `docs/late-events.md`).
 //!
 //! A run: [`plan`] (which generation is current, which files are new, re-delivered or
@@ -16,20 +16,22 @@ mod new_messages;
 pub mod rows;
 mod store;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use ccc_ingest::SourceFile;
 use rayon::prelude::*;
+use serde::Serialize;
 
 pub use error::IncrementalError;
 pub use fold::{fold, FoldCounts, Folded, ShardPlan};
+
 pub use late::{LateCounts, LateMessage};
-pub use manifest::{hash_file, FoldedFile, Manifest, OrderShard, PartitionStats, RunEntry, Totals};
+pub use manifest::{hash_file, FoldedFile, Manifest, OrderShard, PartStats, RunEntry, Totals};
 pub use new_messages::NewMessages;
 pub use store::{Generation, GenerationWriter, StateDir, StateLock};
 
-use crate::table::date_string;
+use crate::layout::Part;
 
 /// Where `_run.json` keeps the token of the state generation the output was published from.
 pub const TOKEN_FIELD: &str = "state_token";
@@ -257,18 +259,18 @@ pub fn next_manifest(
             file.modified_ns = *modified;
         }
     }
-    for day in &folded.rewritten {
-        m.partitions.remove(&date_string(*day));
+    for part in &folded.rewritten {
+        m.parts.remove(part);
     }
     let mut newest = m.watermark_micros;
-    for (day, rows) in &folded.state_days {
+    for (part, rows) in &folded.state_parts {
         let messages = rows
             .iter()
             .map(|r| (r.state.courier_messages + r.state.customer_messages) as u64)
             .sum();
-        m.partitions.insert(
-            date_string(*day),
-            PartitionStats {
+        m.parts.insert(
+            *part,
+            PartStats {
                 rows: rows.len() as u64,
                 messages,
             },
@@ -297,8 +299,7 @@ pub fn next_manifest(
     m
 }
 
-/// Writes the new generation as `into/gen-N`: rewritten partitions, links to unchanged
-/// ones, the waiting conversations, the order book, and the manifest last. `into` is the
+/// Writes the new generation as `into/gen-N`: rewritten parts, links to unchanged ones, the waiting conversations, the order book, and the manifest last. `into` is the
 /// state folder, or a staged run's `_state/` (see [`StateDir::adopt`]).
 pub fn write_state(
     into: &Path,
@@ -307,20 +308,15 @@ pub fn write_state(
     manifest: &Manifest,
 ) -> Result<Generation, IncrementalError> {
     let writer = GenerationWriter::begin_in(into, plan.generation)?;
-    let written: BTreeSet<String> = folded.state_days.keys().map(|d| date_string(*d)).collect();
-    let kept: Vec<&String> = manifest
-        .partitions
-        .keys()
-        .filter(|d| !written.contains(*d))
-        .collect();
     if let Some(previous) = plan.previous() {
-        kept.par_iter()
-            .try_for_each(|date| writer.keep_partition(previous, date))?;
+        kept_parts(manifest, folded)
+            .par_iter()
+            .try_for_each(|&part| writer.keep_part(previous, part))?;
     }
     let (parts, rest) = rayon::join(
         || {
-            folded.state_days.par_iter().try_for_each(|(day, rows)| {
-                writer.write_partition(&date_string(*day), rows, &folded.stages, &folded.city_codes)
+            folded.state_parts.par_iter().try_for_each(|(&part, rows)| {
+                writer.write_part(part, rows, &folded.stages, &folded.city_codes)
             })
         },
         || {
@@ -348,13 +344,55 @@ pub fn write_state(
     writer.finish(manifest)
 }
 
-/// Dates of published partitions that this run leaves as they are.
-pub fn kept_partitions(manifest: &Manifest, folded: &Folded) -> Vec<String> {
-    let rewritten: BTreeSet<String> = folded.rewritten.iter().map(|d| date_string(*d)).collect();
+/// Published parts that this run leaves as they are (`manifest` is the new generation's).
+pub fn kept_parts(manifest: &Manifest, folded: &Folded) -> Vec<Part> {
     manifest
-        .partitions
+        .parts
         .keys()
-        .filter(|d| !rewritten.contains(*d))
-        .cloned()
+        .filter(|p| !folded.rewritten.contains(p))
+        .copied()
         .collect()
+}
+
+/// What a run did to the parts of one `conversation_date`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DateParts {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Parts written by this run.
+    pub rewritten: u64,
+    /// Parts linked as they were.
+    pub kept: u64,
+    /// Parts deleted: their last conversation moved to an earlier part.
+    pub removed: u64,
+}
+
+/// Per date that had or has parts: how many this run rewrote, kept and removed.
+pub fn parts_by_date(
+    previous: Option<&Manifest>,
+    next: &Manifest,
+    folded: &Folded,
+) -> Vec<DateParts> {
+    let mut dates: BTreeMap<String, DateParts> = BTreeMap::new();
+    let mut tally = |part: &Part, f: fn(&mut DateParts)| {
+        let date = part.date();
+        f(dates.entry(date.clone()).or_insert_with(|| DateParts {
+            date,
+            ..DateParts::default()
+        }));
+    };
+    for part in next.parts.keys() {
+        if folded.rewritten.contains(part) {
+            tally(part, |d| d.rewritten += 1);
+        } else {
+            tally(part, |d| d.kept += 1);
+        }
+    }
+    for part in &folded.rewritten {
+        let was_published = previous.is_some_and(|m| m.parts.contains_key(part));
+        if was_published && !next.parts.contains_key(part) {
+            tally(part, |d| d.removed += 1);
+        }
+    }
+    dates.into_values().collect()
 }

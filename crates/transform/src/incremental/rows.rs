@@ -1,7 +1,9 @@
 //! The state's tables and their Parquet columns. Per-order conversation state
-//! (`conversations/conversation_date=D.parquet`, `waiting.parquet`) keeps the first and
+//! (`conversations/YYYY-MM-DDTHH.parquet`, one file per part of the output, and
+//! `waiting.parquet`) keeps the first and
 //! last message keys of the total order with the stage as a string, so the files read
-//! alone and stage codes can be re-made on every run. `orders.parquet` is the order book.
+//! alone and stage codes can be re-made on every run. The order book (`orders/*.parquet`) is also the index
+//! from an order to the part holding its conversation.
 
 use arrow2::array::{
     Array, BooleanArray, MutableBooleanArray, MutablePrimitiveArray, MutableUtf8Array,
@@ -15,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::dictionary::Dictionary;
 use crate::key::{MessageKey, Role};
+use crate::layout::Part;
 use crate::state::ConversationState;
 
 /// Columns of a conversation-state file, one row per order.
@@ -44,7 +47,7 @@ pub const ORDERS_COLUMNS: &[(&str, FieldType)] = &[
     ("order_id", FieldType::Int64),
     ("city", FieldType::Int64),
     ("conflicting", FieldType::Boolean),
-    ("conversation_day", FieldType::Int64),
+    ("conversation_part", FieldType::Int64),
 ];
 
 /// The layout of conversation-state files.
@@ -122,7 +125,8 @@ impl CityCodes {
 }
 
 /// Every known order, sorted by id: city (the smallest seen), whether cities conflicted,
-/// and the day of the partition holding its conversation (none before its first message).
+/// and the part holding its conversation (none before its first message). Stored as hours
+/// since the epoch ([`Part::hours`]) in `conversation_part`.
 #[derive(Debug, Clone, Default)]
 pub struct OrdersState {
     /// Order ids, ascending.
@@ -133,8 +137,8 @@ pub struct OrdersState {
     pub cities: Dictionary,
     /// More than one city was seen for the order.
     pub conflicting: Vec<bool>,
-    /// Days since the epoch of the conversation's partition.
-    pub day: Vec<Option<i64>>,
+    /// The part file holding the conversation.
+    pub part: Vec<Option<Part>>,
 }
 
 impl OrdersState {
@@ -416,8 +420,12 @@ pub fn orders_chunk(
     range: std::ops::Range<usize>,
     cities: &CityCodes,
 ) -> Chunk<Box<dyn Array>> {
-    let mut day = MutablePrimitiveArray::<i64>::with_capacity(range.len());
-    day.extend(orders.day[range.clone()].iter().copied());
+    let mut part = MutablePrimitiveArray::<i64>::with_capacity(range.len());
+    part.extend(
+        orders.part[range.clone()]
+            .iter()
+            .map(|p| p.map(Part::hours)),
+    );
     let city: Vec<i64> = orders.city[range.clone()]
         .iter()
         .map(|&c| cities.manifest_index(c).unwrap_or(0))
@@ -426,7 +434,7 @@ pub fn orders_chunk(
         PrimitiveArray::<i64>::from_slice(&orders.ids[range.clone()]).boxed(),
         PrimitiveArray::<i64>::from_vec(city).boxed(),
         BooleanArray::from_slice(&orders.conflicting[range]).boxed(),
-        PrimitiveArray::from(day).boxed(),
+        PrimitiveArray::from(part).boxed(),
     ])
 }
 
@@ -440,7 +448,7 @@ pub fn append_orders(
         let ids = col::<PrimitiveArray<i64>>(batch, 0);
         let city = col::<PrimitiveArray<i64>>(batch, 1);
         let conflicting = col::<BooleanArray>(batch, 2);
-        let day = col::<PrimitiveArray<i64>>(batch, 3);
+        let part = col::<PrimitiveArray<i64>>(batch, 3);
         let at = |i: usize| batch.first_record + i as u64;
         if let Some(i) = (0..batch.len()).find(|&i| ids.is_null(i) || city.is_null(i)) {
             return Err(format!("record {}: order_id or city is missing", at(i)));
@@ -465,7 +473,9 @@ pub fn append_orders(
         orders
             .conflicting
             .extend((0..batch.len()).map(|i| conflicting.get(i).unwrap_or(false)));
-        orders.day.extend(day.iter().map(|d| d.copied()));
+        orders
+            .part
+            .extend(part.iter().map(|h| h.map(|&h| Part::from_hours(h))));
     }
     Ok(())
 }
@@ -528,7 +538,7 @@ mod tests {
             city: vec![2, 1],
             cities: cities.clone(),
             conflicting: vec![false, true],
-            day: vec![Some(19_754), None],
+            part: vec![Some(Part::from_hours(474_096)), None],
         };
         let chunk = orders_chunk(&orders, 0..2, &codes);
         let mut back = OrdersState {
@@ -537,8 +547,8 @@ mod tests {
         };
         append_orders(&mut back, &[batch(chunk.clone())], &codes).unwrap();
         assert_eq!(
-            (back.ids, back.city, back.conflicting, back.day),
-            (orders.ids, orders.city, orders.conflicting, orders.day)
+            (back.ids, back.city, back.conflicting, back.part),
+            (orders.ids, orders.city, orders.conflicting, orders.part)
         );
         let one = Dictionary::from_values(vec!["BCN".into()]);
         let short = CityCodes::new(&["BCN".into()], &one);

@@ -1,5 +1,5 @@
 //! The state folder on disk. Each run writes a new generation folder, `gen-<N>/`, beside
-//! the current one (unchanged partition files are hard-linked, not copied) and never
+//! the current one (unchanged part files are hard-linked, not copied) and never
 //! modifies a generation in place. Which generation is current is decided by the
 //! published output: its `_run.json` names the generation's token. The output is swapped
 //! in one step after the new generation is complete, so a run killed at any point leaves
@@ -10,7 +10,7 @@
 //! STATE/gen-000007/manifest.json
 //!                  orders/orders-000007-00000.parquet   (the order book, in id-range shards)
 //!                  waiting.parquet
-//!                  conversations/conversation_date=2024-02-01.parquet
+//!                  conversations/2024-02-01T13.parquet    (one per part of the output)
 //! ```
 
 use std::collections::BTreeSet;
@@ -29,7 +29,7 @@ use super::rows::{
 };
 use crate::dictionary::Dictionary;
 use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
-use crate::table::date_string;
+use crate::layout::Part;
 
 const GENERATION_PREFIX: &str = "gen-";
 const COMMITTED: &str = "committed";
@@ -292,10 +292,9 @@ fn corrupt(path: &Path) -> impl FnOnce(String) -> IncrementalError + '_ {
     }
 }
 
-/// Where the state of conversations dated `date` lives in a generation folder.
-fn partition_file(dir: &Path, date: &str) -> PathBuf {
-    dir.join("conversations")
-        .join(format!("conversation_date={date}.parquet"))
+/// Where the state of the conversations of one part lives in a generation folder.
+fn part_file(dir: &Path, part: Part) -> PathBuf {
+    dir.join("conversations").join(format!("{part}.parquet"))
 }
 
 impl Generation {
@@ -323,18 +322,17 @@ impl Generation {
             ..OrdersState::default()
         };
         for (path, batches) in read {
-            let from = orders.day.len();
+            let from = orders.part.len();
             append_orders(&mut orders, &batches, codes).map_err(corrupt(&path))?;
-            // Each order's conversation is in a partition this generation holds; any other
-            // day is damage (read on, it would send the fold after a file that is not there).
-            if let Some(day) = orders.day[from..]
+            // Each order's conversation is in a part this generation holds; any other part
+            // is damage (read on, it would send the fold after a file that is not there).
+            if let Some(part) = orders.part[from..]
                 .iter()
                 .flatten()
-                .find(|d| !self.manifest.partitions.contains_key(&date_string(**d)))
+                .find(|p| !self.manifest.parts.contains_key(p))
             {
                 return Err(corrupt(&path)(format!(
-                    "an order's conversation is dated {}, a partition this state does not hold",
-                    date_string(*day)
+                    "an order's conversation is in part {part}, which this state does not hold"
                 )));
             }
         }
@@ -351,14 +349,14 @@ impl Generation {
         state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
     }
 
-    /// The state of the conversations of one published partition.
-    pub fn read_partition(
+    /// The state of the conversations of one published part.
+    pub fn read_part(
         &self,
-        date: &str,
+        part: Part,
         stages: &Dictionary,
         cities: &CityCodes,
     ) -> Result<Vec<StateRow>, IncrementalError> {
-        let path = partition_file(&self.dir, date);
+        let path = part_file(&self.dir, part);
         state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
     }
 }
@@ -418,29 +416,25 @@ impl GenerationWriter {
         })
     }
 
-    /// Writes the state of one partition's conversations (rows sorted by order id).
-    pub fn write_partition(
+    /// Writes the state of one part's conversations (rows sorted by order id).
+    pub fn write_part(
         &self,
-        date: &str,
+        part: Part,
         rows: &[StateRow],
         stages: &Dictionary,
         cities: &CityCodes,
     ) -> Result<(), IncrementalError> {
         write_rows(
-            &partition_file(&self.tmp, date),
+            &part_file(&self.tmp, part),
             state_layout(),
             state_chunk(rows, stages, cities),
         )
     }
 
-    /// Links an unchanged partition's state from the previous generation.
-    pub fn keep_partition(
-        &self,
-        previous: &Generation,
-        date: &str,
-    ) -> Result<(), IncrementalError> {
-        let from = partition_file(&previous.dir, date);
-        let to = partition_file(&self.tmp, date);
+    /// Links an unchanged part's state from the previous generation.
+    pub fn keep_part(&self, previous: &Generation, part: Part) -> Result<(), IncrementalError> {
+        let from = part_file(&previous.dir, part);
+        let to = part_file(&self.tmp, part);
         link_or_copy(&from, &to).map_err(io_err(&to))
     }
 

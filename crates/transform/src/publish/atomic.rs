@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::{quarantine_csv, writers, Formats, OUTPUT_ENTRIES, STAGE_ENTRIES};
 use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
 use crate::error::{io_err, PublishError};
+use crate::layout::Part;
 use crate::quarantine::Quarantine;
 use crate::schema::TABLE_NAME;
 use crate::table::Partition;
@@ -40,6 +41,34 @@ fn sibling(out: &Path, tag: &str) -> PathBuf {
 /// [`Staging::create`]; a live run's never is.
 pub fn spill_folder(out: &Path) -> PathBuf {
     sibling(out, &format!("spill-{}", std::process::id()))
+}
+
+/// One format of the table's files.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Parquet,
+    Csv,
+}
+
+impl Kind {
+    /// The formats `formats` asks for.
+    fn chosen(formats: Formats) -> impl Iterator<Item = Kind> {
+        [(formats.parquet, Kind::Parquet), (formats.csv, Kind::Csv)]
+            .into_iter()
+            .filter_map(|(on, kind)| on.then_some(kind))
+    }
+
+    /// `parquet/<table>/conversation_date=D/part-HH.parquet`, relative to the output.
+    fn part_path(self, part: Part) -> PathBuf {
+        let (folder, extension) = match self {
+            Kind::Parquet => ("parquet", "parquet"),
+            Kind::Csv => ("csv", "csv"),
+        };
+        Path::new(folder)
+            .join(TABLE_NAME)
+            .join(format!("conversation_date={}", part.date()))
+            .join(format!("{}.{extension}", part.file_stem()))
+    }
 }
 
 /// True for a name like `spill_folder`'s whose process is still running.
@@ -146,41 +175,30 @@ impl Staging {
         &self.dir
     }
 
-    /// Writes the table's partitions in the chosen formats, in parallel.
+    /// Writes the table's part files in the chosen formats, in parallel.
     pub fn write_table(
         &self,
         partitions: &[Partition],
         formats: Formats,
     ) -> Result<(), PublishError> {
-        let mut jobs: Vec<(&Partition, bool)> = Vec::new();
-        for p in partitions {
-            if formats.parquet {
-                jobs.push((p, true));
-            }
-            if formats.csv {
-                jobs.push((p, false));
-            }
-        }
         for (enabled, kind) in [(formats.parquet, "parquet"), (formats.csv, "csv")] {
             if enabled {
                 let dir = self.dir.join(kind).join(TABLE_NAME);
                 self.create_below(&dir)?;
             }
         }
+        let jobs: Vec<(&Partition, Kind)> = partitions
+            .iter()
+            .flat_map(|p| Kind::chosen(formats).map(move |kind| (p, kind)))
+            .collect();
         jobs.par_iter()
             .enumerate()
-            .try_for_each(|(i, (partition, parquet))| {
-                let kind = if *parquet { "parquet" } else { "csv" };
-                let dir = self
-                    .dir
-                    .join(kind)
-                    .join(TABLE_NAME)
-                    .join(format!("conversation_date={}", partition.date));
-                self.create_below(&dir)?;
-                if *parquet {
-                    writers::write_parquet_part(&dir.join("part-0.parquet"), &partition.chunk)?;
-                } else {
-                    writers::write_csv_part(&dir.join("part-0.csv"), &partition.chunk)?;
+            .try_for_each(|(i, (partition, kind))| {
+                let path = self.dir.join(kind.part_path(partition.part));
+                self.create_below(path.parent().expect("a part file is in a date folder"))?;
+                match kind {
+                    Kind::Parquet => writers::write_parquet_part(&path, &partition.chunk)?,
+                    Kind::Csv => writers::write_csv_part(&path, &partition.chunk)?,
                 }
                 if i == 0 {
                     crate::fault::point("publish-mid-write");
@@ -189,31 +207,23 @@ impl Staging {
             })
     }
 
-    /// Links partitions that an incremental run leaves unchanged from the published output
+    /// Links part files that an incremental run leaves unchanged from the published output
     /// `from` (hard links: no copy, and the files outlive the old output's removal).
-    pub fn keep_partitions(
+    pub fn keep_parts(
         &self,
         from: &Path,
-        dates: &[String],
+        parts: &[Part],
         formats: Formats,
     ) -> Result<(), PublishError> {
-        let mut jobs: Vec<(&str, &str, &String)> = Vec::new();
-        for date in dates {
-            if formats.parquet {
-                jobs.push(("parquet", "part-0.parquet", date));
-            }
-            if formats.csv {
-                jobs.push(("csv", "part-0.csv", date));
-            }
-        }
-        jobs.par_iter().try_for_each(|(kind, file, date)| {
-            let relative = Path::new(kind)
-                .join(TABLE_NAME)
-                .join(format!("conversation_date={date}"));
-            let dir = self.dir.join(&relative);
-            self.create_below(&dir)?;
-            let source = from.join(&relative).join(file);
-            let target = dir.join(file);
+        let jobs: Vec<(Part, Kind)> = parts
+            .iter()
+            .flat_map(|&p| Kind::chosen(formats).map(move |kind| (p, kind)))
+            .collect();
+        jobs.par_iter().try_for_each(|(part, kind)| {
+            let relative = kind.part_path(*part);
+            let target = self.dir.join(&relative);
+            self.create_below(target.parent().expect("a part file is in a date folder"))?;
+            let source = from.join(&relative);
             link_or_copy(&source, &target).map_err(io_err(&source))
         })
     }

@@ -1,5 +1,6 @@
-//! The states made into the table's rows: one set of Arrow columns per conversation
-//! date, appended to in slot order. Slots are ranked by order id, so each date's rows
+//! The states made into the table's rows: one set of Arrow columns per part file (a
+//! conversation date and an hour, [`crate::layout`]), appended to in slot order. Slots
+//! are ranked by order id, so each part's rows
 //! come out sorted by `order_id` with no sort at all, range after range; and each shard
 //! of states is freed as soon as its rows are appended, so the states and the table are
 //! not both whole in memory at once.
@@ -7,17 +8,18 @@
 use std::collections::BTreeMap;
 
 use super::slots::OrderSlots;
-use crate::build::{day_of, OutputRow};
+use crate::build::OutputRow;
 use crate::dictionary::Dictionary;
+use crate::layout::Part;
 use crate::state::ConversationState;
-use crate::table::{date_string, Partition, RowsSize, TableColumns};
+use crate::table::{Partition, RowsSize, TableColumns};
 
-/// The table being made, by date.
+/// The table being made, by part.
 pub(crate) struct DayTables<'a> {
     slots: &'a OrderSlots,
     cities: &'a Dictionary,
     stages: &'a Dictionary,
-    days: BTreeMap<i64, TableColumns>,
+    parts: BTreeMap<Part, TableColumns>,
     /// Messages in the rows so far.
     pub messages: u64,
     /// Rows so far.
@@ -31,7 +33,7 @@ impl<'a> DayTables<'a> {
             slots,
             cities,
             stages,
-            days: BTreeMap::new(),
+            parts: BTreeMap::new(),
             messages: 0,
             conversations: 0,
         }
@@ -47,21 +49,21 @@ impl<'a> DayTables<'a> {
     /// Appends the rows of the slots from `base` on, whose states are `shards` in slot
     /// order; each shard is dropped once appended.
     pub fn append(&mut self, base: usize, shards: Vec<Vec<ConversationState>>) {
-        // The room each date needs first, so no column grows by doubling into memory
+        // The room each part needs first, so no column grows by doubling into memory
         // it does not use.
-        let mut sizes: BTreeMap<i64, RowsSize> = BTreeMap::new();
+        let mut sizes: BTreeMap<Part, RowsSize> = BTreeMap::new();
         for (slot, state) in (base..).zip(shards.iter().flatten()) {
             if !state.is_empty() {
                 let row = self.row(slot, state);
                 sizes
-                    .entry(day_of(row.conversation.conversation_started_at))
+                    .entry(Part::of(row.conversation.conversation_started_at))
                     .or_default()
                     .add(&row, self.cities, self.stages);
             }
         }
-        for (day, size) in sizes {
-            self.days
-                .entry(day)
+        for (part, size) in sizes {
+            self.parts
+                .entry(part)
                 .and_modify(|columns| columns.reserve(size))
                 .or_insert_with(|| TableColumns::with_capacity(size));
         }
@@ -70,12 +72,11 @@ impl<'a> DayTables<'a> {
             for state in &shard {
                 if !state.is_empty() {
                     let row = self.row(slot, state);
-                    let day = day_of(row.conversation.conversation_started_at);
-                    self.days.get_mut(&day).expect("every date was sized").push(
-                        &row,
-                        self.cities,
-                        self.stages,
-                    );
+                    let part = Part::of(row.conversation.conversation_started_at);
+                    self.parts
+                        .get_mut(&part)
+                        .expect("every part was sized")
+                        .push(&row, self.cities, self.stages);
                     self.messages += (state.courier_messages + state.customer_messages) as u64;
                     self.conversations += 1;
                 }
@@ -84,12 +85,12 @@ impl<'a> DayTables<'a> {
         }
     }
 
-    /// One partition per date, in date order.
+    /// One chunk per part, in date and hour order.
     pub fn finish(self) -> Vec<Partition> {
-        self.days
+        self.parts
             .into_iter()
-            .map(|(day, columns)| Partition {
-                date: date_string(day),
+            .map(|(part, columns)| Partition {
+                part,
                 chunk: columns.finish(),
             })
             .collect()

@@ -1,15 +1,17 @@
 """The output in ccc's layout, written into a staging folder beside its target and
 swapped in with one rename (docs/semantics.md, "Publishing"):
 
-    parquet/customer_courier_conversations/conversation_date=YYYY-MM-DD/part-0.parquet
-    csv/customer_courier_conversations/conversation_date=YYYY-MM-DD/part-0.csv
+    parquet/customer_courier_conversations/conversation_date=YYYY-MM-DD/part-HH.parquet
+    csv/customer_courier_conversations/conversation_date=YYYY-MM-DD/part-HH.csv
     quarantine/customer_courier_chat_messages.csv, quarantine/orders.csv
     _run.json (and _stage.json for a staged run)
 
-Spark writes each date partition as one task (rows sorted by order_id), without
-`_SUCCESS` or `.crc` files; the part files are then renamed to ccc's names. The lock
-beside the target is ccc's own (`.NAME.ccc-lock`, an advisory `flock`), so the Spark
-job and `ccc` never publish into one folder at once.
+`part-HH` holds the rows of the date whose `conversation_started_at` falls in UTC hour
+HH (00-23); only hours with rows have a file. Spark writes each date and hour as one
+task (rows sorted by order_id) into `conversation_date=D/_hour=HH/`, without `_SUCCESS`
+or `.crc` files; each part file is then moved up to ccc's name and the hour folders
+removed. The lock beside the target is ccc's own (`.NAME.ccc-lock`, an advisory
+`flock`), so the Spark job and `ccc` never publish into one folder at once.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ OUTPUT_ENTRIES = {"parquet", "csv", "quarantine", "_run.json", "_audit.json"}
 STAGE_ENTRIES = OUTPUT_ENTRIES | {"_stage.json", "_state"}
 PARQUET_DIR = os.path.join("parquet", s.CONVERSATIONS)
 CSV_DIR = os.path.join("csv", s.CONVERSATIONS)
+HOUR = "_hour"  # the part's UTC hour, `HH`: a partition column while writing only
 
 
 def sibling(target: str, tag: str) -> str:
@@ -132,49 +135,55 @@ def _sync_tree(root: str) -> None:
         _fsync(dir)
 
 
-def _one_file_per_folder(root: str, extension: str) -> None:
-    """Renames Spark's part files to ccc's `part-N.EXT` (one per date partition)."""
+def _one_file_per_part(root: str, extension: str) -> None:
+    """Moves Spark's `conversation_date=D/_hour=HH/part-*` files to ccc's
+    `conversation_date=D/part-HH.EXT` (one per date and hour) and removes the rest."""
     os.makedirs(root, exist_ok=True)
-    for folder in sorted(os.listdir(root)):
-        path = os.path.join(root, folder)
+    for date in sorted(os.listdir(root)):
+        path = os.path.join(root, date)
         if not os.path.isdir(path):
             os.remove(path)
             continue
-        parts = sorted(n for n in os.listdir(path) if n.startswith("part-"))
-        for name in os.listdir(path):
-            if name not in parts:
-                os.remove(os.path.join(path, name))
-        for i, name in enumerate(parts):
-            os.rename(os.path.join(path, name), os.path.join(path, f"part-{i}.{extension}"))
+        for folder in sorted(os.listdir(path)):
+            hours = os.path.join(path, folder)
+            (part,) = [n for n in os.listdir(hours) if n.startswith("part-")]
+            hour = folder.removeprefix(f"{HOUR}=")
+            os.rename(os.path.join(hours, part), os.path.join(path, f"part-{hour}.{extension}"))
+            shutil.rmtree(hours)
 
 
 def write_table(table: DataFrame, dir: str, formats: list[str]) -> None:
-    """The table as Hive-partitioned Parquet and/or CSV, rows sorted by order_id."""
-    by_date = table.repartition("conversation_date")
+    """The table as Hive-partitioned Parquet and/or CSV, one file per date and UTC hour
+    of `conversation_started_at`, rows sorted by order_id."""
+    # `HH` in the session time zone, UTC (set by `application.session` and `job.run`),
+    # as `conversation_date` is: the hour nests inside the date.
+    table = table.withColumn(HOUR, F.date_format(F.col("conversation_started_at"), "HH"))
+    keys = ["conversation_date", HOUR]
     if "parquet" in formats:
         root = os.path.join(dir, PARQUET_DIR)
         (
-            by_date.sortWithinPartitions("conversation_date", "order_id")
-            .select(*s.OUTPUT_NAMES, "conversation_date")
-            .write.partitionBy("conversation_date")
+            table.repartition(*keys)
+            .sortWithinPartitions(*keys, "order_id")
+            .select(*s.OUTPUT_NAMES, *keys)
+            .write.partitionBy(*keys)
             .option("compression", "snappy")
             .parquet(_uri(root))
         )
-        _one_file_per_folder(root, "parquet")
+        _one_file_per_part(root, "parquet")
     if "csv" in formats:
         root = os.path.join(dir, CSV_DIR)
         kinds = {name: kind for name, kind, _ in s.OUTPUT_COLUMNS}
         rows = table.select(
-            "conversation_date",
+            *keys,
             F.lit(1).alias("_header_last"),
             F.col("order_id").alias("_order"),
             csv_line([csv_field(F.col(n), kinds[n]) for n in s.OUTPUT_NAMES]).alias("value"),
         )
         headers = (
-            table.select("conversation_date")
+            table.select(*keys)
             .distinct()
             .select(
-                "conversation_date",
+                *keys,
                 F.lit(0).alias("_header_last"),
                 F.lit(None).cast("long").alias("_order"),
                 F.lit(",".join(s.OUTPUT_NAMES)).alias("value"),
@@ -182,13 +191,13 @@ def write_table(table: DataFrame, dir: str, formats: list[str]) -> None:
         )
         (
             rows.unionByName(headers)
-            .repartition("conversation_date")
-            .sortWithinPartitions("conversation_date", "_header_last", "_order")
-            .select("conversation_date", "value")
-            .write.partitionBy("conversation_date")
+            .repartition(*keys)
+            .sortWithinPartitions(*keys, "_header_last", "_order")
+            .select(*keys, "value")
+            .write.partitionBy(*keys)
             .text(_uri(root))
         )
-        _one_file_per_folder(root, "csv")
+        _one_file_per_part(root, "csv")
 
 
 def write_quarantine(rows: DataFrame, table: str, names: list[str], dir: str) -> None:

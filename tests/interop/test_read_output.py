@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def out():
 
 def csv_rows(out):
     rows = []
-    for part in sorted((out / "csv" / "customer_courier_conversations").glob("*/part-0.csv")):
+    for part in sorted((out / "csv" / "customer_courier_conversations").glob("*/part-*.csv")):
         with open(part, newline="") as f:
             rows.extend(csv.DictReader(f))
     return rows
@@ -76,3 +77,58 @@ def test_polars_reads_every_part(out):
     assert frame.height == len(csv_rows(out))
     assert frame.schema["num_messages_courier"] == pl.Int64
     assert frame["order_id"].null_count() == 0
+
+
+def test_each_part_file_holds_its_hour_sorted_by_order_id(out):
+    """The layout as DuckDB sees it: `conversation_date=D/part-HH.parquet` holds the rows of
+    date D that started in UTC hour HH, sorted by order_id, and every date has its hours'
+    files only."""
+    glob = str(out / "parquet" / "customer_courier_conversations" / "**" / "*.parquet")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    rows = con.sql(
+        f"SELECT filename, order_id, hour(conversation_started_at) AS h, "
+        f"CAST(conversation_started_at AS DATE) AS d, conversation_date "
+        f"FROM read_parquet('{glob}', hive_partitioning = true, filename = true, file_row_number = true) "
+        f"ORDER BY filename, file_row_number").fetchall()
+    assert rows
+    by_file: dict[str, list[int]] = {}
+    for filename, order_id, hour, day, date in rows:
+        name = pathlib.Path(filename).name
+        assert name == f"part-{hour:02}.parquet", (filename, order_id)
+        assert str(day) == str(date), (filename, order_id)
+        by_file.setdefault(filename, []).append(order_id)
+    assert len(by_file) > len({pathlib.Path(f).parent for f in by_file}), "dates hold several parts"
+    for filename, ids in by_file.items():
+        assert ids == sorted(ids) and len(set(ids)) == len(ids), filename
+
+
+def test_the_output_suite_gives_the_same_results_on_one_file_per_date(out, tmp_path):
+    """`ccc validate --suite output` on the hourly parts and on the same table rewritten as
+    one file per date (pyarrow, rows sorted by order_id): the same verdict and the same
+    figures, expectation by expectation."""
+    one = tmp_path / "one"
+    table_dir = one / "parquet" / "customer_courier_conversations"
+    dataset = ds.dataset(out / "parquet" / "customer_courier_conversations", format="parquet", partitioning="hive")
+    table = dataset.to_table()
+    for date in sorted(set(table.column("conversation_date").to_pylist())):
+        rows = table.filter(ds.field("conversation_date") == date).drop(["conversation_date"]).sort_by("order_id")
+        folder = table_dir / f"conversation_date={date}"
+        folder.mkdir(parents=True)
+        pq.write_table(rows, folder / "part-0.parquet")
+    shutil.copy(out / "_run.json", one / "_run.json")
+
+    def results(data):
+        report = tmp_path / f"{data.name}.json"
+        done = subprocess.run([CCC, "validate", "--suite", "output", "--data", data, "--quiet",
+                               "--report", "json", "--report-file", report], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        suite = json.loads(report.read_text())
+        suite = suite["suites"][0] if "suites" in suite else suite
+        return suite["success"], suite["statistics"], [
+            (r["id"], r["success"], r["result"].get("observed_value"), r["result"].get("unexpected_count"),
+             r["result"].get("element_count")) for r in suite["results"]]
+
+    parts, per_date = results(out), results(one)
+    assert parts[0] is True
+    assert parts == per_date

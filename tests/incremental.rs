@@ -283,7 +283,18 @@ fn a_late_last_message_changes_the_last_stage_and_other_dates_are_kept() {
         "customer_courier_chat_messages_2.ndjson",
         &[message(1, "2024-02-03T12:00:00Z", true, "DELIVERED")],
     );
-    let report = job.incremental_ok();
+    let metrics = job.root.join("run.prom");
+    let o = job.incremental(&["--metrics-file", path_str(&metrics)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = job.report();
+    let prom = fs::read_to_string(&metrics).unwrap();
+    for line in [
+        "ccc_output_parts_total{command=\"run\",action=\"rewritten\"} 1",
+        "ccc_output_parts_total{command=\"run\",action=\"kept\"} 2",
+        "ccc_output_parts_total{command=\"run\",action=\"removed\"} 0",
+    ] {
+        assert!(prom.lines().any(|l| l == line), "{line} not in\n{prom}");
+    }
     let row = row_of(&job.out(), 1).unwrap();
     assert!(row.ends_with(",2024-02-03T12:00:00Z,DELIVERED"), "{row}");
     let i = &report["incremental"];

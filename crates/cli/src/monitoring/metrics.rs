@@ -152,6 +152,18 @@ impl CommandMetrics {
                 &[],
                 incremental.waiting.messages,
             );
+            for (action, parts) in [
+                ("rewritten", incremental.parts_rewritten),
+                ("kept", incremental.parts_kept),
+                ("removed", incremental.parts_removed),
+            ] {
+                self.counter(
+                    "ccc_output_parts_total",
+                    "Part files of the table (a date and an hour) an incremental run rewrote, kept or removed.",
+                    &[("action", action)],
+                    parts,
+                );
+            }
         }
         let t = &report.timings;
         for (stage, ms) in [

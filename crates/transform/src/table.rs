@@ -222,7 +222,15 @@ impl TableColumns {
 
 /// The Arrow columns of some rows.
 pub fn to_chunk(table: &ConversationTable, rows: &[OutputRow]) -> Chunk<Box<dyn Array>> {
-    let (cities, stages) = (&table.cities, &table.stages);
+    rows_chunk(rows, &table.cities, &table.stages)
+}
+
+/// The Arrow columns of rows whose codes are in these dictionaries.
+pub(crate) fn rows_chunk(
+    rows: &[OutputRow],
+    cities: &Dictionary,
+    stages: &Dictionary,
+) -> Chunk<Box<dyn Array>> {
     let mut size = RowsSize::default();
     rows.iter().for_each(|r| size.add(r, cities, stages));
     let mut columns = TableColumns::with_capacity(size);

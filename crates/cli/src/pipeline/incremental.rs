@@ -180,7 +180,8 @@ impl Strategy for Incremental<'_> {
             .take()
             .expect("the read stage folded the messages");
         let plan = self.plan_ref();
-        let folded = incremental::fold(plan.previous(), sources, new_messages, plan.generation)?;
+        let mut folded =
+            incremental::fold(plan.previous(), sources, new_messages, plan.generation)?;
         if !folded.cross_run_conflicts.is_empty() && self.settings.checks == ChecksMode::Enforce {
             return Ok(Some(format!(
                 "{} orders got a cityCode in the new files that differs from the one folded in \
@@ -198,7 +199,7 @@ impl Strategy for Incremental<'_> {
             &self.settings.format_names(),
             &self.started_at,
         );
-        let partitions = to_partitions(&folded.table);
+        let partitions = std::mem::take(&mut folded.partitions);
         let kept = incremental::kept_parts(&manifest, &folded);
         self.built = Some(Built {
             folded,

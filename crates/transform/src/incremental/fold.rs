@@ -23,6 +23,7 @@ use crate::dictionary::Dictionary;
 use crate::layout::Part;
 use crate::quarantine::Quarantine;
 use crate::state::ConversationState;
+use crate::table::{rows_chunk, Partition};
 
 /// What one run changed, for the run report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -56,9 +57,9 @@ pub struct FoldCounts {
 /// The result of folding: everything the new generation and the rewritten parts need.
 #[derive(Debug, Clone, Default)]
 pub struct Folded {
-    /// Rows of the rewritten parts, sorted by (part, order id).
-    pub table: ConversationTable,
-    /// The rows of `table` that are new or changed in this run (what the output suite
+    /// The rewritten parts that still have rows, in part order, each sorted by order id.
+    pub partitions: Vec<Partition>,
+    /// The rows of `partitions` that are new or changed in this run (what the output suite
     /// checks; the others are carried over as they were published).
     pub changed: ConversationTable,
     /// Parts rewritten (or removed, when no row is left in them).
@@ -297,32 +298,61 @@ pub fn fold(
         orders.part[position] = Some(new_part(&row));
         arriving.entry(new_part(&row)).or_default().push(row);
     }
-    let mut state_parts: BTreeMap<Part, Vec<StateRow>> = BTreeMap::new();
-    let mut table_rows: Vec<OutputRow> = Vec::with_capacity(
-        parts.values().map(Vec::len).sum::<usize>()
-            + arriving.values().map(Vec::len).sum::<usize>(),
-    );
-    let mut changed_rows: Vec<OutputRow> = Vec::new();
-    for part in &loaded {
-        let stored = parts.remove(part).unwrap_or_default();
-        let incoming = arriving.remove(part).unwrap_or_default();
-        let (mut rows, changed) = merge_by_order_id(
-            stored
-                .into_iter()
-                .filter(|r| !moved_out.contains(&r.order_id)),
-            incoming,
-        );
-        for (row, changed) in rows.iter_mut().zip(changed) {
-            if !recolored.is_empty() && recolored.contains(&row.order_id) {
-                row.city = orders.city[orders.find(row.order_id).expect("a recolored order")];
-                changed_rows.push(output_row(row));
-            } else if changed {
-                changed_rows.push(output_row(row));
+    // The parts are independent: each is merged and finished on its own thread.
+    let jobs: Vec<(Part, Vec<StateRow>, Vec<StateRow>)> = loaded
+        .iter()
+        .map(|p| {
+            let stored = parts.remove(p).unwrap_or_default();
+            (*p, stored, arriving.remove(p).unwrap_or_default())
+        })
+        .collect();
+    let orders_now = &orders;
+    let rebuilt: Vec<RebuiltPart> = jobs
+        .into_par_iter()
+        .map(|(part, stored, incoming)| {
+            let (mut rows, changed) = merge_by_order_id(
+                stored
+                    .into_iter()
+                    .filter(|r| !moved_out.contains(&r.order_id)),
+                incoming,
+            );
+            let mut changed_rows = Vec::new();
+            for (row, changed) in rows.iter_mut().zip(changed) {
+                if !recolored.is_empty() && recolored.contains(&row.order_id) {
+                    let position = orders_now.find(row.order_id).expect("a recolored order");
+                    row.city = orders_now.city[position];
+                    changed_rows.push(output_row(row));
+                } else if changed {
+                    changed_rows.push(output_row(row));
+                }
             }
-        }
-        table_rows.par_extend(rows.par_iter().map(output_row));
+            let table: Vec<OutputRow> = rows.iter().map(output_row).collect();
+            let partition = (!table.is_empty()).then(|| Partition {
+                part,
+                chunk: rows_chunk(&table, &orders_now.cities, &stages),
+            });
+            RebuiltPart {
+                part,
+                rows,
+                partition,
+                changed_rows,
+            }
+        })
+        .collect();
+    let mut partitions = Vec::with_capacity(rebuilt.len());
+    let mut changed_rows: Vec<OutputRow> = Vec::new();
+    let mut state_parts: BTreeMap<Part, Vec<StateRow>> = BTreeMap::new();
+    for RebuiltPart {
+        part,
+        rows,
+        partition,
+        changed_rows: changed,
+    } in rebuilt
+    {
+        partitions.extend(partition);
+        changed_rows.extend(changed);
         if !rows.is_empty() {
-            state_parts.insert(*part, rows);
+            state_parts.insert(part, rows);
         }
     }
     let shards = plan_shards(&old_shards, &touched_shards, &orders);
@@ -330,11 +360,7 @@ pub fn fold(
     waiting.sort_unstable_by_key(|r| r.order_id);
 
     Ok(Folded {
-        table: ConversationTable {
-            rows: table_rows,
-            cities: orders.cities.clone(),
-            stages: stages.clone(),
-        },
+        partitions,
         changed: ConversationTable {
             rows: changed_rows,
             cities: orders.cities.clone(),
@@ -357,6 +383,15 @@ pub fn fold(
         late,
         cross_run_conflicts,
     })
+}
+
+/// One part after the fold: its state rows, its output chunk (none when no row is left)
+/// and the output rows that changed.
+struct RebuiltPart {
+    part: Part,
+    rows: Vec<StateRow>,
+    partition: Option<Partition>,
+    changed_rows: Vec<OutputRow>,
 }
 
 /// The output row of a stored conversation.

@@ -6,8 +6,7 @@
 //! from an order to the part holding its conversation.
 
 use arrow2::array::{
-    Array, BooleanArray, MutableBooleanArray, MutablePrimitiveArray, MutableUtf8Array,
-    PrimitiveArray, Utf8Array,
+    Array, BooleanArray, MutablePrimitiveArray, MutableUtf8Array, PrimitiveArray, Utf8Array,
 };
 use arrow2::chunk::Chunk;
 use ccc_ingest::schema::{timestamp_type, FieldType, TableLayout};
@@ -170,52 +169,50 @@ fn role_of(name: &str) -> Option<Role> {
     }
 }
 
-/// The Arrow columns of state rows; stage codes are written as their strings.
+/// The Arrow columns of state rows; stage codes are written as their strings. Each column
+/// is built by a closure the compiler specialises, with no validity where it is never null:
+/// a run writes every rewritten part's state with it.
 pub fn state_chunk(
     rows: &[StateRow],
     stages: &Dictionary,
     cities: &CityCodes,
 ) -> Chunk<Box<dyn Array>> {
-    let n = rows.len();
-    let ints = |f: &dyn Fn(&StateRow) -> Option<i64>| -> Box<dyn Array> {
-        let mut a = MutablePrimitiveArray::<i64>::with_capacity(n);
-        a.extend(rows.iter().map(f));
-        PrimitiveArray::from(a).boxed()
-    };
-    let times = |f: &dyn Fn(&StateRow) -> Option<i64>| -> Box<dyn Array> {
-        let mut a = MutablePrimitiveArray::<i64>::with_capacity(n);
-        a.extend(rows.iter().map(f));
-        PrimitiveArray::from(a).to(timestamp_type()).boxed()
-    };
-    let bools = |f: &dyn Fn(&StateRow) -> bool| -> Box<dyn Array> {
-        let mut a = MutableBooleanArray::with_capacity(n);
-        a.extend(rows.iter().map(|r| Some(f(r))));
-        BooleanArray::from(a).boxed()
-    };
+    fn required(rows: &[StateRow], f: impl Fn(&StateRow) -> i64) -> PrimitiveArray<i64> {
+        PrimitiveArray::from_vec(rows.iter().map(f).collect())
+    }
+    fn optional(rows: &[StateRow], f: impl Fn(&StateRow) -> Option<i64>) -> PrimitiveArray<i64> {
+        PrimitiveArray::from_trusted_len_iter(rows.iter().map(f))
+    }
+    fn time(a: PrimitiveArray<i64>) -> Box<dyn Array> {
+        a.to(timestamp_type()).boxed()
+    }
+    fn bools(rows: &[StateRow], f: impl Fn(&StateRow) -> bool) -> Box<dyn Array> {
+        BooleanArray::from_trusted_len_values_iter(rows.iter().map(f)).boxed()
+    }
     fn texts<'a>(rows: &[StateRow], f: impl Fn(&StateRow) -> Option<&'a str>) -> Box<dyn Array> {
         let mut a = MutableUtf8Array::<i32>::with_capacities(rows.len(), rows.len() * 8);
-        a.extend(rows.iter().map(f));
+        a.extend_trusted_len(rows.iter().map(f));
         let a: Utf8Array<i32> = a.into();
         a.boxed()
     }
     Chunk::new(vec![
-        ints(&|r| Some(r.order_id)),
-        times(&|r| Some(r.state.first.time)),
-        bools(&|r| !r.state.first.not_started),
+        required(rows, |r| r.order_id).boxed(),
+        time(required(rows, |r| r.state.first.time)),
+        bools(rows, |r| !r.state.first.not_started),
         texts(rows, |r| Some(role_name(r.state.first.role))),
-        ints(&|r| r.state.first.from_id()),
+        optional(rows, |r| r.state.first.from_id()).boxed(),
         texts(rows, |r| stages.value(r.state.first.stage)),
-        times(&|r| Some(r.state.last.time)),
-        bools(&|r| !r.state.last.not_started),
+        time(required(rows, |r| r.state.last.time)),
+        bools(rows, |r| !r.state.last.not_started),
         texts(rows, |r| Some(role_name(r.state.last.role))),
-        ints(&|r| r.state.last.from_id()),
+        optional(rows, |r| r.state.last.from_id()).boxed(),
         texts(rows, |r| stages.value(r.state.last.stage)),
-        times(&|r| r.state.first_courier()),
-        times(&|r| r.state.first_customer()),
-        ints(&|r| Some(r.state.courier_messages)),
-        ints(&|r| Some(r.state.customer_messages)),
-        ints(&|r| Some(r.first_seen_run as i64)),
-        ints(&|r| cities.manifest_index(r.city)),
+        time(optional(rows, |r| r.state.first_courier())),
+        time(optional(rows, |r| r.state.first_customer())),
+        required(rows, |r| r.state.courier_messages).boxed(),
+        required(rows, |r| r.state.customer_messages).boxed(),
+        required(rows, |r| r.first_seen_run as i64).boxed(),
+        optional(rows, |r| cities.manifest_index(r.city)).boxed(),
     ])
 }
 

@@ -368,8 +368,9 @@ pub struct GenerationWriter {
     dir: PathBuf,
 }
 
-/// Rows per row group of a state file: groups are decoded in parallel when read back.
-const ROW_GROUP_ROWS: usize = 1 << 16;
+/// Rows per row group of a state file: groups are decoded in parallel when read back, so
+/// a large part is not read by one thread alone.
+const ROW_GROUP_ROWS: usize = 1 << 14;
 
 /// Writes a state file: uncompressed, without statistics (ccc alone reads it, every run).
 fn write_rows(

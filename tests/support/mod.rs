@@ -97,13 +97,7 @@ pub fn table_snapshot(out: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 pub fn table_csv(out: &Path) -> Vec<String> {
     let root = out.join("csv/customer_courier_conversations");
     let mut lines = Vec::new();
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("csv table dir")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
+    for dir in sorted_entries(&root) {
         let date = dir
             .file_name()
             .unwrap()
@@ -112,13 +106,7 @@ pub fn table_csv(out: &Path) -> Vec<String> {
             .to_string();
         // The date's rows in order_id order, whichever hourly part holds them.
         let mut rows: Vec<(i64, String)> = Vec::new();
-        let mut parts: Vec<_> = std::fs::read_dir(&dir)
-            .expect("date folder")
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        parts.sort();
-        for part in parts {
+        for part in part_files(&dir) {
             let text = std::fs::read_to_string(&part).expect("csv part");
             for line in text.lines().skip(1) {
                 let id = line.split(',').next().and_then(|v| v.parse().ok());
@@ -134,25 +122,24 @@ pub fn table_csv(out: &Path) -> Vec<String> {
 /// The part files of one date folder of the output table (`part-HH.parquet`, one per hour
 /// that has conversations), in hour order.
 pub fn part_files(date_dir: &Path) -> Vec<PathBuf> {
-    let mut parts: Vec<PathBuf> = std::fs::read_dir(date_dir)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", date_dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    parts.sort();
-    parts
+    sorted_entries(date_dir)
 }
 
 /// The first part file of the table's first date in `OUT/<kind>` (`parquet` or `csv`).
 pub fn first_part(out: &Path, kind: &str) -> PathBuf {
     let table = out.join(kind).join("customer_courier_conversations");
-    let mut dates: Vec<PathBuf> = std::fs::read_dir(&table)
-        .unwrap_or_else(|e| panic!("cannot list {}: {e}", table.display()))
+    part_files(&sorted_entries(&table)[0]).remove(0)
+}
+
+/// What a folder holds, by path, sorted.
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .flatten()
         .map(|e| e.path())
         .collect();
-    dates.sort();
-    part_files(&dates[0]).remove(0)
+    entries.sort();
+    entries
 }
 
 /// A tiny valid source folder: two orders, three messages.

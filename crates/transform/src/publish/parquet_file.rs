@@ -75,21 +75,7 @@ fn write_parquet_as(
         path: path.to_path_buf(),
         source,
     };
-    let options = WriteOptions {
-        write_statistics: for_readers,
-        compression: if for_readers {
-            CompressionOptions::Snappy
-        } else {
-            CompressionOptions::Uncompressed
-        },
-        version: Version::V2,
-        data_pagesize_limit: None,
-    };
-    let encodings: Vec<Vec<Encoding>> = schema
-        .fields
-        .iter()
-        .map(|f| transverse(&f.data_type, |_| Encoding::Plain))
-        .collect();
+    let (options, encodings) = (write_options(for_readers), plain_encodings(schema));
     let types = to_parquet_schema(schema).map_err(encode)?.fields().to_vec();
     let file = File::create(path).map_err(io)?;
     let mut writer =
@@ -110,6 +96,29 @@ fn write_parquet_as(
     let file = inner.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     Ok(())
+}
+
+/// Snappy and statistics for files others read; neither for ccc's own working files.
+fn write_options(for_readers: bool) -> WriteOptions {
+    WriteOptions {
+        write_statistics: for_readers,
+        compression: if for_readers {
+            CompressionOptions::Snappy
+        } else {
+            CompressionOptions::Uncompressed
+        },
+        version: Version::V2,
+        data_pagesize_limit: None,
+    }
+}
+
+/// Plain encoding for every leaf column of `schema`.
+fn plain_encodings(schema: &Schema) -> Vec<Vec<Encoding>> {
+    schema
+        .fields
+        .iter()
+        .map(|f| transverse(&f.data_type, |_| Encoding::Plain))
+        .collect()
 }
 
 /// One column's pages, encoded already, handed to the writer one at a time.
@@ -184,21 +193,7 @@ mod tests {
         chunks: Vec<Chunk<Box<dyn Array>>>,
         for_readers: bool,
     ) {
-        let options = WriteOptions {
-            write_statistics: for_readers,
-            compression: if for_readers {
-                CompressionOptions::Snappy
-            } else {
-                CompressionOptions::Uncompressed
-            },
-            version: Version::V2,
-            data_pagesize_limit: None,
-        };
-        let encodings = schema
-            .fields
-            .iter()
-            .map(|f| transverse(&f.data_type, |_| Encoding::Plain))
-            .collect();
+        let (options, encodings) = (write_options(for_readers), plain_encodings(schema));
         let groups =
             RowGroupIterator::try_new(chunks.into_iter().map(Ok), schema, options, encodings)
                 .unwrap();

@@ -220,6 +220,18 @@ fn a_late_first_message_moves_the_conversation_to_an_earlier_date() {
         strings(&i["partitions_rewritten"]),
         ["2024-02-01", "2024-02-02"]
     );
+    // Order 1's part (10:00 on Feb 2) is deleted; order 2's (11:00) stays as it was.
+    assert_eq!(
+        i["parts_by_date"],
+        json!([
+            {"date": "2024-02-01", "rewritten": 1, "kept": 0, "removed": 0},
+            {"date": "2024-02-02", "rewritten": 0, "kept": 1, "removed": 1}
+        ])
+    );
+    let feb_2 = job
+        .out()
+        .join("csv/customer_courier_conversations/conversation_date=2024-02-02");
+    assert_eq!(part_files(&feb_2), [feb_2.join("part-11.csv")]);
     assert_eq!(i["changes"]["conversations_moved"], 1);
     assert_eq!(i["late"]["messages"], 1);
     assert_eq!(i["late"]["watermark"], "2024-02-02T11:00:00Z");

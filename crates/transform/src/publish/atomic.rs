@@ -191,11 +191,11 @@ impl Staging {
             .iter()
             .flat_map(|p| Kind::chosen(formats).map(move |kind| (p, kind)))
             .collect();
+        self.create_date_folders(jobs.iter().map(|(p, kind)| (p.part, *kind)))?;
         jobs.par_iter()
             .enumerate()
             .try_for_each(|(i, (partition, kind))| {
                 let path = self.dir.join(kind.part_path(partition.part));
-                self.create_below(path.parent().expect("a part file is in a date folder"))?;
                 match kind {
                     Kind::Parquet => writers::write_parquet_part(&path, &partition.chunk)?,
                     Kind::Csv => writers::write_csv_part(&path, &partition.chunk)?,
@@ -205,6 +205,22 @@ impl Staging {
                 }
                 Ok(())
             })
+    }
+
+    /// Creates the date folders these part files go to, each once (a date has up to 24).
+    fn create_date_folders(
+        &self,
+        parts: impl Iterator<Item = (Part, Kind)>,
+    ) -> Result<(), PublishError> {
+        let folders: std::collections::BTreeSet<PathBuf> = parts
+            .map(|(part, kind)| {
+                let path = self.dir.join(kind.part_path(part));
+                path.parent()
+                    .expect("a part file is in a date folder")
+                    .to_path_buf()
+            })
+            .collect();
+        folders.iter().try_for_each(|dir| self.create_below(dir))
     }
 
     /// Links part files that an incremental run leaves unchanged from the published output
@@ -219,10 +235,10 @@ impl Staging {
             .iter()
             .flat_map(|&p| Kind::chosen(formats).map(move |kind| (p, kind)))
             .collect();
+        self.create_date_folders(jobs.iter().copied())?;
         jobs.par_iter().try_for_each(|(part, kind)| {
             let relative = kind.part_path(*part);
             let target = self.dir.join(&relative);
-            self.create_below(target.parent().expect("a part file is in a date folder"))?;
             let source = from.join(&relative);
             link_or_copy(&source, &target).map_err(io_err(&source))
         })

@@ -1,7 +1,8 @@
 //! Incremental runs (`ccc run --incremental --state DIR`): fold only new source files into
 //! a stored per-order state and rewrite only the part files (a date and an hour,
-//! [`crate::layout`]) whose conversations changed. Every output column is a merge of [`crate::ConversationState`], so the result
-//! equals a full run over all files, byte for byte (see `docs/late-events.md`).
+//! [`crate::layout`]) whose conversations changed. Every output column is a merge of
+//! [`crate::ConversationState`], so the result equals a full run over all files, byte for
+//! byte (see `docs/late-events.md`).
 //!
 //! A run: [`plan`] (which generation is current, which files are new, re-delivered or
 //! changed), read and check the new files, [`fold`] them in, [`next_manifest`] and
@@ -25,7 +26,6 @@ use serde::Serialize;
 
 pub use error::IncrementalError;
 pub use fold::{fold, FoldCounts, Folded, ShardPlan};
-
 pub use late::{LateCounts, LateMessage};
 pub use manifest::{hash_file, FoldedFile, Manifest, OrderShard, PartStats, RunEntry, Totals};
 pub use new_messages::NewMessages;
@@ -299,8 +299,9 @@ pub fn next_manifest(
     m
 }
 
-/// Writes the new generation as `into/gen-N`: rewritten parts, links to unchanged ones, the waiting conversations, the order book, and the manifest last. `into` is the
-/// state folder, or a staged run's `_state/` (see [`StateDir::adopt`]).
+/// Writes the new generation as `into/gen-N`: rewritten parts, links to unchanged ones,
+/// the waiting conversations, the order book, and the manifest last. `into` is the state
+/// folder, or a staged run's `_state/` (see [`StateDir::adopt`]).
 pub fn write_state(
     into: &Path,
     plan: &Plan,

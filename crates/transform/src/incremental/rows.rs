@@ -1,9 +1,9 @@
 //! The state's tables and their Parquet columns. Per-order conversation state
 //! (`conversations/YYYY-MM-DDTHH.parquet`, one file per part of the output, and
-//! `waiting.parquet`) keeps the first and
-//! last message keys of the total order with the stage as a string, so the files read
-//! alone and stage codes can be re-made on every run. The order book (`orders/*.parquet`) is also the index
-//! from an order to the part holding its conversation.
+//! `waiting.parquet`) keeps the first and last message keys of the total order with the
+//! stage as a string, so the files read alone and stage codes can be re-made on every
+//! run. The order book (`orders/*.parquet`) is also the index from an order to the part
+//! holding its conversation.
 
 use arrow2::array::{
     Array, BooleanArray, MutablePrimitiveArray, MutableUtf8Array, PrimitiveArray, Utf8Array,

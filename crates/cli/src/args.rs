@@ -180,7 +180,8 @@ pub struct ExpectationsArgs {
 #[command(
     after_help = "Example:\n  ccc run --source data/source --out data/processed --format parquet,csv\n\n\
 Writes OUT/parquet/customer_courier_conversations/conversation_date=YYYY-MM-DD/part-HH.parquet\n\
-(one file per UTC hour HH of conversation_started_at), the same under OUT/csv/, OUT/quarantine/<table>.csv and the run report OUT/_run.json.\n\
+(one file per UTC hour HH of conversation_started_at), the same under OUT/csv/,\n\
+OUT/quarantine/<table>.csv and the run report OUT/_run.json.\n\
 The previous output is replaced in one step once the new one is complete."
 )]
 pub struct RunArgs {

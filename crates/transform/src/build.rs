@@ -415,11 +415,6 @@ pub(crate) fn aggregate_messages(
     }
 }
 
-/// Days since the epoch of a UTC microsecond timestamp (the partition of a row).
-pub fn day_of(micros: i64) -> i64 {
-    micros.div_euclid(86_400 * 1_000_000)
-}
-
 /// Classifies a batch's messages: the usable ones go to `parts` (emptied first) by
 /// [`partition_of`] their order id, the unusable ones are returned.
 pub(crate) fn scatter_messages(

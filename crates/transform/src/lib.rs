@@ -38,7 +38,7 @@ mod streaming;
 mod table;
 
 pub use build::{
-    build_conversations, day_of, ConversationTable, OutputRow, TransformCounts, TransformOutput,
+    build_conversations, ConversationTable, OutputRow, TransformCounts, TransformOutput,
     COLUMNS_READ,
 };
 pub use error::PublishError;

@@ -388,22 +388,15 @@ fn table_report(
 ) -> TableReport {
     let c = &folded.counts;
     let parts = incremental::parts_by_date(plan.previous().map(|g| &g.manifest), manifest, folded);
-    // A date whose files changed (a part written, or one deleted while others stay) is
-    // rewritten; one with no part left is removed; the others are kept.
-    let written: Vec<String> = parts
-        .iter()
-        .filter(|d| d.rewritten + d.kept > 0 && d.rewritten + d.removed > 0)
-        .map(|d| d.date.clone())
-        .collect();
-    let removed: Vec<String> = parts
-        .iter()
-        .filter(|d| d.removed > 0 && d.rewritten == 0 && d.kept == 0)
-        .map(|d| d.date.clone())
-        .collect();
-    let dates_kept = parts
-        .iter()
-        .filter(|d| d.rewritten == 0 && d.removed == 0)
-        .count() as u64;
+    let dates = |f: fn(&incremental::DateParts) -> bool| -> Vec<String> {
+        parts
+            .iter()
+            .filter(|d| f(d))
+            .map(|d| d.date.clone())
+            .collect()
+    };
+    let (written, removed) = (dates(|d| d.rewritten_date()), dates(|d| d.removed_date()));
+    let dates_kept = parts.iter().filter(|d| d.kept_date()).count() as u64;
     let mut warnings: Vec<String> = missing_files_warning(plan).into_iter().collect();
     if let Some(example) = folded.cross_run_conflicts.first() {
         warnings.push(format!(

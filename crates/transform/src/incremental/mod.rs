@@ -368,6 +368,23 @@ pub struct DateParts {
     pub removed: u64,
 }
 
+impl DateParts {
+    /// Its folder changed and stays: a part was written, or one deleted beside kept ones.
+    pub fn rewritten_date(&self) -> bool {
+        self.rewritten + self.kept > 0 && self.rewritten + self.removed > 0
+    }
+
+    /// Its folder is gone: every part it had was deleted.
+    pub fn removed_date(&self) -> bool {
+        self.removed > 0 && self.rewritten == 0 && self.kept == 0
+    }
+
+    /// Its folder is as it was.
+    pub fn kept_date(&self) -> bool {
+        self.rewritten == 0 && self.removed == 0
+    }
+}
+
 /// Per date that had or has parts: how many this run rewrote, kept and removed.
 pub fn parts_by_date(
     previous: Option<&Manifest>,

@@ -830,6 +830,85 @@ fn source_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The part files of the newest state generation whose names end with `suffix`, and the
+/// parts its manifest says have a delta.
+fn delta_files_and_manifest(job: &Job) -> (Vec<String>, Vec<String>) {
+    let newest = job.state().join(generations(job).last().unwrap());
+    let mut files: Vec<String> = fs::read_dir(newest.join("conversations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.strip_suffix(".delta.parquet").map(str::to_string))
+        .collect();
+    files.sort();
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(newest.join("manifest.json")).unwrap()).unwrap();
+    let listed: Vec<String> = manifest["parts"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, stats)| stats["delta_rows"].as_u64().unwrap_or(0) > 0)
+        .map(|(part, _)| part.clone())
+        .collect();
+    (files, listed)
+}
+
+#[test]
+fn thin_changes_to_every_part_are_written_as_deltas_and_read_back_exactly() {
+    let data = tempfile::tempdir().unwrap();
+    let o = run_ccc(&[
+        "generate",
+        "--orders",
+        "6000",
+        "--files",
+        "12",
+        "--late",
+        "0.02",
+        "--seed",
+        "11",
+        "--format",
+        "parquet",
+        "--out",
+        path_str(data.path()),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let job = Job::new();
+    let add = |k: usize| {
+        for table in ["customer_courier_chat_messages", "orders"] {
+            let name = format!("{table}_{k:04}.parquet");
+            fs::hard_link(data.path().join(&name), job.src().join(&name)).unwrap();
+        }
+    };
+    (1..=9).for_each(add);
+    job.incremental_ok();
+    assert_eq!(
+        delta_files_and_manifest(&job),
+        (vec![], vec![]),
+        "a first run writes bases"
+    );
+    let mut moved = 0;
+    for k in 10..=12 {
+        add(k);
+        let report = job.incremental_ok();
+        moved += report["incremental"]["changes"]["conversations_moved"]
+            .as_u64()
+            .unwrap();
+        let (files, listed) = delta_files_and_manifest(&job);
+        assert!(
+            !files.is_empty(),
+            "run {k}: late messages in every hour leave deltas"
+        );
+        assert_eq!(
+            files, listed,
+            "run {k}: the manifest lists exactly the delta files"
+        );
+    }
+    assert!(
+        moved > 0,
+        "some conversation moved out of a part (a tombstone)"
+    );
+    job.assert_equals_full_run();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 

@@ -16,7 +16,8 @@ use super::error::IncrementalError;
 use super::late::LateCounts;
 use super::manifest::OrderShard;
 use super::new_messages::NewMessages;
-use super::rows::{CityCodes, OrdersState, StateRow};
+use super::part_state::{plan_write, PartState, StoredPart};
+use super::rows::{orders_fingerprint, CityCodes, OrdersState, StateRow};
 use super::store::Generation;
 use crate::build::{build_order_book, ConversationTable, OrderBook, OutputRow, ProblemIndex};
 use crate::dictionary::Dictionary;
@@ -64,8 +65,8 @@ pub struct Folded {
     pub changed: ConversationTable,
     /// Parts rewritten (or removed, when no row is left in them).
     pub rewritten: BTreeSet<Part>,
-    /// State rows of the rewritten parts that still have rows, sorted by order id.
-    pub state_parts: BTreeMap<Part, Vec<StateRow>>,
+    /// State of the rewritten parts that still have rows.
+    pub state_parts: BTreeMap<Part, PartState>,
     /// Conversations waiting for their order, sorted by order id.
     pub waiting: Vec<StateRow>,
     /// The shards of the order book this run read, merged with the new orders.
@@ -159,12 +160,15 @@ pub fn fold(
             .collect(),
         _ => BTreeSet::new(),
     };
-    let old_orders = match previous {
+    let (old_orders, shard_fingerprints) = match previous {
         Some(g) => g.read_order_shards(&touched_shards, &cities, &city_codes)?,
-        None => OrdersState {
-            cities: cities.clone(),
-            ..OrdersState::default()
-        },
+        None => (
+            OrdersState {
+                cities: cities.clone(),
+                ..OrdersState::default()
+            },
+            BTreeMap::new(),
+        ),
     };
     let mut counts = FoldCounts {
         messages_read: sources.messages.row_count() as u64,
@@ -299,7 +303,7 @@ pub fn fold(
         arriving.entry(new_part(&row)).or_default().push(row);
     }
     // The parts are independent: each is merged and finished on its own thread.
-    let jobs: Vec<(Part, Vec<StateRow>, Vec<StateRow>)> = loaded
+    let jobs: Vec<(Part, StoredPart, Vec<StateRow>)> = loaded
         .iter()
         .map(|p| {
             let stored = parts.remove(p).unwrap_or_default();
@@ -310,10 +314,16 @@ pub fn fold(
     let rebuilt: Vec<RebuiltPart> = jobs
         .into_par_iter()
         .map(|(part, stored, incoming)| {
+            // The orders whose rows in this part may differ from the stored ones.
+            let mut touched: Vec<i64> = incoming.iter().map(|r| r.order_id).collect();
             let (mut rows, changed) = merge_by_order_id(
-                stored
-                    .into_iter()
-                    .filter(|r| !moved_out.contains(&r.order_id)),
+                stored.rows.iter().copied().filter(|r| {
+                    let leaving = moved_out.contains(&r.order_id);
+                    if leaving {
+                        touched.push(r.order_id);
+                    }
+                    !leaving
+                }),
                 incoming,
             );
             let mut changed_rows = Vec::new();
@@ -321,11 +331,15 @@ pub fn fold(
                 if !recolored.is_empty() && recolored.contains(&row.order_id) {
                     let position = orders_now.find(row.order_id).expect("a recolored order");
                     row.city = orders_now.city[position];
+                    touched.push(row.order_id);
                     changed_rows.push(output_row(row));
                 } else if changed {
                     changed_rows.push(output_row(row));
                 }
             }
+            touched.sort_unstable();
+            touched.dedup();
+            let write = plan_write(&stored, &rows, &touched);
             let table: Vec<OutputRow> = rows.iter().map(output_row).collect();
             let partition = (!table.is_empty()).then(|| Partition {
                 part,
@@ -333,7 +347,7 @@ pub fn fold(
             });
             RebuiltPart {
                 part,
-                rows,
+                state: PartState { rows, write },
                 partition,
                 changed_rows,
             }
@@ -341,21 +355,21 @@ pub fn fold(
         .collect();
     let mut partitions = Vec::with_capacity(rebuilt.len());
     let mut changed_rows: Vec<OutputRow> = Vec::new();
-    let mut state_parts: BTreeMap<Part, Vec<StateRow>> = BTreeMap::new();
+    let mut state_parts: BTreeMap<Part, PartState> = BTreeMap::new();
     for RebuiltPart {
         part,
-        rows,
+        state,
         partition,
         changed_rows: changed,
     } in rebuilt
     {
         partitions.extend(partition);
         changed_rows.extend(changed);
-        if !rows.is_empty() {
-            state_parts.insert(part, rows);
+        if !state.rows.is_empty() {
+            state_parts.insert(part, state);
         }
     }
-    let shards = plan_shards(&old_shards, &touched_shards, &orders);
+    let shards = plan_shards(&old_shards, &shard_fingerprints, &orders, &city_codes);
     let mut waiting: Vec<StateRow> = waiting.into_values().collect();
     waiting.sort_unstable_by_key(|r| r.order_id);
 
@@ -385,11 +399,11 @@ pub fn fold(
     })
 }
 
-/// One part after the fold: its state rows, its output chunk (none when no row is left)
-/// and the output rows that changed.
+/// One part after the fold: its state, its output chunk (none when no row is left) and
+/// the output rows that changed.
 struct RebuiltPart {
     part: Part,
-    rows: Vec<StateRow>,
+    state: PartState,
     partition: Option<Partition>,
     changed_rows: Vec<OutputRow>,
 }
@@ -419,12 +433,15 @@ pub enum ShardPlan {
 /// Orders per shard of the order book; a shard that grows past twice this is split.
 const SHARD_ROWS: usize = 1 << 16;
 
-/// The shards after this run: untouched ones kept, touched ones (whose rows, with this
-/// run's new orders, are `orders` in id order) written again, split when grown too large.
+/// The shards after this run: untouched ones kept; touched ones (those read, with the
+/// fingerprint they were read with; their rows, with this run's new orders, are `orders`
+/// in id order) kept when their rows did not change, else written again, split when grown
+/// too large.
 fn plan_shards(
     old: &[OrderShard],
-    touched: &BTreeSet<usize>,
+    touched: &BTreeMap<usize, u128>,
     orders: &OrdersState,
+    codes: &CityCodes,
 ) -> Vec<ShardPlan> {
     fn pieces(
         plan: &mut Vec<ShardPlan>,
@@ -458,28 +475,32 @@ fn plan_shards(
     }
     let mut start = 0;
     for (k, shard) in old.iter().enumerate() {
-        if !touched.contains(&k) {
+        let Some(&read_as) = touched.get(&k) else {
             plan.push(ShardPlan::Keep(shard.clone()));
             continue;
-        }
+        };
         let end = match old.get(k + 1) {
             Some(next) => start + orders.ids[start..].partition_point(|&id| id < next.first_id),
             None => orders.len(),
         };
-        pieces(&mut plan, orders, shard.first_id, start..end);
+        if orders_fingerprint(orders, start..end, codes) == read_as {
+            plan.push(ShardPlan::Keep(shard.clone()));
+        } else {
+            pieces(&mut plan, orders, shard.first_id, start..end);
+        }
         start = end;
     }
     debug_assert_eq!(start, orders.len(), "every order read lies in a read shard");
     plan
 }
 
-/// The state rows of some published parts, each sorted by order id as stored.
+/// The state of some published parts, each part's rows sorted by order id.
 fn load_parts(
     previous: Option<&Generation>,
     parts: &BTreeSet<Part>,
     stages: &Dictionary,
     cities: &CityCodes,
-) -> Result<BTreeMap<Part, Vec<StateRow>>, IncrementalError> {
+) -> Result<BTreeMap<Part, StoredPart>, IncrementalError> {
     let Some(generation) = previous else {
         return Ok(BTreeMap::new());
     };
@@ -491,12 +512,13 @@ fn load_parts(
 
 /// The stored row of `id` in the loaded `part` (the order book says it is there).
 fn stored_row(
-    parts: &BTreeMap<Part, Vec<StateRow>>,
+    parts: &BTreeMap<Part, StoredPart>,
     part: Part,
     id: i64,
 ) -> Result<StateRow, IncrementalError> {
     parts
         .get(&part)
+        .map(|stored| &stored.rows)
         .and_then(|rows| {
             rows.binary_search_by_key(&id, |r| r.order_id)
                 .ok()
@@ -679,8 +701,11 @@ mod tests {
             shard(500, 4, "c"),
         ];
         // Shard 1 was read (ids 100 and 150) and gained 120 and 499.
+        let codes = CityCodes::default();
+        let read = book(vec![100, 150]);
+        let read_as = BTreeMap::from([(1, orders_fingerprint(&read, 0..2, &codes))]);
         let orders = book(vec![100, 120, 150, 499]);
-        let plan = plan_shards(&old, &BTreeSet::from([1]), &orders);
+        let plan = plan_shards(&old, &read_as, &orders, &codes);
         assert_eq!(
             plan,
             vec![
@@ -691,6 +716,11 @@ mod tests {
                 },
                 ShardPlan::Keep(old[2].clone()),
             ]
+        );
+        // Read and not changed (no new order, no new city or part): linked, not written.
+        assert_eq!(
+            plan_shards(&old, &read_as, &read, &codes),
+            old.iter().cloned().map(ShardPlan::Keep).collect::<Vec<_>>()
         );
         let manifest = Manifest {
             order_shards: old,
@@ -706,7 +736,7 @@ mod tests {
     fn a_shard_grown_past_twice_its_size_is_split() {
         let n = 2 * SHARD_ROWS + 1;
         let orders = book((0..n as i64).map(|i| i * 2).collect());
-        let plan = plan_shards(&[], &BTreeSet::new(), &orders);
+        let plan = plan_shards(&[], &BTreeMap::new(), &orders, &CityCodes::default());
         assert_eq!(
             plan,
             vec![

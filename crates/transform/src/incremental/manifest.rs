@@ -12,8 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::layout::Part;
 use xxhash_rust::xxh3::Xxh3;
 
-/// Version of the state layout; a state of another version is rebuilt with `--reprocess`.
-pub const STATE_FORMAT_VERSION: u32 = 3;
+/// Version of the state layout this ccc writes; a state of a version not in
+/// [`READABLE_STATE_FORMATS`] is rebuilt with `--reprocess`.
+pub const STATE_FORMAT_VERSION: u32 = 4;
+
+/// Versions this ccc reads: a version 3 state is a version 4 one without delta files.
+pub const READABLE_STATE_FORMATS: [u32; 2] = [3, STATE_FORMAT_VERSION];
 
 /// What a state generation holds, besides its Parquet files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +97,13 @@ pub struct PartStats {
     pub rows: u64,
     /// Messages aggregated into them.
     pub messages: u64,
+    /// Rows of its state's delta file (0: the part's state is its base file alone).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub delta_rows: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Record counts since the state was started; with the parts and the waiting
@@ -202,6 +213,7 @@ mod tests {
             PartStats {
                 rows: 2,
                 messages: 9,
+                delta_rows: 1,
             },
         );
         let text = serde_json::to_string(&m).unwrap();

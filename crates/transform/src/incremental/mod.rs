@@ -14,6 +14,7 @@ mod fold;
 mod late;
 pub mod manifest;
 mod new_messages;
+mod part_state;
 pub mod rows;
 mod store;
 
@@ -263,7 +264,8 @@ pub fn next_manifest(
         m.parts.remove(part);
     }
     let mut newest = m.watermark_micros;
-    for (part, rows) in &folded.state_parts {
+    for (part, state) in &folded.state_parts {
+        let rows = &state.rows;
         let messages = rows
             .iter()
             .map(|r| (r.state.courier_messages + r.state.customer_messages) as u64)
@@ -273,6 +275,7 @@ pub fn next_manifest(
             PartStats {
                 rows: rows.len() as u64,
                 messages,
+                delta_rows: state.delta_rows(),
             },
         );
         if let Some(last) = rows.iter().map(|r| r.state.last.time).max() {
@@ -316,9 +319,19 @@ pub fn write_state(
     }
     let (parts, rest) = rayon::join(
         || {
-            folded.state_parts.par_iter().try_for_each(|(&part, rows)| {
-                writer.write_part(part, rows, &folded.stages, &folded.city_codes)
-            })
+            folded
+                .state_parts
+                .par_iter()
+                .try_for_each(|(&part, state)| {
+                    writer.write_part(
+                        plan.previous(),
+                        part,
+                        &state.rows,
+                        &state.write,
+                        &folded.stages,
+                        &folded.city_codes,
+                    )
+                })
         },
         || {
             writer.write_waiting(&folded.waiting, &folded.stages, &folded.city_codes)?;

@@ -13,7 +13,7 @@
 //!                  conversations/2024-02-01T13.parquet    (one per part of the output)
 //! ```
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -22,10 +22,11 @@ use rayon::prelude::*;
 use ccc_ingest::{Format, ReadOptions, TableLayout};
 
 use super::error::{io_err, unreadable, IncrementalError};
-use super::manifest::{Manifest, STATE_FORMAT_VERSION};
+use super::manifest::{Manifest, READABLE_STATE_FORMATS, STATE_FORMAT_VERSION};
+use super::part_state::{PartWrite, StoredPart};
 use super::rows::{
-    append_orders, orders_chunk, orders_layout, state_chunk, state_layout, state_rows, CityCodes,
-    OrdersState, StateRow,
+    append_orders, orders_chunk, orders_fingerprint, orders_layout, state_chunk, state_layout,
+    state_rows, CityCodes, OrdersState, StateRow,
 };
 use crate::dictionary::Dictionary;
 use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
@@ -176,7 +177,7 @@ impl StateDir {
             };
             let manifest: Manifest = serde_json::from_str(&text).map_err(unreadable(&path))?;
             if manifest.token == token {
-                if manifest.format_version != STATE_FORMAT_VERSION {
+                if !READABLE_STATE_FORMATS.contains(&manifest.format_version) {
                     return Err(IncrementalError::Corrupt {
                         path,
                         message: format!(
@@ -292,20 +293,27 @@ fn corrupt(path: &Path) -> impl FnOnce(String) -> IncrementalError + '_ {
     }
 }
 
-/// Where the state of the conversations of one part lives in a generation folder.
+/// Where the state of the conversations of one part lives in a generation folder: its
+/// base file.
 fn part_file(dir: &Path, part: Part) -> PathBuf {
     dir.join("conversations").join(format!("{part}.parquet"))
 }
 
+/// The delta file beside a part's base ([`super::part_state`]).
+fn delta_file(dir: &Path, part: Part) -> PathBuf {
+    dir.join("conversations")
+        .join(format!("{part}.delta.parquet"))
+}
+
 impl Generation {
     /// Some shards of the order book (by index, ascending), as one sorted book whose
-    /// cities are coded in `cities`.
+    /// cities are coded in `cities`, with each shard's [`orders_fingerprint`].
     pub fn read_order_shards(
         &self,
         shards: &BTreeSet<usize>,
         cities: &Dictionary,
         codes: &CityCodes,
-    ) -> Result<OrdersState, IncrementalError> {
+    ) -> Result<(OrdersState, BTreeMap<usize, u128>), IncrementalError> {
         let read: Vec<(PathBuf, Vec<ccc_ingest::Batch>)> = shards
             .par_iter()
             .map(|&k| {
@@ -321,9 +329,11 @@ impl Generation {
             cities: cities.clone(),
             ..OrdersState::default()
         };
-        for (path, batches) in read {
+        let mut fingerprints = BTreeMap::new();
+        for ((path, batches), &k) in read.into_iter().zip(shards) {
             let from = orders.part.len();
             append_orders(&mut orders, &batches, codes).map_err(corrupt(&path))?;
+            fingerprints.insert(k, orders_fingerprint(&orders, from..orders.len(), codes));
             // Each order's conversation is in a part this generation holds; any other part
             // is damage (read on, it would send the fold after a file that is not there).
             if let Some(part) = orders.part[from..]
@@ -336,7 +346,7 @@ impl Generation {
                 )));
             }
         }
-        Ok(orders)
+        Ok((orders, fingerprints))
     }
 
     /// Conversations of orders not known yet.
@@ -349,15 +359,30 @@ impl Generation {
         state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
     }
 
-    /// The state of the conversations of one published part.
+    /// The state of the conversations of one published part: its base file, and its delta
+    /// when the manifest lists one.
     pub fn read_part(
         &self,
         part: Part,
         stages: &Dictionary,
         cities: &CityCodes,
-    ) -> Result<Vec<StateRow>, IncrementalError> {
-        let path = part_file(&self.dir, part);
-        state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
+    ) -> Result<StoredPart, IncrementalError> {
+        let read = |path: &Path| {
+            state_rows(&read_layout(path, state_layout())?, stages, cities).map_err(corrupt(path))
+        };
+        let base_path = part_file(&self.dir, part);
+        let base = read(&base_path)?;
+        let has_delta = self
+            .manifest
+            .parts
+            .get(&part)
+            .is_some_and(|stats| stats.delta_rows > 0);
+        let delta = if has_delta {
+            read(&delta_file(&self.dir, part))?
+        } else {
+            Vec::new()
+        };
+        StoredPart::new(base, delta).map_err(corrupt(&base_path))
     }
 }
 
@@ -417,26 +442,56 @@ impl GenerationWriter {
         })
     }
 
-    /// Writes the state of one part's conversations (rows sorted by order id).
+    /// Writes the state of one part's conversations (rows sorted by order id): whole, or as
+    /// the previous generation's base with a new delta beside it.
     pub fn write_part(
         &self,
+        previous: Option<&Generation>,
         part: Part,
         rows: &[StateRow],
+        write: &PartWrite,
         stages: &Dictionary,
         cities: &CityCodes,
     ) -> Result<(), IncrementalError> {
-        write_rows(
-            &part_file(&self.tmp, part),
-            state_layout(),
-            state_chunk(rows, stages, cities),
-        )
+        match (write, previous) {
+            (PartWrite::Delta(delta), Some(previous)) => {
+                let from = part_file(&previous.dir, part);
+                let to = part_file(&self.tmp, part);
+                link_or_copy(&from, &to).map_err(io_err(&to))?;
+                if delta.is_empty() {
+                    return Ok(());
+                }
+                write_rows(
+                    &delta_file(&self.tmp, part),
+                    state_layout(),
+                    state_chunk(delta, stages, cities),
+                )
+            }
+            _ => write_rows(
+                &part_file(&self.tmp, part),
+                state_layout(),
+                state_chunk(rows, stages, cities),
+            ),
+        }
     }
 
-    /// Links an unchanged part's state from the previous generation.
+    /// Links an unchanged part's state (its base, and its delta if it has one) from the
+    /// previous generation.
     pub fn keep_part(&self, previous: &Generation, part: Part) -> Result<(), IncrementalError> {
-        let from = part_file(&previous.dir, part);
-        let to = part_file(&self.tmp, part);
-        link_or_copy(&from, &to).map_err(io_err(&to))
+        let mut files = vec![part_file as fn(&Path, Part) -> PathBuf];
+        if previous
+            .manifest
+            .parts
+            .get(&part)
+            .is_some_and(|stats| stats.delta_rows > 0)
+        {
+            files.push(delta_file);
+        }
+        for file in files {
+            let (from, to) = (file(&previous.dir, part), file(&self.tmp, part));
+            link_or_copy(&from, &to).map_err(io_err(&to))?;
+        }
+        Ok(())
     }
 
     /// Writes the conversations still waiting for their order.

@@ -17,7 +17,7 @@ use super::late::LateCounts;
 use super::manifest::OrderShard;
 use super::new_messages::NewMessages;
 use super::part_state::{plan_write, PartState, StoredPart};
-use super::rows::{orders_fingerprint, CityCodes, OrdersState, StateRow};
+use super::rows::{orders_fingerprint, ListCodes, OrdersState, StateRow};
 use super::store::Generation;
 use crate::build::{build_order_book, ConversationTable, OrderBook, OutputRow, ProblemIndex};
 use crate::dictionary::Dictionary;
@@ -76,8 +76,12 @@ pub struct Folded {
     /// The manifest's cities after this run (append-only).
     pub manifest_cities: Vec<String>,
     /// Run city codes ⇄ manifest indexes.
-    pub city_codes: CityCodes,
-    /// Stage strings of every key in the state.
+    pub city_codes: ListCodes,
+    /// The manifest's stages after this run (append-only).
+    pub manifest_stages: Vec<String>,
+    /// Run stage codes ⇄ manifest indexes.
+    pub stage_codes: ListCodes,
+    /// Stage strings of every key in the state, coded in string order.
     pub stages: Dictionary,
     /// Unusable rows of the new files (orphans wait in the state instead).
     pub quarantine: Quarantine,
@@ -102,12 +106,16 @@ pub fn fold(
     let aggregate = new_messages.aggregate.finish(sources);
     let late = new_messages.late.finish(sources);
 
-    // One stage dictionary for the stored keys and the new ones; codes follow string order.
-    let mut stage_values: Vec<String> = previous
-        .map(|g| g.manifest.stages.clone())
-        .unwrap_or_default();
-    stage_values.extend(aggregate.stages.values().iter().cloned());
-    let stages = Dictionary::from_values(stage_values);
+    // Stages, like cities below: the manifest's list grows at the end (stable indexes in
+    // the files); the run codes them in string order, as the keys' total order needs.
+    let manifest_stages = appended(
+        previous
+            .map(|g| g.manifest.stages.clone())
+            .unwrap_or_default(),
+        aggregate.stages.values(),
+    );
+    let stages = Dictionary::from_values(manifest_stages.clone());
+    let stage_codes = ListCodes::new(&manifest_stages, &stages);
     let remap: Vec<u32> = std::iter::once(0)
         .chain(
             aggregate
@@ -129,23 +137,16 @@ pub fn fold(
         .collect();
     new_states.sort_unstable_by_key(|(id, _)| *id);
 
-    // Cities: the manifest's list grows at the end (stable indexes in the files); the run
-    // codes them in string order, so the smallest city of a conflict is the smallest code.
-    let mut manifest_cities: Vec<String> = previous
-        .map(|g| g.manifest.cities.clone())
-        .unwrap_or_default();
-    let known: FxHashSet<&str> = manifest_cities.iter().map(String::as_str).collect();
-    let mut arrived: Vec<String> = book
-        .cities
-        .values()
-        .iter()
-        .filter(|c| !known.contains(c.as_str()))
-        .cloned()
-        .collect();
-    arrived.sort_unstable();
-    manifest_cities.extend(arrived);
+    // Cities: the run codes them in string order, so the smallest city of a conflict is the
+    // smallest code.
+    let manifest_cities = appended(
+        previous
+            .map(|g| g.manifest.cities.clone())
+            .unwrap_or_default(),
+        book.cities.values(),
+    );
     let cities = Dictionary::from_values(manifest_cities.clone());
-    let city_codes = CityCodes::new(&manifest_cities, &cities);
+    let city_codes = ListCodes::new(&manifest_cities, &cities);
 
     // Only the order-book shards whose id ranges hold an order of this run are read.
     let old_shards: Vec<OrderShard> = previous
@@ -181,7 +182,7 @@ pub fn fold(
         merge_orders(old_orders, &book, &mut counts);
     let mut waiting: FxHashMap<i64, StateRow> = match previous {
         Some(g) => g
-            .read_waiting(&stages, &city_codes)?
+            .read_waiting(&stage_codes, &city_codes)?
             .into_iter()
             .map(|r| (r.order_id, r))
             .collect(),
@@ -200,7 +201,7 @@ pub fn fold(
         .filter_map(|&i| orders.part[i])
         .chain(city_changed.iter().filter_map(|&id| old_part(id)))
         .collect();
-    let mut parts = load_parts(previous, &loaded, &stages, &city_codes)?;
+    let mut parts = load_parts(previous, &loaded, &stage_codes, &city_codes)?;
 
     // Published conversations this run changed, in order-id order: (position in the order
     // book, part before, new state).
@@ -282,7 +283,7 @@ pub fn fold(
         .filter(|p| !loaded.contains(p))
         .filter(|p| previous.is_some_and(|g| g.manifest.parts.contains_key(p)))
         .collect();
-    parts.extend(load_parts(previous, &extra, &stages, &city_codes)?);
+    parts.extend(load_parts(previous, &extra, &stage_codes, &city_codes)?);
     loaded.extend(parts_now);
     counts.conversations_moved = updated
         .iter()
@@ -387,6 +388,8 @@ pub fn fold(
         shards,
         manifest_cities,
         city_codes,
+        manifest_stages,
+        stage_codes,
         stages,
         quarantine: Quarantine {
             messages: aggregate.unusable,
@@ -441,7 +444,7 @@ fn plan_shards(
     old: &[OrderShard],
     touched: &BTreeMap<usize, u128>,
     orders: &OrdersState,
-    codes: &CityCodes,
+    codes: &ListCodes,
 ) -> Vec<ShardPlan> {
     fn pieces(
         plan: &mut Vec<ShardPlan>,
@@ -494,12 +497,27 @@ fn plan_shards(
     plan
 }
 
+/// An append-only manifest list with the strings of `arrived` it lacks added at its end, in
+/// string order.
+fn appended(mut list: Vec<String>, arrived: &[String]) -> Vec<String> {
+    let known: FxHashSet<&str> = list.iter().map(String::as_str).collect();
+    let mut new: Vec<String> = arrived
+        .iter()
+        .filter(|v| !known.contains(v.as_str()))
+        .cloned()
+        .collect();
+    new.sort_unstable();
+    new.dedup();
+    list.extend(new);
+    list
+}
+
 /// The state of some published parts, each part's rows sorted by order id.
 fn load_parts(
     previous: Option<&Generation>,
     parts: &BTreeSet<Part>,
-    stages: &Dictionary,
-    cities: &CityCodes,
+    stages: &ListCodes,
+    cities: &ListCodes,
 ) -> Result<BTreeMap<Part, StoredPart>, IncrementalError> {
     let Some(generation) = previous else {
         return Ok(BTreeMap::new());
@@ -701,7 +719,7 @@ mod tests {
             shard(500, 4, "c"),
         ];
         // Shard 1 was read (ids 100 and 150) and gained 120 and 499.
-        let codes = CityCodes::default();
+        let codes = ListCodes::default();
         let read = book(vec![100, 150]);
         let read_as = BTreeMap::from([(1, orders_fingerprint(&read, 0..2, &codes))]);
         let orders = book(vec![100, 120, 150, 499]);
@@ -736,7 +754,7 @@ mod tests {
     fn a_shard_grown_past_twice_its_size_is_split() {
         let n = 2 * SHARD_ROWS + 1;
         let orders = book((0..n as i64).map(|i| i * 2).collect());
-        let plan = plan_shards(&[], &BTreeMap::new(), &orders, &CityCodes::default());
+        let plan = plan_shards(&[], &BTreeMap::new(), &orders, &ListCodes::default());
         assert_eq!(
             plan,
             vec![

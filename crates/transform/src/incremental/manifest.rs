@@ -12,12 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::layout::Part;
 use xxhash_rust::xxh3::Xxh3;
 
-/// Version of the state layout this ccc writes; a state of a version not in
-/// [`READABLE_STATE_FORMATS`] is rebuilt with `--reprocess`.
+/// Version of the state layout; a state of another version is rebuilt with `--reprocess`.
 pub const STATE_FORMAT_VERSION: u32 = 4;
-
-/// Versions this ccc reads: a version 3 state is a version 4 one without delta files.
-pub const READABLE_STATE_FORMATS: [u32; 2] = [3, STATE_FORMAT_VERSION];
 
 /// What a state generation holds, besides its Parquet files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +28,8 @@ pub struct Manifest {
     /// Formats of the published table (`parquet`, `csv`): unchanged partitions are linked,
     /// so every run of a state must write the same ones.
     pub output_formats: Vec<String>,
-    /// Every `orderStage` string in the state's message keys, sorted.
+    /// Every `orderStage` string in the state's message keys, in order of arrival
+    /// (append-only, so the 1-based indexes that the state files store never change).
     pub stages: Vec<String>,
     /// Every `cityCode` ever seen, in order of arrival (append-only, so the 1-based
     /// indexes that the order book and the state files store never change).

@@ -233,7 +233,7 @@ pub fn next_manifest(
         .map_or(0, |d| d.as_nanos());
     m.token = format!("{}-{nanos:x}-{:x}", plan.generation, std::process::id());
     m.output_formats = formats.to_vec();
-    m.stages = folded.stages.values().to_vec();
+    m.stages = folded.manifest_stages.clone();
     m.cities = folded.manifest_cities.clone();
     m.order_shards = folded
         .shards
@@ -328,13 +328,13 @@ pub fn write_state(
                         part,
                         &state.rows,
                         &state.write,
-                        &folded.stages,
+                        &folded.stage_codes,
                         &folded.city_codes,
                     )
                 })
         },
         || {
-            writer.write_waiting(&folded.waiting, &folded.stages, &folded.city_codes)?;
+            writer.write_waiting(&folded.waiting, &folded.stage_codes, &folded.city_codes)?;
             folded
                 .shards
                 .par_iter()

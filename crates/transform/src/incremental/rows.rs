@@ -1,13 +1,12 @@
 //! The state's tables and their Parquet columns. Per-order conversation state
-//! (`conversations/YYYY-MM-DDTHH.parquet`, one file per part of the output, and
-//! `waiting.parquet`) keeps the first and last message keys of the total order with the
-//! stage as a string, so the files read alone and stage codes can be re-made on every
-//! run. The order book (`orders/*.parquet`) is also the index from an order to the part
-//! holding its conversation.
+//! (`conversations/YYYY-MM-DDTHH.parquet`, one base file per part of the output and its
+//! delta, [`super::part_state`], and `waiting.parquet`) keeps the first and last message
+//! keys of the total order, their stages as indexes into the manifest's append-only list
+//! (as cities are), so no string is written or read per row. The order book
+//! (`orders/*.parquet`) is also the index from an order to the part holding its
+//! conversation.
 
-use arrow2::array::{
-    Array, BooleanArray, MutablePrimitiveArray, MutableUtf8Array, PrimitiveArray, Utf8Array,
-};
+use arrow2::array::{Array, BooleanArray, MutablePrimitiveArray, PrimitiveArray};
 use arrow2::chunk::Chunk;
 use ccc_ingest::schema::{timestamp_type, FieldType, TableLayout};
 use ccc_ingest::Batch;
@@ -24,14 +23,14 @@ pub const STATE_COLUMNS: &[(&str, FieldType)] = &[
     ("order_id", FieldType::Int64),
     ("first_message_time", FieldType::Timestamp),
     ("first_chat_started", FieldType::Boolean),
-    ("first_role", FieldType::Utf8),
+    ("first_by_courier", FieldType::Boolean),
     ("first_from_id", FieldType::Int64),
-    ("first_order_stage", FieldType::Utf8),
+    ("first_order_stage", FieldType::Int64),
     ("last_message_time", FieldType::Timestamp),
     ("last_chat_started", FieldType::Boolean),
-    ("last_role", FieldType::Utf8),
+    ("last_by_courier", FieldType::Boolean),
     ("last_from_id", FieldType::Int64),
-    ("last_order_stage", FieldType::Utf8),
+    ("last_order_stage", FieldType::Int64),
     ("first_courier_message", FieldType::Timestamp),
     ("first_customer_message", FieldType::Timestamp),
     ("num_messages_courier", FieldType::Int64),
@@ -78,28 +77,30 @@ pub struct StateRow {
     pub city: u32,
 }
 
-/// City codes of one run (a sorted [`Dictionary`], so codes follow string order) and the
-/// manifest's append-only list of cities (stable indexes, so files written by earlier runs
-/// stay valid), mapped both ways. Index and code 0 are null.
+/// The codes of one run's strings (a sorted [`Dictionary`], so codes follow string order)
+/// and a manifest's append-only list of the same strings (stable indexes, so files written
+/// by earlier runs stay valid), mapped both ways: the state's cities and stages are stored
+/// as indexes. Index and code 0 are null.
 #[derive(Debug, Clone, Default)]
-pub struct CityCodes {
+pub struct ListCodes {
     /// Manifest index → run code.
     pub to_run: Vec<u32>,
     /// Run code → manifest index.
     pub to_manifest: Vec<u32>,
 }
 
-impl CityCodes {
-    /// The mapping between a manifest list and a run dictionary holding every one of its cities.
-    pub fn new(manifest: &[String], run: &Dictionary) -> CityCodes {
-        let mut codes = CityCodes {
+impl ListCodes {
+    /// The mapping between a manifest list and a run dictionary holding every one of its
+    /// strings.
+    pub fn new(manifest: &[String], run: &Dictionary) -> ListCodes {
+        let mut codes = ListCodes {
             to_run: vec![0; manifest.len() + 1],
             to_manifest: vec![0; run.len() + 1],
         };
-        for (i, city) in manifest.iter().enumerate() {
+        for (i, value) in manifest.iter().enumerate() {
             let code = run
-                .code(city)
-                .expect("the run's cities include the manifest's");
+                .code(value)
+                .expect("the run's dictionary includes the manifest's list");
             codes.to_run[i + 1] = code;
             codes.to_manifest[code as usize] = i as u32 + 1;
         }
@@ -157,25 +158,22 @@ impl OrdersState {
     }
 }
 
-fn role_name(role: Role) -> &'static str {
-    role.as_str()
-}
-
-fn role_of(name: &str) -> Option<Role> {
-    match name {
-        "courier" => Some(Role::Courier),
-        "customer" => Some(Role::Customer),
-        _ => None,
+fn role_of(by_courier: bool) -> Role {
+    if by_courier {
+        Role::Courier
+    } else {
+        Role::Customer
     }
 }
 
-/// The Arrow columns of state rows; stage codes are written as their strings. Each column
-/// is built by a closure the compiler specialises, with no validity where it is never null:
-/// a run writes every rewritten part's state with it.
+/// The Arrow columns of state rows; stage and city codes are written as indexes into the
+/// manifest's lists, roles as booleans, so no string is written or read per row. Each
+/// column is built by a closure the compiler specialises, with no validity where it is
+/// never null: a run writes every rewritten part's state with it.
 pub fn state_chunk(
     rows: &[StateRow],
-    stages: &Dictionary,
-    cities: &CityCodes,
+    stages: &ListCodes,
+    cities: &ListCodes,
 ) -> Chunk<Box<dyn Array>> {
     fn required(rows: &[StateRow], f: impl Fn(&StateRow) -> i64) -> PrimitiveArray<i64> {
         PrimitiveArray::from_vec(rows.iter().map(f).collect())
@@ -189,24 +187,18 @@ pub fn state_chunk(
     fn bools(rows: &[StateRow], f: impl Fn(&StateRow) -> bool) -> Box<dyn Array> {
         BooleanArray::from_trusted_len_values_iter(rows.iter().map(f)).boxed()
     }
-    fn texts<'a>(rows: &[StateRow], f: impl Fn(&StateRow) -> Option<&'a str>) -> Box<dyn Array> {
-        let mut a = MutableUtf8Array::<i32>::with_capacities(rows.len(), rows.len() * 8);
-        a.extend_trusted_len(rows.iter().map(f));
-        let a: Utf8Array<i32> = a.into();
-        a.boxed()
-    }
     Chunk::new(vec![
         required(rows, |r| r.order_id).boxed(),
         time(required(rows, |r| r.state.first.time)),
         bools(rows, |r| !r.state.first.not_started),
-        texts(rows, |r| Some(role_name(r.state.first.role))),
+        bools(rows, |r| r.state.first.role == Role::Courier),
         optional(rows, |r| r.state.first.from_id()).boxed(),
-        texts(rows, |r| stages.value(r.state.first.stage)),
+        optional(rows, |r| stages.manifest_index(r.state.first.stage)).boxed(),
         time(required(rows, |r| r.state.last.time)),
         bools(rows, |r| !r.state.last.not_started),
-        texts(rows, |r| Some(role_name(r.state.last.role))),
+        bools(rows, |r| r.state.last.role == Role::Courier),
         optional(rows, |r| r.state.last.from_id()).boxed(),
-        texts(rows, |r| stages.value(r.state.last.stage)),
+        optional(rows, |r| stages.manifest_index(r.state.last.stage)).boxed(),
         time(optional(rows, |r| r.state.first_courier())),
         time(optional(rows, |r| r.state.first_customer())),
         required(rows, |r| r.state.courier_messages).boxed(),
@@ -226,8 +218,8 @@ fn col<T: 'static>(batch: &Batch, index: usize) -> &T {
 /// State rows from batches read with [`state_layout`]. `Err` names what is wrong.
 pub fn state_rows(
     batches: &[Batch],
-    stages: &Dictionary,
-    cities: &CityCodes,
+    stages: &ListCodes,
+    cities: &ListCodes,
 ) -> Result<Vec<StateRow>, String> {
     // Row groups convert in parallel; their order is kept.
     let parts: Vec<Vec<StateRow>> = batches
@@ -246,8 +238,8 @@ const REQUIRED: [usize; 10] = [0, 1, 2, 3, 6, 7, 8, 13, 14, 15];
 
 fn batch_state_rows(
     batch: &Batch,
-    stages: &Dictionary,
-    cities: &CityCodes,
+    stages: &ListCodes,
+    cities: &ListCodes,
 ) -> Result<Vec<StateRow>, String> {
     let complete = REQUIRED
         .iter()
@@ -264,39 +256,20 @@ fn batch_state_rows(
 
 /// The common case, column by column: every required value present, every stage, role
 /// and city known. `None` sends the batch to [`checked_state_rows`] for the error.
-fn fast_state_rows(
-    batch: &Batch,
-    stages: &Dictionary,
-    cities: &CityCodes,
-) -> Option<Vec<StateRow>> {
+fn fast_state_rows(batch: &Batch, stages: &ListCodes, cities: &ListCodes) -> Option<Vec<StateRow>> {
     let int = |i| col::<PrimitiveArray<i64>>(batch, i);
     let boolean = |i| col::<BooleanArray>(batch, i);
-    let text = |i| col::<Utf8Array<i32>>(batch, i);
-    let stage_codes = |a: &Utf8Array<i32>| -> Option<Vec<u32>> {
-        let known: rustc_hash::FxHashMap<&str, u32> = stages
-            .values()
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.as_str(), i as u32 + 1))
-            .collect();
+    let codes = |a: &PrimitiveArray<i64>, list: &ListCodes| -> Option<Vec<u32>> {
         a.iter()
             .map(|v| match v {
                 None => Some(0),
-                Some(s) => known.get(s).copied(),
+                Some(&index) => list.run_code(index),
             })
             .collect()
     };
-    let roles =
-        |a: &Utf8Array<i32>| -> Option<Vec<Role>> { a.values_iter().map(role_of).collect() };
-    let (first_stage, last_stage) = (stage_codes(text(5))?, stage_codes(text(10))?);
-    let (first_role, last_role) = (roles(text(3))?, roles(text(8))?);
-    let city: Vec<u32> = int(16)
-        .iter()
-        .map(|v| match v {
-            None => Some(0),
-            Some(&index) => cities.run_code(index),
-        })
-        .collect::<Option<_>>()?;
+    let (first_stage, last_stage) = (codes(int(5), stages)?, codes(int(10), stages)?);
+    let (first_courier_role, last_courier_role) = (boolean(3).values(), boolean(8).values());
+    let city = codes(int(16), cities)?;
     let (ids, first_time, last_time) = (int(0).values(), int(1).values(), int(6).values());
     let (first_started, last_started) = (boolean(2).values(), boolean(7).values());
     let (first_from, last_from) = (int(4), int(9));
@@ -310,14 +283,14 @@ fn fast_state_rows(
                     MessageKey::new(
                         first_time[i],
                         !first_started.get_bit(i),
-                        first_role[i],
+                        role_of(first_courier_role.get_bit(i)),
                         first_from.get(i),
                         first_stage[i],
                     ),
                     MessageKey::new(
                         last_time[i],
                         !last_started.get_bit(i),
-                        last_role[i],
+                        role_of(last_courier_role.get_bit(i)),
                         last_from.get(i),
                         last_stage[i],
                     ),
@@ -335,41 +308,38 @@ fn fast_state_rows(
 
 fn checked_state_rows(
     batch: &Batch,
-    stages: &Dictionary,
-    cities: &CityCodes,
+    stages: &ListCodes,
+    cities: &ListCodes,
 ) -> Result<Vec<StateRow>, String> {
     let mut rows = Vec::with_capacity(batch.len());
     {
         let int = |i| col::<PrimitiveArray<i64>>(batch, i);
         let boolean = |i| col::<BooleanArray>(batch, i);
-        let text = |i| col::<Utf8Array<i32>>(batch, i);
         let (order_id, first_time, first_started, first_role, first_from, first_stage) =
-            (int(0), int(1), boolean(2), text(3), int(4), text(5));
+            (int(0), int(1), boolean(2), boolean(3), int(4), int(5));
         let (last_time, last_started, last_role, last_from, last_stage) =
-            (int(6), boolean(7), text(8), int(9), text(10));
+            (int(6), boolean(7), boolean(8), int(9), int(10));
         let (first_courier, first_customer, couriers, customers, seen, city) =
             (int(11), int(12), int(13), int(14), int(15), int(16));
         for i in 0..batch.len() {
             let record = batch.first_record + i as u64;
             let missing = |what: &str| format!("record {record}: {what} is missing");
-            let stage = |a: &Utf8Array<i32>| -> Result<u32, String> {
+            let stage = |a: &PrimitiveArray<i64>| -> Result<u32, String> {
                 match a.get(i) {
                     None => Ok(0),
-                    Some(s) => stages
-                        .code(s)
-                        .ok_or_else(|| format!("record {record}: stage {s:?} not in the manifest")),
+                    Some(index) => stages.run_code(index).ok_or_else(|| {
+                        format!("record {record}: stage {index} is not in the manifest")
+                    }),
                 }
             };
-            let role = |a: &Utf8Array<i32>| -> Result<Role, String> {
-                a.get(i)
-                    .and_then(role_of)
-                    .ok_or_else(|| format!("record {record}: bad role {:?}", a.get(i)))
+            let role = |a: &BooleanArray| -> Result<Role, String> {
+                a.get(i).map(role_of).ok_or_else(|| missing("a role"))
             };
             let key = |time: &PrimitiveArray<i64>,
                        started: &BooleanArray,
-                       role_col: &Utf8Array<i32>,
+                       role_col: &BooleanArray,
                        from: &PrimitiveArray<i64>,
-                       stage_col: &Utf8Array<i32>|
+                       stage_col: &PrimitiveArray<i64>|
              -> Result<MessageKey, String> {
                 Ok(MessageKey::new(
                     time.get(i).ok_or_else(|| missing("a message time"))?,
@@ -416,7 +386,7 @@ fn checked_state_rows(
 pub fn orders_fingerprint(
     orders: &OrdersState,
     range: std::ops::Range<usize>,
-    cities: &CityCodes,
+    cities: &ListCodes,
 ) -> u128 {
     let mut hash = xxhash_rust::xxh3::Xxh3::new();
     let mut buffer: Vec<u8> = Vec::with_capacity(25 * 1024);
@@ -440,7 +410,7 @@ pub fn orders_fingerprint(
 pub fn orders_chunk(
     orders: &OrdersState,
     range: std::ops::Range<usize>,
-    cities: &CityCodes,
+    cities: &ListCodes,
 ) -> Chunk<Box<dyn Array>> {
     let mut part = MutablePrimitiveArray::<i64>::with_capacity(range.len());
     part.extend(
@@ -464,7 +434,7 @@ pub fn orders_chunk(
 pub fn append_orders(
     orders: &mut OrdersState,
     batches: &[Batch],
-    cities: &CityCodes,
+    cities: &ListCodes,
 ) -> Result<(), String> {
     for batch in batches {
         let ids = col::<PrimitiveArray<i64>>(batch, 0);
@@ -519,10 +489,12 @@ mod tests {
 
     #[test]
     fn state_rows_round_trip_through_arrow() {
-        let stages = Dictionary::from_values(vec!["ACCEPTED".into(), "DELIVERED".into()]);
+        let stage_names = Dictionary::from_values(vec!["ACCEPTED".into(), "DELIVERED".into()]);
+        // Stages are stored as indexes of the manifest's list, like cities.
+        let stages = ListCodes::new(&["DELIVERED".into(), "ACCEPTED".into()], &stage_names);
         let cities = Dictionary::from_values(vec!["BCN".into(), "LIS".into()]);
         // The manifest lists LIS first: indexes are stable, codes follow string order.
-        let codes = CityCodes::new(&["LIS".into(), "BCN".into()], &cities);
+        let codes = ListCodes::new(&["LIS".into(), "BCN".into()], &cities);
         let key =
             |time, role, stage, from_id| MessageKey::new(time, time != 10, role, from_id, stage);
         let mut state = ConversationState::new(key(10, Role::Customer, 0, None));
@@ -548,13 +520,22 @@ mod tests {
             .unwrap();
         assert_eq!(written.get(0), Some(2), "BCN is the manifest's second city");
         assert_eq!(written.get(1), None, "a waiting order has no city");
+        let last_stage = chunk.arrays()[10]
+            .as_any()
+            .downcast_ref::<PrimitiveArray<i64>>()
+            .unwrap();
+        assert_eq!(
+            last_stage.get(0),
+            Some(1),
+            "DELIVERED is the manifest's first stage"
+        );
         assert_eq!(state_rows(&[batch(chunk)], &stages, &codes).unwrap(), rows);
     }
 
     #[test]
     fn the_order_book_round_trips_and_checks_its_city_codes() {
         let cities = Dictionary::from_values(vec!["BCN".into(), "LIS".into()]);
-        let codes = CityCodes::new(&["BCN".into(), "LIS".into()], &cities);
+        let codes = ListCodes::new(&["BCN".into(), "LIS".into()], &cities);
         let orders = OrdersState {
             ids: vec![3, 9],
             city: vec![2, 1],
@@ -573,14 +554,15 @@ mod tests {
             (orders.ids, orders.city, orders.conflicting, orders.part)
         );
         let one = Dictionary::from_values(vec!["BCN".into()]);
-        let short = CityCodes::new(&["BCN".into()], &one);
+        let short = ListCodes::new(&["BCN".into()], &one);
         let err = append_orders(&mut OrdersState::default(), &[batch(chunk)], &short).unwrap_err();
         assert_eq!(err, "record 1: city 2 is not in the manifest");
     }
 
     #[test]
     fn a_stage_outside_the_manifest_is_an_error() {
-        let stages = Dictionary::from_values(vec!["ACCEPTED".into()]);
+        let names = Dictionary::from_values(vec!["ACCEPTED".into()]);
+        let stages = ListCodes::new(&["ACCEPTED".into()], &names);
         let key = MessageKey::new(1, true, Role::Courier, None, 1);
         let rows = vec![StateRow {
             order_id: 1,
@@ -588,9 +570,9 @@ mod tests {
             first_seen_run: 1,
             city: 0,
         }];
-        let codes = CityCodes::default();
+        let codes = ListCodes::default();
         let chunk = state_chunk(&rows, &stages, &codes);
-        let err = state_rows(&[batch(chunk)], &Dictionary::default(), &codes).unwrap_err();
-        assert!(err.contains("ACCEPTED"), "{err}");
+        let err = state_rows(&[batch(chunk)], &ListCodes::default(), &codes).unwrap_err();
+        assert_eq!(err, "record 1: stage 1 is not in the manifest");
     }
 }

@@ -22,11 +22,11 @@ use rayon::prelude::*;
 use ccc_ingest::{Format, ReadOptions, TableLayout};
 
 use super::error::{io_err, unreadable, IncrementalError};
-use super::manifest::{Manifest, READABLE_STATE_FORMATS, STATE_FORMAT_VERSION};
+use super::manifest::{Manifest, STATE_FORMAT_VERSION};
 use super::part_state::{PartWrite, StoredPart};
 use super::rows::{
     append_orders, orders_chunk, orders_fingerprint, orders_layout, state_chunk, state_layout,
-    state_rows, CityCodes, OrdersState, StateRow,
+    state_rows, ListCodes, OrdersState, StateRow,
 };
 use crate::dictionary::Dictionary;
 use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
@@ -177,7 +177,7 @@ impl StateDir {
             };
             let manifest: Manifest = serde_json::from_str(&text).map_err(unreadable(&path))?;
             if manifest.token == token {
-                if !READABLE_STATE_FORMATS.contains(&manifest.format_version) {
+                if manifest.format_version != STATE_FORMAT_VERSION {
                     return Err(IncrementalError::Corrupt {
                         path,
                         message: format!(
@@ -312,7 +312,7 @@ impl Generation {
         &self,
         shards: &BTreeSet<usize>,
         cities: &Dictionary,
-        codes: &CityCodes,
+        codes: &ListCodes,
     ) -> Result<(OrdersState, BTreeMap<usize, u128>), IncrementalError> {
         let read: Vec<(PathBuf, Vec<ccc_ingest::Batch>)> = shards
             .par_iter()
@@ -352,8 +352,8 @@ impl Generation {
     /// Conversations of orders not known yet.
     pub fn read_waiting(
         &self,
-        stages: &Dictionary,
-        cities: &CityCodes,
+        stages: &ListCodes,
+        cities: &ListCodes,
     ) -> Result<Vec<StateRow>, IncrementalError> {
         let path = self.dir.join("waiting.parquet");
         state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
@@ -364,8 +364,8 @@ impl Generation {
     pub fn read_part(
         &self,
         part: Part,
-        stages: &Dictionary,
-        cities: &CityCodes,
+        stages: &ListCodes,
+        cities: &ListCodes,
     ) -> Result<StoredPart, IncrementalError> {
         let read = |path: &Path| {
             state_rows(&read_layout(path, state_layout())?, stages, cities).map_err(corrupt(path))
@@ -450,8 +450,8 @@ impl GenerationWriter {
         part: Part,
         rows: &[StateRow],
         write: &PartWrite,
-        stages: &Dictionary,
-        cities: &CityCodes,
+        stages: &ListCodes,
+        cities: &ListCodes,
     ) -> Result<(), IncrementalError> {
         match (write, previous) {
             (PartWrite::Delta(delta), Some(previous)) => {
@@ -498,8 +498,8 @@ impl GenerationWriter {
     pub fn write_waiting(
         &self,
         rows: &[StateRow],
-        stages: &Dictionary,
-        cities: &CityCodes,
+        stages: &ListCodes,
+        cities: &ListCodes,
     ) -> Result<(), IncrementalError> {
         write_rows(
             &self.tmp.join("waiting.parquet"),
@@ -514,7 +514,7 @@ impl GenerationWriter {
         file: &str,
         orders: &OrdersState,
         range: std::ops::Range<usize>,
-        cities: &CityCodes,
+        cities: &ListCodes,
     ) -> Result<(), IncrementalError> {
         write_rows(
             &self.tmp.join("orders").join(file),

@@ -108,14 +108,10 @@ pub fn fold(
 
     // Stages, like cities below: the manifest's list grows at the end (stable indexes in
     // the files); the run codes them in string order, as the keys' total order needs.
-    let manifest_stages = appended(
-        previous
-            .map(|g| g.manifest.stages.clone())
-            .unwrap_or_default(),
+    let (manifest_stages, stages, stage_codes) = grown_list(
+        previous.map(|g| &g.manifest.stages),
         aggregate.stages.values(),
     );
-    let stages = Dictionary::from_values(manifest_stages.clone());
-    let stage_codes = ListCodes::new(&manifest_stages, &stages);
     let remap: Vec<u32> = std::iter::once(0)
         .chain(
             aggregate
@@ -139,14 +135,8 @@ pub fn fold(
 
     // Cities: the run codes them in string order, so the smallest city of a conflict is the
     // smallest code.
-    let manifest_cities = appended(
-        previous
-            .map(|g| g.manifest.cities.clone())
-            .unwrap_or_default(),
-        book.cities.values(),
-    );
-    let cities = Dictionary::from_values(manifest_cities.clone());
-    let city_codes = ListCodes::new(&manifest_cities, &cities);
+    let (manifest_cities, cities, city_codes) =
+        grown_list(previous.map(|g| &g.manifest.cities), book.cities.values());
 
     // Only the order-book shards whose id ranges hold an order of this run are read.
     let old_shards: Vec<OrderShard> = previous
@@ -497,9 +487,14 @@ fn plan_shards(
     plan
 }
 
-/// An append-only manifest list with the strings of `arrived` it lacks added at its end, in
-/// string order.
-fn appended(mut list: Vec<String>, arrived: &[String]) -> Vec<String> {
+/// An append-only manifest list (none on a first run) with the strings of `arrived` it
+/// lacks added at its end in string order; the run's dictionary of the same strings; and
+/// the mapping between the two.
+fn grown_list(
+    stored: Option<&Vec<String>>,
+    arrived: &[String],
+) -> (Vec<String>, Dictionary, ListCodes) {
+    let mut list = stored.cloned().unwrap_or_default();
     let known: FxHashSet<&str> = list.iter().map(String::as_str).collect();
     let mut new: Vec<String> = arrived
         .iter()
@@ -509,7 +504,9 @@ fn appended(mut list: Vec<String>, arrived: &[String]) -> Vec<String> {
     new.sort_unstable();
     new.dedup();
     list.extend(new);
-    list
+    let run = Dictionary::from_values(list.clone());
+    let codes = ListCodes::new(&list, &run);
+    (list, run, codes)
 }
 
 /// The state of some published parts, each part's rows sorted by order id.

@@ -294,16 +294,20 @@ pub fn fold(
         arriving.entry(new_part(&row)).or_default().push(row);
     }
     // The parts are independent: each is merged and finished on its own thread.
-    let jobs: Vec<(Part, StoredPart, Vec<StateRow>)> = loaded
+    let mut jobs: Vec<(Part, StoredPart, Vec<StateRow>)> = loaded
         .iter()
         .map(|p| {
             let stored = parts.remove(p).unwrap_or_default();
             (*p, stored, arriving.remove(p).unwrap_or_default())
         })
         .collect();
+    // Largest first, one part per task: a handful of parts of skewed sizes (an evening's
+    // busy hours) then keep every thread busy to the end, where halving the list would not.
+    jobs.sort_by_key(|(_, stored, incoming)| std::cmp::Reverse(stored.rows.len() + incoming.len()));
     let orders_now = &orders;
-    let rebuilt: Vec<RebuiltPart> = jobs
+    let mut rebuilt: Vec<RebuiltPart> = jobs
         .into_par_iter()
+        .with_max_len(1)
         .map(|(part, stored, incoming)| {
             // The orders whose rows in this part may differ from the stored ones.
             let mut touched: Vec<i64> = incoming.iter().map(|r| r.order_id).collect();
@@ -344,6 +348,7 @@ pub fn fold(
             }
         })
         .collect();
+    rebuilt.sort_unstable_by_key(|r| r.part);
     let mut partitions = Vec::with_capacity(rebuilt.len());
     let mut changed_rows: Vec<OutputRow> = Vec::new();
     let mut state_parts: BTreeMap<Part, PartState> = BTreeMap::new();

@@ -308,11 +308,14 @@ pub fn fold(
     let mut rebuilt: Vec<RebuiltPart> = jobs
         .into_par_iter()
         .with_max_len(1)
-        .map(|(part, stored, incoming)| {
+        .map(|(part, mut stored, incoming)| {
             // The orders whose rows in this part may differ from the stored ones.
             let mut touched: Vec<i64> = incoming.iter().map(|r| r.order_id).collect();
+            // The stored rows are consumed by the merge; what plan_write needs of the files
+            // (the base's ids, the delta) stays.
+            let stored_rows = std::mem::take(&mut stored.rows);
             let (mut rows, changed) = merge_by_order_id(
-                stored.rows.iter().copied().filter(|r| {
+                stored_rows.into_iter().filter(|r| {
                     let leaving = moved_out.contains(&r.order_id);
                     if leaving {
                         touched.push(r.order_id);

@@ -134,8 +134,9 @@ pub enum PartWrite {
     Delta(Vec<StateRow>),
 }
 
-/// How to write a part whose rows were `before` and are now `rows` (sorted by order id),
-/// where only the orders in `touched` (sorted, distinct) may differ between the two.
+/// How to write a part stored as `before` (its files: `base_ids` and `delta` are read,
+/// `rows` may have been taken) whose rows are now `rows` (sorted by order id), where only
+/// the orders in `touched` (sorted, distinct) may differ from the stored rows.
 pub fn plan_write(before: &StoredPart, rows: &[StateRow], touched: &[i64]) -> PartWrite {
     if before.base_ids.is_empty() {
         return PartWrite::Base;

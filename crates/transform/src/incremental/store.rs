@@ -11,6 +11,7 @@
 //!                  orders/orders-000007-00000.parquet   (the order book, in id-range shards)
 //!                  waiting.parquet
 //!                  conversations/2024-02-01T13.parquet    (one per part of the output)
+//!                  conversations/2024-02-01T13.delta.parquet    (its changes since, if any)
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -349,6 +350,14 @@ impl Generation {
         Ok((orders, fingerprints))
     }
 
+    /// True when the manifest says the part's state has a delta file beside its base.
+    fn has_delta(&self, part: Part) -> bool {
+        self.manifest
+            .parts
+            .get(&part)
+            .is_some_and(|stats| stats.delta_rows > 0)
+    }
+
     /// Conversations of orders not known yet.
     pub fn read_waiting(
         &self,
@@ -372,12 +381,7 @@ impl Generation {
         };
         let base_path = part_file(&self.dir, part);
         let base = read(&base_path)?;
-        let has_delta = self
-            .manifest
-            .parts
-            .get(&part)
-            .is_some_and(|stats| stats.delta_rows > 0);
-        let delta = if has_delta {
+        let delta = if self.has_delta(part) {
             read(&delta_file(&self.dir, part))?
         } else {
             Vec::new()
@@ -479,12 +483,7 @@ impl GenerationWriter {
     /// previous generation.
     pub fn keep_part(&self, previous: &Generation, part: Part) -> Result<(), IncrementalError> {
         let mut files = vec![part_file as fn(&Path, Part) -> PathBuf];
-        if previous
-            .manifest
-            .parts
-            .get(&part)
-            .is_some_and(|stats| stats.delta_rows > 0)
-        {
+        if previous.has_delta(part) {
             files.push(delta_file);
         }
         for file in files {

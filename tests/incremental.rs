@@ -837,7 +837,7 @@ fn delta_files_and_manifest(job: &Job) -> (Vec<String>, Vec<String>) {
     let mut files: Vec<String> = fs::read_dir(newest.join("conversations"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter_map(|n| n.strip_suffix(".delta.parquet").map(str::to_string))
+        .filter_map(|n| n.strip_suffix(".delta.arrow").map(str::to_string))
         .collect();
     files.sort();
     let manifest: Value =

@@ -32,12 +32,6 @@ pub enum IncrementalError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// A state Parquet file could not be read.
-    #[error(transparent)]
-    Parquet(#[from] ccc_ingest::IngestError),
-    /// A state Parquet file could not be written.
-    #[error(transparent)]
-    Write(#[from] crate::publish::ParquetWriteError),
     /// A source file already folded in has different content now.
     #[error(
         "{name} was folded in by run {generation} ({old_size} bytes, xxh3 {old_hash}) and has \

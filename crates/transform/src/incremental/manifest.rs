@@ -13,9 +13,9 @@ use crate::layout::Part;
 use xxhash_rust::xxh3::Xxh3;
 
 /// Version of the state layout; a state of another version is rebuilt with `--reprocess`.
-pub const STATE_FORMAT_VERSION: u32 = 4;
+pub const STATE_FORMAT_VERSION: u32 = 5;
 
-/// What a state generation holds, besides its Parquet files.
+/// What a state generation holds, besides its Arrow files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     /// [`STATE_FORMAT_VERSION`].

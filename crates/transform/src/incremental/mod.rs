@@ -16,6 +16,7 @@ pub mod manifest;
 mod new_messages;
 mod part_state;
 pub mod rows;
+mod state_file;
 mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -244,7 +245,11 @@ pub fn next_manifest(
             ShardPlan::Write { first_id, range } => OrderShard {
                 first_id: *first_id,
                 rows: range.len() as u64,
-                file: format!("orders-{:06}-{k:05}.parquet", plan.generation),
+                file: format!(
+                    "orders-{:06}-{k:05}.{}",
+                    plan.generation,
+                    state_file::EXTENSION
+                ),
             },
         })
         .collect();

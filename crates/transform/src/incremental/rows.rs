@@ -259,13 +259,17 @@ fn batch_state_rows(
 fn fast_state_rows(batch: &Batch, stages: &ListCodes, cities: &ListCodes) -> Option<Vec<StateRow>> {
     let int = |i| col::<PrimitiveArray<i64>>(batch, i);
     let boolean = |i| col::<BooleanArray>(batch, i);
+    // Filled by loops into vectors of the batch's length: collecting an iterator of
+    // `Option`s does not know its length, and grew (and moved) the rows many times.
     let codes = |a: &PrimitiveArray<i64>, list: &ListCodes| -> Option<Vec<u32>> {
-        a.iter()
-            .map(|v| match v {
-                None => Some(0),
-                Some(&index) => list.run_code(index),
-            })
-            .collect()
+        let mut codes = Vec::with_capacity(a.len());
+        for v in a.iter() {
+            codes.push(match v {
+                None => 0,
+                Some(&index) => list.run_code(index)?,
+            });
+        }
+        Some(codes)
     };
     let (first_stage, last_stage) = (codes(int(5), stages)?, codes(int(10), stages)?);
     let (first_courier_role, last_courier_role) = (boolean(3).values(), boolean(8).values());
@@ -275,35 +279,35 @@ fn fast_state_rows(batch: &Batch, stages: &ListCodes, cities: &ListCodes) -> Opt
     let (first_from, last_from) = (int(4), int(9));
     let (first_courier, first_customer) = (int(11), int(12));
     let (couriers, customers, seen) = (int(13).values(), int(14).values(), int(15).values());
-    (0..batch.len())
-        .map(|i| {
-            Some(StateRow {
-                order_id: ids[i],
-                state: ConversationState::from_parts(
-                    MessageKey::new(
-                        first_time[i],
-                        !first_started.get_bit(i),
-                        role_of(first_courier_role.get_bit(i)),
-                        first_from.get(i),
-                        first_stage[i],
-                    ),
-                    MessageKey::new(
-                        last_time[i],
-                        !last_started.get_bit(i),
-                        role_of(last_courier_role.get_bit(i)),
-                        last_from.get(i),
-                        last_stage[i],
-                    ),
-                    first_courier.get(i),
-                    first_customer.get(i),
-                    couriers[i],
-                    customers[i],
-                )?,
-                first_seen_run: seen[i] as u64,
-                city: city[i],
-            })
-        })
-        .collect()
+    let mut rows = Vec::with_capacity(batch.len());
+    for i in 0..batch.len() {
+        rows.push(StateRow {
+            order_id: ids[i],
+            state: ConversationState::from_parts(
+                MessageKey::new(
+                    first_time[i],
+                    !first_started.get_bit(i),
+                    role_of(first_courier_role.get_bit(i)),
+                    first_from.get(i),
+                    first_stage[i],
+                ),
+                MessageKey::new(
+                    last_time[i],
+                    !last_started.get_bit(i),
+                    role_of(last_courier_role.get_bit(i)),
+                    last_from.get(i),
+                    last_stage[i],
+                ),
+                first_courier.get(i),
+                first_customer.get(i),
+                couriers[i],
+                customers[i],
+            )?,
+            first_seen_run: seen[i] as u64,
+            city: city[i],
+        });
+    }
+    Some(rows)
 }
 
 fn checked_state_rows(
@@ -442,7 +446,11 @@ pub fn append_orders(
         let conflicting = col::<BooleanArray>(batch, 2);
         let part = col::<PrimitiveArray<i64>>(batch, 3);
         let at = |i: usize| batch.first_record + i as u64;
-        if let Some(i) = (0..batch.len()).find(|&i| ids.is_null(i) || city.is_null(i)) {
+        let complete = ids.null_count() == 0 && city.null_count() == 0;
+        if let Some(i) = (!complete)
+            .then(|| (0..batch.len()).find(|&i| ids.is_null(i) || city.is_null(i)))
+            .flatten()
+        {
             return Err(format!("record {}: order_id or city is missing", at(i)));
         }
         let values = ids.values();

@@ -8,19 +8,19 @@
 //!
 //! ```text
 //! STATE/gen-000007/manifest.json
-//!                  orders/orders-000007-00000.parquet   (the order book, in id-range shards)
-//!                  waiting.parquet
-//!                  conversations/2024-02-01T13.parquet    (one per part of the output)
-//!                  conversations/2024-02-01T13.delta.parquet    (its changes since, if any)
+//!                  orders/orders-000007-00000.arrow   (the order book, in id-range shards)
+//!                  waiting.arrow
+//!                  conversations/2024-02-01T13.arrow    (one per part of the output)
+//!                  conversations/2024-02-01T13.delta.arrow    (its changes since, if any)
 //! ```
+//!
+//! Every file but the manifest is an Arrow IPC file ([`super::state_file`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-
-use ccc_ingest::{Format, ReadOptions, TableLayout};
 
 use super::error::{io_err, unreadable, IncrementalError};
 use super::manifest::{Manifest, STATE_FORMAT_VERSION};
@@ -29,6 +29,7 @@ use super::rows::{
     append_orders, orders_chunk, orders_fingerprint, orders_layout, state_chunk, state_layout,
     state_rows, ListCodes, OrdersState, StateRow,
 };
+use super::state_file::{read_state_file, write_state_file, EXTENSION};
 use crate::dictionary::Dictionary;
 use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
 use crate::layout::Part;
@@ -267,24 +268,12 @@ impl StateDir {
     }
 }
 
+/// The conversations still waiting for their order.
+const WAITING_FILE: &str = "waiting.arrow";
+
 /// The folder name of generation `n`.
 fn generation_name(n: u64) -> String {
     format!("{GENERATION_PREFIX}{n:06}")
-}
-
-fn read_layout(
-    path: &Path,
-    layout: TableLayout,
-) -> Result<Vec<ccc_ingest::Batch>, IncrementalError> {
-    let (batches, problems) =
-        ccc_ingest::read_layout_file(0, path, Format::Parquet, layout, &ReadOptions::default())?;
-    if let Some(p) = problems.first() {
-        return Err(IncrementalError::Corrupt {
-            path: path.to_path_buf(),
-            message: format!("record {}: column {} holds {:?}", p.record, p.column, p.raw),
-        });
-    }
-    Ok(batches)
 }
 
 fn corrupt(path: &Path) -> impl FnOnce(String) -> IncrementalError + '_ {
@@ -297,13 +286,14 @@ fn corrupt(path: &Path) -> impl FnOnce(String) -> IncrementalError + '_ {
 /// Where the state of the conversations of one part lives in a generation folder: its
 /// base file.
 fn part_file(dir: &Path, part: Part) -> PathBuf {
-    dir.join("conversations").join(format!("{part}.parquet"))
+    dir.join("conversations")
+        .join(format!("{part}.{EXTENSION}"))
 }
 
 /// The delta file beside a part's base ([`super::part_state`]).
 fn delta_file(dir: &Path, part: Part) -> PathBuf {
     dir.join("conversations")
-        .join(format!("{part}.delta.parquet"))
+        .join(format!("{part}.delta.{EXTENSION}"))
 }
 
 impl Generation {
@@ -322,7 +312,7 @@ impl Generation {
                     .dir
                     .join("orders")
                     .join(&self.manifest.order_shards[k].file);
-                let batches = read_layout(&path, orders_layout())?;
+                let batches = read_state_file(&path, orders_layout())?;
                 Ok((path, batches))
             })
             .collect::<Result<_, IncrementalError>>()?;
@@ -337,11 +327,13 @@ impl Generation {
             fingerprints.insert(k, orders_fingerprint(&orders, from..orders.len(), codes));
             // Each order's conversation is in a part this generation holds; any other part
             // is damage (read on, it would send the fold after a file that is not there).
-            if let Some(part) = orders.part[from..]
-                .iter()
-                .flatten()
-                .find(|p| !self.manifest.parts.contains_key(p))
-            {
+            // Neighbouring orders mostly share a part: each run of one part is looked up once.
+            let mut known = None;
+            if let Some(part) = orders.part[from..].iter().flatten().find(|&&p| {
+                let unknown = known != Some(p) && !self.manifest.parts.contains_key(&p);
+                known = Some(p);
+                unknown
+            }) {
                 return Err(corrupt(&path)(format!(
                     "an order's conversation is in part {part}, which this state does not hold"
                 )));
@@ -364,8 +356,8 @@ impl Generation {
         stages: &ListCodes,
         cities: &ListCodes,
     ) -> Result<Vec<StateRow>, IncrementalError> {
-        let path = self.dir.join("waiting.parquet");
-        state_rows(&read_layout(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
+        let path = self.dir.join(WAITING_FILE);
+        state_rows(&read_state_file(&path, state_layout())?, stages, cities).map_err(corrupt(&path))
     }
 
     /// The state of the conversations of one published part: its base file, and its delta
@@ -377,7 +369,8 @@ impl Generation {
         cities: &ListCodes,
     ) -> Result<StoredPart, IncrementalError> {
         let read = |path: &Path| {
-            state_rows(&read_layout(path, state_layout())?, stages, cities).map_err(corrupt(path))
+            state_rows(&read_state_file(path, state_layout())?, stages, cities)
+                .map_err(corrupt(path))
         };
         let base_path = part_file(&self.dir, part);
         let base = read(&base_path)?;
@@ -395,38 +388,6 @@ impl Generation {
 pub struct GenerationWriter {
     tmp: PathBuf,
     dir: PathBuf,
-}
-
-/// Rows per row group of a state file: groups are decoded in parallel when read back, so
-/// a large part is not read by one thread alone.
-const ROW_GROUP_ROWS: usize = 1 << 14;
-
-/// Writes a state file: uncompressed, without statistics (ccc alone reads it, every run).
-fn write_rows(
-    path: &Path,
-    layout: TableLayout,
-    chunk: arrow2::chunk::Chunk<Box<dyn arrow2::array::Array>>,
-) -> Result<(), IncrementalError> {
-    let rows = chunk.len();
-    let groups = if rows <= ROW_GROUP_ROWS {
-        vec![chunk]
-    } else {
-        (0..rows)
-            .step_by(ROW_GROUP_ROWS)
-            .map(|start| {
-                let len = ROW_GROUP_ROWS.min(rows - start);
-                arrow2::chunk::Chunk::new(
-                    chunk
-                        .arrays()
-                        .iter()
-                        .map(|a| a.sliced(start, len))
-                        .collect(),
-                )
-            })
-            .collect()
-    };
-    crate::publish::parquet_file::write_parquet_plain(path, &layout.schema(), groups)?;
-    Ok(())
 }
 
 impl GenerationWriter {
@@ -465,13 +426,13 @@ impl GenerationWriter {
                 if delta.is_empty() {
                     return Ok(());
                 }
-                write_rows(
+                write_state_file(
                     &delta_file(&self.tmp, part),
                     state_layout(),
                     state_chunk(delta, stages, cities),
                 )
             }
-            _ => write_rows(
+            _ => write_state_file(
                 &part_file(&self.tmp, part),
                 state_layout(),
                 state_chunk(rows, stages, cities),
@@ -500,8 +461,8 @@ impl GenerationWriter {
         stages: &ListCodes,
         cities: &ListCodes,
     ) -> Result<(), IncrementalError> {
-        write_rows(
-            &self.tmp.join("waiting.parquet"),
+        write_state_file(
+            &self.tmp.join(WAITING_FILE),
             state_layout(),
             state_chunk(rows, stages, cities),
         )
@@ -515,7 +476,7 @@ impl GenerationWriter {
         range: std::ops::Range<usize>,
         cities: &ListCodes,
     ) -> Result<(), IncrementalError> {
-        write_rows(
+        write_state_file(
             &self.tmp.join("orders").join(file),
             orders_layout(),
             orders_chunk(orders, range, cities),

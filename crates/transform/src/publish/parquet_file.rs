@@ -1,6 +1,6 @@
 //! Writing Arrow chunks as Parquet files: the one place that knows the arrow2/parquet2
-//! writer API, used by the output publisher, the incremental state and the source
-//! generator (so a move to arrow-rs touches the readers in `ccc_ingest` and this file).
+//! writer API, used by the output publisher and the source generator (so a move to
+//! arrow-rs touches the readers in `ccc_ingest` and this file).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -47,26 +47,6 @@ pub fn write_parquet(
     schema: &Schema,
     chunks: Vec<Chunk<Box<dyn Array>>>,
 ) -> Result<(), ParquetWriteError> {
-    write_parquet_as(path, schema, chunks, true)
-}
-
-/// Like [`write_parquet`], but without compression and statistics: for ccc's own working
-/// files (incremental state), which are written and read on every run and read by ccc
-/// only, where Snappy and min/max statistics were a third of a small run's time.
-pub fn write_parquet_plain(
-    path: &Path,
-    schema: &Schema,
-    chunks: Vec<Chunk<Box<dyn Array>>>,
-) -> Result<(), ParquetWriteError> {
-    write_parquet_as(path, schema, chunks, false)
-}
-
-fn write_parquet_as(
-    path: &Path,
-    schema: &Schema,
-    chunks: Vec<Chunk<Box<dyn Array>>>,
-    for_readers: bool,
-) -> Result<(), ParquetWriteError> {
     let encode = |source| ParquetWriteError::Encode {
         path: path.to_path_buf(),
         source,
@@ -75,7 +55,7 @@ fn write_parquet_as(
         path: path.to_path_buf(),
         source,
     };
-    let (options, encodings) = (write_options(for_readers), plain_encodings(schema));
+    let (options, encodings) = (write_options(), plain_encodings(schema));
     let types = to_parquet_schema(schema).map_err(encode)?.fields().to_vec();
     let file = File::create(path).map_err(io)?;
     let mut writer =
@@ -98,15 +78,11 @@ fn write_parquet_as(
     Ok(())
 }
 
-/// Snappy and statistics for files others read; neither for ccc's own working files.
-fn write_options(for_readers: bool) -> WriteOptions {
+/// Snappy pages with statistics, as readers expect of the published table.
+fn write_options() -> WriteOptions {
     WriteOptions {
-        write_statistics: for_readers,
-        compression: if for_readers {
-            CompressionOptions::Snappy
-        } else {
-            CompressionOptions::Uncompressed
-        },
+        write_statistics: true,
+        compression: CompressionOptions::Snappy,
         version: Version::V2,
         data_pagesize_limit: None,
     }
@@ -191,9 +167,8 @@ mod tests {
         path: &Path,
         schema: &Schema,
         chunks: Vec<Chunk<Box<dyn Array>>>,
-        for_readers: bool,
     ) {
-        let (options, encodings) = (write_options(for_readers), plain_encodings(schema));
+        let (options, encodings) = (write_options(), plain_encodings(schema));
         let groups =
             RowGroupIterator::try_new(chunks.into_iter().map(Ok), schema, options, encodings)
                 .unwrap();
@@ -216,7 +191,6 @@ mod tests {
                 ),
                 1..4,
             ),
-            for_readers in any::<bool>(),
         ) {
             let schema = Schema::from(vec![
                 Field::new("id", DataType::Int64, true),
@@ -235,8 +209,8 @@ mod tests {
                 .collect();
             let dir = tempfile::tempdir().unwrap();
             let (ours, theirs) = (dir.path().join("ours.parquet"), dir.path().join("theirs.parquet"));
-            write_parquet_as(&ours, &schema, chunks.clone(), for_readers).unwrap();
-            write_sequentially(&theirs, &schema, chunks, for_readers);
+            write_parquet(&ours, &schema, chunks.clone()).unwrap();
+            write_sequentially(&theirs, &schema, chunks);
             prop_assert_eq!(std::fs::read(&ours).unwrap(), std::fs::read(&theirs).unwrap());
         }
     }
@@ -273,7 +247,7 @@ mod tests {
             Int64Array::from_slice([1]).boxed(),
             Utf8Array::<i32>::from_slice(["a"]).boxed(),
         ]);
-        let err = write_parquet_plain(&path, &schema, vec![two]).unwrap_err();
+        let err = write_parquet(&path, &schema, vec![two]).unwrap_err();
         assert!(matches!(err, ParquetWriteError::Encode { .. }), "{err:?}");
         assert_eq!(
             err.to_string(),

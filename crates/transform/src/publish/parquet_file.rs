@@ -163,11 +163,7 @@ mod tests {
     use super::*;
 
     /// arrow2's own writer, column by column on one thread: what `encode_columns` replaces.
-    fn write_sequentially(
-        path: &Path,
-        schema: &Schema,
-        chunks: Vec<Chunk<Box<dyn Array>>>,
-    ) {
+    fn write_sequentially(path: &Path, schema: &Schema, chunks: Vec<Chunk<Box<dyn Array>>>) {
         let (options, encodings) = (write_options(), plain_encodings(schema));
         let groups =
             RowGroupIterator::try_new(chunks.into_iter().map(Ok), schema, options, encodings)

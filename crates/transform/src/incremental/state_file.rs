@@ -1,7 +1,7 @@
 //! The state's files on disk: Arrow IPC files (`.arrow`, uncompressed), written and read
 //! by ccc only. A state file is read on every run that touches it, so it is stored as the
 //! arrays it was built from: reading one back copies buffers instead of decoding Parquet
-//! pages, and writing one copies them out. pyarrow and DuckDB still open them.
+//! pages, and writing one copies them out. pyarrow (`feather.read_table`) still opens them.
 
 use std::fs::File;
 use std::io::{BufWriter, Cursor, Read};

@@ -61,6 +61,9 @@ impl Role {
         }
     }
 
+    /// The length of the longer of [`Role::as_str`]'s two values.
+    pub const LONGEST: usize = "customer".len();
+
     /// `courier` or `customer`, as written in `first_message_by`.
     pub fn as_str(self) -> &'static str {
         match self {

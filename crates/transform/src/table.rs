@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use crate::build::{ConversationTable, OutputRow};
 use crate::dictionary::Dictionary;
 use crate::layout::Part;
+use crate::state::Conversation;
 
 /// The rows of one part file: the conversations of one UTC day that started in one hour.
 #[derive(Debug, Clone)]
@@ -184,9 +185,19 @@ impl TableColumns {
 
     /// Appends a row whose codes are in these dictionaries.
     pub fn push(&mut self, row: &OutputRow, cities: &Dictionary, stages: &Dictionary) {
-        let c = &row.conversation;
+        self.push_conversation(&row.conversation, row.city, cities, stages);
+    }
+
+    /// Appends a conversation and its city code, codes in these dictionaries.
+    pub fn push_conversation(
+        &mut self,
+        c: &Conversation,
+        city: u32,
+        cities: &Dictionary,
+        stages: &Dictionary,
+    ) {
         self.order_id.push(c.order_id);
-        self.city.push(cities.value(row.city));
+        self.city.push(cities.value(city));
         self.first_courier.push(c.first_courier_message);
         self.first_customer.push(c.first_customer_message);
         self.courier_messages.push(c.num_messages_courier);
@@ -223,6 +234,26 @@ impl TableColumns {
 /// The Arrow columns of some rows.
 pub fn to_chunk(table: &ConversationTable, rows: &[OutputRow]) -> Chunk<Box<dyn Array>> {
     rows_chunk(rows, &table.cities, &table.stages)
+}
+
+/// The Arrow columns of `rows` conversations with their city codes, made as they are
+/// pushed: no row of the table is kept. The text columns reserve room for their longest
+/// values; room never written to is never touched, so it costs no memory.
+pub(crate) fn conversations_chunk(
+    rows: usize,
+    conversations: impl Iterator<Item = (Conversation, u32)>,
+    cities: &Dictionary,
+    stages: &Dictionary,
+) -> Chunk<Box<dyn Array>> {
+    let longest = |d: &Dictionary| d.values().iter().map(String::len).max().unwrap_or(0);
+    let mut columns = TableColumns::with_capacity(RowsSize {
+        rows,
+        city_bytes: rows * longest(cities),
+        role_bytes: rows * crate::key::Role::LONGEST,
+        stage_bytes: rows * longest(stages),
+    });
+    conversations.for_each(|(c, city)| columns.push_conversation(&c, city, cities, stages));
+    columns.finish()
 }
 
 /// The Arrow columns of rows whose codes are in these dictionaries.

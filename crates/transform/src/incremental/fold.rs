@@ -24,7 +24,7 @@ use crate::dictionary::Dictionary;
 use crate::layout::Part;
 use crate::quarantine::Quarantine;
 use crate::state::ConversationState;
-use crate::table::{rows_chunk, Partition};
+use crate::table::{conversations_chunk, Partition};
 
 /// What one run changed, for the run report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -338,10 +338,14 @@ pub fn fold(
             touched.sort_unstable();
             touched.dedup();
             let write = plan_write(&stored, &rows, &touched);
-            let table: Vec<OutputRow> = rows.iter().map(output_row).collect();
-            let partition = (!table.is_empty()).then(|| Partition {
+            let partition = (!rows.is_empty()).then(|| Partition {
                 part,
-                chunk: rows_chunk(&table, &orders_now.cities, &stages),
+                chunk: conversations_chunk(
+                    rows.len(),
+                    rows.iter().map(|r| (r.state.finish(r.order_id), r.city)),
+                    &orders_now.cities,
+                    &stages,
+                ),
             });
             RebuiltPart {
                 part,
@@ -644,47 +648,43 @@ fn merge_orders(
     };
     let mut city_changed = Vec::new();
     let mut cross_run = Vec::new();
-    let mut push = |id, city, conflicting, part| {
-        merged.ids.push(id);
-        merged.city.push(city);
-        merged.conflicting.push(conflicting);
-        merged.part.push(part);
-    };
-    let mut next = incoming.into_iter().peekable();
-    for i in 0..old.len() {
-        let (id, city) = (old.ids[i], old_codes[old.city[i] as usize]);
-        while let Some(&(new_id, new_city)) = next.peek() {
-            if new_id >= id {
-                break;
-            }
+    let mut next = incoming.into_iter();
+    let mut i = 0;
+    // The old orders between two incoming ones are copied in runs; only the incoming
+    // orders are looked at one by one.
+    while i < old.len() {
+        let Some((new_id, new_city)) = next.next() else {
+            merged.append(&old, i..old.len(), &old_codes);
+            break;
+        };
+        let end = i + old.ids[i..].partition_point(|&id| id < new_id);
+        merged.append(&old, i..end, &old_codes);
+        i = end;
+        if old.ids.get(i) != Some(&new_id) {
             counts.orders_new += 1;
-            push(new_id, new_city, conflicting_now.contains(&new_id), None);
-            next.next();
+            merged.push(new_id, new_city, conflicting_now.contains(&new_id), None);
+            continue;
         }
-        match next.peek() {
-            Some(&(new_id, new_city)) if new_id == id => {
-                next.next();
-                counts.orders_duplicate_rows += 1;
-                let differs = new_city != city;
-                if differs {
-                    cross_run.push(id);
-                }
-                if differs && !old.conflicting[i] && !conflicting_now.contains(&id) {
-                    counts.orders_conflicting += 1;
-                }
-                let smallest = city.min(new_city);
-                if smallest != city && old.part[i].is_some() {
-                    city_changed.push(id);
-                }
-                let conflicting = old.conflicting[i] || differs || conflicting_now.contains(&id);
-                push(id, smallest, conflicting, old.part[i]);
-            }
-            _ => push(id, city, old.conflicting[i], old.part[i]),
+        let (id, city) = (new_id, old_codes[old.city[i] as usize]);
+        counts.orders_duplicate_rows += 1;
+        let differs = new_city != city;
+        if differs {
+            cross_run.push(id);
         }
+        if differs && !old.conflicting[i] && !conflicting_now.contains(&id) {
+            counts.orders_conflicting += 1;
+        }
+        let smallest = city.min(new_city);
+        if smallest != city && old.part[i].is_some() {
+            city_changed.push(id);
+        }
+        let conflicting = old.conflicting[i] || differs || conflicting_now.contains(&id);
+        merged.push(id, smallest, conflicting, old.part[i]);
+        i += 1;
     }
     for (new_id, new_city) in next {
         counts.orders_new += 1;
-        push(new_id, new_city, conflicting_now.contains(&new_id), None);
+        merged.push(new_id, new_city, conflicting_now.contains(&new_id), None);
     }
     merged.cities = cities;
     (merged, city_changed, cross_run)

@@ -156,6 +156,32 @@ impl OrdersState {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+
+    /// Appends one order.
+    pub fn push(&mut self, id: i64, city: u32, conflicting: bool, part: Option<Part>) {
+        self.ids.push(id);
+        self.city.push(city);
+        self.conflicting.push(conflicting);
+        self.part.push(part);
+    }
+
+    /// Appends every order of `from`, whose city codes are already this book's.
+    pub fn extend(&mut self, from: &OrdersState) {
+        self.ids.extend_from_slice(&from.ids);
+        self.city.extend_from_slice(&from.city);
+        self.conflicting.extend_from_slice(&from.conflicting);
+        self.part.extend_from_slice(&from.part);
+    }
+
+    /// Appends the orders `range` of `from`, their city codes mapped through `recode`.
+    pub fn append(&mut self, from: &OrdersState, range: std::ops::Range<usize>, recode: &[u32]) {
+        self.ids.extend_from_slice(&from.ids[range.clone()]);
+        self.city
+            .extend(from.city[range.clone()].iter().map(|&c| recode[c as usize]));
+        self.conflicting
+            .extend_from_slice(&from.conflicting[range.clone()]);
+        self.part.extend_from_slice(&from.part[range]);
+    }
 }
 
 fn role_of(by_courier: bool) -> Role {
@@ -440,6 +466,11 @@ pub fn append_orders(
     batches: &[Batch],
     cities: &ListCodes,
 ) -> Result<(), String> {
+    let rows: usize = batches.iter().map(Batch::len).sum();
+    orders.ids.reserve(rows);
+    orders.city.reserve(rows);
+    orders.conflicting.reserve(rows);
+    orders.part.reserve(rows);
     for batch in batches {
         let ids = col::<PrimitiveArray<i64>>(batch, 0);
         let city = col::<PrimitiveArray<i64>>(batch, 1);
@@ -463,19 +494,34 @@ pub fn append_orders(
         if let Some(i) = unordered {
             return Err(format!("record {}: order ids are not ascending", at(i)));
         }
-        for (i, &index) in city.values().iter().enumerate() {
-            let code = cities
-                .run_code(index)
-                .ok_or_else(|| format!("record {}: city {index} is not in the manifest", at(i)))?;
-            orders.city.push(code);
+        let from = orders.city.len();
+        orders.city.extend(
+            city.values()
+                .iter()
+                .map(|&index| cities.run_code(index).unwrap_or(0)),
+        );
+        if let Some(i) = orders.city[from..].iter().position(|&code| code == 0) {
+            let index = city.value(i);
+            return Err(format!(
+                "record {}: city {index} is not in the manifest",
+                at(i)
+            ));
         }
         orders.ids.extend_from_slice(values);
-        orders
-            .conflicting
-            .extend((0..batch.len()).map(|i| conflicting.get(i).unwrap_or(false)));
-        orders
-            .part
-            .extend(part.iter().map(|h| h.map(|&h| Part::from_hours(h))));
+        match conflicting.validity() {
+            None => orders.conflicting.extend(conflicting.values_iter()),
+            Some(_) => orders
+                .conflicting
+                .extend(conflicting.iter().map(|c| c.unwrap_or(false))),
+        }
+        match part.validity() {
+            None => orders
+                .part
+                .extend(part.values().iter().map(|&h| Some(Part::from_hours(h)))),
+            Some(_) => orders
+                .part
+                .extend(part.iter().map(|h| h.map(|&h| Part::from_hours(h)))),
+        }
     }
     Ok(())
 }

@@ -305,7 +305,9 @@ impl Generation {
         cities: &Dictionary,
         codes: &ListCodes,
     ) -> Result<(OrdersState, BTreeMap<usize, u128>), IncrementalError> {
-        let read: Vec<(PathBuf, Vec<ccc_ingest::Batch>)> = shards
+        // Each shard is read, converted, checked and fingerprinted on its own; the pieces
+        // are then joined in id order.
+        let pieces: Vec<(PathBuf, OrdersState, u128)> = shards
             .par_iter()
             .map(|&k| {
                 let path = self
@@ -313,33 +315,51 @@ impl Generation {
                     .join("orders")
                     .join(&self.manifest.order_shards[k].file);
                 let batches = read_state_file(&path, orders_layout())?;
-                Ok((path, batches))
+                let mut piece = OrdersState::default();
+                append_orders(&mut piece, &batches, codes).map_err(corrupt(&path))?;
+                self.check_parts(&piece).map_err(corrupt(&path))?;
+                let fingerprint = orders_fingerprint(&piece, 0..piece.len(), codes);
+                Ok((path, piece, fingerprint))
             })
             .collect::<Result<_, IncrementalError>>()?;
+        let rows = pieces.iter().map(|(_, piece, _)| piece.len()).sum();
         let mut orders = OrdersState {
+            ids: Vec::with_capacity(rows),
+            city: Vec::with_capacity(rows),
+            conflicting: Vec::with_capacity(rows),
+            part: Vec::with_capacity(rows),
             cities: cities.clone(),
-            ..OrdersState::default()
         };
         let mut fingerprints = BTreeMap::new();
-        for ((path, batches), &k) in read.into_iter().zip(shards) {
-            let from = orders.part.len();
-            append_orders(&mut orders, &batches, codes).map_err(corrupt(&path))?;
-            fingerprints.insert(k, orders_fingerprint(&orders, from..orders.len(), codes));
-            // Each order's conversation is in a part this generation holds; any other part
-            // is damage (read on, it would send the fold after a file that is not there).
-            // Neighbouring orders mostly share a part: each run of one part is looked up once.
-            let mut known = None;
-            if let Some(part) = orders.part[from..].iter().flatten().find(|&&p| {
-                let unknown = known != Some(p) && !self.manifest.parts.contains_key(&p);
-                known = Some(p);
-                unknown
-            }) {
-                return Err(corrupt(&path)(format!(
-                    "an order's conversation is in part {part}, which this state does not hold"
-                )));
+        for ((path, piece, fingerprint), &k) in pieces.into_iter().zip(shards) {
+            if let (Some(last), Some(first)) = (orders.ids.last(), piece.ids.first()) {
+                if first <= last {
+                    return Err(corrupt(&path)(
+                        "record 0: order ids are not ascending".to_string(),
+                    ));
+                }
             }
+            orders.extend(&piece);
+            fingerprints.insert(k, fingerprint);
         }
         Ok((orders, fingerprints))
+    }
+
+    /// Each order's conversation is in a part this generation holds; any other part is
+    /// damage (read on, it would send the fold after a file that is not there).
+    fn check_parts(&self, orders: &OrdersState) -> Result<(), String> {
+        // Neighbouring orders mostly share a part: each run of one part is looked up once.
+        let mut known = None;
+        match orders.part.iter().flatten().find(|&&p| {
+            let unknown = known != Some(p) && !self.manifest.parts.contains_key(&p);
+            known = Some(p);
+            unknown
+        }) {
+            Some(part) => Err(format!(
+                "an order's conversation is in part {part}, which this state does not hold"
+            )),
+            None => Ok(()),
+        }
     }
 
     /// True when the manifest says the part's state has a delta file beside its base.

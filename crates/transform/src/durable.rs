@@ -1,10 +1,12 @@
 //! File-system steps shared by publishing and the incremental state: writes that reach
-//! the disk before a rename makes them visible, and links for files a run leaves as they
-//! were.
+//! the disk before a rename makes them visible, links for files a run leaves as they
+//! were, and the removal of what a run replaced.
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 /// Writes a file and flushes it to disk before returning.
 pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -46,4 +48,60 @@ pub(crate) fn link_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes a folder tree a run replaced (the previous output, an old state generation).
+/// Its files are unlinked in parallel: removing hundreds of part files one after another
+/// kept a run waiting after its result was already published.
+pub(crate) fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    fn files(dir: &Path, into: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in fs::read_dir(dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                files(&entry.path(), into)?;
+            } else {
+                into.push(entry.path());
+            }
+        }
+        Ok(())
+    }
+    let mut found = Vec::new();
+    match files(dir, &mut found) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    }
+    found
+        .par_iter()
+        .try_for_each(|file| match fs::remove_file(file) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        })?;
+    // What is left are folders (and anything that appeared meanwhile).
+    fs::remove_dir_all(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_tree_removes_nested_files_and_folders_and_accepts_a_missing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().join("old");
+        for part in ["a/x=1", "a/x=2", "b"] {
+            fs::create_dir_all(tree.join(part)).unwrap();
+            for k in 0..3 {
+                fs::write(tree.join(part).join(format!("part-{k}.parquet")), b"x").unwrap();
+            }
+        }
+        fs::create_dir_all(tree.join("empty")).unwrap();
+        let keep = dir.path().join("keep.txt");
+        fs::write(&keep, b"stays").unwrap();
+
+        remove_tree(&tree).unwrap();
+        assert!(!tree.exists());
+        assert_eq!(fs::read(&keep).unwrap(), b"stays");
+        // Removing what is already gone is not an error: a crash may have removed part.
+        remove_tree(&tree).unwrap();
+    }
 }

@@ -31,7 +31,7 @@ use super::rows::{
 };
 use super::state_file::{read_state_file, write_state_file, EXTENSION};
 use crate::dictionary::Dictionary;
-use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
+use crate::durable::{link_or_copy, link_tree, remove_tree, sync_dir, write_synced};
 use crate::layout::Part;
 
 const GENERATION_PREFIX: &str = "gen-";
@@ -221,7 +221,7 @@ impl StateDir {
     pub fn remove_others(&self, keep: Option<u64>) -> Result<(), IncrementalError> {
         for (n, dir) in self.generations()? {
             if Some(n) != keep {
-                fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+                remove_tree(&dir).map_err(io_err(&dir))?;
             }
         }
         for entry in fs::read_dir(&self.dir)

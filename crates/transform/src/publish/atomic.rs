@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{quarantine_csv, writers, Formats, OUTPUT_ENTRIES, STAGE_ENTRIES};
-use crate::durable::{link_or_copy, link_tree, sync_dir, write_synced};
+use crate::durable::{link_or_copy, link_tree, remove_tree, sync_dir, write_synced};
 use crate::error::{io_err, PublishError};
 use crate::layout::Part;
 use crate::quarantine::Quarantine;
@@ -332,7 +332,7 @@ impl Staging {
             self.committed = true;
             // The staging path now holds the previous output.
             crate::fault::point("publish-after-swap");
-            let _ = fs::remove_dir_all(&self.dir);
+            let _ = remove_tree(&self.dir);
         } else {
             super::cleanup::commit_uninterrupted(&self.dir, || {
                 fs::rename(&self.dir, &self.out).map_err(io_err(&self.out))

@@ -2,9 +2,11 @@
 //! the disk before a rename makes them visible, links for files a run leaves as they
 //! were, and the removal of what a run replaced.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Mutex};
+use std::thread::JoinHandle;
 
 use rayon::prelude::*;
 
@@ -13,6 +15,99 @@ pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = fs::File::create(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+/// When a written file is flushed to disk.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Durability<'a> {
+    /// Before the write returns.
+    Synced,
+    /// By a [`Syncer`], whose [`Syncer::finish`] the caller waits for before any rename
+    /// makes the file visible.
+    SyncedBy(&'a Syncer),
+}
+
+impl Durability<'_> {
+    /// Flushes `file` (written to `path`) now, or hands it to the syncer.
+    pub(crate) fn sync(self, path: &Path, file: File) -> std::io::Result<()> {
+        match self {
+            Durability::Synced => file.sync_all(),
+            Durability::SyncedBy(syncer) => {
+                syncer.sync(path, file);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Flushes written files to disk on a thread of its own, one after another, while the
+/// threads that encode go on: a run that writes hundreds of part files no longer leaves
+/// a core idle in every `fsync`. The first failure is kept and returned by
+/// [`Syncer::finish`].
+#[derive(Debug)]
+pub(crate) struct Syncer {
+    files: Option<mpsc::Sender<(PathBuf, File)>>,
+    thread: Option<JoinHandle<Result<(), (PathBuf, std::io::Error)>>>,
+    /// A failure of a file synced where it was handed over (no thread to take it).
+    failed_here: Mutex<Option<(PathBuf, std::io::Error)>>,
+}
+
+impl Syncer {
+    /// Starts the syncing thread; if it cannot start, every file is synced as it is
+    /// handed over.
+    pub(crate) fn start() -> Syncer {
+        let (files, received) = mpsc::channel::<(PathBuf, File)>();
+        let thread = std::thread::Builder::new()
+            .name("ccc-sync".into())
+            .spawn(move || {
+                let mut first_failure = None;
+                for (path, file) in received {
+                    if let Err(e) = file.sync_all() {
+                        first_failure.get_or_insert((path, e));
+                    }
+                }
+                first_failure.map_or(Ok(()), Err)
+            })
+            .ok();
+        Syncer {
+            files: thread.is_some().then_some(files),
+            thread,
+            failed_here: Mutex::new(None),
+        }
+    }
+
+    fn sync(&self, path: &Path, file: File) {
+        let unsent = match &self.files {
+            Some(files) => files.send((path.to_path_buf(), file)).err().map(|e| e.0 .1),
+            None => Some(file),
+        };
+        // No thread to take it (it never started, or it ended early): sync it here.
+        if let Some(file) = unsent {
+            if let Err(e) = file.sync_all() {
+                let mut failed = self.failed_here.lock().unwrap_or_else(|e| e.into_inner());
+                failed.get_or_insert((path.to_path_buf(), e));
+            }
+        }
+    }
+
+    /// Waits until every file handed over is on disk; the first that could not be synced,
+    /// with its path, is the error.
+    pub(crate) fn finish(mut self) -> Result<(), (PathBuf, std::io::Error)> {
+        self.files = None;
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap_or_else(|_| {
+                Err((
+                    PathBuf::new(),
+                    std::io::Error::other("the syncing thread panicked"),
+                ))
+            })?;
+        }
+        let failed = self
+            .failed_here
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        failed.map_or(Ok(()), Err)
+    }
 }
 
 /// Flushes a folder's entries (new names, renames) to disk; best effort.
@@ -103,5 +198,26 @@ mod tests {
         assert_eq!(fs::read(&keep).unwrap(), b"stays");
         // Removing what is already gone is not an error: a crash may have removed part.
         remove_tree(&tree).unwrap();
+    }
+
+    #[test]
+    fn a_syncer_takes_files_from_many_threads_and_finishes_when_all_are_synced() {
+        use rayon::prelude::*;
+        let dir = tempfile::tempdir().unwrap();
+        let syncer = Syncer::start();
+        let durability = Durability::SyncedBy(&syncer);
+        (0..64).into_par_iter().for_each(|k| {
+            let path = dir.path().join(format!("f{k}"));
+            let mut file = File::create(&path).unwrap();
+            file.write_all(format!("file {k}").as_bytes()).unwrap();
+            durability.sync(&path, file).unwrap();
+        });
+        syncer.finish().unwrap();
+        for k in 0..64 {
+            let text = fs::read_to_string(dir.path().join(format!("f{k}"))).unwrap();
+            assert_eq!(text, format!("file {k}"));
+        }
+        // A syncer given nothing finishes at once.
+        Syncer::start().finish().unwrap();
     }
 }

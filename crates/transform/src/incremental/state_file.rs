@@ -15,6 +15,7 @@ use ccc_ingest::Batch;
 use rayon::prelude::*;
 
 use super::error::{io_err, IncrementalError};
+use crate::durable::Durability;
 
 /// The extension of state files.
 pub const EXTENSION: &str = "arrow";
@@ -24,11 +25,12 @@ pub const EXTENSION: &str = "arrow";
 const BATCH_ROWS: usize = 1 << 14;
 
 /// Writes `chunk` (columns of `layout`) to a new state file at `path`, in record batches
-/// of [`BATCH_ROWS`], and syncs it.
-pub fn write_state_file(
+/// of [`BATCH_ROWS`], flushed to disk as `durability` says.
+pub(crate) fn write_state_file(
     path: &Path,
     layout: TableLayout,
     chunk: Chunk<Box<dyn Array>>,
+    durability: Durability<'_>,
 ) -> Result<(), IncrementalError> {
     let encode = |e: arrow2::error::Error| IncrementalError::Unreadable {
         path: path.to_path_buf(),
@@ -64,7 +66,7 @@ pub fn write_state_file(
         .into_inner()
         .into_inner()
         .map_err(|e| io_err(path)(e.into_error()))?;
-    file.sync_all().map_err(io_err(path))
+    durability.sync(path, file).map_err(io_err(path))
 }
 
 /// Reads a state file written by [`write_state_file`] with the same `layout`: its record
@@ -155,7 +157,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.arrow");
         let rows = 2 * BATCH_ROWS + 5;
-        write_state_file(&path, LAYOUT, chunk(rows)).unwrap();
+        write_state_file(&path, LAYOUT, chunk(rows), Durability::Synced).unwrap();
         let batches = read_state_file(&path, LAYOUT).unwrap();
         assert_eq!(batches.len(), 3);
         let firsts: Vec<u64> = batches.iter().map(|b| b.first_record).collect();
@@ -175,7 +177,7 @@ mod tests {
     fn an_empty_table_is_a_file_with_one_empty_batch() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.arrow");
-        write_state_file(&path, LAYOUT, chunk(0)).unwrap();
+        write_state_file(&path, LAYOUT, chunk(0), Durability::Synced).unwrap();
         let batches = read_state_file(&path, LAYOUT).unwrap();
         assert_eq!(batches.iter().map(Batch::len).sum::<usize>(), 0);
     }
@@ -184,7 +186,7 @@ mod tests {
     fn a_file_of_other_columns_is_damage_naming_both_lists() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.arrow");
-        write_state_file(&path, LAYOUT, chunk(10)).unwrap();
+        write_state_file(&path, LAYOUT, chunk(10), Durability::Synced).unwrap();
         let other = TableLayout {
             name: "other",
             columns: &[("id", FieldType::Int64), ("flag", FieldType::Int64)],
@@ -215,7 +217,7 @@ mod tests {
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("t.arrow");
-            write_state_file(&path, LAYOUT, chunk(300)).unwrap();
+            write_state_file(&path, LAYOUT, chunk(300), Durability::Synced).unwrap();
             let mut bytes = std::fs::read(&path).unwrap();
             if let Some((at, xor)) = flip {
                 let at = at % bytes.len();

@@ -31,7 +31,9 @@ use super::rows::{
 };
 use super::state_file::{read_state_file, write_state_file, EXTENSION};
 use crate::dictionary::Dictionary;
-use crate::durable::{link_or_copy, link_tree, remove_tree, sync_dir, write_synced};
+use crate::durable::{
+    link_or_copy, link_tree, remove_tree, sync_dir, write_synced, Durability, Syncer,
+};
 use crate::layout::Part;
 
 const GENERATION_PREFIX: &str = "gen-";
@@ -408,6 +410,8 @@ impl Generation {
 pub struct GenerationWriter {
     tmp: PathBuf,
     dir: PathBuf,
+    /// Flushes the files written while the next ones are encoded.
+    syncer: Syncer,
 }
 
 impl GenerationWriter {
@@ -424,6 +428,7 @@ impl GenerationWriter {
         Ok(GenerationWriter {
             dir: parent.join(name),
             tmp,
+            syncer: Syncer::start(),
         })
     }
 
@@ -450,12 +455,14 @@ impl GenerationWriter {
                     &delta_file(&self.tmp, part),
                     state_layout(),
                     state_chunk(delta, stages, cities),
+                    self.durability(),
                 )
             }
             _ => write_state_file(
                 &part_file(&self.tmp, part),
                 state_layout(),
                 state_chunk(rows, stages, cities),
+                self.durability(),
             ),
         }
     }
@@ -485,6 +492,7 @@ impl GenerationWriter {
             &self.tmp.join(WAITING_FILE),
             state_layout(),
             state_chunk(rows, stages, cities),
+            self.durability(),
         )
     }
 
@@ -500,6 +508,7 @@ impl GenerationWriter {
             &self.tmp.join("orders").join(file),
             orders_layout(),
             orders_chunk(orders, range, cities),
+            self.durability(),
         )
     }
 
@@ -514,26 +523,31 @@ impl GenerationWriter {
         link_or_copy(&from, &to).map_err(io_err(&to))
     }
 
-    /// Writes the manifest last, syncs, and moves the folder to its final name.
+    fn durability(&self) -> Durability<'_> {
+        Durability::SyncedBy(&self.syncer)
+    }
+
+    /// Waits until every file written is on disk, writes the manifest last, syncs, and
+    /// moves the folder to its final name.
     pub fn finish(self, manifest: &Manifest) -> Result<Generation, IncrementalError> {
-        let path = self.tmp.join("manifest.json");
+        let GenerationWriter { tmp, dir, syncer } = self;
+        syncer
+            .finish()
+            .map_err(|(path, source)| io_err(&path)(source))?;
+        let path = tmp.join("manifest.json");
         let mut text = serde_json::to_string_pretty(manifest).expect("a manifest serializes");
         text.push('\n');
         write_synced(&path, text.as_bytes()).map_err(io_err(&path))?;
-        for dir in [
-            self.tmp.join("conversations"),
-            self.tmp.join("orders"),
-            self.tmp.clone(),
-        ] {
-            sync_dir(&dir);
+        for folder in [tmp.join("conversations"), tmp.join("orders"), tmp.clone()] {
+            sync_dir(&folder);
         }
         crate::fault::point("state-before-rename");
-        fs::rename(&self.tmp, &self.dir).map_err(io_err(&self.dir))?;
-        if let Some(parent) = self.dir.parent() {
+        fs::rename(&tmp, &dir).map_err(io_err(&dir))?;
+        if let Some(parent) = dir.parent() {
             sync_dir(parent);
         }
         Ok(Generation {
-            dir: self.dir.clone(),
+            dir,
             manifest: manifest.clone(),
         })
     }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use super::{quarantine_csv, writers, Formats, OUTPUT_ENTRIES, STAGE_ENTRIES};
-use crate::durable::{link_or_copy, link_tree, remove_tree, sync_dir, write_synced};
+use crate::durable::{
+    link_or_copy, link_tree, remove_tree, sync_dir, write_synced, Durability, Syncer,
+};
 use crate::error::{io_err, PublishError};
 use crate::layout::Part;
 use crate::quarantine::Quarantine;
@@ -192,19 +194,28 @@ impl Staging {
             .flat_map(|p| Kind::chosen(formats).map(move |kind| (p, kind)))
             .collect();
         self.create_date_folders(jobs.iter().map(|(p, kind)| (p.part, *kind)))?;
+        // Each part file is flushed to disk while the next ones are encoded; all of them
+        // are on disk when this returns.
+        let syncer = Syncer::start();
+        let durability = Durability::SyncedBy(&syncer);
         jobs.par_iter()
             .enumerate()
             .try_for_each(|(i, (partition, kind))| {
                 let path = self.dir.join(kind.part_path(partition.part));
                 match kind {
-                    Kind::Parquet => writers::write_parquet_part(&path, &partition.chunk)?,
-                    Kind::Csv => writers::write_csv_part(&path, &partition.chunk)?,
+                    Kind::Parquet => {
+                        writers::write_parquet_part(&path, &partition.chunk, durability)?
+                    }
+                    Kind::Csv => writers::write_csv_part(&path, &partition.chunk, durability)?,
                 }
                 if i == 0 {
                     crate::fault::point("publish-mid-write");
                 }
-                Ok(())
-            })
+                Ok::<(), PublishError>(())
+            })?;
+        syncer
+            .finish()
+            .map_err(|(path, source)| PublishError::Io { path, source })
     }
 
     /// Creates the date folders these part files go to, each once (a date has up to 24).

@@ -16,6 +16,8 @@ use arrow2::io::parquet::write::{
 };
 use rayon::prelude::*;
 
+use crate::durable::Durability;
+
 /// Why a Parquet file could not be written; names the file, and keeps the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetWriteError {
@@ -47,6 +49,16 @@ pub fn write_parquet(
     schema: &Schema,
     chunks: Vec<Chunk<Box<dyn Array>>>,
 ) -> Result<(), ParquetWriteError> {
+    write_parquet_durably(path, schema, chunks, Durability::Synced)
+}
+
+/// [`write_parquet`], the file flushed to disk as `durability` says.
+pub(crate) fn write_parquet_durably(
+    path: &Path,
+    schema: &Schema,
+    chunks: Vec<Chunk<Box<dyn Array>>>,
+    durability: Durability<'_>,
+) -> Result<(), ParquetWriteError> {
     let encode = |source| ParquetWriteError::Encode {
         path: path.to_path_buf(),
         source,
@@ -74,7 +86,7 @@ pub fn write_parquet(
     writer.end(None).map_err(encode)?;
     let inner = writer.into_inner();
     let file = inner.into_inner().map_err(|e| io(e.into_error()))?;
-    file.sync_all().map_err(io)?;
+    durability.sync(path, file).map_err(io)?;
     Ok(())
 }
 

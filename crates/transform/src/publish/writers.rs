@@ -9,6 +9,7 @@ use arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use arrow2::chunk::Chunk;
 use ccc_ingest::timestamp::write_rfc3339_micros;
 
+use crate::durable::Durability;
 use crate::error::{io_err, PublishError};
 use crate::schema::{output_schema, COLUMNS};
 
@@ -19,6 +20,7 @@ const ROW_GROUP_ROWS: usize = 1 << 20;
 pub(crate) fn write_parquet_part(
     path: &Path,
     chunk: &Chunk<Box<dyn Array>>,
+    durability: Durability<'_>,
 ) -> Result<(), PublishError> {
     let mut groups = Vec::new();
     let mut offset = 0;
@@ -33,7 +35,7 @@ pub(crate) fn write_parquet_part(
         ));
         offset += len;
     }
-    super::parquet_file::write_parquet(path, &output_schema(), groups)?;
+    super::parquet_file::write_parquet_durably(path, &output_schema(), groups, durability)?;
     Ok(())
 }
 
@@ -47,6 +49,7 @@ enum CsvColumn<'a> {
 pub(crate) fn write_csv_part(
     path: &Path,
     chunk: &Chunk<Box<dyn Array>>,
+    durability: Durability<'_>,
 ) -> Result<(), PublishError> {
     let schema = output_schema();
     let columns: Vec<CsvColumn> = chunk
@@ -103,6 +106,6 @@ pub(crate) fn write_csv_part(
         path: path.to_path_buf(),
         source: e.into_error(),
     })?;
-    file.sync_all().map_err(io_err(path))?;
+    durability.sync(path, file).map_err(io_err(path))?;
     Ok(())
 }

@@ -6,16 +6,19 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use arrow2::array::Array;
+use arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use arrow2::chunk::Chunk;
 use arrow2::datatypes::Schema;
 use arrow2::io::parquet::write::{
     array_to_columns, compress, to_parquet_schema, transverse, CompressedPage, CompressionOptions,
-    DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator, FileWriter, ParquetType,
-    RowGroupIter, Version, WriteOptions,
+    DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator, FileWriter, Page,
+    ParquetType, RowGroupIter, Version, WriteOptions,
 };
+use parquet2::statistics::ParquetStatistics;
 use rayon::prelude::*;
 
+use super::page_statistics;
+use super::text_dictionary::dictionary_of;
 use crate::durable::Durability;
 
 /// Why a Parquet file could not be written; names the file, and keeps the cause.
@@ -49,14 +52,16 @@ pub fn write_parquet(
     schema: &Schema,
     chunks: Vec<Chunk<Box<dyn Array>>>,
 ) -> Result<(), ParquetWriteError> {
-    write_parquet_durably(path, schema, chunks, Durability::Synced)
+    write_parquet_durably(path, schema, chunks, TextPages::Plain, Durability::Synced)
 }
 
-/// [`write_parquet`], the file flushed to disk as `durability` says.
+/// [`write_parquet`], text columns encoded as `text` says, the file flushed to disk as
+/// `durability` says.
 pub(crate) fn write_parquet_durably(
     path: &Path,
     schema: &Schema,
     chunks: Vec<Chunk<Box<dyn Array>>>,
+    text: TextPages,
     durability: Durability<'_>,
 ) -> Result<(), ParquetWriteError> {
     let encode = |source| ParquetWriteError::Encode {
@@ -73,7 +78,7 @@ pub(crate) fn write_parquet_durably(
     let mut writer =
         FileWriter::try_new(BufWriter::new(file), schema.clone(), options).map_err(encode)?;
     for chunk in chunks {
-        let columns = encode_columns(&chunk, &types, &encodings, options).map_err(encode)?;
+        let columns = encode_columns(&chunk, &types, &encodings, options, text).map_err(encode)?;
         let group: RowGroupIter<'static, arrow2::error::Error> =
             DynIter::new(columns.into_iter().map(|pages| {
                 Ok(DynStreamingIterator::new(EncodedPages {
@@ -129,6 +134,16 @@ impl FallibleStreamingIterator for EncodedPages {
     }
 }
 
+/// How a text column's pages are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TextPages {
+    /// Every value written out.
+    Plain,
+    /// A dictionary page and keys into it, where the column repeats few values
+    /// ([`dictionary_of`]); else plain.
+    DictionaryWhenRepetitive,
+}
+
 /// The compressed pages of every leaf column of one row group, in schema order. Each
 /// column is encoded and compressed on its own thread; the writer lays them out in order
 /// afterwards, so the file's bytes are those of a column-by-column write, and one large
@@ -138,6 +153,7 @@ fn encode_columns(
     types: &[ParquetType],
     encodings: &[Vec<Encoding>],
     options: WriteOptions,
+    text: TextPages,
 ) -> Result<Vec<Vec<CompressedPage>>, arrow2::error::Error> {
     if chunk.arrays().len() != types.len() {
         return Err(arrow2::error::Error::InvalidArgumentError(format!(
@@ -152,7 +168,7 @@ fn encode_columns(
         .zip(types.par_iter())
         .zip(encodings.par_iter())
         .map(|((array, parquet_type), encoding)| {
-            array_to_columns(array, parquet_type.clone(), options, encoding)?
+            column_pages(array.as_ref(), parquet_type, encoding, options, text)?
                 .into_iter()
                 .map(|pages| {
                     pages
@@ -163,6 +179,80 @@ fn encode_columns(
         })
         .collect::<Result<_, _>>()?;
     Ok(per_field.into_iter().flatten().collect())
+}
+
+type Pages = DynIter<'static, Result<Page, arrow2::error::Error>>;
+
+/// The pages of one column. 64-bit columns and dictionary-encoded text get their
+/// statistics from [`page_statistics`]; other columns are arrow2's pages as they are.
+fn column_pages(
+    array: &dyn Array,
+    parquet_type: &ParquetType,
+    encoding: &[Encoding],
+    options: WriteOptions,
+    text: TextPages,
+) -> Result<Vec<Pages>, arrow2::error::Error> {
+    let ParquetType::PrimitiveType(primitive) = parquet_type else {
+        return array_to_columns(array, parquet_type.clone(), options, encoding);
+    };
+    let unmeasured = WriteOptions {
+        write_statistics: false,
+        ..options
+    };
+    let measured =
+        |pages: Vec<Pages>, measure: &(dyn Fn(usize, usize) -> ParquetStatistics + Sync)| {
+            let mut offset = 0;
+            pages
+                .into_iter()
+                .map(|pages| {
+                    pages
+                        .map(|page| {
+                            let page = page?;
+                            let Page::Data(data) = &page else {
+                                return Ok(page);
+                            };
+                            let rows = data.num_values();
+                            let statistics = measure(offset, rows);
+                            offset += rows;
+                            Ok(page_statistics::with_statistics(page, statistics))
+                        })
+                        .collect::<Result<Vec<Page>, arrow2::error::Error>>()
+                        .map(|pages| DynIter::new(pages.into_iter().map(Ok)))
+                })
+                .collect::<Result<Vec<Pages>, _>>()
+        };
+    if !options.write_statistics {
+        return array_to_columns(array, parquet_type.clone(), options, encoding);
+    }
+    let any = array.as_any();
+    if let Some(ints) = any.downcast_ref::<PrimitiveArray<i64>>() {
+        let pages = array_to_columns(array, parquet_type.clone(), unmeasured, encoding)?;
+        return measured(pages, &|offset, rows| {
+            page_statistics::int64_statistics(&ints.clone().sliced(offset, rows), primitive.clone())
+        });
+    }
+    if let Some(strings) = any.downcast_ref::<Utf8Array<i32>>() {
+        if text == TextPages::DictionaryWhenRepetitive {
+            if let Some(dictionary) = dictionary_of(strings) {
+                let used = dictionary.values().clone();
+                let pages = array_to_columns(
+                    dictionary.boxed(),
+                    parquet_type.clone(),
+                    unmeasured,
+                    &[Encoding::RleDictionary],
+                )?;
+                let used = used
+                    .as_any()
+                    .downcast_ref::<Utf8Array<i32>>()
+                    .expect("a text dictionary");
+                // One data page holds every key: its bounds are the dictionary's.
+                return measured(pages, &|_, _| {
+                    page_statistics::text_statistics(used, strings.null_count(), primitive.clone())
+                });
+            }
+        }
+    }
+    array_to_columns(array, parquet_type.clone(), options, encoding)
 }
 
 #[cfg(test)]
@@ -220,6 +310,119 @@ mod tests {
             write_parquet(&ours, &schema, chunks.clone()).unwrap();
             write_sequentially(&theirs, &schema, chunks);
             prop_assert_eq!(std::fs::read(&ours).unwrap(), std::fs::read(&theirs).unwrap());
+        }
+    }
+
+    #[test]
+    fn a_column_of_many_pages_gets_the_statistics_of_arrow2s_writer() {
+        // Over a megabyte a column: arrow2 splits it into pages, each with its own bounds.
+        let schema = Schema::from(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new(
+                "at",
+                crate::schema::output_schema().fields[2].data_type.clone(),
+                true,
+            ),
+        ]);
+        let rows = 300_000i64;
+        let value = |i: i64| (i % 11 != 0).then_some((i * 7919) % 1_000_003 - 500_000);
+        let chunk = Chunk::new(vec![
+            Int64Array::from((0..rows).map(value).collect::<Vec<_>>()).boxed(),
+            Int64Array::from((0..rows).map(|i| value(i + 5)).collect::<Vec<_>>())
+                .to(schema.fields[1].data_type.clone())
+                .boxed(),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let (ours, theirs) = (
+            dir.path().join("ours.parquet"),
+            dir.path().join("theirs.parquet"),
+        );
+        write_parquet(&ours, &schema, vec![chunk.clone()]).unwrap();
+        write_sequentially(&theirs, &schema, vec![chunk]);
+        assert_eq!(
+            std::fs::read(&ours).unwrap(),
+            std::fs::read(&theirs).unwrap()
+        );
+    }
+
+    /// A file written with dictionary pages where text repeats: the values read back, and
+    /// each text column's null count and bounds.
+    fn dictionary_round_trip(rows: &[Option<String>]) -> Result<(), TestCaseError> {
+        use arrow2::io::parquet::read;
+        use parquet2::statistics::BinaryStatistics;
+        let schema = Schema::from(vec![Field::new("stage", DataType::Utf8, true)]);
+        let column = Utf8Array::<i32>::from(rows.to_vec());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let chunk = Chunk::new(vec![column.clone().boxed()]);
+        write_parquet_durably(
+            &path,
+            &schema,
+            vec![chunk],
+            TextPages::DictionaryWhenRepetitive,
+            Durability::Synced,
+        )
+        .unwrap();
+        let mut file = File::open(&path).unwrap();
+        let metadata = read::read_metadata(&mut file).unwrap();
+        let chunk_meta = &metadata.row_groups[0].columns()[0];
+        let encodings = &chunk_meta
+            .column_chunk()
+            .meta_data
+            .as_ref()
+            .unwrap()
+            .encodings;
+        let repetitive = super::dictionary_of(&column).is_some();
+        prop_assert_eq!(
+            encodings.contains(&Encoding::RleDictionary.into()),
+            repetitive
+        );
+        let statistics = chunk_meta.statistics().unwrap().unwrap();
+        let statistics = statistics
+            .as_any()
+            .downcast_ref::<BinaryStatistics>()
+            .unwrap();
+        let present = || rows.iter().flatten().map(|v| v.as_bytes().to_vec());
+        prop_assert_eq!(
+            statistics.null_count,
+            Some((rows.len() - present().count()) as i64)
+        );
+        if repetitive {
+            // arrow2's plain pages keep its own bounds; ours are the bytes' order.
+            prop_assert_eq!(&statistics.min_value, &present().min());
+            prop_assert_eq!(&statistics.max_value, &present().max());
+        }
+        let read_schema = read::infer_schema(&metadata).unwrap();
+        let read_back: Vec<Option<String>> =
+            read::FileReader::new(file, metadata.row_groups, read_schema, None, None, None)
+                .flat_map(|chunk| {
+                    let chunk = chunk.unwrap();
+                    let column = chunk.arrays()[0]
+                        .as_any()
+                        .downcast_ref::<Utf8Array<i32>>()
+                        .unwrap()
+                        .clone();
+                    column
+                        .into_iter()
+                        .map(|v| v.map(String::from))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+        prop_assert_eq!(read_back, rows.to_vec());
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn text_written_as_a_dictionary_reads_back_with_its_bounds(
+            rows in prop::collection::vec(
+                prop::option::of(prop::sample::select(vec!["", "a", "ab", "abc", "b", "é", "DELIVERED"])),
+                1..400,
+            ),
+        ) {
+            let rows: Vec<Option<String>> = rows.into_iter().map(|v| v.map(String::from)).collect();
+            dictionary_round_trip(&rows)?;
         }
     }
 

@@ -9,6 +9,7 @@ use arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use arrow2::chunk::Chunk;
 use ccc_ingest::timestamp::write_rfc3339_micros;
 
+use super::parquet_file::TextPages;
 use crate::durable::Durability;
 use crate::error::{io_err, PublishError};
 use crate::schema::{output_schema, COLUMNS};
@@ -35,7 +36,13 @@ pub(crate) fn write_parquet_part(
         ));
         offset += len;
     }
-    super::parquet_file::write_parquet_durably(path, &output_schema(), groups, durability)?;
+    super::parquet_file::write_parquet_durably(
+        path,
+        &output_schema(),
+        groups,
+        TextPages::DictionaryWhenRepetitive,
+        durability,
+    )?;
     Ok(())
 }
 

@@ -16,7 +16,7 @@ use super::error::IncrementalError;
 use super::late::LateCounts;
 use super::manifest::OrderShard;
 use super::new_messages::NewMessages;
-use super::part_state::{plan_write, PartState, StoredPart};
+use super::part_state::{plan_write, PartState, StoredPart, WriteCollector};
 use super::rows::{orders_fingerprint, ListCodes, OrdersState, StateRow};
 use super::store::Generation;
 use crate::build::{build_order_book, ConversationTable, OrderBook, OutputRow, ProblemIndex};
@@ -281,79 +281,46 @@ pub fn fold(
         .count() as u64;
 
     // Each rewritten part: its stored rows without the updated ones, merged with the
-    // updated rows that now belong to it, in order-id order. A row is flagged when it
-    // changed.
-    let moved_out: FxHashSet<i64> = updated
-        .iter()
-        .filter(|(_, before, _)| before.is_some())
-        .map(|(_, _, r)| r.order_id)
-        .collect();
+    // updated rows that now belong to it, in order-id order. `updated` is in order-id
+    // order, so each part's lists are too.
+    let mut leaving: BTreeMap<Part, Vec<i64>> = BTreeMap::new();
+    for (_, before, row) in &updated {
+        if let Some(part) = before {
+            leaving.entry(*part).or_default().push(row.order_id);
+        }
+    }
+    let mut recolored_in: BTreeMap<Part, Vec<i64>> = BTreeMap::new();
+    for &id in &recolored {
+        let part = old_part(id).expect("a recolored order has a part");
+        recolored_in.entry(part).or_default().push(id);
+    }
+    recolored_in
+        .values_mut()
+        .for_each(|ids| ids.sort_unstable());
     let mut arriving: BTreeMap<Part, Vec<StateRow>> = BTreeMap::new();
     for (position, _, row) in updated {
         orders.part[position] = Some(new_part(&row));
         arriving.entry(new_part(&row)).or_default().push(row);
     }
     // The parts are independent: each is merged and finished on its own thread.
-    let mut jobs: Vec<(Part, StoredPart, Vec<StateRow>)> = loaded
+    let mut jobs: Vec<PartJob> = loaded
         .iter()
-        .map(|p| {
-            let stored = parts.remove(p).unwrap_or_default();
-            (*p, stored, arriving.remove(p).unwrap_or_default())
+        .map(|p| PartJob {
+            part: *p,
+            stored: parts.remove(p).unwrap_or_default(),
+            incoming: arriving.remove(p).unwrap_or_default(),
+            leaving: leaving.remove(p).unwrap_or_default(),
+            recolored: recolored_in.remove(p).unwrap_or_default(),
         })
         .collect();
     // Largest first, one part per task: a handful of parts of skewed sizes (an evening's
     // busy hours) then keep every thread busy to the end, where halving the list would not.
-    jobs.sort_by_key(|(_, stored, incoming)| std::cmp::Reverse(stored.rows.len() + incoming.len()));
+    jobs.sort_by_key(|job| std::cmp::Reverse(job.stored.most_rows() + job.incoming.len()));
     let orders_now = &orders;
     let mut rebuilt: Vec<RebuiltPart> = jobs
         .into_par_iter()
         .with_max_len(1)
-        .map(|(part, mut stored, incoming)| {
-            // The orders whose rows in this part may differ from the stored ones.
-            let mut touched: Vec<i64> = incoming.iter().map(|r| r.order_id).collect();
-            // The stored rows are consumed by the merge; what plan_write needs of the files
-            // (the base's ids, the delta) stays.
-            let stored_rows = std::mem::take(&mut stored.rows);
-            let (mut rows, changed) = merge_by_order_id(
-                stored_rows.into_iter().filter(|r| {
-                    let leaving = moved_out.contains(&r.order_id);
-                    if leaving {
-                        touched.push(r.order_id);
-                    }
-                    !leaving
-                }),
-                incoming,
-            );
-            let mut changed_rows = Vec::new();
-            for (row, changed) in rows.iter_mut().zip(changed) {
-                if !recolored.is_empty() && recolored.contains(&row.order_id) {
-                    let position = orders_now.find(row.order_id).expect("a recolored order");
-                    row.city = orders_now.city[position];
-                    touched.push(row.order_id);
-                    changed_rows.push(output_row(row));
-                } else if changed {
-                    changed_rows.push(output_row(row));
-                }
-            }
-            touched.sort_unstable();
-            touched.dedup();
-            let write = plan_write(&stored, &rows, &touched);
-            let partition = (!rows.is_empty()).then(|| Partition {
-                part,
-                chunk: conversations_chunk(
-                    rows.len(),
-                    rows.iter().map(|r| (r.state.finish(r.order_id), r.city)),
-                    &orders_now.cities,
-                    &stages,
-                ),
-            });
-            RebuiltPart {
-                part,
-                state: PartState { rows, write },
-                partition,
-                changed_rows,
-            }
-        })
+        .map(|job| job.rebuild(orders_now, &stages))
         .collect();
     rebuilt.sort_unstable_by_key(|r| r.part);
     let mut partitions = Vec::with_capacity(rebuilt.len());
@@ -368,7 +335,7 @@ pub fn fold(
     {
         partitions.extend(partition);
         changed_rows.extend(changed);
-        if !state.rows.is_empty() {
+        if state.rows > 0 {
             state_parts.insert(part, state);
         }
     }
@@ -402,6 +369,77 @@ pub fn fold(
         late,
         cross_run_conflicts,
     })
+}
+
+/// One part to rebuild: its stored state, the changed rows that now belong to it, and
+/// the orders that leave its stored rows or only change city (each list sorted by id).
+struct PartJob {
+    part: Part,
+    stored: StoredPart,
+    incoming: Vec<StateRow>,
+    leaving: Vec<i64>,
+    recolored: Vec<i64>,
+}
+
+impl PartJob {
+    /// The part after the run, its rows walked once: each goes into the output chunk, the
+    /// state's write and the totals as it comes, and no vector of every row is built.
+    fn rebuild(self, orders: &OrdersState, stages: &Dictionary) -> RebuiltPart {
+        let PartJob {
+            part,
+            stored,
+            incoming,
+            leaving,
+            recolored,
+        } = self;
+        // The orders whose rows in this part may differ from the stored ones.
+        let mut touched: Vec<i64> = incoming
+            .iter()
+            .map(|r| r.order_id)
+            .chain(leaving.iter().copied())
+            .chain(recolored.iter().copied())
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let mut write = WriteCollector::new(&stored, plan_write(&stored, &touched));
+        let most_rows = stored.most_rows() + incoming.len();
+        let mut leaving = leaving.into_iter().peekable();
+        let staying = stored.rows().filter(|r| {
+            while leaving.next_if(|&id| id < r.order_id).is_some() {}
+            leaving.next_if_eq(&r.order_id).is_none()
+        });
+        let mut recolored = recolored.into_iter().peekable();
+        let mut changed_rows = Vec::new();
+        let (mut rows, mut messages, mut newest) = (0u64, 0u64, None::<i64>);
+        let conversations = merge_by_order_id(staying, incoming).map(|(mut row, mut changed)| {
+            while recolored.next_if(|&id| id < row.order_id).is_some() {}
+            if recolored.next_if_eq(&row.order_id).is_some() {
+                let position = orders.find(row.order_id).expect("a recolored order");
+                row.city = orders.city[position];
+                changed = true;
+            }
+            if changed {
+                changed_rows.push(output_row(&row));
+            }
+            write.push(&row);
+            rows += 1;
+            messages += (row.state.courier_messages + row.state.customer_messages) as u64;
+            newest = newest.max(Some(row.state.last.time));
+            (row.state.finish(row.order_id), row.city)
+        });
+        let chunk = conversations_chunk(most_rows, conversations, &orders.cities, stages);
+        RebuiltPart {
+            part,
+            state: PartState {
+                write: write.finish(),
+                rows,
+                messages,
+                newest,
+            },
+            partition: (rows > 0).then_some(Partition { part, chunk }),
+            changed_rows,
+        }
+    }
 }
 
 /// One part after the fold: its state, its output chunk (none when no row is left) and
@@ -545,12 +583,7 @@ fn stored_row(
 ) -> Result<StateRow, IncrementalError> {
     parts
         .get(&part)
-        .map(|stored| &stored.rows)
-        .and_then(|rows| {
-            rows.binary_search_by_key(&id, |r| r.order_id)
-                .ok()
-                .map(|i| rows[i])
-        })
+        .and_then(|stored| stored.get(id))
         .ok_or_else(|| IncrementalError::Corrupt {
             path: part.to_string().into(),
             message: format!(
@@ -559,28 +592,19 @@ fn stored_row(
         })
 }
 
-/// Two runs of rows sorted by order id (no id in both), merged into one sorted vector,
-/// with a flag per row: true for the incoming (changed) ones.
+/// Two runs of rows sorted by order id (no id in both), merged in order, each row with a
+/// flag: true for the incoming (changed) ones.
 fn merge_by_order_id(
     stored: impl Iterator<Item = StateRow>,
     incoming: Vec<StateRow>,
-) -> (Vec<StateRow>, Vec<bool>) {
-    let capacity = incoming.len() + stored.size_hint().0;
-    let (mut merged, mut changed) = (Vec::with_capacity(capacity), Vec::with_capacity(capacity));
+) -> impl Iterator<Item = (StateRow, bool)> {
+    let mut stored = stored.peekable();
     let mut incoming = incoming.into_iter().peekable();
-    for row in stored {
-        while let Some(next) = incoming.next_if(|n| n.order_id < row.order_id) {
-            merged.push(next);
-            changed.push(true);
-        }
-        merged.push(row);
-        changed.push(false);
-    }
-    for next in incoming {
-        merged.push(next);
-        changed.push(true);
-    }
-    (merged, changed)
+    std::iter::from_fn(move || match (stored.peek(), incoming.peek()) {
+        (Some(s), Some(i)) if i.order_id < s.order_id => incoming.next().map(|r| (r, true)),
+        (Some(_), _) => stored.next().map(|r| (r, false)),
+        (None, _) => incoming.next().map(|r| (r, true)),
+    })
 }
 
 /// Positions in `ids` (ascending) of `wanted` (ascending), none for an id not there: a

@@ -16,6 +16,7 @@ pub mod manifest;
 mod new_messages;
 mod part_state;
 pub mod rows;
+mod state_columns;
 mod state_file;
 mod store;
 
@@ -270,20 +271,15 @@ pub fn next_manifest(
     }
     let mut newest = m.watermark_micros;
     for (part, state) in &folded.state_parts {
-        let rows = &state.rows;
-        let messages = rows
-            .iter()
-            .map(|r| (r.state.courier_messages + r.state.customer_messages) as u64)
-            .sum();
         m.parts.insert(
             *part,
             PartStats {
-                rows: rows.len() as u64,
-                messages,
+                rows: state.rows,
+                messages: state.messages,
                 delta_rows: state.delta_rows(),
             },
         );
-        if let Some(last) = rows.iter().map(|r| r.state.last.time).max() {
+        if let Some(last) = state.newest {
             newest = Some(newest.map_or(last, |n| n.max(last)));
         }
     }
@@ -331,7 +327,6 @@ pub fn write_state(
                     writer.write_part(
                         plan.previous(),
                         part,
-                        &state.rows,
                         &state.write,
                         &folded.stage_codes,
                         &folded.city_codes,

@@ -11,8 +11,7 @@ use arrow2::chunk::Chunk;
 use ccc_ingest::schema::{timestamp_type, FieldType, TableLayout};
 use ccc_ingest::Batch;
 
-use rayon::prelude::*;
-
+use super::state_columns::{check_batches, CheckedBatch};
 use crate::dictionary::Dictionary;
 use crate::key::{MessageKey, Role};
 use crate::layout::Part;
@@ -107,7 +106,7 @@ impl ListCodes {
         codes
     }
 
-    fn run_code(&self, index: i64) -> Option<u32> {
+    pub(crate) fn run_code(&self, index: i64) -> Option<u32> {
         usize::try_from(index)
             .ok()
             .and_then(|i| self.to_run.get(i))
@@ -184,7 +183,7 @@ impl OrdersState {
     }
 }
 
-fn role_of(by_courier: bool) -> Role {
+pub(crate) fn role_of(by_courier: bool) -> Role {
     if by_courier {
         Role::Courier
     } else {
@@ -247,93 +246,28 @@ pub fn state_rows(
     stages: &ListCodes,
     cities: &ListCodes,
 ) -> Result<Vec<StateRow>, String> {
-    // Row groups convert in parallel; their order is kept.
-    let parts: Vec<Vec<StateRow>> = batches
-        .par_iter()
-        .map(|batch| batch_state_rows(batch, stages, cities))
-        .collect::<Result<_, _>>()?;
-    let mut rows = Vec::with_capacity(parts.iter().map(Vec::len).sum());
-    for part in parts {
-        rows.extend(part);
+    let checked = check_batches(batches, stages, cities)?;
+    let mut rows = Vec::with_capacity(checked.iter().map(CheckedBatch::len).sum());
+    for batch in &checked {
+        rows.extend(batch.rows());
     }
     Ok(rows)
 }
 
 /// Columns of a state file that are never null.
-const REQUIRED: [usize; 10] = [0, 1, 2, 3, 6, 7, 8, 13, 14, 15];
+pub(crate) const REQUIRED: [usize; 10] = [0, 1, 2, 3, 6, 7, 8, 13, 14, 15];
 
-fn batch_state_rows(
-    batch: &Batch,
-    stages: &ListCodes,
-    cities: &ListCodes,
-) -> Result<Vec<StateRow>, String> {
-    let complete = REQUIRED
-        .iter()
-        .all(|&i| batch.chunk.arrays()[i].null_count() == 0);
-    match complete
-        .then(|| fast_state_rows(batch, stages, cities))
-        .flatten()
-    {
-        Some(rows) => Ok(rows),
-        // Something is missing or unknown: the row-by-row reader says what and where.
-        None => checked_state_rows(batch, stages, cities),
+/// What is wrong with a batch [`CheckedBatch::check`] refused: the row-by-row reader's
+/// message, naming the record.
+pub(crate) fn first_problem(batch: &Batch, stages: &ListCodes, cities: &ListCodes) -> String {
+    match checked_state_rows(batch, stages, cities) {
+        Err(problem) => problem,
+        Ok(_) => format!(
+            "records {}–{}: a row is incomplete",
+            batch.first_record,
+            batch.first_record + batch.len() as u64
+        ),
     }
-}
-
-/// The common case, column by column: every required value present, every stage, role
-/// and city known. `None` sends the batch to [`checked_state_rows`] for the error.
-fn fast_state_rows(batch: &Batch, stages: &ListCodes, cities: &ListCodes) -> Option<Vec<StateRow>> {
-    let int = |i| col::<PrimitiveArray<i64>>(batch, i);
-    let boolean = |i| col::<BooleanArray>(batch, i);
-    // Filled by loops into vectors of the batch's length: collecting an iterator of
-    // `Option`s does not know its length, and grew (and moved) the rows many times.
-    let codes = |a: &PrimitiveArray<i64>, list: &ListCodes| -> Option<Vec<u32>> {
-        let mut codes = Vec::with_capacity(a.len());
-        for v in a.iter() {
-            codes.push(match v {
-                None => 0,
-                Some(&index) => list.run_code(index)?,
-            });
-        }
-        Some(codes)
-    };
-    let (first_stage, last_stage) = (codes(int(5), stages)?, codes(int(10), stages)?);
-    let (first_courier_role, last_courier_role) = (boolean(3).values(), boolean(8).values());
-    let city = codes(int(16), cities)?;
-    let (ids, first_time, last_time) = (int(0).values(), int(1).values(), int(6).values());
-    let (first_started, last_started) = (boolean(2).values(), boolean(7).values());
-    let (first_from, last_from) = (int(4), int(9));
-    let (first_courier, first_customer) = (int(11), int(12));
-    let (couriers, customers, seen) = (int(13).values(), int(14).values(), int(15).values());
-    let mut rows = Vec::with_capacity(batch.len());
-    for i in 0..batch.len() {
-        rows.push(StateRow {
-            order_id: ids[i],
-            state: ConversationState::from_parts(
-                MessageKey::new(
-                    first_time[i],
-                    !first_started.get_bit(i),
-                    role_of(first_courier_role.get_bit(i)),
-                    first_from.get(i),
-                    first_stage[i],
-                ),
-                MessageKey::new(
-                    last_time[i],
-                    !last_started.get_bit(i),
-                    role_of(last_courier_role.get_bit(i)),
-                    last_from.get(i),
-                    last_stage[i],
-                ),
-                first_courier.get(i),
-                first_customer.get(i),
-                couriers[i],
-                customers[i],
-            )?,
-            first_seen_run: seen[i] as u64,
-            city: city[i],
-        });
-    }
-    Some(rows)
 }
 
 fn checked_state_rows(

@@ -29,6 +29,7 @@ use super::rows::{
     append_orders, orders_chunk, orders_fingerprint, orders_layout, state_chunk, state_layout,
     state_rows, ListCodes, OrdersState, StateRow,
 };
+use super::state_columns::check_batches;
 use super::state_file::{read_state_file, write_state_file, EXTENSION};
 use crate::dictionary::Dictionary;
 use crate::durable::{
@@ -390,14 +391,17 @@ impl Generation {
         stages: &ListCodes,
         cities: &ListCodes,
     ) -> Result<StoredPart, IncrementalError> {
-        let read = |path: &Path| {
-            state_rows(&read_state_file(path, state_layout())?, stages, cities)
-                .map_err(corrupt(path))
-        };
         let base_path = part_file(&self.dir, part);
-        let base = read(&base_path)?;
+        let base = check_batches(
+            &read_state_file(&base_path, state_layout())?,
+            stages,
+            cities,
+        )
+        .map_err(corrupt(&base_path))?;
         let delta = if self.has_delta(part) {
-            read(&delta_file(&self.dir, part))?
+            let path = delta_file(&self.dir, part);
+            state_rows(&read_state_file(&path, state_layout())?, stages, cities)
+                .map_err(corrupt(&path))?
         } else {
             Vec::new()
         };
@@ -438,7 +442,6 @@ impl GenerationWriter {
         &self,
         previous: Option<&Generation>,
         part: Part,
-        rows: &[StateRow],
         write: &PartWrite,
         stages: &ListCodes,
         cities: &ListCodes,
@@ -458,7 +461,10 @@ impl GenerationWriter {
                     self.durability(),
                 )
             }
-            _ => write_state_file(
+            (PartWrite::Delta(_), None) => {
+                unreachable!("a part written as a delta has a base in the previous generation")
+            }
+            (PartWrite::Base(rows), _) => write_state_file(
                 &part_file(&self.tmp, part),
                 state_layout(),
                 state_chunk(rows, stages, cities),

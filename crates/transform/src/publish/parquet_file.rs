@@ -351,7 +351,7 @@ mod tests {
         use arrow2::io::parquet::read;
         use parquet2::statistics::BinaryStatistics;
         let schema = Schema::from(vec![Field::new("stage", DataType::Utf8, true)]);
-        let column = Utf8Array::<i32>::from(rows.to_vec());
+        let column = Utf8Array::<i32>::from(rows);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
         let chunk = Chunk::new(vec![column.clone().boxed()]);

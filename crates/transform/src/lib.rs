@@ -36,6 +36,7 @@ pub mod schema;
 pub mod state;
 mod streaming;
 mod table;
+mod text_dictionary;
 
 pub use build::{
     build_conversations, ConversationTable, OutputRow, TransformCounts, TransformOutput,

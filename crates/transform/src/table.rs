@@ -2,7 +2,7 @@
 //! ([`crate::layout`]), in the column order of [`crate::schema::output_schema`]. Both
 //! writers and the output suite read these chunks, so every consumer sees the same values.
 
-use arrow2::array::{Array, MutablePrimitiveArray, PrimitiveArray, Utf8Array};
+use arrow2::array::{Array, DictionaryArray, MutablePrimitiveArray, PrimitiveArray, Utf8Array};
 use arrow2::bitmap::{Bitmap, MutableBitmap};
 use arrow2::chunk::Chunk;
 use arrow2::datatypes::DataType;
@@ -14,6 +14,12 @@ use crate::build::{ConversationTable, OutputRow};
 use crate::dictionary::Dictionary;
 use crate::layout::Part;
 use crate::state::Conversation;
+use crate::text_dictionary::FirstSeen;
+
+/// Indexes of the text columns in [`crate::schema::COLUMNS`].
+const CITY: usize = 1;
+const FIRST_MESSAGE_BY: usize = 6;
+const STAGE: usize = 10;
 
 /// The rows of one part file: the conversations of one UTC day that started in one hour.
 #[derive(Debug, Clone)]
@@ -22,6 +28,25 @@ pub struct Partition {
     pub part: Part,
     /// The columns, rows sorted by `order_id`.
     pub chunk: Chunk<Box<dyn Array>>,
+    /// The same rows' text columns as dictionaries, by column index: what the Parquet
+    /// writer encodes ([`crate::text_dictionary`]). A column whose every row is null has
+    /// none.
+    pub dictionaries: TextDictionaries,
+}
+
+/// Text columns as dictionaries, by column index.
+pub type TextDictionaries = Vec<(usize, DictionaryArray<u32>)>;
+
+impl Partition {
+    /// The part of these columns, built by [`TableColumns`].
+    pub(crate) fn new(part: Part, columns: TableColumns) -> Partition {
+        let (chunk, dictionaries) = columns.finish();
+        Partition {
+            part,
+            chunk,
+            dictionaries,
+        }
+    }
 }
 
 impl Partition {
@@ -51,9 +76,11 @@ pub fn to_partitions(table: &ConversationTable) -> Vec<Partition> {
     }
     parts
         .into_par_iter()
-        .map(|(part, start, end)| Partition {
-            part,
-            chunk: to_chunk(table, &rows[start..end]),
+        .map(|(part, start, end)| {
+            Partition::new(
+                part,
+                rows_columns(&rows[start..end], &table.cities, &table.stages),
+            )
         })
         .collect()
 }
@@ -146,6 +173,9 @@ pub(crate) struct TableColumns {
     delay: MutablePrimitiveArray<i64>,
     last: MutablePrimitiveArray<i64>,
     stage: Utf8Column,
+    city_keys: FirstSeen,
+    role_keys: FirstSeen,
+    stage_keys: FirstSeen,
 }
 
 impl TableColumns {
@@ -164,7 +194,18 @@ impl TableColumns {
             delay: MutablePrimitiveArray::with_capacity(n),
             last: MutablePrimitiveArray::with_capacity(n),
             stage: Utf8Column::with_capacity(n, size.stage_bytes),
+            city_keys: FirstSeen::default(),
+            role_keys: FirstSeen::default(),
+            stage_keys: FirstSeen::default(),
         }
+        .reserved_keys(n)
+    }
+
+    fn reserved_keys(mut self, rows: usize) -> Self {
+        self.city_keys.reserve(rows);
+        self.role_keys.reserve(rows);
+        self.stage_keys.reserve(rows);
+        self
     }
 
     /// Room for `size` more rows.
@@ -181,6 +222,9 @@ impl TableColumns {
         self.delay.reserve(n);
         self.last.reserve(n);
         self.stage.reserve(n, size.stage_bytes);
+        self.city_keys.reserve(n);
+        self.role_keys.reserve(n);
+        self.stage_keys.reserve(n);
     }
 
     /// Appends a row whose codes are in these dictionaries.
@@ -196,26 +240,38 @@ impl TableColumns {
         cities: &Dictionary,
         stages: &Dictionary,
     ) {
+        let (city_name, stage) = (cities.value(city), stages.value(c.last_stage));
+        let role = c.first_message_by.as_str();
+        self.city_keys.push(city, city_name);
+        self.role_keys.push(c.first_message_by as u32, Some(role));
+        self.stage_keys.push(c.last_stage, stage);
         self.order_id.push(c.order_id);
-        self.city.push(cities.value(city));
+        self.city.push(city_name);
         self.first_courier.push(c.first_courier_message);
         self.first_customer.push(c.first_customer_message);
         self.courier_messages.push(c.num_messages_courier);
         self.customer_messages.push(c.num_messages_customer);
-        self.first_message_by
-            .push(Some(c.first_message_by.as_str()));
+        self.first_message_by.push(Some(role));
         self.started.push(Some(c.conversation_started_at));
         self.delay.push(c.first_responsetime_delay_seconds);
         self.last.push(Some(c.last_message_time));
-        self.stage.push(stages.value(c.last_stage));
+        self.stage.push(stage);
     }
 
-    /// The chunk of the rows pushed.
-    pub fn finish(self) -> Chunk<Box<dyn Array>> {
+    /// The chunk of the rows pushed, and its text columns as dictionaries.
+    pub fn finish(self) -> (Chunk<Box<dyn Array>>, TextDictionaries) {
         let time = |a: MutablePrimitiveArray<i64>| -> Box<dyn Array> {
             PrimitiveArray::from(a).to(timestamp_type()).boxed()
         };
-        Chunk::new(vec![
+        let dictionaries = [
+            (CITY, self.city_keys),
+            (FIRST_MESSAGE_BY, self.role_keys),
+            (STAGE, self.stage_keys),
+        ]
+        .into_iter()
+        .filter_map(|(column, keys)| keys.finish().map(|d| (column, d)))
+        .collect();
+        let chunk = Chunk::new(vec![
             PrimitiveArray::<i64>::from_vec(self.order_id).boxed(),
             self.city.finish(),
             time(self.first_courier),
@@ -227,24 +283,25 @@ impl TableColumns {
             PrimitiveArray::from(self.delay).boxed(),
             time(self.last),
             self.stage.finish(),
-        ])
+        ]);
+        (chunk, dictionaries)
     }
 }
 
 /// The Arrow columns of some rows.
 pub fn to_chunk(table: &ConversationTable, rows: &[OutputRow]) -> Chunk<Box<dyn Array>> {
-    rows_chunk(rows, &table.cities, &table.stages)
+    rows_columns(rows, &table.cities, &table.stages).finish().0
 }
 
 /// The Arrow columns of `rows` conversations with their city codes, made as they are
 /// pushed: no row of the table is kept. The text columns reserve room for their longest
 /// values; room never written to is never touched, so it costs no memory.
-pub(crate) fn conversations_chunk(
+pub(crate) fn conversations_columns(
     rows: usize,
     conversations: impl Iterator<Item = (Conversation, u32)>,
     cities: &Dictionary,
     stages: &Dictionary,
-) -> Chunk<Box<dyn Array>> {
+) -> TableColumns {
     let longest = |d: &Dictionary| d.values().iter().map(String::len).max().unwrap_or(0);
     let mut columns = TableColumns::with_capacity(RowsSize {
         rows,
@@ -253,18 +310,14 @@ pub(crate) fn conversations_chunk(
         stage_bytes: rows * longest(stages),
     });
     conversations.for_each(|(c, city)| columns.push_conversation(&c, city, cities, stages));
-    columns.finish()
+    columns
 }
 
 /// The Arrow columns of rows whose codes are in these dictionaries.
-pub(crate) fn rows_chunk(
-    rows: &[OutputRow],
-    cities: &Dictionary,
-    stages: &Dictionary,
-) -> Chunk<Box<dyn Array>> {
+fn rows_columns(rows: &[OutputRow], cities: &Dictionary, stages: &Dictionary) -> TableColumns {
     let mut size = RowsSize::default();
     rows.iter().for_each(|r| size.add(r, cities, stages));
     let mut columns = TableColumns::with_capacity(size);
     rows.iter().for_each(|r| columns.push(r, cities, stages));
-    columns.finish()
+    columns
 }

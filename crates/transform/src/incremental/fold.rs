@@ -24,7 +24,7 @@ use crate::dictionary::Dictionary;
 use crate::layout::Part;
 use crate::quarantine::Quarantine;
 use crate::state::ConversationState;
-use crate::table::{conversations_chunk, Partition};
+use crate::table::{conversations_columns, Partition};
 
 /// What one run changed, for the run report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -427,7 +427,7 @@ impl PartJob {
             newest = newest.max(Some(row.state.last.time));
             (row.state.finish(row.order_id), row.city)
         });
-        let chunk = conversations_chunk(most_rows, conversations, &orders.cities, stages);
+        let columns = conversations_columns(most_rows, conversations, &orders.cities, stages);
         RebuiltPart {
             part,
             state: PartState {
@@ -436,7 +436,7 @@ impl PartJob {
                 messages,
                 newest,
             },
-            partition: (rows > 0).then_some(Partition { part, chunk }),
+            partition: (rows > 0).then(|| Partition::new(part, columns)),
             changed_rows,
         }
     }

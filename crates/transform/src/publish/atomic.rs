@@ -203,9 +203,7 @@ impl Staging {
             .try_for_each(|(i, (partition, kind))| {
                 let path = self.dir.join(kind.part_path(partition.part));
                 match kind {
-                    Kind::Parquet => {
-                        writers::write_parquet_part(&path, &partition.chunk, durability)?
-                    }
+                    Kind::Parquet => writers::write_parquet_part(&path, partition, durability)?,
                     Kind::Csv => writers::write_csv_part(&path, &partition.chunk, durability)?,
                 }
                 if i == 0 {

@@ -8,7 +8,6 @@ pub mod cleanup;
 mod page_statistics;
 pub mod parquet_file;
 mod quarantine_csv;
-mod text_dictionary;
 mod writers;
 
 pub use atomic::{remove_folder, spill_folder, Staging};

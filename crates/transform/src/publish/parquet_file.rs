@@ -6,9 +6,9 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-use arrow2::array::{Array, PrimitiveArray, Utf8Array};
+use arrow2::array::{Array, DictionaryArray, PrimitiveArray, Utf8Array};
 use arrow2::chunk::Chunk;
-use arrow2::datatypes::Schema;
+use arrow2::datatypes::{DataType, Schema};
 use arrow2::io::parquet::write::{
     array_to_columns, compress, to_parquet_schema, transverse, CompressedPage, CompressionOptions,
     DynIter, DynStreamingIterator, Encoding, FallibleStreamingIterator, FileWriter, Page,
@@ -18,7 +18,6 @@ use parquet2::statistics::ParquetStatistics;
 use rayon::prelude::*;
 
 use super::page_statistics;
-use super::text_dictionary::dictionary_of;
 use crate::durable::Durability;
 
 /// Why a Parquet file could not be written; names the file, and keeps the cause.
@@ -52,16 +51,23 @@ pub fn write_parquet(
     schema: &Schema,
     chunks: Vec<Chunk<Box<dyn Array>>>,
 ) -> Result<(), ParquetWriteError> {
-    write_parquet_durably(path, schema, chunks, TextPages::Plain, Durability::Synced)
+    write_parquet_durably(
+        path,
+        schema,
+        chunks,
+        IntegerPages::Plain,
+        Durability::Synced,
+    )
 }
 
-/// [`write_parquet`], text columns encoded as `text` says, the file flushed to disk as
-/// `durability` says.
+/// [`write_parquet`], 64-bit integer columns encoded as `integers` says, the file flushed
+/// to disk as `durability` says. A text column given as a dictionary array (`u32` keys,
+/// every value used) is written as dictionary pages.
 pub(crate) fn write_parquet_durably(
     path: &Path,
     schema: &Schema,
     chunks: Vec<Chunk<Box<dyn Array>>>,
-    text: TextPages,
+    integers: IntegerPages,
     durability: Durability<'_>,
 ) -> Result<(), ParquetWriteError> {
     let encode = |source| ParquetWriteError::Encode {
@@ -72,13 +78,13 @@ pub(crate) fn write_parquet_durably(
         path: path.to_path_buf(),
         source,
     };
-    let (options, encodings) = (write_options(), plain_encodings(schema));
+    let (options, encodings) = (write_options(), encodings(schema, integers));
     let types = to_parquet_schema(schema).map_err(encode)?.fields().to_vec();
     let file = File::create(path).map_err(io)?;
     let mut writer =
         FileWriter::try_new(BufWriter::new(file), schema.clone(), options).map_err(encode)?;
     for chunk in chunks {
-        let columns = encode_columns(&chunk, &types, &encodings, options, text).map_err(encode)?;
+        let columns = encode_columns(&chunk, &types, &encodings, options).map_err(encode)?;
         let group: RowGroupIter<'static, arrow2::error::Error> =
             DynIter::new(columns.into_iter().map(|pages| {
                 Ok(DynStreamingIterator::new(EncodedPages {
@@ -105,13 +111,37 @@ fn write_options() -> WriteOptions {
     }
 }
 
-/// Plain encoding for every leaf column of `schema`.
-fn plain_encodings(schema: &Schema) -> Vec<Vec<Encoding>> {
+/// How a file's 64-bit integer (and timestamp) pages are encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IntegerPages {
+    /// Eight bytes a value.
+    Plain,
+    /// `DELTA_BINARY_PACKED`: each value's difference from the previous one, bit-packed
+    /// per block of 128. Sorted ids and times of one hour take a few bits a value.
+    Delta,
+}
+
+/// The encoding of every leaf column of `schema`: plain, but 64-bit integers as
+/// `integers` says.
+fn encodings(schema: &Schema, integers: IntegerPages) -> Vec<Vec<Encoding>> {
     schema
         .fields
         .iter()
-        .map(|f| transverse(&f.data_type, |_| Encoding::Plain))
+        .map(|f| {
+            transverse(&f.data_type, |t| match (t, integers) {
+                (DataType::Int64 | DataType::Timestamp(..), IntegerPages::Delta) => {
+                    Encoding::DeltaBinaryPacked
+                }
+                _ => Encoding::Plain,
+            })
+        })
         .collect()
+}
+
+/// Plain encoding for every leaf column of `schema`.
+#[cfg(test)]
+fn plain_encodings(schema: &Schema) -> Vec<Vec<Encoding>> {
+    encodings(schema, IntegerPages::Plain)
 }
 
 /// One column's pages, encoded already, handed to the writer one at a time.
@@ -134,16 +164,6 @@ impl FallibleStreamingIterator for EncodedPages {
     }
 }
 
-/// How a text column's pages are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TextPages {
-    /// Every value written out.
-    Plain,
-    /// A dictionary page and keys into it, where the column repeats few values
-    /// ([`dictionary_of`]); else plain.
-    DictionaryWhenRepetitive,
-}
-
 /// The compressed pages of every leaf column of one row group, in schema order. Each
 /// column is encoded and compressed on its own thread; the writer lays them out in order
 /// afterwards, so the file's bytes are those of a column-by-column write, and one large
@@ -153,7 +173,6 @@ fn encode_columns(
     types: &[ParquetType],
     encodings: &[Vec<Encoding>],
     options: WriteOptions,
-    text: TextPages,
 ) -> Result<Vec<Vec<CompressedPage>>, arrow2::error::Error> {
     if chunk.arrays().len() != types.len() {
         return Err(arrow2::error::Error::InvalidArgumentError(format!(
@@ -168,7 +187,7 @@ fn encode_columns(
         .zip(types.par_iter())
         .zip(encodings.par_iter())
         .map(|((array, parquet_type), encoding)| {
-            column_pages(array.as_ref(), parquet_type, encoding, options, text)?
+            column_pages(array.as_ref(), parquet_type, encoding, options)?
                 .into_iter()
                 .map(|pages| {
                     pages
@@ -183,14 +202,14 @@ fn encode_columns(
 
 type Pages = DynIter<'static, Result<Page, arrow2::error::Error>>;
 
-/// The pages of one column. 64-bit columns and dictionary-encoded text get their
-/// statistics from [`page_statistics`]; other columns are arrow2's pages as they are.
+/// The pages of one column. 64-bit columns and text dictionaries (written as dictionary
+/// pages) get their statistics from [`page_statistics`]; other columns are arrow2's pages
+/// as they are.
 fn column_pages(
     array: &dyn Array,
     parquet_type: &ParquetType,
     encoding: &[Encoding],
     options: WriteOptions,
-    text: TextPages,
 ) -> Result<Vec<Pages>, arrow2::error::Error> {
     let ParquetType::PrimitiveType(primitive) = parquet_type else {
         return array_to_columns(array, parquet_type.clone(), options, encoding);
@@ -231,25 +250,22 @@ fn column_pages(
             page_statistics::int64_statistics(&ints.clone().sliced(offset, rows), primitive.clone())
         });
     }
-    if let Some(strings) = any.downcast_ref::<Utf8Array<i32>>() {
-        if text == TextPages::DictionaryWhenRepetitive {
-            if let Some(dictionary) = dictionary_of(strings) {
-                let used = dictionary.values().clone();
-                let pages = array_to_columns(
-                    dictionary.boxed(),
-                    parquet_type.clone(),
-                    unmeasured,
-                    &[Encoding::RleDictionary],
-                )?;
-                let used = used
-                    .as_any()
-                    .downcast_ref::<Utf8Array<i32>>()
-                    .expect("a text dictionary");
-                // One data page holds every key: its bounds are the dictionary's.
-                return measured(pages, &|_, _| {
-                    page_statistics::text_statistics(used, strings.null_count(), primitive.clone())
-                });
-            }
+    if let Some(dictionary) = any.downcast_ref::<DictionaryArray<u32>>() {
+        if let Some(used) = dictionary
+            .values()
+            .as_any()
+            .downcast_ref::<Utf8Array<i32>>()
+        {
+            let pages = array_to_columns(
+                array,
+                parquet_type.clone(),
+                unmeasured,
+                &[Encoding::RleDictionary],
+            )?;
+            // One data page holds every key: its bounds are the dictionary's.
+            return measured(pages, &|_, _| {
+                page_statistics::text_statistics(used, dictionary.null_count(), primitive.clone())
+            });
         }
     }
     array_to_columns(array, parquet_type.clone(), options, encoding)
@@ -345,24 +361,92 @@ mod tests {
         );
     }
 
-    /// A file written with dictionary pages where text repeats: the values read back, and
-    /// each text column's null count and bounds.
-    fn dictionary_round_trip(rows: &[Option<String>]) -> Result<(), TestCaseError> {
-        use arrow2::io::parquet::read;
-        use parquet2::statistics::BinaryStatistics;
-        let schema = Schema::from(vec![Field::new("stage", DataType::Utf8, true)]);
-        let column = Utf8Array::<i32>::from(rows);
+    #[test]
+    fn delta_pages_keep_extreme_values_and_their_statistics() {
+        // Differences past i64's range wrap, as the format says, and read back exactly.
+        let values = [
+            Some(i64::MIN),
+            Some(i64::MAX),
+            None,
+            Some(-1),
+            Some(i64::MIN + 1),
+            Some(0),
+            Some(i64::MAX - 1),
+        ];
+        let rows: Vec<Option<i64>> = values.iter().cycle().take(1000).copied().collect();
+        let schema = Schema::from(vec![Field::new("id", DataType::Int64, true)]);
+        let chunk = Chunk::new(vec![Int64Array::from(rows.clone()).boxed()]);
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.parquet");
-        let chunk = Chunk::new(vec![column.clone().boxed()]);
+        let path = dir.path().join("delta.parquet");
         write_parquet_durably(
             &path,
             &schema,
             vec![chunk],
-            TextPages::DictionaryWhenRepetitive,
+            IntegerPages::Delta,
             Durability::Synced,
         )
         .unwrap();
+        use arrow2::io::parquet::read;
+        use parquet2::statistics::PrimitiveStatistics;
+        let mut file = File::open(&path).unwrap();
+        let metadata = read::read_metadata(&mut file).unwrap();
+        let column = &metadata.row_groups[0].columns()[0];
+        let encodings = &column.column_chunk().meta_data.as_ref().unwrap().encodings;
+        assert!(encodings.contains(&Encoding::DeltaBinaryPacked.into()));
+        let statistics = column.statistics().unwrap().unwrap();
+        let statistics = statistics
+            .as_any()
+            .downcast_ref::<PrimitiveStatistics<i64>>()
+            .unwrap();
+        assert_eq!(
+            (
+                statistics.min_value,
+                statistics.max_value,
+                statistics.null_count
+            ),
+            (
+                Some(i64::MIN),
+                Some(i64::MAX),
+                Some(rows.iter().filter(|v| v.is_none()).count() as i64)
+            )
+        );
+        let schema = read::infer_schema(&metadata).unwrap();
+        let back: Vec<Option<i64>> =
+            read::FileReader::new(file, metadata.row_groups, schema, None, None, None)
+                .flat_map(|chunk| {
+                    let chunk = chunk.unwrap();
+                    let ids = chunk.arrays()[0]
+                        .as_any()
+                        .downcast_ref::<Int64Array>()
+                        .unwrap()
+                        .clone();
+                    ids.into_iter().collect::<Vec<_>>()
+                })
+                .collect();
+        assert_eq!(back, rows);
+    }
+
+    /// A file written with a text column given as a dictionary: dictionary pages, the
+    /// values read back, the rows' null count and the values' bounds.
+    fn dictionary_round_trip(rows: &[Option<&str>]) -> Result<(), TestCaseError> {
+        use arrow2::io::parquet::read;
+        use parquet2::statistics::BinaryStatistics;
+        let schema = Schema::from(vec![Field::new("stage", DataType::Utf8, true)]);
+        let plain = Utf8Array::<i32>::from(rows);
+        let Some(dictionary) = crate::text_dictionary::compacted(
+            &DictionaryArray::try_from_keys(
+                arrow2::array::PrimitiveArray::<u32>::from_vec((0..rows.len() as u32).collect()),
+                plain.clone().boxed(),
+            )
+            .unwrap(),
+        ) else {
+            prop_assert!(rows.iter().all(Option::is_none));
+            return Ok(());
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let chunk = Chunk::new(vec![dictionary.boxed()]);
+        write_parquet(&path, &schema, vec![chunk]).unwrap();
         let mut file = File::open(&path).unwrap();
         let metadata = read::read_metadata(&mut file).unwrap();
         let chunk_meta = &metadata.row_groups[0].columns()[0];
@@ -372,11 +456,7 @@ mod tests {
             .as_ref()
             .unwrap()
             .encodings;
-        let repetitive = super::dictionary_of(&column).is_some();
-        prop_assert_eq!(
-            encodings.contains(&Encoding::RleDictionary.into()),
-            repetitive
-        );
+        prop_assert!(encodings.contains(&Encoding::RleDictionary.into()));
         let statistics = chunk_meta.statistics().unwrap().unwrap();
         let statistics = statistics
             .as_any()
@@ -387,12 +467,10 @@ mod tests {
             statistics.null_count,
             Some((rows.len() - present().count()) as i64)
         );
-        if repetitive {
-            // arrow2's plain pages keep its own bounds; ours are the bytes' order.
-            prop_assert_eq!(&statistics.min_value, &present().min());
-            prop_assert_eq!(&statistics.max_value, &present().max());
-        }
+        prop_assert_eq!(&statistics.min_value, &present().min());
+        prop_assert_eq!(&statistics.max_value, &present().max());
         let read_schema = read::infer_schema(&metadata).unwrap();
+        prop_assert_eq!(&read_schema.fields[0].data_type, &DataType::Utf8);
         let read_back: Vec<Option<String>> =
             read::FileReader::new(file, metadata.row_groups, read_schema, None, None, None)
                 .flat_map(|chunk| {
@@ -408,7 +486,8 @@ mod tests {
                         .collect::<Vec<_>>()
                 })
                 .collect();
-        prop_assert_eq!(read_back, rows.to_vec());
+        let expected: Vec<Option<String>> = rows.iter().map(|v| v.map(String::from)).collect();
+        prop_assert_eq!(read_back, expected);
         Ok(())
     }
 
@@ -421,7 +500,6 @@ mod tests {
                 1..400,
             ),
         ) {
-            let rows: Vec<Option<String>> = rows.into_iter().map(|v| v.map(String::from)).collect();
             dictionary_round_trip(&rows)?;
         }
     }

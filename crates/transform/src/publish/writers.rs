@@ -9,38 +9,52 @@ use arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use arrow2::chunk::Chunk;
 use ccc_ingest::timestamp::write_rfc3339_micros;
 
-use super::parquet_file::TextPages;
+use super::parquet_file::IntegerPages;
 use crate::durable::Durability;
 use crate::error::{io_err, PublishError};
 use crate::schema::{output_schema, COLUMNS};
+use crate::table::Partition;
+use crate::text_dictionary::compacted;
 
 /// Rows per Parquet row group: large enough for good compression, small enough that
 /// readers can parallelise over a big day.
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
+/// Writes a part as Parquet, its text columns as their dictionaries.
 pub(crate) fn write_parquet_part(
     path: &Path,
-    chunk: &Chunk<Box<dyn Array>>,
+    partition: &Partition,
     durability: Durability<'_>,
 ) -> Result<(), PublishError> {
+    let chunk = &partition.chunk;
     let mut groups = Vec::new();
     let mut offset = 0;
     while offset < chunk.len() {
         let len = ROW_GROUP_ROWS.min(chunk.len() - offset);
-        groups.push(Chunk::new(
-            chunk
-                .arrays()
-                .iter()
-                .map(|a| a.sliced(offset, len))
-                .collect(),
-        ));
+        let mut arrays: Vec<Box<dyn Array>> = chunk
+            .arrays()
+            .iter()
+            .map(|a| a.sliced(offset, len))
+            .collect();
+        for (column, dictionary) in &partition.dictionaries {
+            // A row group of a part split in several gets the dictionary of its rows.
+            let group = if len == chunk.len() {
+                Some(dictionary.clone())
+            } else {
+                compacted(&dictionary.clone().sliced(offset, len))
+            };
+            if let Some(group) = group {
+                arrays[*column] = group.boxed();
+            }
+        }
+        groups.push(Chunk::new(arrays));
         offset += len;
     }
     super::parquet_file::write_parquet_durably(
         path,
         &output_schema(),
         groups,
-        TextPages::DictionaryWhenRepetitive,
+        IntegerPages::Delta,
         durability,
     )?;
     Ok(())

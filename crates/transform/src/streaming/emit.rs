@@ -89,10 +89,7 @@ impl<'a> DayTables<'a> {
     pub fn finish(self) -> Vec<Partition> {
         self.parts
             .into_iter()
-            .map(|(part, columns)| Partition {
-                part,
-                chunk: columns.finish(),
-            })
+            .map(|(part, columns)| Partition::new(part, columns))
             .collect()
     }
 }

@@ -51,6 +51,13 @@ pub struct Conversation {
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 
+/// Whole seconds from a conversation's start to the other role's first message. The
+/// first message is the minimum, so the other role's first time is never earlier, and
+/// integer division truncates toward zero as the spec asks.
+pub(crate) fn delay_seconds(started: i64, other_first: i64) -> i64 {
+    (other_first - started) / MICROS_PER_SECOND
+}
+
 /// The earliest time of a role in two partial states, given their counts of it.
 fn earliest(mine: (i64, i64), theirs: (i64, i64)) -> i64 {
     match (mine.0 > 0, theirs.0 > 0) {
@@ -190,9 +197,7 @@ impl ConversationState {
             Role::Courier => self.first_customer(),
             Role::Customer => self.first_courier(),
         };
-        // The first message is the minimum, so the other role's first time is never
-        // earlier and integer division truncates toward zero as the spec asks.
-        let delay = other_first.map(|t| (t - started) / MICROS_PER_SECOND);
+        let delay = other_first.map(|t| delay_seconds(started, t));
         Conversation {
             order_id,
             first_courier_message: self.first_courier(),

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::build::{ConversationTable, OutputRow};
 use crate::dictionary::Dictionary;
+use crate::key::Role;
 use crate::layout::Part;
 use crate::state::Conversation;
 use crate::text_dictionary::FirstSeen;
@@ -138,6 +139,23 @@ impl Utf8Column {
     }
 }
 
+/// Stored conversations as columns of equal length, their city and stage as codes of the
+/// run's dictionaries: a run of rows to append with [`TableColumns::extend`].
+pub(crate) struct StoredConversations<'a> {
+    pub order_id: &'a [i64],
+    pub city: &'a [u32],
+    pub first_courier: PrimitiveArray<i64>,
+    pub first_customer: PrimitiveArray<i64>,
+    pub courier_messages: &'a [i64],
+    pub customer_messages: &'a [i64],
+    pub first_by_courier: Bitmap,
+    /// The first message's time: `conversation_started_at`.
+    pub started: &'a [i64],
+    /// The last message's time.
+    pub last: &'a [i64],
+    pub last_stage: &'a [u32],
+}
+
 /// Room to reserve for some rows: their count and the bytes of their three text columns.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RowsSize {
@@ -201,6 +219,19 @@ impl TableColumns {
         .reserved_keys(n)
     }
 
+    /// Empty columns with room for `rows` rows of any values of these dictionaries. The
+    /// text columns reserve room for their longest values; room never written to is never
+    /// touched, so it costs no memory.
+    pub fn for_rows(rows: usize, cities: &Dictionary, stages: &Dictionary) -> Self {
+        let longest = |d: &Dictionary| d.values().iter().map(String::len).max().unwrap_or(0);
+        Self::with_capacity(RowsSize {
+            rows,
+            city_bytes: rows * longest(cities),
+            role_bytes: rows * Role::LONGEST,
+            stage_bytes: rows * longest(stages),
+        })
+    }
+
     fn reserved_keys(mut self, rows: usize) -> Self {
         self.city_keys.reserve(rows);
         self.role_keys.reserve(rows);
@@ -258,6 +289,56 @@ impl TableColumns {
         self.stage.push(stage);
     }
 
+    /// Appends stored conversations given as columns, a column at a time: what a late
+    /// run does with the unchanged rows of a part it rewrites. The same values as pushing
+    /// each row's [`Conversation`] (a unit test in `incremental::state_columns` checks it).
+    pub fn extend(
+        &mut self,
+        run: &StoredConversations<'_>,
+        cities: &Dictionary,
+        stages: &Dictionary,
+    ) {
+        let rows = run.order_id.len();
+        self.order_id.extend_from_slice(run.order_id);
+        for &city in run.city {
+            let name = cities.value(city);
+            self.city_keys.push(city, name);
+            self.city.push(name);
+        }
+        self.first_courier
+            .extend((0..rows).map(|i| run.first_courier.get(i)));
+        self.first_customer
+            .extend((0..rows).map(|i| run.first_customer.get(i)));
+        self.courier_messages
+            .extend_from_slice(run.courier_messages);
+        self.customer_messages
+            .extend_from_slice(run.customer_messages);
+        for i in 0..rows {
+            let role = if run.first_by_courier.get_bit(i) {
+                Role::Courier
+            } else {
+                Role::Customer
+            };
+            self.role_keys.push(role as u32, Some(role.as_str()));
+            self.first_message_by.push(Some(role.as_str()));
+        }
+        self.started.extend_from_slice(run.started);
+        self.delay.extend((0..rows).map(|i| {
+            let other_first = if run.first_by_courier.get_bit(i) {
+                run.first_customer.get(i)
+            } else {
+                run.first_courier.get(i)
+            };
+            other_first.map(|t| crate::state::delay_seconds(run.started[i], t))
+        }));
+        self.last.extend_from_slice(run.last);
+        for &stage in run.last_stage {
+            let name = stages.value(stage);
+            self.stage_keys.push(stage, name);
+            self.stage.push(name);
+        }
+    }
+
     /// The chunk of the rows pushed, and its text columns as dictionaries.
     pub fn finish(self) -> (Chunk<Box<dyn Array>>, TextDictionaries) {
         let time = |a: MutablePrimitiveArray<i64>| -> Box<dyn Array> {
@@ -291,26 +372,6 @@ impl TableColumns {
 /// The Arrow columns of some rows.
 pub fn to_chunk(table: &ConversationTable, rows: &[OutputRow]) -> Chunk<Box<dyn Array>> {
     rows_columns(rows, &table.cities, &table.stages).finish().0
-}
-
-/// The Arrow columns of `rows` conversations with their city codes, made as they are
-/// pushed: no row of the table is kept. The text columns reserve room for their longest
-/// values; room never written to is never touched, so it costs no memory.
-pub(crate) fn conversations_columns(
-    rows: usize,
-    conversations: impl Iterator<Item = (Conversation, u32)>,
-    cities: &Dictionary,
-    stages: &Dictionary,
-) -> TableColumns {
-    let longest = |d: &Dictionary| d.values().iter().map(String::len).max().unwrap_or(0);
-    let mut columns = TableColumns::with_capacity(RowsSize {
-        rows,
-        city_bytes: rows * longest(cities),
-        role_bytes: rows * crate::key::Role::LONGEST,
-        stage_bytes: rows * longest(stages),
-    });
-    conversations.for_each(|(c, city)| columns.push_conversation(&c, city, cities, stages));
-    columns
 }
 
 /// The Arrow columns of rows whose codes are in these dictionaries.

@@ -16,15 +16,17 @@ use super::error::IncrementalError;
 use super::late::LateCounts;
 use super::manifest::OrderShard;
 use super::new_messages::NewMessages;
+use super::part_state::Stored;
 use super::part_state::{plan_write, PartState, StoredPart, WriteCollector};
 use super::rows::{orders_fingerprint, ListCodes, OrdersState, StateRow};
+use super::state_columns::CheckedBatch;
 use super::store::Generation;
 use crate::build::{build_order_book, ConversationTable, OrderBook, OutputRow, ProblemIndex};
 use crate::dictionary::Dictionary;
 use crate::layout::Part;
 use crate::quarantine::Quarantine;
 use crate::state::ConversationState;
-use crate::table::{conversations_columns, Partition};
+use crate::table::{Partition, TableColumns};
 
 /// What one run changed, for the run report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -401,33 +403,49 @@ impl PartJob {
             .collect();
         touched.sort_unstable();
         touched.dedup();
-        let mut write = WriteCollector::new(&stored, plan_write(&stored, &touched));
-        let most_rows = stored.most_rows() + incoming.len();
+        let mut rebuilt = Rebuilder {
+            write: WriteCollector::new(&stored, plan_write(&stored, &touched)),
+            columns: TableColumns::for_rows(
+                stored.most_rows() + incoming.len(),
+                &orders.cities,
+                stages,
+            ),
+            recolored: recolored.into_iter().peekable(),
+            changed_rows: Vec::new(),
+            rows: 0,
+            messages: 0,
+            newest: None,
+            orders,
+            stages,
+        };
+        // Rows of touched orders come one by one; the unchanged rows between them, in runs.
+        let mut incoming = incoming.into_iter().peekable();
         let mut leaving = leaving.into_iter().peekable();
-        let staying = stored.rows().filter(|r| {
-            while leaving.next_if(|&id| id < r.order_id).is_some() {}
-            leaving.next_if_eq(&r.order_id).is_none()
-        });
-        let mut recolored = recolored.into_iter().peekable();
-        let mut changed_rows = Vec::new();
-        let (mut rows, mut messages, mut newest) = (0u64, 0u64, None::<i64>);
-        let conversations = merge_by_order_id(staying, incoming).map(|(mut row, mut changed)| {
-            while recolored.next_if(|&id| id < row.order_id).is_some() {}
-            if recolored.next_if_eq(&row.order_id).is_some() {
-                let position = orders.find(row.order_id).expect("a recolored order");
-                row.city = orders.city[position];
-                changed = true;
+        for stored in stored.walk(&touched) {
+            let first = stored.first_id();
+            while let Some(row) = incoming.next_if(|r| r.order_id < first) {
+                rebuilt.row(row, true);
             }
-            if changed {
-                changed_rows.push(output_row(&row));
+            match stored {
+                Stored::Row(row) => {
+                    while leaving.next_if(|&id| id < row.order_id).is_some() {}
+                    if leaving.next_if_eq(&row.order_id).is_none() {
+                        rebuilt.row(row, false);
+                    }
+                }
+                Stored::Run(batch, range) => rebuilt.run(batch, range),
             }
-            write.push(&row);
-            rows += 1;
-            messages += (row.state.courier_messages + row.state.customer_messages) as u64;
-            newest = newest.max(Some(row.state.last.time));
-            (row.state.finish(row.order_id), row.city)
-        });
-        let columns = conversations_columns(most_rows, conversations, &orders.cities, stages);
+        }
+        incoming.for_each(|row| rebuilt.row(row, true));
+        let Rebuilder {
+            write,
+            columns,
+            changed_rows,
+            rows,
+            messages,
+            newest,
+            ..
+        } = rebuilt;
         RebuiltPart {
             part,
             state: PartState {
@@ -439,6 +457,57 @@ impl PartJob {
             partition: (rows > 0).then(|| Partition::new(part, columns)),
             changed_rows,
         }
+    }
+}
+
+/// One part's rows after the run, taken in order: each goes into the output columns, the
+/// state's write and the totals as it comes.
+struct Rebuilder<'a> {
+    write: WriteCollector<'a>,
+    columns: TableColumns,
+    recolored: std::iter::Peekable<std::vec::IntoIter<i64>>,
+    changed_rows: Vec<OutputRow>,
+    rows: u64,
+    messages: u64,
+    newest: Option<i64>,
+    orders: &'a OrdersState,
+    stages: &'a Dictionary,
+}
+
+impl Rebuilder<'_> {
+    /// One row, `changed` when this run changed it.
+    fn row(&mut self, mut row: StateRow, mut changed: bool) {
+        while self.recolored.next_if(|&id| id < row.order_id).is_some() {}
+        if self.recolored.next_if_eq(&row.order_id).is_some() {
+            let position = self.orders.find(row.order_id).expect("a recolored order");
+            row.city = self.orders.city[position];
+            changed = true;
+        }
+        if changed {
+            self.changed_rows.push(output_row(&row));
+        }
+        self.write.push(&row);
+        self.rows += 1;
+        self.messages += (row.state.courier_messages + row.state.customer_messages) as u64;
+        self.newest = self.newest.max(Some(row.state.last.time));
+        let conversation = row.state.finish(row.order_id);
+        self.columns
+            .push_conversation(&conversation, row.city, &self.orders.cities, self.stages);
+    }
+
+    /// Stored rows this run left as they were (no break among them), a column at a time.
+    fn run(&mut self, batch: &CheckedBatch, range: std::ops::Range<usize>) {
+        if self.write.needs_every_row() {
+            range.clone().for_each(|i| self.write.push(&batch.row(i)));
+        }
+        self.rows += range.len() as u64;
+        self.messages += batch.messages(range.clone());
+        self.newest = self.newest.max(batch.newest(range.clone()));
+        self.columns.extend(
+            &batch.conversations(range),
+            &self.orders.cities,
+            self.stages,
+        );
     }
 }
 
@@ -590,21 +659,6 @@ fn stored_row(
                 "the order book places order {id} in this part, which does not hold it"
             ),
         })
-}
-
-/// Two runs of rows sorted by order id (no id in both), merged in order, each row with a
-/// flag: true for the incoming (changed) ones.
-fn merge_by_order_id(
-    stored: impl Iterator<Item = StateRow>,
-    incoming: Vec<StateRow>,
-) -> impl Iterator<Item = (StateRow, bool)> {
-    let mut stored = stored.peekable();
-    let mut incoming = incoming.into_iter().peekable();
-    std::iter::from_fn(move || match (stored.peek(), incoming.peek()) {
-        (Some(s), Some(i)) if i.order_id < s.order_id => incoming.next().map(|r| (r, true)),
-        (Some(_), _) => stored.next().map(|r| (r, false)),
-        (None, _) => incoming.next().map(|r| (r, true)),
-    })
 }
 
 /// Positions in `ids` (ascending) of `wanted` (ascending), none for an id not there: a

@@ -92,12 +92,9 @@ impl StoredPart {
 
     /// The part's rows, the delta applied to the base, in order-id order.
     pub fn rows(&self) -> PartRows<'_> {
-        PartRows {
-            part: self,
-            batch: 0,
-            index: 0,
-            delta: 0,
-        }
+        let mut walk = self.walk(&[]);
+        walk.single = true;
+        PartRows { walk }
     }
 
     /// At least as many as the part's rows.
@@ -118,13 +115,70 @@ impl StoredPart {
 
 /// The rows of a [`StoredPart`], merged as they are walked.
 pub struct PartRows<'a> {
+    walk: PartWalk<'a>,
+}
+
+impl Iterator for PartRows<'_> {
+    type Item = StateRow;
+
+    fn next(&mut self) -> Option<StateRow> {
+        match self.walk.next()? {
+            Stored::Row(row) => Some(row),
+            Stored::Run(batch, range) => {
+                // No breaks: each run is one row.
+                debug_assert_eq!(range.len(), 1);
+                Some(batch.row(range.start))
+            }
+        }
+    }
+}
+
+/// What a walk over a [`StoredPart`] yields, in order-id order.
+pub(crate) enum Stored<'a> {
+    /// Base rows `range` of a batch, unchanged by the delta, none of them a break.
+    Run(&'a CheckedBatch, std::ops::Range<usize>),
+    /// One row: from the delta, or a base row whose order is a break.
+    Row(StateRow),
+}
+
+impl Stored<'_> {
+    /// The order id of its first row.
+    pub fn first_id(&self) -> i64 {
+        match self {
+            Stored::Run(batch, range) => batch.ids()[range.start],
+            Stored::Row(row) => row.order_id,
+        }
+    }
+}
+
+/// A walk over a part's rows, the delta applied to the base: runs of base rows between
+/// the orders named as breaks (and the delta's), each of those a row of its own.
+pub(crate) struct PartWalk<'a> {
     part: &'a StoredPart,
+    breaks: &'a [i64],
     batch: usize,
     index: usize,
     delta: usize,
+    /// Runs of at most one row (a plain row-by-row walk).
+    single: bool,
 }
 
-impl PartRows<'_> {
+impl StoredPart {
+    /// Walks the part's rows; `breaks` (ascending) are the orders that must come as rows of
+    /// their own, everything else may come in runs.
+    pub(crate) fn walk<'a>(&'a self, breaks: &'a [i64]) -> PartWalk<'a> {
+        PartWalk {
+            part: self,
+            breaks,
+            batch: 0,
+            index: 0,
+            delta: 0,
+            single: false,
+        }
+    }
+}
+
+impl<'a> PartWalk<'a> {
     /// The next base row's order id, moving past finished batches.
     fn next_base_id(&mut self) -> Option<i64> {
         loop {
@@ -138,10 +192,10 @@ impl PartRows<'_> {
     }
 }
 
-impl Iterator for PartRows<'_> {
-    type Item = StateRow;
+impl<'a> Iterator for PartWalk<'a> {
+    type Item = Stored<'a>;
 
-    fn next(&mut self) -> Option<StateRow> {
+    fn next(&mut self) -> Option<Stored<'a>> {
         loop {
             let base_id = self.next_base_id();
             let change = self.part.delta.get(self.delta).copied();
@@ -151,17 +205,37 @@ impl Iterator for PartRows<'_> {
                     self.index += 1;
                     self.delta += 1;
                     if !change.is_tombstone() {
-                        return Some(change);
+                        return Some(Stored::Row(change));
                     }
                 }
-                (base, Some(change)) if base.is_none_or(|id| change.order_id < id) => {
+                (None, Some(change)) => {
                     self.delta += 1;
-                    return Some(change);
+                    return Some(Stored::Row(change));
                 }
-                _ => {
-                    let row = self.part.base[self.batch].row(self.index);
-                    self.index += 1;
-                    return Some(row);
+                (Some(id), Some(change)) if change.order_id < id => {
+                    self.delta += 1;
+                    return Some(Stored::Row(change));
+                }
+                (Some(id), change) => {
+                    let batch: &'a CheckedBatch = &self.part.base[self.batch];
+                    let skipped = self.breaks.partition_point(|&b| b < id);
+                    self.breaks = &self.breaks[skipped..];
+                    if self.single || self.breaks.first() == Some(&id) {
+                        let row = batch.row(self.index);
+                        self.index += 1;
+                        return Some(Stored::Row(row));
+                    }
+                    let limit = [self.breaks.first(), change.as_ref().map(|c| &c.order_id)]
+                        .into_iter()
+                        .flatten()
+                        .min()
+                        .copied()
+                        .unwrap_or(i64::MAX);
+                    let start = self.index;
+                    let ids = &batch.ids()[start..];
+                    let end = start + ids.partition_point(|&i| i < limit).max(1);
+                    self.index = end;
+                    return Some(Stored::Run(batch, start..end));
                 }
             }
         }
@@ -248,6 +322,12 @@ impl<'a> WriteCollector<'a> {
             next: 0,
             rows: Vec::with_capacity(capacity),
         }
+    }
+
+    /// True when every row is written (a new base); else rows that are neither in the plan
+    /// nor next to one may be skipped.
+    pub fn needs_every_row(&self) -> bool {
+        self.plan == WritePlan::Base
     }
 
     /// The next row of the part.

@@ -13,6 +13,8 @@ use rayon::prelude::*;
 use super::rows::{role_of, ListCodes, StateRow, REQUIRED};
 use crate::key::MessageKey;
 use crate::state::ConversationState;
+use crate::table::StoredConversations;
+use std::ops::Range;
 
 /// One record batch of a state file, checked: every required value present, every stage
 /// and city known, each role's count agreeing with its first time.
@@ -157,6 +159,35 @@ impl CheckedBatch {
         }
     }
 
+    /// Rows `range` as the output's columns.
+    pub(crate) fn conversations(&self, range: Range<usize>) -> StoredConversations<'_> {
+        let (start, len) = (range.start, range.len());
+        StoredConversations {
+            order_id: &self.ids[range.clone()],
+            city: &self.city[range.clone()],
+            first_courier: self.first_courier.clone().sliced(start, len),
+            first_customer: self.first_customer.clone().sliced(start, len),
+            courier_messages: &self.couriers[range.clone()],
+            customer_messages: &self.customers[range.clone()],
+            first_by_courier: self.first_by_courier.clone().sliced(start, len),
+            started: &self.first_time[range.clone()],
+            last: &self.last_time[range.clone()],
+            last_stage: &self.last_stage[range],
+        }
+    }
+
+    /// The messages of rows `range`.
+    pub(crate) fn messages(&self, range: Range<usize>) -> u64 {
+        let couriers: i64 = self.couriers[range.clone()].iter().sum();
+        let customers: i64 = self.customers[range].iter().sum();
+        (couriers + customers) as u64
+    }
+
+    /// The latest last message time of rows `range`.
+    pub(crate) fn newest(&self, range: Range<usize>) -> Option<i64> {
+        self.last_time[range].iter().copied().max()
+    }
+
     /// Every row, decoded.
     pub(crate) fn rows(&self) -> impl Iterator<Item = StateRow> + '_ {
         (0..self.len()).map(|i| self.row(i))
@@ -177,4 +208,89 @@ pub(crate) fn check_batches(
             None => Err(super::rows::first_problem(batch, stages, cities)),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dictionary::Dictionary;
+    use crate::incremental::rows::state_chunk;
+    use crate::key::Role;
+    use crate::table::TableColumns;
+    use proptest::prelude::*;
+
+    /// A stored row from drawn values: up to three messages of either role.
+    fn row(order_id: i64, messages: &[(i64, bool, u32)], city: u32) -> StateRow {
+        let key = |&(time, courier, stage): &(i64, bool, u32)| {
+            let role = if courier {
+                Role::Courier
+            } else {
+                Role::Customer
+            };
+            MessageKey::new(
+                time,
+                time % 3 == 0,
+                role,
+                (time % 2 == 0).then_some(time),
+                stage,
+            )
+        };
+        let mut state = ConversationState::new(key(&messages[0]));
+        messages[1..].iter().for_each(|m| state.update(key(m)));
+        StateRow {
+            order_id,
+            state,
+            first_seen_run: 1,
+            city,
+        }
+    }
+
+    proptest! {
+        /// Stored rows appended as runs of columns give the chunk and the dictionaries
+        /// that pushing each decoded row's conversation gives.
+        #[test]
+        fn a_run_of_columns_is_its_rows(
+            drawn in prop::collection::vec(
+                (
+                    prop::collection::vec((-5_000_000_000i64..5_000_000_000, any::<bool>(), 0u32..3), 1..4),
+                    0u32..3,
+                ),
+                1..60,
+            ),
+            cut in 0usize..60,
+        ) {
+            let rows: Vec<StateRow> = drawn
+                .iter()
+                .enumerate()
+                .map(|(i, (messages, city))| row(i as i64 * 7 - 100, messages, *city))
+                .collect();
+            let cities = Dictionary::from_values(vec!["BCN".into(), "LIS".into()]);
+            let stages = Dictionary::from_values(vec!["ACCEPTED".into(), "DELIVERED".into()]);
+            let identity = ListCodes { to_run: vec![0, 1, 2], to_manifest: vec![0, 1, 2] };
+            let batch = Batch {
+                file: 0,
+                first_record: 1,
+                lines: None,
+                unread: Vec::new(),
+                position: 1,
+                chunk: state_chunk(&rows, &identity, &identity),
+            };
+            let checked = CheckedBatch::check(&batch, &identity, &identity).expect("consistent rows");
+            let n = rows.len();
+            let cut = cut.min(n);
+            let mut runs = TableColumns::for_rows(n, &cities, &stages);
+            runs.extend(&checked.conversations(0..cut), &cities, &stages);
+            runs.extend(&checked.conversations(cut..n), &cities, &stages);
+            let mut each = TableColumns::for_rows(n, &cities, &stages);
+            for r in checked.rows() {
+                each.push_conversation(&r.state.finish(r.order_id), r.city, &cities, &stages);
+            }
+            prop_assert_eq!(&checked.rows().collect::<Vec<_>>(), &rows);
+            let (runs, each) = (runs.finish(), each.finish());
+            prop_assert_eq!(runs.0.arrays(), each.0.arrays());
+            prop_assert_eq!(format!("{:?}", runs.1), format!("{:?}", each.1));
+            prop_assert_eq!(checked.messages(0..n), rows.iter().map(|r| (r.state.courier_messages + r.state.customer_messages) as u64).sum::<u64>());
+            prop_assert_eq!(checked.newest(0..n), rows.iter().map(|r| r.state.last.time).max());
+        }
+    }
 }

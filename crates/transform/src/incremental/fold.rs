@@ -18,7 +18,7 @@ use super::manifest::OrderShard;
 use super::new_messages::NewMessages;
 use super::part_state::Stored;
 use super::part_state::{plan_write, PartState, StoredPart, WriteCollector};
-use super::rows::{orders_fingerprint, ListCodes, OrdersState, StateRow};
+use super::rows::{ListCodes, OrdersState, StateRow};
 use super::state_columns::CheckedBatch;
 use super::store::Generation;
 use crate::build::{build_order_book, ConversationTable, OrderBook, OutputRow, ProblemIndex};
@@ -153,15 +153,12 @@ pub fn fold(
             .collect(),
         _ => BTreeSet::new(),
     };
-    let (old_orders, shard_fingerprints) = match previous {
+    let old_orders = match previous {
         Some(g) => g.read_order_shards(&touched_shards, &cities, &city_codes)?,
-        None => (
-            OrdersState {
-                cities: cities.clone(),
-                ..OrdersState::default()
-            },
-            BTreeMap::new(),
-        ),
+        None => OrdersState {
+            cities: cities.clone(),
+            ..OrdersState::default()
+        },
     };
     let mut counts = FoldCounts {
         messages_read: sources.messages.row_count() as u64,
@@ -170,8 +167,12 @@ pub fn fold(
         orders_quarantined: book.unusable.len() as u64,
         ..FoldCounts::default()
     };
-    let (mut orders, city_changed, cross_run_conflicts) =
-        merge_orders(old_orders, &book, &mut counts);
+    let MergedOrders {
+        mut orders,
+        city_changed,
+        cross_run: cross_run_conflicts,
+        mut changed_orders,
+    } = merge_orders(old_orders, &book, &mut counts);
     let mut waiting: FxHashMap<i64, StateRow> = match previous {
         Some(g) => g
             .read_waiting(&stage_codes, &city_codes)?
@@ -301,7 +302,10 @@ pub fn fold(
         .for_each(|ids| ids.sort_unstable());
     let mut arriving: BTreeMap<Part, Vec<StateRow>> = BTreeMap::new();
     for (position, _, row) in updated {
-        orders.part[position] = Some(new_part(&row));
+        if orders.part[position] != Some(new_part(&row)) {
+            orders.part[position] = Some(new_part(&row));
+            changed_orders.push(row.order_id);
+        }
         arriving.entry(new_part(&row)).or_default().push(row);
     }
     // The parts are independent: each is merged and finished on its own thread.
@@ -341,7 +345,15 @@ pub fn fold(
             state_parts.insert(part, state);
         }
     }
-    let shards = plan_shards(&old_shards, &shard_fingerprints, &orders, &city_codes);
+    // The shards read whose orders changed are written again; the others are linked.
+    let changed_shards: BTreeSet<usize> = match previous {
+        Some(g) if !old_shards.is_empty() => changed_orders
+            .iter()
+            .map(|&id| g.manifest.shard_of(id))
+            .collect(),
+        _ => BTreeSet::new(),
+    };
+    let shards = plan_shards(&old_shards, &touched_shards, &changed_shards, &orders);
     let mut waiting: Vec<StateRow> = waiting.into_values().collect();
     waiting.sort_unstable_by_key(|r| r.order_id);
 
@@ -545,15 +557,14 @@ pub enum ShardPlan {
 /// Orders per shard of the order book; a shard that grows past twice this is split.
 const SHARD_ROWS: usize = 1 << 16;
 
-/// The shards after this run: untouched ones kept; touched ones (those read, with the
-/// fingerprint they were read with; their rows, with this run's new orders, are `orders`
-/// in id order) kept when their rows did not change, else written again, split when grown
-/// too large.
+/// The shards after this run: the ones not read kept; the ones read (their rows, with
+/// this run's new orders, are `orders` in id order) kept when none of their orders
+/// changed, else written again, split when grown too large.
 fn plan_shards(
     old: &[OrderShard],
-    touched: &BTreeMap<usize, u128>,
+    read: &BTreeSet<usize>,
+    changed: &BTreeSet<usize>,
     orders: &OrdersState,
-    codes: &ListCodes,
 ) -> Vec<ShardPlan> {
     fn pieces(
         plan: &mut Vec<ShardPlan>,
@@ -587,15 +598,15 @@ fn plan_shards(
     }
     let mut start = 0;
     for (k, shard) in old.iter().enumerate() {
-        let Some(&read_as) = touched.get(&k) else {
+        if !read.contains(&k) {
             plan.push(ShardPlan::Keep(shard.clone()));
             continue;
-        };
+        }
         let end = match old.get(k + 1) {
             Some(next) => start + orders.ids[start..].partition_point(|&id| id < next.first_id),
             None => orders.len(),
         };
-        if orders_fingerprint(orders, start..end, codes) == read_as {
+        if !changed.contains(&k) {
             plan.push(ShardPlan::Keep(shard.clone()));
         } else {
             pieces(&mut plan, orders, shard.first_id, start..end);
@@ -679,14 +690,22 @@ fn find_sorted(ids: &[i64], wanted: impl Iterator<Item = i64>) -> Vec<Option<usi
         .collect()
 }
 
-/// Merges this run's order book into the stored one. Returns the new book, the orders
-/// with a conversation whose city changed (their part must be rewritten), and the
-/// orders whose new city differs from the stored one.
-fn merge_orders(
-    old: OrdersState,
-    book: &OrderBook,
-    counts: &mut FoldCounts,
-) -> (OrdersState, Vec<i64>, Vec<i64>) {
+/// The stored order book with this run's orders merged in.
+struct MergedOrders {
+    /// The book.
+    orders: OrdersState,
+    /// Orders with a published conversation whose city changed (their part must be
+    /// rewritten).
+    city_changed: Vec<i64>,
+    /// Orders whose new city differs from the stored one.
+    cross_run: Vec<i64>,
+    /// Orders new to the book or whose stored row changed (city or conflict flag): their
+    /// shards are written again.
+    changed_orders: Vec<i64>,
+}
+
+/// Merges this run's order book into the stored one.
+fn merge_orders(old: OrdersState, book: &OrderBook, counts: &mut FoldCounts) -> MergedOrders {
     let cities = Dictionary::from_values(
         old.cities
             .values()
@@ -726,6 +745,7 @@ fn merge_orders(
     };
     let mut city_changed = Vec::new();
     let mut cross_run = Vec::new();
+    let mut changed_orders = Vec::new();
     let mut next = incoming.into_iter();
     let mut i = 0;
     // The old orders between two incoming ones are copied in runs; only the incoming
@@ -740,6 +760,7 @@ fn merge_orders(
         i = end;
         if old.ids.get(i) != Some(&new_id) {
             counts.orders_new += 1;
+            changed_orders.push(new_id);
             merged.push(new_id, new_city, conflicting_now.contains(&new_id), None);
             continue;
         }
@@ -757,15 +778,24 @@ fn merge_orders(
             city_changed.push(id);
         }
         let conflicting = old.conflicting[i] || differs || conflicting_now.contains(&id);
+        if smallest != city || conflicting != old.conflicting[i] {
+            changed_orders.push(id);
+        }
         merged.push(id, smallest, conflicting, old.part[i]);
         i += 1;
     }
     for (new_id, new_city) in next {
         counts.orders_new += 1;
+        changed_orders.push(new_id);
         merged.push(new_id, new_city, conflicting_now.contains(&new_id), None);
     }
     merged.cities = cities;
-    (merged, city_changed, cross_run)
+    MergedOrders {
+        orders: merged,
+        city_changed,
+        cross_run,
+        changed_orders,
+    }
 }
 
 /// Usable new messages older than the watermark (a message is usable when it has an
@@ -802,11 +832,10 @@ mod tests {
             shard(500, 4, "c"),
         ];
         // Shard 1 was read (ids 100 and 150) and gained 120 and 499.
-        let codes = ListCodes::default();
         let read = book(vec![100, 150]);
-        let read_as = BTreeMap::from([(1, orders_fingerprint(&read, 0..2, &codes))]);
+        let (read_shards, changed) = (BTreeSet::from([1]), BTreeSet::from([1]));
         let orders = book(vec![100, 120, 150, 499]);
-        let plan = plan_shards(&old, &read_as, &orders, &codes);
+        let plan = plan_shards(&old, &read_shards, &changed, &orders);
         assert_eq!(
             plan,
             vec![
@@ -820,7 +849,7 @@ mod tests {
         );
         // Read and not changed (no new order, no new city or part): linked, not written.
         assert_eq!(
-            plan_shards(&old, &read_as, &read, &codes),
+            plan_shards(&old, &read_shards, &BTreeSet::new(), &read),
             old.iter().cloned().map(ShardPlan::Keep).collect::<Vec<_>>()
         );
         let manifest = Manifest {
@@ -837,7 +866,7 @@ mod tests {
     fn a_shard_grown_past_twice_its_size_is_split() {
         let n = 2 * SHARD_ROWS + 1;
         let orders = book((0..n as i64).map(|i| i * 2).collect());
-        let plan = plan_shards(&[], &BTreeMap::new(), &orders, &ListCodes::default());
+        let plan = plan_shards(&[], &BTreeSet::new(), &BTreeSet::new(), &orders);
         assert_eq!(
             plan,
             vec![

@@ -345,31 +345,6 @@ fn checked_state_rows(
     Ok(rows)
 }
 
-/// A fingerprint of what [`orders_chunk`] writes for `orders[range]`: a shard the run read
-/// but did not change has the fingerprint it was read with, and is linked, not written.
-pub fn orders_fingerprint(
-    orders: &OrdersState,
-    range: std::ops::Range<usize>,
-    cities: &ListCodes,
-) -> u128 {
-    let mut hash = xxhash_rust::xxh3::Xxh3::new();
-    let mut buffer: Vec<u8> = Vec::with_capacity(25 * 1024);
-    for i in range {
-        buffer.extend_from_slice(&orders.ids[i].to_le_bytes());
-        let city = cities.manifest_index(orders.city[i]).unwrap_or(0);
-        buffer.extend_from_slice(&city.to_le_bytes());
-        buffer.push(u8::from(orders.conflicting[i]));
-        let part = orders.part[i].map_or(-1, Part::hours);
-        buffer.extend_from_slice(&part.to_le_bytes());
-        if buffer.len() >= 24 * 1024 {
-            hash.update(&buffer);
-            buffer.clear();
-        }
-    }
-    hash.update(&buffer);
-    hash.digest128()
-}
-
 /// The Arrow columns of some orders of the book.
 pub fn orders_chunk(
     orders: &OrdersState,

@@ -16,7 +16,7 @@
 //!
 //! Every file but the manifest is an Arrow IPC file ([`super::state_file`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -26,7 +26,7 @@ use super::error::{io_err, unreadable, IncrementalError};
 use super::manifest::{Manifest, STATE_FORMAT_VERSION};
 use super::part_state::{PartWrite, StoredPart};
 use super::rows::{
-    append_orders, orders_chunk, orders_fingerprint, orders_layout, state_chunk, state_layout,
+    append_orders, orders_chunk, orders_layout, state_chunk, state_layout,
     state_rows, ListCodes, OrdersState, StateRow,
 };
 use super::state_columns::check_batches;
@@ -301,16 +301,16 @@ fn delta_file(dir: &Path, part: Part) -> PathBuf {
 
 impl Generation {
     /// Some shards of the order book (by index, ascending), as one sorted book whose
-    /// cities are coded in `cities`, with each shard's [`orders_fingerprint`].
+    /// cities are coded in `cities`.
     pub fn read_order_shards(
         &self,
         shards: &BTreeSet<usize>,
         cities: &Dictionary,
         codes: &ListCodes,
-    ) -> Result<(OrdersState, BTreeMap<usize, u128>), IncrementalError> {
-        // Each shard is read, converted, checked and fingerprinted on its own; the pieces
-        // are then joined in id order.
-        let pieces: Vec<(PathBuf, OrdersState, u128)> = shards
+    ) -> Result<OrdersState, IncrementalError> {
+        // Each shard is read, converted and checked on its own; the pieces are then joined
+        // in id order.
+        let pieces: Vec<(PathBuf, OrdersState)> = shards
             .par_iter()
             .map(|&k| {
                 let path = self
@@ -321,11 +321,10 @@ impl Generation {
                 let mut piece = OrdersState::default();
                 append_orders(&mut piece, &batches, codes).map_err(corrupt(&path))?;
                 self.check_parts(&piece).map_err(corrupt(&path))?;
-                let fingerprint = orders_fingerprint(&piece, 0..piece.len(), codes);
-                Ok((path, piece, fingerprint))
+                Ok((path, piece))
             })
             .collect::<Result<_, IncrementalError>>()?;
-        let rows = pieces.iter().map(|(_, piece, _)| piece.len()).sum();
+        let rows = pieces.iter().map(|(_, piece)| piece.len()).sum();
         let mut orders = OrdersState {
             ids: Vec::with_capacity(rows),
             city: Vec::with_capacity(rows),
@@ -333,8 +332,7 @@ impl Generation {
             part: Vec::with_capacity(rows),
             cities: cities.clone(),
         };
-        let mut fingerprints = BTreeMap::new();
-        for ((path, piece, fingerprint), &k) in pieces.into_iter().zip(shards) {
+        for (path, piece) in pieces {
             if let (Some(last), Some(first)) = (orders.ids.last(), piece.ids.first()) {
                 if first <= last {
                     return Err(corrupt(&path)(
@@ -343,9 +341,8 @@ impl Generation {
                 }
             }
             orders.extend(&piece);
-            fingerprints.insert(k, fingerprint);
         }
-        Ok((orders, fingerprints))
+        Ok(orders)
     }
 
     /// Each order's conversation is in a part this generation holds; any other part is

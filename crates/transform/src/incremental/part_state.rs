@@ -90,11 +90,14 @@ impl StoredPart {
         })
     }
 
-    /// The part's rows, the delta applied to the base, in order-id order.
-    pub fn rows(&self) -> PartRows<'_> {
-        let mut walk = self.walk(&[]);
-        walk.single = true;
-        PartRows { walk }
+    /// The part's rows, the delta applied to the base, in order-id order: every run of
+    /// the walk decoded.
+    #[cfg(test)]
+    pub fn rows(&self) -> impl Iterator<Item = StateRow> + '_ {
+        self.walk(&[]).flat_map(|stored| match stored {
+            Stored::Row(row) => vec![row],
+            Stored::Run(batch, range) => range.map(|i| batch.row(i)).collect(),
+        })
     }
 
     /// At least as many as the part's rows.
@@ -110,26 +113,6 @@ impl StoredPart {
         let at = self.base_ids.binary_search(&order_id).ok()?;
         let batch = self.starts.partition_point(|&start| start <= at) - 1;
         Some(self.base[batch].row(at - self.starts[batch]))
-    }
-}
-
-/// The rows of a [`StoredPart`], merged as they are walked.
-pub struct PartRows<'a> {
-    walk: PartWalk<'a>,
-}
-
-impl Iterator for PartRows<'_> {
-    type Item = StateRow;
-
-    fn next(&mut self) -> Option<StateRow> {
-        match self.walk.next()? {
-            Stored::Row(row) => Some(row),
-            Stored::Run(batch, range) => {
-                // No breaks: each run is one row.
-                debug_assert_eq!(range.len(), 1);
-                Some(batch.row(range.start))
-            }
-        }
     }
 }
 
@@ -159,8 +142,6 @@ pub(crate) struct PartWalk<'a> {
     batch: usize,
     index: usize,
     delta: usize,
-    /// Runs of at most one row (a plain row-by-row walk).
-    single: bool,
 }
 
 impl StoredPart {
@@ -173,7 +154,6 @@ impl StoredPart {
             batch: 0,
             index: 0,
             delta: 0,
-            single: false,
         }
     }
 }
@@ -220,7 +200,7 @@ impl<'a> Iterator for PartWalk<'a> {
                     let batch: &'a CheckedBatch = &self.part.base[self.batch];
                     let skipped = self.breaks.partition_point(|&b| b < id);
                     self.breaks = &self.breaks[skipped..];
-                    if self.single || self.breaks.first() == Some(&id) {
+                    if self.breaks.first() == Some(&id) {
                         let row = batch.row(self.index);
                         self.index += 1;
                         return Some(Stored::Row(row));

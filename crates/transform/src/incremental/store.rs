@@ -26,8 +26,8 @@ use super::error::{io_err, unreadable, IncrementalError};
 use super::manifest::{Manifest, STATE_FORMAT_VERSION};
 use super::part_state::{PartWrite, StoredPart};
 use super::rows::{
-    append_orders, orders_chunk, orders_layout, state_chunk, state_layout,
-    state_rows, ListCodes, OrdersState, StateRow,
+    append_orders, orders_chunk, orders_layout, state_chunk, state_layout, state_rows, ListCodes,
+    OrdersState, StateRow,
 };
 use super::state_columns::check_batches;
 use super::state_file::{read_state_file, write_state_file, EXTENSION};

@@ -202,7 +202,7 @@ pub fn fold(
         let messages = (state.courier_messages + state.customer_messages) as u64;
         let before_part = position.and_then(|i| orders.part[i]);
         let base = match before_part {
-            Some(part) => Some(stored_row(&parts, part, id)?),
+            Some(part) => Some(stored_row(previous, &parts, part, id)?),
             None => waiting.remove(&id),
         };
         let from_waiting = base.is_some() && before_part.is_none();
@@ -654,8 +654,10 @@ fn load_parts(
         .collect()
 }
 
-/// The stored row of `id` in the loaded `part` (the order book says it is there).
+/// The stored row of `id` in the loaded `part` (the order book says it is there); a part
+/// that does not hold it is damage, named by its state file.
 fn stored_row(
+    previous: Option<&Generation>,
     parts: &BTreeMap<Part, StoredPart>,
     part: Part,
     id: i64,
@@ -664,7 +666,7 @@ fn stored_row(
         .get(&part)
         .and_then(|stored| stored.get(id))
         .ok_or_else(|| IncrementalError::Corrupt {
-            path: part.to_string().into(),
+            path: previous.map_or_else(|| part.to_string().into(), |g| g.part_path(part)),
             message: format!(
                 "the order book places order {id} in this part, which does not hold it"
             ),

@@ -362,6 +362,11 @@ impl Generation {
         }
     }
 
+    /// The base file of a part's state.
+    pub fn part_path(&self, part: Part) -> PathBuf {
+        part_file(&self.dir, part)
+    }
+
     /// True when the manifest says the part's state has a delta file beside its base.
     fn has_delta(&self, part: Part) -> bool {
         self.manifest

@@ -7,6 +7,8 @@ mod json;
 mod json_fast;
 mod parquet;
 mod parquet_check;
+mod parquet_fixed;
+mod parquet_plain;
 mod parquet_text;
 mod text;
 

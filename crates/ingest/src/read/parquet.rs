@@ -16,7 +16,7 @@ use arrow2::io::parquet::read as pq;
 use rayon::prelude::*;
 
 use super::columns::TableBuilder;
-use super::{parquet_check, parquet_text};
+use super::{parquet_check, parquet_fixed, parquet_text};
 use crate::error::IngestError;
 use crate::problems::{FieldProblem, ProblemKind};
 use crate::schema::{FieldType, TableLayout};
@@ -159,7 +159,8 @@ pub(crate) fn read_parquet(
 }
 
 /// An iterator of `BATCH_ROWS`-row arrays for each of `fields` in row group `rg`: flat
-/// plain-encoded text by [`super::parquet_text`], anything else by arrow2.
+/// plain-encoded text by [`super::parquet_text`], flat plain-encoded numbers by
+/// [`super::parquet_fixed`], anything else by arrow2.
 fn column_batches(
     file: &mut File,
     rg: &pq::RowGroupMetaData,
@@ -188,6 +189,16 @@ fn column_batches(
                         rg.num_rows(),
                         BATCH_ROWS,
                     )) as pq::ArrayIter<'static>)
+                }
+                [(meta, _)] if parquet_fixed::applies(meta, field) => {
+                    let (meta, bytes) = chunks.pop().expect("one chunk");
+                    Ok(parquet_fixed::plain_fixed_batches(
+                        meta,
+                        field,
+                        bytes,
+                        rg.num_rows(),
+                        BATCH_ROWS,
+                    ))
                 }
                 _ => checked_deserializer(chunks, field, rg.num_rows()),
             });

@@ -5,7 +5,7 @@
 //! statistic that no value defines (the min of an empty column, the deviation of one
 //! value) passes vacuously, saying why.
 
-use arrow2::array::Array;
+use arrow2::array::{Array, PrimitiveArray, Utf8Array};
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{json, Value};
@@ -91,13 +91,17 @@ fn fold_chunks<T: Send>(
 /// and SQL engines leave it out of aggregates); instants in nanoseconds.
 fn for_each_number(array: &dyn Array, mut int: impl FnMut(i128), mut float: impl FnMut(f64)) {
     let mult = nanos_per_unit(array.data_type());
-    let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
     let done = types::with_integers!(
         array,
         |a| {
-            for (i, v) in a.values().iter().enumerate() {
-                if valid(i) {
-                    int(i128::from(*v) * mult);
+            match a.validity() {
+                None => a.values().iter().for_each(|v| int(i128::from(*v) * mult)),
+                Some(valid) => {
+                    for (v, present) in a.values().iter().zip(valid.iter()) {
+                        if present {
+                            int(i128::from(*v) * mult);
+                        }
+                    }
                 }
             }
             true
@@ -132,6 +136,9 @@ struct Moments {
 
 impl Moments {
     fn of(array: &dyn Array) -> Moments {
+        if let Some(m) = Moments::of_integers(array) {
+            return m;
+        }
         let mut m = Moments::default();
         let (mut count, mut sum, mut lo, mut hi) = (0u64, 0i128, i128::MAX, i128::MIN);
         let (mut fcount, mut fsum, mut flo, mut fhi) =
@@ -161,6 +168,55 @@ impl Moments {
             (m.float_min, m.float_max) = (Some(flo), Some(fhi));
         }
         m
+    }
+
+    /// The moments of an integer or instant array, from its values as they are stored:
+    /// min and max in the stored type, the sum in `i128` (which no chunk can overflow),
+    /// each then scaled to nanoseconds for instants. `None` for other arrays.
+    fn of_integers(array: &dyn Array) -> Option<Moments> {
+        let mult = nanos_per_unit(array.data_type());
+        let (count, sum, lo, hi) = types::with_integers!(
+            array,
+            |a| {
+                let values = a.values().as_slice();
+                match a.validity() {
+                    None => {
+                        let (lo, hi) = values
+                            .iter()
+                            .fold(None, |range, &v| match range {
+                                None => Some((v, v)),
+                                Some((lo, hi)) => Some((v.min(lo), v.max(hi))),
+                            })
+                            .map_or((None, None), |(lo, hi)| {
+                                (Some(i128::from(lo)), Some(i128::from(hi)))
+                            });
+                        (values.len() as u64, exact_sum(values), lo, hi)
+                    }
+                    Some(valid) => {
+                        let present = || {
+                            values
+                                .iter()
+                                .zip(valid.iter())
+                                .filter_map(|(&v, ok)| ok.then_some(i128::from(v)))
+                        };
+                        (
+                            present().count() as u64,
+                            present().sum::<i128>(),
+                            present().min(),
+                            present().max(),
+                        )
+                    }
+                }
+            },
+            return None
+        );
+        Some(Moments {
+            count,
+            int_min: lo.map(|v| v * mult),
+            int_max: hi.map(|v| v * mult),
+            int_sum: sum.saturating_mul(mult),
+            ..Moments::default()
+        })
     }
 
     fn merge(self, o: Moments) -> Moments {
@@ -214,6 +270,24 @@ impl Moments {
     }
 }
 
+/// The exact sum of integers of at most 64 bits: each value's high and low 32 bits are
+/// summed apart in 64-bit lanes, which no run of fewer than 2³¹ values overflows and
+/// which vectorise, unlike a running `i128` sum.
+fn exact_sum<T: Copy + Into<i128>>(values: &[T]) -> i128 {
+    const RUN: usize = 1 << 30;
+    let mut total = 0i128;
+    for run in values.chunks(RUN) {
+        let (mut high, mut low) = (0i64, 0u64);
+        for &v in run {
+            let v: i128 = v.into();
+            high += (v >> 32) as i64;
+            low += (v as u64) & 0xFFFF_FFFF;
+        }
+        total += (i128::from(high) << 32) + i128::from(low);
+    }
+    total
+}
+
 /// Neumaier's compensated sum: float sums that do not depend on how the rows were cut
 /// into chunks beyond the last bits, and are exact for sums of few magnitudes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -254,6 +328,30 @@ fn stdev(run: Run, ds: &Dataset, col: usize, moments: &Moments) -> Option<f64> {
         col,
         |array| {
             let (mut ints, mut floats) = (Neumaier::default(), Neumaier::default());
+            // Plain integers convert to f64 straight from their own type (the same
+            // rounding as through i128, without its slow conversion).
+            let plain = nanos_per_unit(array.data_type()) == 1
+                && types::with_integers!(
+                    array,
+                    |a| {
+                        let square = |v: f64| (v - mean).powi(2);
+                        match a.validity() {
+                            None => a.values().iter().for_each(|&v| ints.add(square(v as f64))),
+                            Some(valid) => {
+                                for (&v, present) in a.values().iter().zip(valid.iter()) {
+                                    if present {
+                                        ints.add(square(v as f64));
+                                    }
+                                }
+                            }
+                        }
+                        true
+                    },
+                    false
+                );
+            if plain {
+                return ints;
+            }
             for_each_number(
                 array,
                 |v| ints.add((v as f64 - mean).powi(2)),
@@ -290,30 +388,48 @@ fn raw_integers(run: Run, ds: &Dataset, col: usize) -> Option<RawIntegers> {
         .iter()
         .map(|c| c.arrays()[col].as_ref())
         .collect();
-    let one = |array: &dyn Array| -> Option<Vec<i64>> {
-        let valid = |i: usize| array.validity().is_none_or(|v| v.get_bit(i));
+    // One vector of every value, each chunk copied into its own part of it.
+    let total: usize = arrays.iter().map(|a| a.len() - a.null_count()).sum();
+    let mut values = vec![0i64; total];
+    let mut parts: Vec<(&dyn Array, &mut [i64])> = Vec::with_capacity(arrays.len());
+    let mut rest = values.as_mut_slice();
+    for array in arrays {
+        let (part, tail) = rest.split_at_mut(array.len() - array.null_count());
+        parts.push((array, part));
+        rest = tail;
+    }
+    let fill = |(array, out): &mut (&dyn Array, &mut [i64])| -> Option<()> {
         types::with_integers!(
-            array,
+            *array,
             |a| {
-                let mut out = Vec::with_capacity(a.len() - a.null_count());
-                for (i, v) in a.values().iter().enumerate() {
-                    if valid(i) {
-                        out.push(i64::try_from(i128::from(*v)).ok()?);
+                let mut out = out.iter_mut();
+                match a.validity() {
+                    None => {
+                        for (slot, v) in out.zip(a.values().iter()) {
+                            *slot = i64::try_from(i128::from(*v)).ok()?;
+                        }
+                    }
+                    Some(valid) => {
+                        for (v, present) in a.values().iter().zip(valid.iter()) {
+                            if present {
+                                *out.next()? = i64::try_from(i128::from(*v)).ok()?;
+                            }
+                        }
                     }
                 }
-                Some(out)
+                Some(())
             },
             None
         )
     };
-    let parts: Vec<Option<Vec<i64>>> = if run.parallel {
-        arrays.par_iter().map(|a| one(*a)).collect()
+    let filled: Option<()> = if run.parallel {
+        parts.par_iter_mut().map(fill).collect()
     } else {
-        arrays.iter().map(|a| one(*a)).collect()
+        parts.iter_mut().map(fill).collect()
     };
-    let parts: Vec<Vec<i64>> = parts.into_iter().collect::<Option<_>>()?;
+    filled?;
     Some(RawIntegers {
-        values: parts.concat(),
+        values,
         mult: nanos_per_unit(data_type),
     })
 }
@@ -340,28 +456,58 @@ fn select_positions(values: &mut [i64], positions: &[usize]) -> Vec<i64> {
     found
 }
 
-/// Distinct values among integers: a bitmap over their range when it is at most 64
-/// bits a value (ids and codes, dense), else sorted and counted.
-fn distinct_raw(run: Run, mut values: Vec<i64>) -> u64 {
-    let (Some(&lo), Some(&hi)) = (values.iter().min(), values.iter().max()) else {
-        return 0;
+/// Distinct values among integers (in parts): a bitmap over the window where nearly all
+/// of them lie, when it is at most 64 bits a value (ids and codes are dense), and a hash
+/// set for those outside it (none, or a few outliers); a hash set alone for sparse values.
+fn distinct_raw(parts: &[&[i64]]) -> u64 {
+    let values = || parts.iter().flat_map(|p| p.iter().copied());
+    let Some((lo, hi)) = dense_window(parts) else {
+        let n: usize = parts.iter().map(|p| p.len()).sum();
+        let mut seen = FxHashSet::with_capacity_and_hasher(n / 4, Default::default());
+        seen.extend(values());
+        return seen.len() as u64;
     };
-    let span = (i128::from(hi) - i128::from(lo)) as u128 + 1;
-    if span <= 64 * values.len() as u128 {
-        let mut bits = vec![0u64; (span as usize).div_ceil(64)];
-        for &v in &values {
-            let offset = (v as i128 - i128::from(lo)) as usize;
-            bits[offset / 64] |= 1 << (offset % 64);
+    let span = (hi - lo) as u64 + 1;
+    let mut bits = vec![0u64; span.div_ceil(64) as usize];
+    let mut outside: FxHashSet<i64> = FxHashSet::default();
+    for v in values() {
+        if (lo..=hi).contains(&v) {
+            let offset = (v - lo) as u64;
+            bits[(offset / 64) as usize] |= 1 << (offset % 64);
+        } else {
+            outside.insert(v);
         }
-        return bits.iter().map(|w| u64::from(w.count_ones())).sum();
     }
-    if run.parallel {
-        values.par_sort_unstable();
-    } else {
-        values.sort_unstable();
+    bits.iter().map(|w| u64::from(w.count_ones())).sum::<u64>() + outside.len() as u64
+}
+
+/// Values a window is judged on: every value of a short column, else an even sample.
+const WINDOW_SAMPLE: usize = 4096;
+
+/// A window `[lo, hi]` of at most 64 values' bits per value that holds the values, or
+/// (judged from an even sample) nearly all of them: the whole range, or else the range
+/// of the sample's middle 90% widened by its own width on each side. None when even
+/// that is too wide.
+fn dense_window(parts: &[&[i64]]) -> Option<(i64, i64)> {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    let budget = 64 * n as i128;
+    let lo = i128::from(parts.iter().filter_map(|p| p.iter().min()).min().copied()?);
+    let hi = i128::from(parts.iter().filter_map(|p| p.iter().max()).max().copied()?);
+    if hi - lo < budget {
+        return Some((lo as i64, hi as i64));
     }
-    let changes = values.windows(2).filter(|w| w[0] != w[1]).count() as u64;
-    changes + 1
+    let step = (n / WINDOW_SAMPLE).max(1);
+    let mut sample: Vec<i64> = parts
+        .iter()
+        .flat_map(|p| p.iter().copied())
+        .step_by(step)
+        .collect();
+    sample.sort_unstable();
+    let at = |q: usize| i128::from(sample[(sample.len() - 1) * q / 100]);
+    let (s_lo, s_hi) = (at(5), at(95));
+    let width = s_hi - s_lo + 1;
+    let (w_lo, w_hi) = ((s_lo - width).max(lo), (s_hi + width).min(hi));
+    (w_hi - w_lo < budget).then_some((w_lo as i64, w_hi as i64))
 }
 
 /// Every non-null value of the column (NaN left out): integers and instants, or floats.
@@ -657,8 +803,12 @@ fn distinct(run: Run, ds: &Dataset, col: usize) -> Distinct<'_> {
 
 fn distinct_in(c: usize, array: &dyn Array) -> Distinct<'_> {
     let mut seen = Distinct::default();
+    let mut from = 0;
+    if let Some(text) = array.as_any().downcast_ref::<Utf8Array<i32>>() {
+        from = few_texts(c, text, &mut seen);
+    }
     if let Some(reader) = Reader::new(array) {
-        for row in 0..reader.len() {
+        for row in from..reader.len() {
             if let Some(value) = reader.get(row) {
                 if matches!(value, Scalar::Float(f) if f.is_nan()) {
                     continue;
@@ -668,6 +818,95 @@ fn distinct_in(c: usize, array: &dyn Array) -> Distinct<'_> {
         }
     }
     seen
+}
+
+/// The most distinct values [`few_texts`] compares each text with.
+const FEW_TEXTS: usize = 16;
+
+/// Counts the texts of `array` into `seen` while it has at most [`FEW_TEXTS`] distinct
+/// values (codes, types, states), comparing each with those seen by its length and
+/// [`ShortText`] words: cheaper than hashing it. Returns the row it stopped at: the
+/// array's length, or the first row of one value too many, from which the caller goes
+/// on with a hash map.
+fn few_texts<'a>(c: usize, array: &'a Utf8Array<i32>, seen: &mut Distinct<'a>) -> usize {
+    let mut few: Vec<(ShortText, usize, u64)> = Vec::with_capacity(FEW_TEXTS);
+    let mut slots = [u8::MAX; 64];
+    let (offsets, bytes) = (array.offsets().buffer(), array.values().as_slice());
+    let mut stop = array.len();
+    for (row, ends) in offsets.windows(2).enumerate() {
+        if array.validity().is_some_and(|v| !v.get_bit(row)) {
+            continue;
+        }
+        let text = ShortText::new(&bytes[ends[0] as usize..ends[1] as usize]);
+        // The slot remembers which value last had this hash: a hit is one comparison
+        // whose branch the processor predicts, however the values are mixed.
+        let slot = text.slot();
+        let last = usize::from(slots[slot]);
+        if last < few.len() && few[last].0 == text {
+            few[last].2 += 1;
+            continue;
+        }
+        if let Some(at) = few.iter().position(|(t, _, _)| *t == text) {
+            few[at].2 += 1;
+            slots[slot] = at as u8;
+        } else if few.len() < FEW_TEXTS {
+            slots[slot] = few.len() as u8;
+            few.push((text, row, 1));
+        } else {
+            stop = row;
+            break;
+        }
+    }
+    seen.extend(
+        few.into_iter()
+            .map(|(_, row, n)| (Key::Text(array.value(row)), (c, row, n))),
+    );
+    stop
+}
+
+/// A text's bytes with its length and two words of them, which decide equality with
+/// another text of at most 16 bytes without comparing the bytes one by one.
+#[derive(Debug, Clone, Copy)]
+struct ShortText<'a> {
+    bytes: &'a [u8],
+    /// The first and the last 8 bytes (overlapping below 16; below 8, the first and last
+    /// 4, or the bytes one by one).
+    words: (u64, u64),
+}
+
+impl<'a> ShortText<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let n = bytes.len();
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let half = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                bytes[at..at + 4].try_into().expect("4 bytes"),
+            ))
+        };
+        let words = match n {
+            8.. => (word(0), word(n - 8)),
+            4..=7 => (half(0), half(n - 4)),
+            _ => (bytes.iter().fold(0, |w, &b| (w << 8) | u64::from(b)), 0),
+        };
+        ShortText { bytes, words }
+    }
+}
+
+impl ShortText<'_> {
+    /// One of 64 slots, from a hash of the length and words.
+    fn slot(&self) -> usize {
+        let mixed = (self.words.0 ^ self.words.1.rotate_left(29) ^ self.bytes.len() as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (mixed >> 58) as usize
+    }
+}
+
+impl PartialEq for ShortText<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes.len() == other.bytes.len()
+            && self.words == other.words
+            && (self.bytes.len() <= 16 || self.bytes == other.bytes)
+    }
 }
 
 fn merge_distinct<'a>(mut a: Distinct<'a>, b: Distinct<'a>) -> Distinct<'a> {
@@ -795,8 +1034,23 @@ pub(crate) fn shown(ds: &Dataset, col: usize, value: Number) -> Value {
 /// The number of distinct values of an integer (or instant) column: sorted and counted,
 /// which beats a hash map of every value on the millions of keys such a column holds.
 fn distinct_integers(run: Run, ds: &Dataset, col: usize) -> u64 {
+    // 64-bit values without nulls are counted where they are; a distinct value in raw
+    // units is a distinct value (the scale to nanoseconds is one-to-one).
+    let borrowed: Option<Vec<&[i64]>> = ds
+        .chunks()
+        .iter()
+        .map(|c| {
+            let array = c.arrays()[col]
+                .as_any()
+                .downcast_ref::<PrimitiveArray<i64>>()?;
+            (array.validity().is_none()).then(|| array.values().as_slice())
+        })
+        .collect();
+    if let Some(parts) = borrowed {
+        return distinct_raw(&parts);
+    }
     if let Some(raw) = raw_integers(run, ds, col) {
-        return distinct_raw(run, raw.values);
+        return distinct_raw(&[&raw.values]);
     }
     let (mut values, _) = numbers(run, ds, col);
     if run.parallel {
@@ -1308,8 +1562,80 @@ mod tests {
             proptest::prop_assert_eq!(found, want);
             let mut runs = sorted.clone();
             runs.dedup();
-            let run = crate::checks::Run { limit: 20, parallel: false, only_chunk: None };
-            proptest::prop_assert_eq!(super::distinct_raw(run, values), runs.len() as u64);
+            proptest::prop_assert_eq!(super::distinct_raw(&[&values]), runs.len() as u64);
+        }
+    }
+
+    proptest::proptest! {
+        /// The integer moments (min and max in the stored type, the split exact sum)
+        /// against the same figures taken value by value in i128.
+        #[test]
+        fn integer_moments_agree_with_a_plain_fold(
+            values in proptest::collection::vec(proptest::option::of(proptest::num::i64::ANY), 0..300),
+            small in proptest::bool::ANY,
+        ) {
+            let values: Vec<Option<i64>> = if small {
+                values.iter().map(|v| v.map(|v| v % 1000)).collect()
+            } else {
+                values
+            };
+            let present: Vec<i128> = values.iter().flatten().map(|&v| i128::from(v)).collect();
+            for array in [
+                PrimitiveArray::<i64>::from(values.clone()).boxed(),
+                PrimitiveArray::<i64>::from_vec(values.iter().flatten().copied().collect()).boxed(),
+            ] {
+                let m = super::Moments::of(array.as_ref());
+                proptest::prop_assert_eq!(m.count, present.len() as u64);
+                proptest::prop_assert_eq!(m.int_min, present.iter().min().copied());
+                proptest::prop_assert_eq!(m.int_max, present.iter().max().copied());
+                proptest::prop_assert_eq!(m.int_sum, present.iter().sum::<i128>());
+            }
+            let plain: Vec<i64> = values.iter().flatten().copied().collect();
+            proptest::prop_assert_eq!(super::exact_sum(&plain), present.iter().sum::<i128>());
+        }
+
+        /// Few distinct texts are counted by comparison exactly as the hash map counts
+        /// them (first row, count), also past the point where there are too many.
+        #[test]
+        fn few_texts_agree_with_the_hash_map(
+            picks in proptest::collection::vec(proptest::option::of(0usize..24), 0..300),
+            kinds in 1usize..24,
+        ) {
+            let words = [
+                "", "a", "ab", "abc", "abcd", "abcde", "abcdefg", "abcdefgh", "abcdefghi",
+                "Courier iOS", "Customer iOS", "Courier Android", "Customer Android",
+                "exactly sixteen!", "seventeen bytes!!", "Łódź", "Łódź — 東京 and more text",
+                "abcdefgh ", " abcdefgh", "b", "ba", "abdc", "abcdefgi", "Courier Androie",
+            ];
+            let texts: Vec<Option<&str>> =
+                picks.iter().map(|p| p.map(|i| words[i % kinds])).collect();
+            let array = arrow2::array::Utf8Array::<i32>::from(texts.clone());
+            let fast = super::distinct_in(3, &array);
+            let mut slow = super::Distinct::default();
+            for (row, text) in texts.iter().enumerate() {
+                if let Some(t) = text {
+                    slow.entry(crate::types::Key::Text(t)).or_insert((3, row, 0)).2 += 1;
+                }
+            }
+            proptest::prop_assert_eq!(fast, slow);
+        }
+
+        /// The windowed bitmap with outliers (and the hash set) count what a sort counts,
+        /// whichever parts the values come in.
+        #[test]
+        fn distinct_counts_with_outliers_agree_with_a_sort(
+            dense in proptest::collection::vec(0i64..2000, 0..500),
+            outliers in proptest::collection::vec(proptest::num::i64::ANY, 0..40),
+            cut in 0usize..600,
+        ) {
+            let mut values = dense.clone();
+            values.extend(&outliers);
+            let mut sorted = values.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            let cut = cut.min(values.len());
+            let (a, b) = values.split_at(cut);
+            proptest::prop_assert_eq!(super::distinct_raw(&[a, b]), sorted.len() as u64);
         }
     }
 }

@@ -16,6 +16,7 @@
 pub mod exit;
 pub mod files;
 pub mod generate;
+pub mod heap;
 pub mod memory;
 pub mod monitoring;
 pub mod pipeline;

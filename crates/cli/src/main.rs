@@ -10,6 +10,9 @@ mod signals;
 use ccc_cli::exit::ExitStatus;
 use clap::Parser;
 
+#[global_allocator]
+static HEAP: ccc_cli::heap::HugePageHeap = ccc_cli::heap::HugePageHeap;
+
 fn main() -> std::process::ExitCode {
     ccc_cli::memory::keep_freed_memory();
     signals::clean_up_on_interrupt();

@@ -165,46 +165,26 @@ impl<T: NativeType> PlainValues for FixedValues<T> {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Cursor;
-
     use arrow2::array::{Array, PrimitiveArray};
-    use arrow2::chunk::Chunk;
-    use arrow2::datatypes::{DataType, Field, Schema, TimeUnit};
-    use arrow2::io::parquet::read as pq;
-    use arrow2::io::parquet::write::{
-        CompressionOptions, Encoding as WriteEncoding, FileWriter, RowGroupIterator, Version,
-        WriteOptions,
-    };
+    use arrow2::datatypes::{DataType, TimeUnit};
+    use arrow2::io::parquet::write::{CompressionOptions, Encoding, Version};
     use proptest::prelude::*;
 
-    /// A one-column Parquet file of `array`, in pages of about `page_bytes`.
+    use super::super::parquet_plain::test_files::{
+        arrow2_batches, first_chunk, one_column, Layout,
+    };
+
+    /// A one-column Parquet file of `array`, in Snappy pages of about `page_bytes`.
     fn file(
         array: Box<dyn Array>,
         nullable: bool,
         version: Version,
         page_bytes: usize,
-        encoding: WriteEncoding,
+        encoding: Encoding,
     ) -> Vec<u8> {
-        let schema = Schema::from(vec![Field::new("x", array.data_type().clone(), nullable)]);
-        let options = WriteOptions {
-            write_statistics: true,
-            version,
-            compression: CompressionOptions::Snappy,
-            data_pagesize_limit: Some(page_bytes),
-        };
-        let groups = RowGroupIterator::try_new(
-            vec![Ok(Chunk::new(vec![array]))].into_iter(),
-            &schema,
-            options,
-            vec![vec![encoding]],
-        )
-        .unwrap();
-        let mut writer = FileWriter::try_new(Cursor::new(Vec::new()), schema, options).unwrap();
-        for group in groups {
-            writer.write(group.unwrap()).unwrap();
-        }
-        writer.end(None).unwrap();
-        writer.into_inner().into_inner()
+        let mut layout = Layout::plain(nullable, version, page_bytes);
+        layout.encoding = encoding;
+        one_column(array, layout)
     }
 
     /// The file's first row group through this module (None where it does not apply),
@@ -213,33 +193,9 @@ mod tests {
         bytes: &[u8],
         batch_rows: usize,
     ) -> Option<arrow2::error::Result<Vec<Box<dyn Array>>>> {
-        let mut reader = Cursor::new(bytes);
-        let metadata = pq::read_metadata(&mut reader).unwrap();
-        let field = pq::infer_schema(&metadata).unwrap().fields.remove(0);
-        let rg = &metadata.row_groups[0];
-        let mut chunks = pq::read_columns(&mut reader, rg.columns(), "x").unwrap();
-        let (meta, chunk) = chunks.pop().unwrap();
-        if !super::applies(meta, &field) {
-            return None;
-        }
-        Some(super::plain_fixed_batches(meta, &field, chunk, rg.num_rows(), batch_rows).collect())
-    }
-
-    /// The same file through arrow2's own reader.
-    fn arrow2_batches(bytes: &[u8], batch_rows: usize) -> Vec<Box<dyn Array>> {
-        let mut reader = Cursor::new(bytes);
-        let metadata = pq::read_metadata(&mut reader).unwrap();
-        let schema = pq::infer_schema(&metadata).unwrap();
-        pq::FileReader::new(
-            reader,
-            metadata.row_groups,
-            schema,
-            Some(batch_rows),
-            None,
-            None,
-        )
-        .map(|chunk| chunk.unwrap().into_arrays().remove(0))
-        .collect()
+        let (field, meta, chunk, rows) = first_chunk(bytes);
+        super::applies(&meta, &field)
+            .then(|| super::plain_fixed_batches(&meta, &field, chunk, rows, batch_rows).collect())
     }
 
     #[test]
@@ -281,7 +237,7 @@ mod tests {
         ];
         for array in arrays {
             for version in [Version::V1, Version::V2] {
-                let bytes = file(array.clone(), true, version, 1024, WriteEncoding::Plain);
+                let bytes = file(array.clone(), true, version, 1024, Encoding::Plain);
                 let ours = decode(&bytes, 333)
                     .expect("a plain column applies")
                     .unwrap();
@@ -304,13 +260,13 @@ mod tests {
             true,
             Version::V2,
             1 << 20,
-            WriteEncoding::DeltaBinaryPacked,
+            Encoding::DeltaBinaryPacked,
         );
         assert!(decode(&delta, 64).is_none(), "delta pages");
         let unsigned = PrimitiveArray::<u64>::from_vec((0..100).collect()).boxed();
-        let unsigned = file(unsigned, true, Version::V1, 1 << 20, WriteEncoding::Plain);
+        let unsigned = file(unsigned, true, Version::V1, 1 << 20, Encoding::Plain);
         assert!(decode(&unsigned, 64).is_none(), "u64 is stored converted");
-        let plain = file(values, false, Version::V1, 1 << 20, WriteEncoding::Plain);
+        let plain = file(values, false, Version::V1, 1 << 20, Encoding::Plain);
         let ours = decode(&plain, 64).unwrap().unwrap();
         assert!(
             ours.iter().all(|a| a.validity().is_none()),
@@ -320,43 +276,20 @@ mod tests {
 
     #[test]
     fn a_page_shorter_than_its_levels_is_an_error() {
-        let values =
-            PrimitiveArray::<i64>::from_vec((0..50).map(|i| i * 0x0101_0101).collect()).boxed();
-        let schema = Schema::from(vec![Field::new("x", DataType::Int64, false)]);
-        let options = WriteOptions {
-            write_statistics: false,
-            version: Version::V1,
-            compression: CompressionOptions::Uncompressed,
-            data_pagesize_limit: None,
-        };
-        let groups = RowGroupIterator::try_new(
-            vec![Ok(Chunk::new(vec![values]))].into_iter(),
-            &schema,
-            options,
-            vec![vec![WriteEncoding::Plain]],
-        )
-        .unwrap();
-        let mut writer = FileWriter::try_new(Cursor::new(Vec::new()), schema, options).unwrap();
-        for group in groups {
-            writer.write(group.unwrap()).unwrap();
-        }
-        writer.end(None).unwrap();
-        let bytes = writer.into_inner().into_inner();
-        // Claim 60 values in the page header where it holds 50: the header's
-        // num_values (field 2 of the data page header, a zigzag varint: 50 → 100).
-        let mut reader = Cursor::new(&bytes);
-        let metadata = pq::read_metadata(&mut reader).unwrap();
-        let field = pq::infer_schema(&metadata).unwrap().fields.remove(0);
-        let rg = &metadata.row_groups[0];
-        let mut chunks = pq::read_columns(&mut reader, rg.columns(), "x").unwrap();
-        let (meta, chunk) = chunks.pop().unwrap();
+        let values = PrimitiveArray::<i64>::from_vec((0..50).map(|i| i * 0x0101_0101).collect());
+        let mut layout = Layout::plain(false, Version::V1, 1 << 20);
+        layout.compression = CompressionOptions::Uncompressed;
+        let bytes = one_column(values.boxed(), layout);
+        // Claim 60 values in the page header where it holds 50: the header's num_values
+        // (field 2 of the data page header, a zigzag varint: 50 → 100).
+        let (field, meta, chunk, _) = first_chunk(&bytes);
         let at = chunk
             .windows(2)
             .position(|w| w == [0x15, 100])
             .expect("num_values 50");
         let mut long = chunk.clone();
         long[at + 1] = 120;
-        let err = super::plain_fixed_batches(meta, &field, long, 60, 64)
+        let err = super::plain_fixed_batches(&meta, &field, long, 60, 64)
             .collect::<arrow2::error::Result<Vec<_>>>()
             .unwrap_err()
             .to_string();
@@ -387,7 +320,7 @@ mod tests {
                 PrimitiveArray::<i64>::from(values).boxed()
             };
             let version = if v2 { Version::V2 } else { Version::V1 };
-            let bytes = file(array, nullable, version, page_bytes, WriteEncoding::Plain);
+            let bytes = file(array, nullable, version, page_bytes, Encoding::Plain);
             let ours = decode(&bytes, batch_rows).expect("a plain column applies").unwrap();
             let theirs = arrow2_batches(&bytes, batch_rows);
             prop_assert_eq!(ours.len(), theirs.len());

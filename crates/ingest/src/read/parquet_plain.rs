@@ -287,6 +287,97 @@ fn page_validity(def: &[u8], rows: usize, kind: &str) -> Result<Option<Bitmap>> 
     Ok((validity.unset_bits() > 0).then_some(validity))
 }
 
+/// One-column Parquet files for the decoders' tests, and arrow2's reading of them.
+#[cfg(test)]
+pub(crate) mod test_files {
+    use std::io::Cursor;
+
+    use arrow2::array::Array;
+    use arrow2::chunk::Chunk;
+    use arrow2::datatypes::{Field, Schema};
+    use arrow2::io::parquet::read as pq;
+    use arrow2::io::parquet::write::{
+        CompressionOptions, Encoding, FileWriter, RowGroupIterator, Version, WriteOptions,
+    };
+
+    /// How a test file is written.
+    #[derive(Debug, Clone, Copy)]
+    pub(crate) struct Layout {
+        pub nullable: bool,
+        pub version: Version,
+        /// About this many bytes a page.
+        pub page_bytes: usize,
+        pub compression: CompressionOptions,
+        pub encoding: Encoding,
+    }
+
+    impl Layout {
+        /// Plain, Snappy pages of about `page_bytes`.
+        pub(crate) fn plain(nullable: bool, version: Version, page_bytes: usize) -> Layout {
+            Layout {
+                nullable,
+                version,
+                page_bytes,
+                compression: CompressionOptions::Snappy,
+                encoding: Encoding::Plain,
+            }
+        }
+    }
+
+    /// A Parquet file of one column `x` holding `array`, written as `layout` says.
+    pub(crate) fn one_column(array: Box<dyn Array>, layout: Layout) -> Vec<u8> {
+        let field = Field::new("x", array.data_type().clone(), layout.nullable);
+        let schema = Schema::from(vec![field]);
+        let options = WriteOptions {
+            write_statistics: true,
+            version: layout.version,
+            compression: layout.compression,
+            data_pagesize_limit: Some(layout.page_bytes),
+        };
+        let groups = RowGroupIterator::try_new(
+            vec![Ok(Chunk::new(vec![array]))].into_iter(),
+            &schema,
+            options,
+            vec![vec![layout.encoding]],
+        )
+        .unwrap();
+        let mut writer = FileWriter::try_new(Cursor::new(Vec::new()), schema, options).unwrap();
+        for group in groups {
+            writer.write(group.unwrap()).unwrap();
+        }
+        writer.end(None).unwrap();
+        writer.into_inner().into_inner()
+    }
+
+    /// The field, metadata, bytes and rows of the first row group's column `x`.
+    pub(crate) fn first_chunk(bytes: &[u8]) -> (Field, pq::ColumnChunkMetaData, Vec<u8>, usize) {
+        let mut reader = Cursor::new(bytes);
+        let metadata = pq::read_metadata(&mut reader).unwrap();
+        let field = pq::infer_schema(&metadata).unwrap().fields.remove(0);
+        let rg = &metadata.row_groups[0];
+        let mut chunks = pq::read_columns(&mut reader, rg.columns(), "x").unwrap();
+        let (meta, chunk) = chunks.pop().unwrap();
+        (field, meta.clone(), chunk, rg.num_rows())
+    }
+
+    /// The file read by arrow2 in batches of `batch_rows`.
+    pub(crate) fn arrow2_batches(bytes: &[u8], batch_rows: usize) -> Vec<Box<dyn Array>> {
+        let mut reader = Cursor::new(bytes);
+        let metadata = pq::read_metadata(&mut reader).unwrap();
+        let schema = pq::infer_schema(&metadata).unwrap();
+        pq::FileReader::new(
+            reader,
+            metadata.row_groups,
+            schema,
+            Some(batch_rows),
+            None,
+            None,
+        )
+        .map(|chunk| chunk.unwrap().into_arrays().remove(0))
+        .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -108,17 +108,12 @@ impl PlainValues for TextValues {
 
 #[cfg(test)]
 mod tests {
-    use arrow2::chunk::Chunk;
-    use arrow2::datatypes::Schema;
-    use arrow2::io::parquet::read as pq;
-    use arrow2::io::parquet::write::{
-        CompressionOptions, Encoding as WriteEncoding, FileWriter, RowGroupIterator, Version,
-        WriteOptions,
-    };
+    use arrow2::io::parquet::write::{CompressionOptions, Version};
     use proptest::prelude::*;
 
-    use std::io::Cursor;
-
+    use super::super::parquet_plain::test_files::{
+        arrow2_batches, first_chunk, one_column, Layout,
+    };
     use super::*;
 
     /// A one-column Parquet file of `values`, plain-encoded, in pages of about `page_bytes`.
@@ -128,55 +123,18 @@ mod tests {
         version: Version,
         page_bytes: usize,
     ) -> Vec<u8> {
-        file_with(
-            values,
-            nullable,
-            version,
-            page_bytes,
-            CompressionOptions::Snappy,
-        )
-    }
-
-    fn file_with(
-        values: &[Option<String>],
-        nullable: bool,
-        version: Version,
-        page_bytes: usize,
-        compression: CompressionOptions,
-    ) -> Vec<u8> {
-        let schema = Schema::from(vec![Field::new("text", DataType::Utf8, nullable)]);
-        let options = WriteOptions {
-            write_statistics: true,
-            version,
-            compression,
-            data_pagesize_limit: Some(page_bytes),
-        };
         let array = Utf8Array::<i32>::from(values).boxed();
-        let groups = RowGroupIterator::try_new(
-            vec![Ok(Chunk::new(vec![array]))].into_iter(),
-            &schema,
-            options,
-            vec![vec![WriteEncoding::Plain]],
-        )
-        .unwrap();
-        let mut writer = FileWriter::try_new(Cursor::new(Vec::new()), schema, options).unwrap();
-        for group in groups {
-            writer.write(group.unwrap()).unwrap();
-        }
-        writer.end(None).unwrap();
-        writer.into_inner().into_inner()
+        one_column(array, Layout::plain(nullable, version, page_bytes))
     }
 
     /// The file's first row group through this module, in batches of `batch_rows`.
     fn decode(bytes: &[u8], batch_rows: usize) -> Result<Vec<Box<dyn Array>>> {
-        let mut reader = Cursor::new(bytes);
-        let metadata = pq::read_metadata(&mut reader)?;
-        let field = pq::infer_schema(&metadata)?.fields.remove(0);
-        let rg = &metadata.row_groups[0];
-        let mut chunks = pq::read_columns(&mut reader, rg.columns(), "text")?;
-        let (meta, chunk) = chunks.pop().unwrap();
-        assert!(applies(meta, &field), "a plain text column is decoded here");
-        plain_text_batches(meta, chunk, rg.num_rows(), batch_rows).collect()
+        let (field, meta, chunk, rows) = first_chunk(bytes);
+        assert!(
+            applies(&meta, &field),
+            "a plain text column is decoded here"
+        );
+        plain_text_batches(&meta, chunk, rows, batch_rows).collect()
     }
 
     fn texts(arrays: &[Box<dyn Array>]) -> Vec<Option<String>> {
@@ -220,13 +178,10 @@ mod tests {
     #[test]
     fn invalid_utf8_and_truncated_pages_are_errors() {
         let values: Vec<Option<String>> = (0..50).map(|i| Some(format!("ü{i:04}"))).collect();
-        let good = file_with(
-            &values,
-            true,
-            Version::V1,
-            1 << 20,
-            CompressionOptions::Uncompressed,
-        );
+        let array = Utf8Array::<i32>::from(&values).boxed();
+        let mut layout = Layout::plain(true, Version::V1, 1 << 20);
+        layout.compression = CompressionOptions::Uncompressed;
+        let good = one_column(array, layout);
         // A value in the middle: the statistics hold only the first and the last.
         let at = good
             .windows(6)
@@ -264,14 +219,8 @@ mod tests {
             let version = if v2 { Version::V2 } else { Version::V1 };
             let bytes = file(&values, nullable, version, page_bytes);
             let ours = decode(&bytes, batch_rows).unwrap();
-            let mut reader = Cursor::new(&bytes);
-            let metadata = pq::read_metadata(&mut reader).unwrap();
-            let schema = pq::infer_schema(&metadata).unwrap();
-            let theirs: Vec<Box<dyn Array>> = pq::FileReader::new(
-                reader, metadata.row_groups, schema, Some(batch_rows), None, None,
-            )
-            .map(|chunk| chunk.unwrap().into_arrays().remove(0))
-            .collect();
+            let theirs = arrow2_batches(&bytes, batch_rows);
+
             prop_assert_eq!(ours.len(), theirs.len());
             for (a, b) in ours.iter().zip(&theirs) {
                 prop_assert_eq!(a.as_ref(), b.as_ref());
